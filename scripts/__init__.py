@@ -1,0 +1,1 @@
+"""Developer tooling: start the stack, mint tokens, play the demo scenario."""

@@ -1,0 +1,174 @@
+"""Start and stop the services as separate local processes: `python -m scripts.stack up|down|status`.
+
+Infrastructure addresses come from the environment (KAFKA_BOOTSTRAP_SERVERS, POSTGRES_DSN), as
+`deploy/infra.sh env` prints them. Development secrets are generated once into .run/secrets.env
+(git-ignored); AUTH_SECRET and PII_KEY in the environment take precedence.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = ROOT / ".run"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    port: int
+    database: str
+
+
+SERVICES = [
+    ServiceSpec("enrollment", 8001, "zhijia_enrollment"),
+    ServiceSpec("projector", 8002, "zhijia_projector"),
+]
+
+
+def dev_secrets() -> dict[str, str]:
+    """AUTH_SECRET and PII_KEY: from the environment, else from .run/secrets.env (made once)."""
+    path = RUN_DIR / "secrets.env"
+    stored: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition("=")
+            stored[key] = value
+    else:
+        RUN_DIR.mkdir(exist_ok=True)
+        stored = {"AUTH_SECRET": secrets.token_urlsafe(48), "PII_KEY": secrets.token_urlsafe(48)}
+        path.write_text("".join(f"{k}={v}\n" for k, v in stored.items()))
+        path.chmod(0o600)
+    return {k: os.environ.get(k) or stored[k] for k in ("AUTH_SECRET", "PII_KEY")}
+
+
+def database_url(postgres_dsn: str, database: str) -> str:
+    return urlunsplit(urlsplit(postgres_dsn)._replace(path=f"/{database}"))
+
+
+def service_env(
+    spec: ServiceSpec,
+    *,
+    port: int | None = None,
+    database: str | None = None,
+    topic_prefix: str = "",
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    postgres = os.environ.get("POSTGRES_DSN")
+    if not postgres:
+        raise SystemExit('POSTGRES_DSN is not set: run `eval "$(deploy/infra.sh env)"` first')
+    env = {
+        **os.environ,
+        **dev_secrets(),
+        "DATABASE_URL": database_url(postgres, database or spec.database),
+        "HTTP_PORT": str(port or spec.port),
+        "TOPIC_PREFIX": topic_prefix,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.setdefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    env.update(extra or {})
+    return env
+
+
+def start(spec: ServiceSpec, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(  # noqa: S603 (our own module, fixed argv)
+            [sys.executable, "-m", f"services.{spec.name}"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes] | None, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/health/ready"
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"service on port {port} exited ({proc.returncode}); log:\n{tail(log_path)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"service on port {port} not ready after {timeout:.0f}s; log:\n{tail(log_path)}")
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop(pid: int, timeout: float = 15) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.killpg(pid, signal.SIGKILL)
+
+
+def _pid_file(spec: ServiceSpec) -> Path:
+    return RUN_DIR / f"{spec.name}.pid"
+
+
+def _running_pid(spec: ServiceSpec) -> int | None:
+    path = _pid_file(spec)
+    if not path.exists():
+        return None
+    pid = int(path.read_text())
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def up() -> None:
+    for spec in SERVICES:
+        log_path = RUN_DIR / "logs" / f"{spec.name}.log"
+        if _running_pid(spec):
+            print(f"{spec.name}: already running on :{spec.port}")
+            continue
+        proc = start(spec, service_env(spec), log_path)
+        _pid_file(spec).write_text(str(proc.pid))
+        wait_ready(spec.port, proc, log_path)
+        print(
+            f"{spec.name}: up on http://127.0.0.1:{spec.port} (docs /docs, log {log_path.relative_to(ROOT)})"
+        )
+
+
+def down() -> None:
+    for spec in reversed(SERVICES):
+        pid = _running_pid(spec)
+        if pid:
+            stop(pid)
+            print(f"{spec.name}: stopped")
+        _pid_file(spec).unlink(missing_ok=True)
+
+
+def status() -> None:
+    for spec in SERVICES:
+        pid = _running_pid(spec)
+        print(f"{spec.name}: {'up (pid ' + str(pid) + ')' if pid else 'down'} :{spec.port}")
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "status"
+    {"up": up, "down": down, "status": status}.get(command, status)()

@@ -1,0 +1,3 @@
+from services.enrollment.app import main
+
+main()

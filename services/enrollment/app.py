@@ -1,0 +1,82 @@
+"""Wiring of the enrollment service: settings, database, Kafka, outbox relay, HTTP app."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from pydantic import Field, SecretStr
+
+from services.enrollment.api.routes import router
+from services.enrollment.handlers.commands import Deps
+from shared.contracts.topics import ENROLLMENT_EVENTS
+from shared.db import open_pool
+from shared.errors import install_error_handlers
+from shared.http import install_common
+from shared.kafka import ensure_topics, make_producer
+from shared.logging import configure_logging, get_logger
+from shared.outbox import OutboxRelay
+from shared.pii import PiiProtector
+from shared.settings import ServiceSettings
+
+SERVICE = "enrollment"
+log = get_logger(__name__)
+
+
+class EnrollmentSettings(ServiceSettings):
+    http_port: int = 8001
+    pii_key: SecretStr = Field(min_length=32)
+
+
+def create_app(settings: EnrollmentSettings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await open_pool(settings.database_url, SERVICE, "services.enrollment.migrations")
+        topic = settings.topic(ENROLLMENT_EVENTS)
+        await ensure_topics(settings.kafka_bootstrap_servers, {topic: settings.topic_partitions})
+        producer = make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
+        await producer.start()
+        relay = OutboxRelay(settings.database_url, producer, SERVICE)
+        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        app.state.deps = Deps(pool=pool, pii=PiiProtector(settings.pii_key.get_secret_value()), topic=topic)
+        app.state.auth_secret = settings.auth_secret.get_secret_value()
+        app.state.relay = relay
+        app.state.pool = pool
+        log.info("service_started", port=settings.http_port, topic=topic)
+        try:
+            yield
+        finally:
+            # Stop taking work first; rows still in the outbox are published by the next start.
+            relay.stop()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(relay_task, timeout=10)
+            await producer.stop()
+            await pool.close()
+            log.info("service_stopped")
+
+    app = FastAPI(
+        title="Zhijia enrollment (入会)",
+        version="1.0",
+        description="Union registry, online membership applications, review, transfers and leaving.",
+        lifespan=lifespan,
+    )
+
+    async def database_ready() -> None:
+        await app.state.pool.fetchval("SELECT 1")
+
+    async def relay_alive() -> None:
+        if app.state.relay is None:
+            raise RuntimeError("outbox relay not started")
+
+    install_common(app, SERVICE, {"database": database_ready, "outbox_relay": relay_alive})
+    install_error_handlers(app)
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    from shared.runtime import serve
+
+    settings = EnrollmentSettings()  # read from the environment
+    configure_logging(SERVICE, settings.log_level, settings.log_format)
+    serve(create_app(settings), settings)

@@ -1,0 +1,1 @@
+"""Enrollment rules: pure functions and values, no I/O."""

@@ -1,0 +1,95 @@
+"""Online applications (网上入会): what a submission is, and how a second one is answered."""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from services.enrollment.domain.national_id import age_on, normalize_national_id
+from shared.contracts.enrollment import EmploymentType, MembershipStatus, UnionKind
+from shared.errors import Conflict, InvalidInput
+
+MINIMUM_AGE = 16  # the legal working age
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class ApplicationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class ApplicationForm:
+    name: str
+    national_id: str
+    phone: str
+    employer: str
+    employment_type: EmploymentType
+    base_union_id: uuid.UUID
+
+
+def validate_form(form: ApplicationForm, today: date) -> ApplicationForm:
+    """Return the form in canonical form, or raise InvalidInput naming the first problem."""
+    name = form.name.strip()
+    if not 1 <= len(name) <= 50:
+        raise InvalidInput("name must be 1 to 50 characters")
+    national_id = normalize_national_id(form.national_id, today)
+    if age_on(national_id, today) < MINIMUM_AGE:
+        raise InvalidInput(f"applicants must be at least {MINIMUM_AGE} years old")
+    phone = form.phone.strip().replace(" ", "").removeprefix("+86")
+    if not _MOBILE.match(phone):
+        raise InvalidInput("phone must be an 11-digit mainland mobile number")
+    employer = form.employer.strip()
+    if not employer and form.employment_type is not EmploymentType.FLEXIBLE:
+        raise InvalidInput("employer is required unless the applicant is flexibly employed")
+    if len(employer) > 200:
+        raise InvalidInput("employer must be at most 200 characters")
+    return ApplicationForm(
+        name=name,
+        national_id=national_id,
+        phone=phone,
+        employer=employer,
+        employment_type=form.employment_type,
+        base_union_id=form.base_union_id,
+    )
+
+
+def require_base_union(kind: UnionKind) -> None:
+    if kind is not UnionKind.BASE:
+        raise InvalidInput(f"members join a base union (基层工会), not a {kind} union")
+
+
+class SubmissionOutcome(StrEnum):
+    NEW = "new"
+    EXISTING_MEMBER = "existing_member"  # one person is one member: answer with the membership
+    SAME_PENDING = "same_pending"  # a retry of the pending application: answer with it
+
+
+def classify_submission(
+    member_status: MembershipStatus | None,
+    pending_union_id: uuid.UUID | None,
+    requested_union_id: uuid.UUID,
+) -> SubmissionOutcome:
+    if member_status is MembershipStatus.ACTIVE:
+        return SubmissionOutcome.EXISTING_MEMBER
+    if pending_union_id is not None:
+        if pending_union_id == requested_union_id:
+            return SubmissionOutcome.SAME_PENDING
+        raise Conflict("an application for this person is already pending in another union")
+    return SubmissionOutcome.NEW
+
+
+def require_pending(status: ApplicationStatus) -> None:
+    if status is not ApplicationStatus.PENDING:
+        raise Conflict(f"the application is already {status}")
+
+
+def require_reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if not cleaned:
+        raise InvalidInput("a rejection needs a reason")
+    if len(cleaned) > 500:
+        raise InvalidInput("the reason must be at most 500 characters")
+    return cleaned

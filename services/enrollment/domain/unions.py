@@ -1,0 +1,26 @@
+"""The union hierarchy (全国总工会 → 省 → 市 → 县 → 乡镇/街道 → 基层工会 → 分工会 → 小组)."""
+
+from shared.contracts.enrollment import UnionKind
+from shared.errors import InvalidInput
+
+_ORDER = [
+    UnionKind.NATIONAL,
+    UnionKind.PROVINCE,
+    UnionKind.CITY,
+    UnionKind.COUNTY,
+    UnionKind.TOWNSHIP,
+    UnionKind.BASE,
+    UnionKind.BRANCH,
+    UnionKind.GROUP,
+]
+
+
+def check_child_kind(parent: UnionKind | None, child: UnionKind) -> None:
+    """A child sits below its parent. Levels may be skipped (a city's industry union is a base
+    union directly under the city); a base union has only branches and groups below it."""
+    if parent is None:
+        return
+    if _ORDER.index(child) <= _ORDER.index(parent):
+        raise InvalidInput(f"a {child} union cannot sit under a {parent} union")
+    if _ORDER.index(parent) < _ORDER.index(UnionKind.BASE) < _ORDER.index(child):
+        raise InvalidInput(f"a {child} union must sit under a base union")

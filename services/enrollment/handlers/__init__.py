@@ -1,0 +1,1 @@
+"""Enrollment's use cases: each takes a command, checks scope, and commits state with its events."""

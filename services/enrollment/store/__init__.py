@@ -1,0 +1,1 @@
+"""Enrollment's database access: explicit SQL over asyncpg, one function per question."""

@@ -1,0 +1,1 @@
+"""The card API: JSON for apps, one page a member can open."""

@@ -1,0 +1,153 @@
+"""GET /cards/{member_id}, GET /unions/{union_id}/cards and the card page."""
+
+import json
+import uuid
+from datetime import date, datetime
+from importlib import resources
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from services.projector.domain.card import gaps, needs_action
+from services.projector.store import cards
+from shared.auth import CurrentPrincipal, forbid
+from shared.errors import NotFound
+
+router = APIRouter()
+
+
+class UnionView(BaseModel):
+    union_id: uuid.UUID
+    name: str | None
+    path: list[str]
+
+
+class MembershipView(BaseModel):
+    name: str
+    national_id_masked: str
+    membership_number: str
+    card_number: str
+    status: str
+    member_since: date
+    base_union: UnionView
+    employer: str
+    employment_type: str
+    periods: list[dict[str, Any]]
+    gaps: list[dict[str, datetime | None]]
+
+
+class ApplicationView(BaseModel):
+    application_id: uuid.UUID
+    status: str
+    reason: str | None
+
+
+class CardOut(BaseModel):
+    member_id: uuid.UUID
+    membership: MembershipView | None
+    application: ApplicationView | None
+    needs_action: list[str]
+
+
+class CardSummary(BaseModel):
+    member_id: uuid.UUID
+    name: str
+    national_id_masked: str
+    membership_number: str
+    card_number: str
+    status: str
+    member_since: date
+    base_union_id: uuid.UUID
+    union_name: str
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
+    membership = None
+    if row["membership_number"] is not None:
+        periods = json.loads(row["periods"])
+        membership = MembershipView(
+            name=row["name"],
+            national_id_masked=row["national_id_masked"],
+            membership_number=row["membership_number"],
+            card_number=row["card_number"],
+            status=row["status"],
+            member_since=row["member_since"],
+            base_union=UnionView(
+                union_id=row["base_union_id"],
+                name=row["union_name"],
+                path=list(row["union_path_names"] or []),
+            ),
+            employer=row["employer"],
+            employment_type=row["employment_type"],
+            periods=periods,
+            gaps=[{"left_at": g.left_at, "returned_at": g.returned_at} for g in gaps(periods)],
+        )
+    application = (
+        ApplicationView(
+            application_id=row["application_id"],
+            status=row["application_status"],
+            reason=row["application_reason"],
+        )
+        if row["application_id"] is not None
+        else None
+    )
+    return CardOut(
+        member_id=member_id,
+        membership=membership,
+        application=application,
+        needs_action=needs_action(
+            membership.status if membership else None,
+            application.status if application else None,
+            application.reason if application else None,
+        ),
+    )
+
+
+@router.get("/cards/{member_id}", tags=["cards"])
+async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
+    async with _pool(request).acquire() as conn:
+        row = await cards.get_card(conn, member_id)
+    # Same answer for "no such card" and "not yours" to a member: no probing other ids.
+    if row is None:
+        if principal.is_member(member_id):
+            raise NotFound("no card yet: your application may still be on its way")
+        raise NotFound(f"no card for member {member_id}")
+    if not principal.is_member(member_id):
+        path = row["union_path"] or row["application_union_path"] or []
+        if not principal.covers_union(path):
+            raise forbid("this member is outside your scope")
+    return _card_out(member_id, row)
+
+
+@router.get("/unions/{union_id}/cards", tags=["cards"])
+async def list_union_cards(
+    union_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    status: str | None = None,
+    after: Annotated[uuid.UUID | None, Query(description="member_id to continue after")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[CardSummary]:
+    async with _pool(request).acquire() as conn:
+        path = await cards.union_path(conn, union_id)
+        if path is None:
+            raise NotFound(f"union {union_id} is not known to the card service")
+        if not principal.covers_union(path):
+            raise forbid("this union is outside your scope")
+        rows = await cards.list_cards(conn, union_id, status, after, limit)
+    return [CardSummary(**r) for r in rows]
+
+
+@router.get("/card", response_class=HTMLResponse, include_in_schema=False)
+async def card_page() -> HTMLResponse:
+    # The page asks for the token and sends it as a header: tokens never travel in URLs.
+    html = resources.files("services.projector.api").joinpath("card.html").read_text(encoding="utf-8")
+    return HTMLResponse(html)

@@ -1,0 +1,115 @@
+"""Wiring of the projector: database, a FastStream batch subscriber, the card API."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from services.projector.api.routes import router
+from services.projector.handlers.enrollment_events import apply_event
+from shared.consumer import IdempotentConsumer
+from shared.contracts.topics import ENROLLMENT_EVENTS, dead_letter_topic
+from shared.db import open_pool
+from shared.errors import install_error_handlers
+from shared.http import install_common
+from shared.kafka import ensure_topics, make_producer
+from shared.logging import configure_logging, get_logger
+from shared.settings import ServiceSettings
+
+SERVICE = "projector"
+MIGRATIONS = "services.projector.migrations"
+log = get_logger(__name__)
+
+
+class ProjectorSettings(ServiceSettings):
+    http_port: int = 8002
+    batch_size: int = 500
+
+    @property
+    def consumer_name(self) -> str:
+        return f"{self.topic_prefix}{SERVICE}"
+
+    @property
+    def source_topics(self) -> list[str]:
+        return [self.topic(ENROLLMENT_EVENTS)]
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.topic(dead_letter_topic(SERVICE))
+
+
+def build_consumer(settings: ProjectorSettings, pool: Any, producer: AIOKafkaProducer) -> IdempotentConsumer:
+    return IdempotentConsumer(settings.consumer_name, pool, producer, settings.dead_letter_topic, apply_event)
+
+
+def create_app(settings: ProjectorSettings) -> FastAPI:
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=SERVICE)
+    holder: dict[str, IdempotentConsumer] = {}
+
+    # One batch = one database transaction; on error the batch is re-read (never skipped).
+    @broker.subscriber(
+        *settings.source_topics,
+        group_id=settings.consumer_name,
+        batch=True,
+        max_records=settings.batch_size,
+        batch_timeout_ms=50,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_events(body: list[bytes], message: KafkaMessage) -> None:
+        raw = message.raw_message
+        await holder["consumer"].handle_batch(raw if isinstance(raw, tuple) else (raw,))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await open_pool(settings.database_url, SERVICE, MIGRATIONS)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            {t: settings.topic_partitions for t in [*settings.source_topics, settings.dead_letter_topic]},
+        )
+        producer = make_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-deadletter")
+        await producer.start()
+        holder["consumer"] = build_consumer(settings, pool, producer)
+        app.state.pool = pool
+        app.state.auth_secret = settings.auth_secret.get_secret_value()
+        await broker.start()
+        log.info("service_started", port=settings.http_port, topics=settings.source_topics)
+        try:
+            yield
+        finally:
+            await broker.stop()  # stops consuming; an unfinished batch is not committed
+            await producer.stop()
+            await pool.close()
+            log.info("service_stopped")
+
+    app = FastAPI(
+        title="Zhijia member service card (会员服务卡)",
+        version="1.0",
+        description="The read model behind each member's card, built from every service's events.",
+        lifespan=lifespan,
+    )
+
+    async def database_ready() -> None:
+        await app.state.pool.fetchval("SELECT 1")
+
+    async def broker_ready() -> None:
+        if not await broker.ping(timeout=2.0):
+            raise RuntimeError("kafka broker does not answer")
+
+    install_common(app, SERVICE, {"database": database_ready, "kafka": broker_ready})
+    install_error_handlers(app)
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    from shared.runtime import serve
+
+    settings = ProjectorSettings()  # read from the environment
+    configure_logging(SERVICE, settings.log_level, settings.log_format)
+    serve(create_app(settings), settings)

@@ -1,0 +1,1 @@
+"""Card rules: what a member's card says, as pure functions."""

@@ -1,0 +1,1 @@
+"""Event handlers of the projector: one small function per event type."""

@@ -1,0 +1,46 @@
+"""Enrollment events into the card read model."""
+
+from services.projector.store import cards
+from shared.contracts.enrollment import (
+    ApplicationRejected,
+    ApplicationSubmitted,
+    MemberEnrolled,
+    MemberLeft,
+    MemberReinstated,
+    MemberTransferred,
+    UnionRegistered,
+)
+from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.db import Conn
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+async def apply_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+    version = envelope.subject_version
+    match payload:
+        case UnionRegistered():
+            await cards.upsert_union(conn, payload)
+        case ApplicationSubmitted():
+            await cards.upsert_application(
+                conn, payload.person_id, version, payload.application_id, payload.base_union_id,
+                "pending", None,
+            )  # fmt: skip
+        case ApplicationRejected():
+            await cards.upsert_application(
+                conn, payload.person_id, version, payload.application_id, payload.base_union_id,
+                "rejected", payload.reason,
+            )  # fmt: skip
+        case MemberEnrolled() | MemberReinstated():
+            await cards.upsert_card(conn, version, payload.member)
+            if payload.application_id is not None:
+                await cards.upsert_application(
+                    conn, payload.member.member_id, version, payload.application_id,
+                    payload.member.base_union_id, "approved", None,
+                )  # fmt: skip
+        case MemberTransferred() | MemberLeft():
+            await cards.upsert_card(conn, version, payload.member)
+        case _:
+            # A contract the projector does not show on the card yet: recorded as processed.
+            log.debug("event_not_projected", event_type=envelope.event_type)

@@ -1,0 +1,1 @@
+"""The card read model's SQL."""

@@ -1,0 +1,108 @@
+"""Writes (guarded by the member's event version) and reads of the card read model."""
+
+import json
+import uuid
+from typing import Any
+
+from shared.contracts.enrollment import MemberSnapshot, UnionRegistered
+from shared.db import Conn
+
+
+async def upsert_union(conn: Conn, e: UnionRegistered) -> None:
+    await conn.execute(
+        """INSERT INTO unions (union_id, name, kind, parent_id, region, path, path_names)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (union_id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region,
+               path = EXCLUDED.path, path_names = EXCLUDED.path_names""",
+        e.union_id, e.name, e.kind.value, e.parent_id, e.region,
+        [r.union_id for r in e.path], [r.name for r in e.path],
+    )  # fmt: skip
+
+
+async def upsert_card(conn: Conn, version: int, m: MemberSnapshot) -> None:
+    await conn.execute(
+        """INSERT INTO cards (member_id, version, name, national_id_masked, membership_number,
+               card_number, base_union_id, status, member_since, employer, employment_type, periods)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)
+           ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name,
+               national_id_masked = EXCLUDED.national_id_masked,
+               membership_number = EXCLUDED.membership_number, card_number = EXCLUDED.card_number,
+               base_union_id = EXCLUDED.base_union_id, status = EXCLUDED.status,
+               member_since = EXCLUDED.member_since, employer = EXCLUDED.employer,
+               employment_type = EXCLUDED.employment_type, periods = EXCLUDED.periods,
+               updated_at = now()
+           WHERE cards.version < EXCLUDED.version""",
+        m.member_id, version, m.name, m.national_id_masked, m.membership_number, m.card_number,
+        m.base_union_id, m.status.value, m.member_since, m.employer, m.employment_type.value,
+        json.dumps([p.model_dump(mode="json") for p in m.periods]),
+    )  # fmt: skip
+
+
+async def upsert_application(
+    conn: Conn,
+    person_id: uuid.UUID,
+    version: int,
+    application_id: uuid.UUID,
+    base_union_id: uuid.UUID,
+    status: str,
+    reason: str | None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO applications (person_id, version, application_id, base_union_id, status, reason)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (person_id) DO UPDATE SET version = EXCLUDED.version,
+               application_id = EXCLUDED.application_id, base_union_id = EXCLUDED.base_union_id,
+               status = EXCLUDED.status, reason = EXCLUDED.reason, updated_at = now()
+           WHERE applications.version < EXCLUDED.version""",
+        person_id, version, application_id, base_union_id, status, reason,
+    )  # fmt: skip
+
+
+async def get_card(conn: Conn, member_id: uuid.UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        """SELECT c.*, u.name AS union_name, u.path AS union_path, u.path_names AS union_path_names,
+                  a.status AS application_status, a.reason AS application_reason,
+                  a.application_id, a.version AS application_version,
+                  a.base_union_id AS application_union_id,
+                  au.path AS application_union_path
+           FROM (SELECT $1::uuid AS id) k
+           LEFT JOIN cards c ON c.member_id = k.id
+           LEFT JOIN unions u ON u.union_id = c.base_union_id
+           LEFT JOIN applications a ON a.person_id = k.id
+           LEFT JOIN unions au ON au.union_id = a.base_union_id""",
+        member_id,
+    )
+    if row is None or (row["member_id"] is None and row["application_id"] is None):
+        return None
+    return dict(row)
+
+
+async def list_cards(
+    conn: Conn,
+    union_id: uuid.UUID,
+    status: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT c.member_id, c.name, c.national_id_masked, c.membership_number, c.card_number,
+                  c.status, c.member_since, c.base_union_id, u.name AS union_name
+           FROM cards c JOIN unions u ON u.union_id = c.base_union_id
+           WHERE u.path @> ARRAY[$1::uuid] AND ($2::text IS NULL OR c.status = $2)
+             AND ($3::uuid IS NULL OR c.member_id > $3)
+           ORDER BY c.member_id LIMIT $4""",
+        union_id, status, after, limit,
+    )  # fmt: skip
+    return [dict(r) for r in rows]
+
+
+async def union_path(conn: Conn, union_id: uuid.UUID) -> list[uuid.UUID] | None:
+    path = await conn.fetchval("SELECT path FROM unions WHERE union_id = $1", union_id)
+    return list(path) if path is not None else None
+
+
+async def reset(conn: Conn, consumer: str) -> None:
+    """Empty the read model and the consumer's memory of what it applied (for a rebuild)."""
+    await conn.execute("TRUNCATE cards, applications, unions")
+    await conn.execute("DELETE FROM processed_events WHERE consumer = $1", consumer)
+    await conn.execute("DELETE FROM consumer_positions WHERE consumer = $1", consumer)

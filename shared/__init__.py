@@ -1,0 +1,1 @@
+"""Code every Zhijia service shares: event contracts, outbox, consumers, auth, logging."""

@@ -1,0 +1,111 @@
+"""Signed bearer tokens and the three roles: member, cadre of a union, admin.
+
+A token is an HS256 JWT: {"sub", "role", "member_id"?, "union_id"?, "exp"}. A cadre acts within
+their union and every union below it; a member sees only their own records.
+"""
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError, model_validator
+
+ISSUER = "zhijia"
+ALGORITHM = "HS256"
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    CADRE = "cadre"
+    ADMIN = "admin"
+
+
+class Principal(BaseModel):
+    sub: str
+    role: Role
+    member_id: uuid.UUID | None = None
+    union_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _role_claims(self) -> "Principal":
+        if self.role is Role.CADRE and self.union_id is None:
+            raise ValueError("a cadre token must name union_id")
+        return self
+
+    def is_member(self, member_id: uuid.UUID) -> bool:
+        return self.role is Role.MEMBER and self.member_id == member_id
+
+    def covers_union(self, union_path: Sequence[uuid.UUID]) -> bool:
+        """True for an admin, or a cadre whose union is on the path (root .. union)."""
+        if self.role is Role.ADMIN:
+            return True
+        return self.role is Role.CADRE and self.union_id in union_path
+
+
+def mint_token(
+    secret: str,
+    *,
+    sub: str,
+    role: Role,
+    member_id: uuid.UUID | None = None,
+    union_id: uuid.UUID | None = None,
+    ttl: timedelta = timedelta(hours=12),
+) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": sub,
+        "role": role.value,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    if member_id:
+        claims["member_id"] = str(member_id)
+    if union_id:
+        claims["union_id"] = str(union_id)
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str) -> Principal:
+    claims = jwt.decode(
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        issuer=ISSUER,
+        options={"require": ["exp", "sub", "iss"]},
+    )
+    return Principal.model_validate(claims)
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("missing bearer token")
+    secret: str = request.app.state.auth_secret
+    try:
+        return verify_token(secret, credentials.credentials)
+    except jwt.ExpiredSignatureError as exc:
+        raise _unauthorized("token expired") from exc
+    except (jwt.InvalidTokenError, ValidationError) as exc:
+        raise _unauthorized("invalid token") from exc
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def forbid(reason: str = "outside your scope") -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)

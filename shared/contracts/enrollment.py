@@ -1,0 +1,134 @@
+"""Events published by the enrollment service (入会). Topic: enrollment.events.v1.
+
+Member events carry the member's whole current state (`member`), so a consumer that sees a newer
+event first can apply it and then ignore the older one by subject_version.
+National ID numbers never travel in clear: only the masked form does.
+"""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.envelope import EventPayload, event_contract
+
+
+class UnionKind(StrEnum):
+    NATIONAL = "national"
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+    TOWNSHIP = "township"  # township, street or industrial-park union (乡镇/街道/园区)
+    BASE = "base"  # base union (基层工会): the only kind members belong to
+    BRANCH = "branch"  # branch union (分工会)
+    GROUP = "group"  # union group (工会小组)
+
+
+class EmploymentType(StrEnum):
+    EMPLOYEE = "employee"
+    TEMPORARY = "temporary"
+    MIGRANT = "migrant"  # 外来务工人员
+    FLEXIBLE = "flexible"  # 灵活就业人员: riders, drivers
+
+
+class MembershipStatus(StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"
+
+
+class PeriodEnd(StrEnum):
+    TRANSFERRED = "transferred"
+    LEFT = "left"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UnionRef(_Frozen):
+    union_id: uuid.UUID
+    name: str
+
+
+class MembershipPeriod(_Frozen):
+    union_id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime | None = None
+    end_reason: PeriodEnd | None = None
+
+
+class MemberSnapshot(_Frozen):
+    member_id: uuid.UUID
+    name: str
+    national_id_masked: str
+    membership_number: str
+    card_number: str
+    base_union_id: uuid.UUID
+    status: MembershipStatus
+    member_since: date
+    employer: str
+    employment_type: EmploymentType
+    periods: list[MembershipPeriod] = Field(min_length=1)
+
+
+@event_contract("enrollment.UnionRegistered", 1)
+class UnionRegistered(EventPayload):
+    union_id: uuid.UUID
+    name: str
+    kind: UnionKind
+    parent_id: uuid.UUID | None
+    region: str
+    # From the root down to this union, itself included.
+    path: list[UnionRef] = Field(min_length=1)
+
+
+@event_contract("enrollment.ApplicationSubmitted", 1)
+class ApplicationSubmitted(EventPayload):
+    application_id: uuid.UUID
+    person_id: uuid.UUID
+    name: str
+    national_id_masked: str
+    base_union_id: uuid.UUID
+    employer: str
+    employment_type: EmploymentType
+    submitted_at: datetime
+
+
+@event_contract("enrollment.ApplicationRejected", 1)
+class ApplicationRejected(EventPayload):
+    application_id: uuid.UUID
+    person_id: uuid.UUID
+    base_union_id: uuid.UUID
+    reason: str
+    decided_by: str
+
+
+@event_contract("enrollment.MemberEnrolled", 1)
+class MemberEnrolled(EventPayload):
+    application_id: uuid.UUID
+    decided_by: str
+    member: MemberSnapshot
+
+
+@event_contract("enrollment.MemberTransferred", 1)
+class MemberTransferred(EventPayload):
+    from_union_id: uuid.UUID
+    to_union_id: uuid.UUID
+    reason: str
+    member: MemberSnapshot
+
+
+@event_contract("enrollment.MemberLeft", 1)
+class MemberLeft(EventPayload):
+    reason: str
+    member: MemberSnapshot
+
+
+@event_contract("enrollment.MemberReinstated", 1)
+class MemberReinstated(EventPayload):
+    application_id: uuid.UUID | None
+    # The gap stays visible: when the member left and when they came back.
+    left_at: datetime
+    reinstated_at: datetime
+    member: MemberSnapshot

@@ -1,0 +1,61 @@
+"""HTTP pieces every service's API shares: correlation ids, request logs, health checks."""
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def correlation_id_of(request: Request) -> str:
+    return str(request.state.correlation_id)
+
+
+def install_common(app: FastAPI, service: str, readiness: dict[str, ReadinessCheck]) -> None:
+    @app.middleware("http")
+    async def correlate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = request.headers.get(CORRELATION_HEADER, "")
+        # An untrusted header only becomes a correlation id when it is short and plain.
+        correlation_id = incoming if _SAFE_ID.match(incoming) else str(uuid.uuid4())
+        request.state.correlation_id = correlation_id
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+            response = await call_next(request)
+            if not request.url.path.startswith("/health"):
+                log.info(
+                    "http_request",
+                    method=request.method,
+                    path=request.url.path,
+                    status=response.status_code,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+        response.headers[CORRELATION_HEADER] = correlation_id
+        return response
+
+    @app.get("/health/alive", tags=["health"])
+    async def alive() -> dict[str, str]:
+        return {"status": "alive", "service": service}
+
+    @app.get("/health/ready", tags=["health"])
+    async def ready() -> JSONResponse:
+        failures: dict[str, str] = {}
+        for name, check in readiness.items():
+            try:
+                await check()
+            except Exception as exc:
+                failures[name] = repr(exc)
+        if failures:
+            return JSONResponse({"status": "not ready", "failures": failures}, status_code=503)
+        return JSONResponse({"status": "ready", "checks": sorted(readiness)})

@@ -1,0 +1,134 @@
+"""Transactional outbox: write the event with the state change, publish it afterwards.
+
+`enqueue` runs inside the caller's transaction. `OutboxRelay` publishes committed rows to Kafka
+in id order, waits for the broker's acknowledgement, then deletes them: at least once, in
+per-key order. Only one relay per service publishes at a time (a PostgreSQL advisory lock), so
+replicas cannot reorder a member's events; the others stand by and take over if it dies.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import json
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from shared.contracts import EventEnvelope, encode_event
+from shared.db import Conn
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+NOTIFY_CHANNEL = "outbox_ready"
+
+
+def event_headers(envelope: EventEnvelope) -> dict[str, str]:
+    return {
+        "event_type": envelope.event_type,
+        "schema_version": str(envelope.schema_version),
+        "correlation_id": envelope.correlation_id,
+        "source": envelope.source,
+    }
+
+
+async def enqueue(conn: Conn, topic: str, envelope: EventEnvelope) -> None:
+    """Add an event to the outbox; call inside the transaction that makes the change."""
+    await conn.execute(
+        """INSERT INTO outbox (topic, key, event_id, event_type, headers, value)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6)""",
+        topic,
+        envelope.subject,
+        envelope.event_id,
+        envelope.event_type,
+        json.dumps(event_headers(envelope)),
+        encode_event(envelope),
+    )
+    # Delivered on commit only; wakes the relay without polling delay.
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        dsn: str,
+        producer: AIOKafkaProducer,
+        service: str,
+        *,
+        batch_size: int = 500,
+        idle_poll_seconds: float = 1.0,
+    ) -> None:
+        self._dsn = dsn
+        self._producer = producer
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll_seconds
+        self._lock_key = int.from_bytes(
+            hashlib.sha256(f"outbox-relay:{service}".encode()).digest()[:8], "big", signed=True
+        )
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.published = 0
+        self.is_leader = False
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until stopped; reconnect after database or broker failures."""
+        while not self._stopping.is_set():
+            try:
+                await self._run_once_connected()
+            except Exception as exc:  # any failure: back off and retry, never die silently
+                log.warning("outbox_relay_retrying", error=repr(exc))
+                self.is_leader = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+
+    async def _run_once_connected(self) -> None:
+        conn: Conn = await asyncpg.connect(self._dsn)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
+                self.is_leader = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=2.0)
+                if self._stopping.is_set():
+                    return
+            self.is_leader = True
+            log.info("outbox_relay_leading")
+            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            while not self._stopping.is_set():
+                sent = await self.publish_batch(conn)
+                if sent < self._batch_size:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self._idle_poll)
+        finally:
+            self.is_leader = False
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def publish_batch(self, conn: Conn) -> int:
+        rows = await conn.fetch(
+            "SELECT id, topic, key, headers, value FROM outbox ORDER BY id LIMIT $1",
+            self._batch_size,
+        )
+        if not rows:
+            return 0
+        # send() queues in order per partition; awaiting all futures afterwards keeps batching.
+        futures = [
+            await self._producer.send(
+                row["topic"],
+                value=row["value"],
+                key=row["key"].encode(),
+                headers=[(k, v.encode()) for k, v in json.loads(row["headers"]).items()],
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*futures)
+        await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        self.published += len(rows)
+        return len(rows)

@@ -1,0 +1,22 @@
+"""Settings common to every service, read from the environment."""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Lets tests and parallel environments share one broker without sharing topics.
+    topic_prefix: str = ""
+    topic_partitions: int = Field(default=6, ge=1, le=1024)
+    database_url: str
+    auth_secret: SecretStr = Field(min_length=32)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|console)$")
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"

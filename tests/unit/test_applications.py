@@ -1,0 +1,121 @@
+import uuid
+from datetime import date
+
+import pytest
+
+from services.enrollment.domain.applications import (
+    ApplicationForm,
+    ApplicationStatus,
+    SubmissionOutcome,
+    classify_submission,
+    require_base_union,
+    require_pending,
+    require_reason,
+    validate_form,
+)
+from services.enrollment.domain.national_id import check_char
+from services.enrollment.domain.unions import check_child_kind
+from shared.contracts.enrollment import EmploymentType, MembershipStatus, UnionKind
+from shared.errors import Conflict, InvalidInput
+
+TODAY = date(2026, 11, 23)
+UNION = uuid.uuid4()
+VALID_ID = "44030419900307123" + check_char("44030419900307123")
+
+
+def form(**changes: object) -> ApplicationForm:
+    values: dict[str, object] = {
+        "name": " 张三 ", "national_id": VALID_ID.lower(), "phone": "+86 138 0013 8000",
+        "employer": "深圳某物流公司", "employment_type": EmploymentType.EMPLOYEE, "base_union_id": UNION,
+    }  # fmt: skip
+    values.update(changes)
+    return ApplicationForm(**values)  # type: ignore[arg-type]
+
+
+def test_a_valid_form_is_normalised() -> None:
+    clean = validate_form(form(), TODAY)
+    assert clean.name == "张三"
+    assert clean.phone == "13800138000"
+    assert clean.national_id == VALID_ID
+
+
+def test_flexible_workers_may_apply_without_an_employer() -> None:
+    assert validate_form(form(employer="", employment_type=EmploymentType.FLEXIBLE), TODAY).employer == ""
+    with pytest.raises(InvalidInput, match="employer is required"):
+        validate_form(form(employer=""), TODAY)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"name": ""}, "name"),
+        ({"phone": "12345"}, "phone"),
+        ({"phone": "12800138000"}, "phone"),
+        ({"national_id": "123"}, "18 characters"),
+    ],
+)
+def test_bad_fields_are_refused_with_a_reason(changes: dict[str, object], reason: str) -> None:
+    with pytest.raises(InvalidInput, match=reason):
+        validate_form(form(**changes), TODAY)
+
+
+def test_applicants_under_sixteen_are_refused() -> None:
+    young = "44030420120101123"
+    with pytest.raises(InvalidInput, match="at least 16"):
+        validate_form(form(national_id=young + check_char(young)), TODAY)
+
+
+def test_an_active_member_applying_again_gets_the_existing_membership() -> None:
+    assert classify_submission(MembershipStatus.ACTIVE, None, UNION) is SubmissionOutcome.EXISTING_MEMBER
+
+
+def test_a_retry_of_the_pending_application_is_answered_with_it() -> None:
+    assert classify_submission(None, UNION, UNION) is SubmissionOutcome.SAME_PENDING
+
+
+def test_a_second_pending_application_elsewhere_is_a_conflict() -> None:
+    with pytest.raises(Conflict, match="already pending"):
+        classify_submission(None, uuid.uuid4(), UNION)
+
+
+def test_a_former_member_may_apply_again() -> None:
+    assert classify_submission(MembershipStatus.LEFT, None, UNION) is SubmissionOutcome.NEW
+
+
+def test_only_pending_applications_can_be_decided() -> None:
+    require_pending(ApplicationStatus.PENDING)
+    for decided in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
+        with pytest.raises(Conflict):
+            require_pending(decided)
+
+
+def test_rejection_needs_a_reason() -> None:
+    with pytest.raises(InvalidInput):
+        require_reason("  ")
+    assert require_reason(" 材料不全 ") == "材料不全"
+
+
+def test_members_join_base_unions_only() -> None:
+    require_base_union(UnionKind.BASE)
+    with pytest.raises(InvalidInput, match="base union"):
+        require_base_union(UnionKind.CITY)
+
+
+@pytest.mark.parametrize(
+    ("parent", "child", "ok"),
+    [
+        (None, UnionKind.NATIONAL, True),
+        (UnionKind.CITY, UnionKind.COUNTY, True),
+        (UnionKind.CITY, UnionKind.BASE, True),  # levels may be skipped
+        (UnionKind.BASE, UnionKind.BRANCH, True),
+        (UnionKind.COUNTY, UnionKind.CITY, False),
+        (UnionKind.CITY, UnionKind.CITY, False),
+        (UnionKind.TOWNSHIP, UnionKind.GROUP, False),  # groups sit under a base union
+    ],
+)
+def test_union_hierarchy(parent: UnionKind | None, child: UnionKind, ok: bool) -> None:
+    if ok:
+        check_child_kind(parent, child)
+    else:
+        with pytest.raises(InvalidInput):
+            check_child_kind(parent, child)
