@@ -87,12 +87,13 @@ async def migrate(conn: Conn, service: str, packages: list[str]) -> list[str]:
 
 
 async def open_pool(
-    dsn: str, service: str, migrations: str, *, min_size: int = 2, max_size: int = 10
+    dsn: str, service: str, migrations: str | None, *, min_size: int = 2, max_size: int = 10
 ) -> asyncpg.Pool:
+    """Create the database if needed, apply the shared and the service's migrations, open a pool."""
     await ensure_database(dsn)
     conn = await asyncpg.connect(dsn)
     try:
-        await migrate(conn, service, [SHARED_MIGRATIONS, migrations])
+        await migrate(conn, service, [SHARED_MIGRATIONS, *([migrations] if migrations else [])])
     finally:
         await conn.close()
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)

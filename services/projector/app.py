@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 
 from services.projector.api.routes import router
 from services.projector.handlers.enrollment_events import apply_event
@@ -47,6 +48,11 @@ def build_consumer(settings: ProjectorSettings, pool: Any, producer: AIOKafkaPro
     return IdempotentConsumer(settings.consumer_name, pool, producer, settings.dead_letter_topic, apply_event)
 
 
+async def raw_bodies(message: StreamMessage[Any]) -> Any:
+    """Hand the bytes over untouched: the consumer decodes and validates each event itself."""
+    return message.body
+
+
 def create_app(settings: ProjectorSettings) -> FastAPI:
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=SERVICE)
     holder: dict[str, IdempotentConsumer] = {}
@@ -60,6 +66,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         batch_timeout_ms=50,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_bodies,
     )
     async def on_events(body: list[bytes], message: KafkaMessage) -> None:
         raw = message.raw_message

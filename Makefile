@@ -1,0 +1,79 @@
+# Zhijia (职工之家): `make run` plays the whole system, `make test` checks it. `make help` lists the rest.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+INFRA := deploy/infra.sh
+# Addresses of the running Kafka and PostgreSQL, as the infra script prints them.
+WITH_INFRA = eval "$$($(INFRA) env)" &&
+
+.PHONY: help venv infra-up infra-down infra-status up down run stop scenario test lint typecheck \
+        unit integration token rebuild clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (set PYTHON=...)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "cannot create a venv: install python3-venv"; exit 1; }
+	@echo "installing Python dependencies into $(VENV) ..."
+	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP) ## create the virtualenv with pinned dependencies
+
+infra-up: ## start a real Kafka broker and a real PostgreSQL on this machine
+	@$(INFRA) up
+
+infra-down: ## stop Kafka and PostgreSQL
+	@$(INFRA) down
+
+infra-status: ## show whether Kafka and PostgreSQL run
+	@$(INFRA) status
+
+up: venv infra-up ## start every service as its own process
+	@$(WITH_INFRA) $(BIN)/python -m scripts.stack up
+
+stop: ## stop the services (Kafka and PostgreSQL keep running)
+	@$(BIN)/python -m scripts.stack down
+
+down: stop infra-down ## stop the services, Kafka and PostgreSQL
+
+scenario: ## play the demo scenario against running services
+	@$(WITH_INFRA) $(BIN)/python -m scripts.scenario
+
+run: up scenario ## everything: infra, services, a realistic scenario, member cards
+
+lint: venv ## ruff
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+typecheck: venv ## mypy --strict
+	@$(BIN)/mypy
+
+unit: venv ## unit tests of the domain rules (no infrastructure)
+	@$(BIN)/pytest tests/unit -q
+
+integration: venv infra-up ## integration tests on the real broker and database
+	@$(WITH_INFRA) scripts/pytest.sh tests/integration
+
+test: venv lint typecheck infra-up ## lint, type check, unit and integration tests
+	@$(WITH_INFRA) scripts/pytest.sh tests
+
+token: venv ## mint a dev token: make token ROLE=cadre UNION=<uuid> | ROLE=member MEMBER=<uuid>
+	@$(BIN)/python -m scripts.token --role $(or $(ROLE),admin) \
+	  $(if $(UNION),--union $(UNION)) $(if $(MEMBER),--member $(MEMBER))
+
+rebuild: venv ## rebuild the card read model from the beginning of the topics (stops the projector)
+	@$(BIN)/python -m scripts.stack down
+	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_projector"))')" \
+	  $(BIN)/python -c 'import os; from scripts.stack import dev_secrets; os.environ.update(dev_secrets()); from services.projector.rebuild import main; main()'
+	@$(WITH_INFRA) $(BIN)/python -m scripts.stack up
+
+clean: ## remove the venv and local run state (not the infra cache)
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache

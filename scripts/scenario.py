@@ -1,0 +1,250 @@
+"""A realistic morning at a city federation, played through the HTTP APIs: `make scenario`.
+
+Builds a city's union tree, files a few hundred online applications (some with invalid ID
+numbers, some duplicates), has cadres approve or reject them, transfers some members, lets some
+leave and one come back, waits until every member card agrees, then prints a summary and cards.
+"""
+
+import argparse
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from scripts.fake_people import Person, person, with_bad_checksum
+from scripts.stack import dev_secrets
+from shared.auth import Role, mint_token
+
+ENROLLMENT = "http://127.0.0.1:8001"
+CARDS = "http://127.0.0.1:8002"
+REJECTION_REASONS = [
+    "身份证照片不清晰 (ID photo unreadable)",
+    "所选工会与工作单位不符 (union does not match employer)",
+]
+
+
+class Office:
+    def __init__(self, http: httpx.AsyncClient, secret: str) -> None:
+        self.http = http
+        self.secret = secret
+        self.admin = self.headers(Role.ADMIN)
+        self.gate = asyncio.Semaphore(16)
+
+    def headers(self, role: Role, **kw: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint_token(self.secret, sub=f'demo-{role}', role=role, **kw)}"}
+
+    async def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        async with self.gate:
+            return await self.http.request(method, url, **kw)
+
+    async def union(self, name: str, kind: str, parent: str | None = None, region: str | None = None) -> str:
+        body = {"name": name, "kind": kind, "parent_id": parent, "region": region}
+        r = await self.call("POST", f"{ENROLLMENT}/unions", json=body, headers=self.admin)
+        r.raise_for_status()
+        return str(r.json()["union_id"])
+
+
+async def build_tree(office: Office, tag: str) -> tuple[str, list[str]]:
+    city = await office.union(f"杭州市总工会 · 演示 {tag}", "city", region="330100")
+    bases: list[str] = []
+    for district in ["西湖区总工会", "滨江区总工会", "余杭区总工会"]:
+        d = await office.union(district, "county", city)
+        street = await office.union(district.replace("区总工会", "") + "某街道总工会", "township", d)
+        for base_name, parent in [
+            ("某物流有限公司工会", d),
+            ("某电子商务公司工会", d),
+            ("外卖骑手网格工会", street),  # flexible workers join through a grid union
+            ("小微企业联合工会", street),
+        ]:
+            u = await office.union(base_name, "base", parent)
+            bases.append(u)
+    return city, bases
+
+
+async def play(args: argparse.Namespace) -> None:
+    secret = dev_secrets()["AUTH_SECRET"]
+    rng = random.Random(args.seed)
+    tally: Counter[str] = Counter()
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=30) as http:
+        office = Office(http, secret)
+        city, bases = await build_tree(office, datetime.now().strftime("%H:%M:%S"))
+        print(f"union tree: 1 city, 3 districts, 3 street unions, {len(bases)} base unions")
+
+        people: list[Person] = [person(rng) for _ in range(args.applicants)]
+
+        async def submit(p: Person, union: str, national_id: str | None = None) -> httpx.Response:
+            body = {
+                "name": p.name, "national_id": national_id or p.national_id, "phone": p.phone,
+                "employer": p.employer, "employment_type": p.employment_type, "base_union_id": union,
+            }  # fmt: skip
+            return await office.call("POST", f"{ENROLLMENT}/applications", json=body, headers=office.admin)
+
+        chosen = {p.national_id: rng.choice(bases) for p in people}
+        invalid = rng.sample(people, k=len(people) // 12)
+        invalid_ids = {p.national_id for p in invalid}
+        results = await asyncio.gather(
+            *(
+                submit(
+                    p,
+                    chosen[p.national_id],
+                    with_bad_checksum(p.national_id) if p.national_id in invalid_ids else None,
+                )
+                for p in people
+            )
+        )
+        pending: list[dict[str, Any]] = []
+        for r in results:
+            if r.status_code == 201:
+                tally["applications accepted"] += 1
+                pending.append(r.json()["application"])
+            elif r.status_code == 422:
+                tally[f"refused: {r.json()['detail']}"] += 1
+            else:
+                tally[f"unexpected {r.status_code}"] += 1
+
+        # Some people press "submit" twice: they get their pending application back, not a second one.
+        retried = rng.sample([p for p in people if p.national_id not in invalid_ids], k=len(people) // 20)
+        for r in await asyncio.gather(*(submit(p, chosen[p.national_id]) for p in retried)):
+            tally[f"duplicate answered with {r.json()['outcome']}"] += 1
+
+        async def decide(app: dict[str, Any]) -> tuple[str, httpx.Response]:
+            cadre = office.headers(Role.CADRE, union_id=uuid.UUID(app["base_union_id"]))
+            url = f"{ENROLLMENT}/applications/{app['application_id']}"
+            if rng.random() < 0.1:
+                body = {"reason": rng.choice(REJECTION_REASONS)}
+                return "rejected", await office.call("POST", f"{url}/reject", json=body, headers=cadre)
+            return "approved", await office.call("POST", f"{url}/approve", headers=cadre)
+
+        members: dict[str, dict[str, Any]] = {}
+        for outcome, r in await asyncio.gather(*(decide(a) for a in pending)):
+            r.raise_for_status()
+            tally[f"applications {outcome}"] += 1
+            if outcome == "approved":
+                members[r.json()["member_id"]] = r.json()
+
+        # Enrolled people applying again get their membership back (one person, one member).
+        enrolled_people = [p for p in people if any(m["name"] == p.name for m in members.values())][:5]
+        for r in await asyncio.gather(*(submit(p, rng.choice(bases)) for p in enrolled_people)):
+            tally[f"re-application answered with {r.json()['outcome']}"] += 1
+
+        ids = list(members)
+        rng.shuffle(ids)
+        movers, leavers = ids[: len(ids) // 20], ids[len(ids) // 20 : len(ids) // 20 + len(ids) // 25]
+
+        async def transfer(mid: str) -> httpx.Response:
+            here = members[mid]["base_union_id"]
+            there = rng.choice([b for b in bases if b != here])
+            cadre = office.headers(Role.CADRE, union_id=uuid.UUID(here))
+            body = {"to_union_id": there, "reason": "换工作 (changed employer)"}
+            return await office.call("POST", f"{ENROLLMENT}/members/{mid}/transfer", json=body, headers=cadre)
+
+        async def leave(mid: str) -> httpx.Response:
+            me = office.headers(Role.MEMBER, member_id=uuid.UUID(mid))
+            body = {"reason": "离开本市 (moved away)"}
+            return await office.call("POST", f"{ENROLLMENT}/members/{mid}/leave", json=body, headers=me)
+
+        for r in await asyncio.gather(*(transfer(m) for m in movers), *(leave(m) for m in leavers)):
+            r.raise_for_status()
+            members[r.json()["member_id"]] = r.json()
+        tally["members transferred"] = len(movers)
+        tally["members left"] = len(leavers)
+        if leavers:
+            back = leavers[0]
+            union = members[back]["periods"][-1]["union_id"]
+            r = await office.call(
+                "POST", f"{ENROLLMENT}/members/{back}/reinstate", json={"union_id": union},
+                headers=office.headers(Role.CADRE, union_id=uuid.UUID(union)),
+            )  # fmt: skip
+            r.raise_for_status()
+            members[back] = r.json()
+            tally["members reinstated (gap kept)"] = 1
+        commands_done = time.perf_counter()
+
+        # Wait until every card agrees with the enrollment service.
+        expected = {mid: m["status"] for mid, m in members.items()}
+        seen: dict[str, str] = {}
+        while time.perf_counter() - commands_done < 60:
+            seen = await list_cards(office, city)
+            if all(seen.get(mid) == st for mid, st in expected.items()):
+                break
+            await asyncio.sleep(0.2)
+        caught_up = time.perf_counter() - commands_done
+        agree = sum(seen.get(mid) == st for mid, st in expected.items())
+
+        print("\n=== scenario summary ===")
+        for line, n in sorted(tally.items()):
+            print(f"  {n:5d}  {line}")
+        statuses = Counter(expected.values())
+        print(f"  members: {len(expected)} ({', '.join(f'{v} {k}' for k, v in statuses.items())})")
+        print(
+            f"  cards agreeing with enrollment: {agree}/{len(expected)},"
+            f" {caught_up:.2f}s after the last command"
+        )
+        print(f"  total time: {time.perf_counter() - started:.1f}s")
+
+        sample = [ids[-1], *movers[:1], *leavers[:2]]
+        print("\n=== a few member service cards (会员服务卡) ===")
+        for mid in sample:
+            me = office.headers(Role.MEMBER, member_id=uuid.UUID(mid))
+            card = (await office.call("GET", f"{CARDS}/cards/{mid}", headers=me)).json()
+            print_card(card)
+        if agree != len(expected):
+            raise SystemExit("the card read model did not catch up with enrollment")
+
+    print(
+        f"""
+=== where things are ===
+  enrollment API   {ENROLLMENT}/docs
+  card API         {CARDS}/docs
+  card page        {CARDS}/card   (member id + token from: make token ROLE=member MEMBER={sample[0]})
+  cadre token      make token ROLE=cadre UNION={city}
+  logs             .run/logs/
+  stop services    make stop      (and Kafka + PostgreSQL: make down)"""
+    )
+
+
+async def list_cards(office: Office, city: str) -> dict[str, str]:
+    seen: dict[str, str] = {}
+    after: str | None = None
+    while True:
+        params = {"limit": 1000, **({"after": after} if after else {})}
+        r = await office.call("GET", f"{CARDS}/unions/{city}/cards", params=params, headers=office.admin)
+        if r.status_code == 404:  # the city's union event has not reached the projector yet
+            return seen
+        page = r.json()
+        seen.update({c["member_id"]: c["status"] for c in page})
+        if len(page) < 1000:
+            return seen
+        after = page[-1]["member_id"]
+
+
+def print_card(card: dict[str, Any]) -> None:
+    m = card["membership"]
+    number = " ".join(m["card_number"][i : i + 4] for i in range(0, 16, 4))
+    print("\n  ┌─ 职工之家 · 会员服务卡 ─────────────────────────────")
+    print(f"  │ {number}")
+    print(f"  │ {m['name']}  {m['national_id_masked']}  会员号 {m['membership_number']}")
+    print(f"  │ {' › '.join(m['base_union']['path'])}")
+    print(f"  │ status: {m['status']}   member since {m['member_since']}")
+    for g in m["gaps"]:
+        print(f"  │ gap: left {g['left_at'][:10]} → back {(g['returned_at'] or '…')[:10]}")
+    for a in card["needs_action"]:
+        print(f"  │ ⚑ {a}")
+    print("  └──────────────────────────────────────────────────")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--applicants", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=None, help="fixed seed for a reproducible run")
+    asyncio.run(play(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Fixtures for integration tests: isolated topics and databases, services as real processes."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from scripts import stack
+from shared.auth import Role, mint_token
+
+pytestmark = pytest.mark.integration
+
+AUTH_SECRET = "integration-tests-only-" + "x" * 24
+PII_KEY = "integration-tests-pii-key-" + "y" * 24
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningService:
+    spec: stack.ServiceSpec
+    port: int
+    database: str
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def dsn(self) -> str:
+        return self.env["DATABASE_URL"]
+
+    def start(self) -> None:
+        self.proc = stack.start(self.spec, self.env, self.log_path)
+        stack.wait_ready(self.port, self.proc, self.log_path)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            stack.stop(self.proc.pid)
+        self.proc = None
+
+
+@dataclass
+class Stack:
+    run_id: str
+    topic_prefix: str
+    bootstrap: str
+    postgres_dsn: str
+    services: dict[str, RunningService] = field(default_factory=dict)
+
+    def token(
+        self, role: Role, *, member_id: uuid.UUID | None = None, union_id: uuid.UUID | None = None
+    ) -> str:
+        return mint_token(AUTH_SECRET, sub=f"test-{role}", role=role, member_id=member_id, union_id=union_id)
+
+    def headers(self, role: Role, **kw: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, **kw)}"}
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def stack_env(
+    infra: dict[str, str], run_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """Enrollment and projector as real processes, on this run's own topics and databases."""
+    os.environ["POSTGRES_DSN"] = infra["POSTGRES_DSN"]
+    logs = tmp_path_factory.mktemp("logs")
+    s = Stack(
+        run_id=run_id,
+        topic_prefix=f"t{run_id}.",
+        bootstrap=infra["KAFKA_BOOTSTRAP_SERVERS"],
+        postgres_dsn=infra["POSTGRES_DSN"],
+    )
+    for spec in stack.SERVICES:
+        port = free_port()
+        database = f"zt_{run_id}_{spec.name}"
+        env = stack.service_env(
+            spec,
+            port=port,
+            database=database,
+            topic_prefix=s.topic_prefix,
+            extra={
+                "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap,
+                "AUTH_SECRET": AUTH_SECRET,
+                "PII_KEY": PII_KEY,
+                "TOPIC_PARTITIONS": "3",
+                "LOG_LEVEL": "INFO",
+            },
+        )
+        s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")
+    try:
+        for svc in s.services.values():
+            svc.start()
+        yield s
+    finally:
+        for svc in s.services.values():
+            svc.stop()
+        asyncio.run(_drop_databases(s))
+
+
+async def _drop_databases(s: Stack) -> None:
+    conn = await asyncpg.connect(stack.database_url(s.postgres_dsn, "postgres"))
+    try:
+        for svc in s.services.values():
+            await conn.execute(f'DROP DATABASE IF EXISTS "{svc.database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def kafka_producer(stack_env: Stack) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=stack_env.bootstrap, enable_idempotence=True)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, timeout: float = 5.0) -> list[Any]:
+    """Every record currently in a topic, from the beginning."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not parts and asyncio.get_running_loop().time() < deadline:
+            await consumer._client.force_metadata_update()
+            parts = consumer.partitions_for_topic(topic)
+        tps = [TopicPartition(topic, p) for p in sorted(parts or [])]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        records: list[Any] = []
+        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
+            batch = await consumer.getmany(timeout_ms=500)
+            for recs in batch.values():
+                records.extend(recs)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
+    """Poll an async check until it returns a truthy value; fail with the last value seen."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")

@@ -1,0 +1,120 @@
+"""The outbox relay on a real database and a real broker, in process."""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from scripts.stack import database_url
+from shared.contracts import EventEnvelope, decode_event, new_envelope
+from shared.contracts.enrollment import UnionKind, UnionRef, UnionRegistered
+from shared.db import open_pool
+from shared.kafka import ensure_topics, make_producer
+from shared.outbox import OutboxRelay, enqueue
+from tests.integration.conftest import eventually, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def outbox_db(infra: dict[str, str], run_id: str) -> AsyncIterator[str]:
+    dsn = database_url(infra["POSTGRES_DSN"], f"zt_{run_id}_outbox_{uuid.uuid4().hex[:6]}")
+    pool = await open_pool(dsn, "outbox-test", None, min_size=1, max_size=2)
+    await pool.close()
+    yield dsn
+    admin = await asyncpg.connect(database_url(infra["POSTGRES_DSN"], "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def union_event(subject: uuid.UUID, version: int) -> EventEnvelope:
+    payload = UnionRegistered(
+        union_id=subject,
+        name=f"v{version}",
+        kind=UnionKind.BASE,
+        parent_id=None,
+        region="330100",
+        path=[UnionRef(union_id=subject, name=f"v{version}")],
+    )
+    return new_envelope(
+        payload, source="test", subject=str(subject), subject_version=version, correlation_id="relay-test"
+    )
+
+
+async def test_relay_publishes_every_committed_event_in_per_key_order_and_empties_the_outbox(
+    infra: dict[str, str], outbox_db: str, run_id: str
+) -> None:
+    topic = f"t{run_id}.relay.{uuid.uuid4().hex[:6]}"
+    await ensure_topics(infra["KAFKA_BOOTSTRAP_SERVERS"], {topic: 3})
+    subjects = [uuid.uuid4() for _ in range(20)]
+    conn = await asyncpg.connect(outbox_db)
+    try:
+        for version in range(1, 16):
+            async with conn.transaction():
+                for s in subjects:
+                    await enqueue(conn, topic, union_event(s, version))
+        # A rolled-back transaction leaves nothing to publish.
+        with contextlib.suppress(RuntimeError):
+            async with conn.transaction():
+                await enqueue(conn, topic, union_event(uuid.uuid4(), 1))
+                raise RuntimeError("rollback")
+
+        producer = make_producer(infra["KAFKA_BOOTSTRAP_SERVERS"], "relay-test")
+        await producer.start()
+        relay = OutboxRelay(outbox_db, producer, f"relay-test-{run_id}", batch_size=37)
+        task = asyncio.create_task(relay.run())
+        try:
+            await eventually(lambda: _outbox_empty(conn), timeout=30)
+        finally:
+            relay.stop()
+            await task
+            await producer.stop()
+    finally:
+        await conn.close()
+
+    records = await read_topic(infra["KAFKA_BOOTSTRAP_SERVERS"], topic)
+    assert len(records) == 20 * 15
+    versions: dict[str, list[int]] = {}
+    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+        envelope, _ = decode_event(r.value)
+        assert r.key.decode() == envelope.subject
+        versions.setdefault(envelope.subject, []).append(envelope.subject_version)
+    assert set(versions) == {str(s) for s in subjects}
+    assert all(v == list(range(1, 16)) for v in versions.values())
+
+
+async def _outbox_empty(conn: asyncpg.Connection) -> bool:
+    return bool(await conn.fetchval("SELECT count(*) = 0 FROM outbox"))
+
+
+async def test_only_one_relay_leads_and_a_standby_takes_over_when_it_stops(
+    infra: dict[str, str], outbox_db: str, run_id: str
+) -> None:
+    service = f"leader-test-{run_id}"
+    producer = make_producer(infra["KAFKA_BOOTSTRAP_SERVERS"], "leader-test")
+    await producer.start()
+    first = OutboxRelay(outbox_db, producer, service)
+    second = OutboxRelay(outbox_db, producer, service)
+    t1 = asyncio.create_task(first.run())
+    await eventually(lambda: _is(first.is_leader))
+    t2 = asyncio.create_task(second.run())
+    try:
+        await asyncio.sleep(1.0)
+        assert first.is_leader and not second.is_leader
+        first.stop()
+        await t1
+        await eventually(lambda: _is(second.is_leader), timeout=10)
+    finally:
+        first.stop()
+        second.stop()
+        await asyncio.gather(t1, t2)
+        await producer.stop()
+
+
+async def _is(value: bool) -> bool:
+    return value
