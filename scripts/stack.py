@@ -109,10 +109,21 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def stop(pid: int, timeout: float = 15) -> None:
+def stop(pid: int, timeout: float = 15, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """SIGTERM the service's process group, SIGKILL it if it has not exited within timeout.
+
+    Pass proc when the service is our own child: waiting on it reaps it, where probing the pid
+    would keep seeing the zombie until the deadline."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
+        return
+    if proc is not None:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(pid, signal.SIGKILL)
+            proc.wait()
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

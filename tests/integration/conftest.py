@@ -53,7 +53,7 @@ class RunningService:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            stack.stop(self.proc.pid)
+            stack.stop(self.proc.pid, proc=self.proc)
         self.proc = None
 
 
