@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "cannot create a venv: install python3-venv"; exit 1; }
 	@echo "installing Python dependencies into $(VENV) ..."
-	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@{ $(BIN)/pip install --disable-pip-version-check --upgrade pip && \
+	   $(BIN)/pip install --disable-pip-version-check -e '.[dev]'; } > $(VENV)/pip.log 2>&1 \
+	   || { tail -n 30 $(VENV)/pip.log; echo "pip install failed (full log: $(VENV)/pip.log)"; exit 1; }
 	@rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP) ## create the virtualenv with pinned dependencies

@@ -1,0 +1,616 @@
+#!/usr/bin/env bash
+# Local infrastructure for development and tests: a real Apache Kafka broker
+# (KRaft, single combined broker+controller node) and a PostgreSQL server,
+# both run as plain processes on 127.0.0.1 (no Docker needed).
+#
+#   deploy/infra.sh up       start both (idempotent; fast and quiet when up)
+#   deploy/infra.sh down     stop both (quiet when already down)
+#   deploy/infra.sh status   one line per component; exit 0 only if both up
+#   deploy/infra.sh env      shell lines to `eval "$(deploy/infra.sh env)"`
+#   deploy/infra.sh reset    down, then delete Kafka and PostgreSQL data
+#                            (keeps the downloaded jars)
+#   deploy/infra.sh smoke    produce+consume one Kafka record, `select 1` as
+#                            the service role (needs a JDK for the Kafka part)
+#
+# State lives outside git, in ZHIJIA_CACHE (default ~/.cache/zhijia):
+#   kafka/libs/         Kafka jars, fetched once with Maven from Maven Central
+#                       (deploy/kafka/pom.xml; kafka/libs/.kafka-version marks
+#                       which version is there)
+#   kafka/data/         Kafka log dirs (formatted once, cluster id in
+#                       kafka/cluster.id)
+#   kafka/kafka.pid     pid of the running broker
+#   pg/data/            PostgreSQL cluster (see below when running as root)
+#   logs/               kafka.log (log4j2), kafka.out (JVM stdout/stderr),
+#                       postgres.log, mvn.log
+#
+# PostgreSQL refuses to run as root. When this script runs as root, the
+# server runs as the `postgres` OS user, and its data goes to ZHIJIA_CACHE/pg
+# only if that user can reach ZHIJIA_CACHE; otherwise (e.g. the default
+# /root/.cache/zhijia, /root being mode 700) to /var/lib/zhijia-pg, owned by
+# postgres. ZHIJIA_PG_DIR overrides the choice.
+#
+# Settings (environment):
+#   ZHIJIA_CACHE           state directory              (~/.cache/zhijia)
+#   KAFKA_PORT             broker port on 127.0.0.1     (9092)
+#   KAFKA_CONTROLLER_PORT  KRaft controller port        (9093)
+#   KAFKA_HEAP_OPTS        broker heap                  (-Xms256m -Xmx512m)
+#   KAFKA_START_TIMEOUT    seconds to wait for broker   (90)
+#   PG_PORT                PostgreSQL port on 127.0.0.1 (55432)
+#   PG_USER / PG_PASSWORD  service login role (CREATEDB) (zhijia / zhijia);
+#                          applied when PostgreSQL starts
+#   PG_BIN                 directory of postgres, initdb, pg_ctl, psql
+#                          (default: newest /usr/lib/postgresql/*/bin;
+#                          `apt-get install postgresql` if there is none)
+#   ZHIJIA_PG_DIR          PostgreSQL state directory (see above)
+set -euo pipefail
+
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+KAFKA_DEPLOY_DIR=$SCRIPT_DIR/kafka
+
+CACHE=${ZHIJIA_CACHE:-${HOME:?HOME is not set; set ZHIJIA_CACHE}/.cache/zhijia}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+PG_PORT=${PG_PORT:-55432}
+PG_USER=${PG_USER:-zhijia}
+PG_PASSWORD=${PG_PASSWORD:-zhijia}
+PG_BIN=${PG_BIN:-}
+HOST=127.0.0.1
+
+KAFKA_DIR=$CACHE/kafka
+KAFKA_LIBS=$KAFKA_DIR/libs
+KAFKA_DATA=$KAFKA_DIR/data
+KAFKA_PIDFILE=$KAFKA_DIR/kafka.pid
+KAFKA_CLUSTER_ID_FILE=$KAFKA_DIR/cluster.id
+KAFKA_CONFIG=$KAFKA_DIR/server.properties
+LOG_DIR=$CACHE/logs
+KAFKA_LOG=$LOG_DIR/kafka.log
+KAFKA_OUT=$LOG_DIR/kafka.out
+
+# PostgreSQL paths are set by pg_paths (they depend on who we are).
+PG_DIR=
+PG_DATA=
+PG_RUN=
+PG_LOG=
+PG_OS_USER=
+
+IS_ROOT=false
+[[ $(id -u) -eq 0 ]] && IS_ROOT=true
+
+log() { printf '%s\n' "$*"; }
+die() {
+    printf 'infra.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+port_open() { (: <"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# Serialise concurrent invocations (e.g. parallel test runs calling `up`).
+take_lock() {
+    mkdir -p "$CACHE"
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"$CACHE/.infra.lock"
+        flock 9
+    fi
+}
+
+# ---------------------------------------------------------------- Kafka ----
+
+kafka_version() {
+    local v
+    v=$(sed -n 's:.*<kafka\.version>\(.*\)</kafka\.version>.*:\1:p' "$KAFKA_DEPLOY_DIR/pom.xml" | head -n 1)
+    [[ -n $v ]] || die "cannot read <kafka.version> from $KAFKA_DEPLOY_DIR/pom.xml"
+    printf '%s' "$v"
+}
+
+java_bin() {
+    if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
+        printf '%s' "$JAVA_HOME/bin/java"
+    elif command -v java >/dev/null 2>&1; then
+        command -v java
+    else
+        die "java not found: install openjdk-17-jre-headless (apt-get install -y openjdk-17-jre-headless), Kafka $(kafka_version) needs Java 17+"
+    fi
+}
+
+check_java() {
+    local java ver major
+    java=$(java_bin)
+    ver=$("$java" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)
+    major=${ver%%.*}
+    [[ $major == 1 ]] && major=$(cut -d. -f2 <<<"$ver")
+    if [[ ! $major =~ ^[0-9]+$ ]] || ((major < 17)); then
+        die "$java is Java ${ver:-of unknown version}; Kafka $(kafka_version) needs Java 17+: install openjdk-17-jre-headless or set JAVA_HOME"
+    fi
+}
+
+kafka_jars_present() {
+    local want=$1
+    [[ -f $KAFKA_LIBS/.kafka-version && -f $KAFKA_LIBS/kafka_2.13-$want.jar ]] &&
+        [[ $(<"$KAFKA_LIBS/.kafka-version") == "$want" ]]
+}
+
+ensure_kafka_jars() {
+    local want tmp n
+    want=$(kafka_version)
+    kafka_jars_present "$want" && return 0
+    command -v mvn >/dev/null 2>&1 ||
+        die "mvn not found (needed once, to fetch the Kafka $want jars): install maven (apt-get install -y maven)"
+    mkdir -p "$KAFKA_DIR" "$LOG_DIR"
+    tmp=$KAFKA_LIBS.tmp
+    rm -rf "$tmp"
+    log "kafka: fetching Apache Kafka $want jars from Maven Central into $KAFKA_LIBS (once; log: $LOG_DIR/mvn.log)"
+    if ! mvn -B -ntp -f "$KAFKA_DEPLOY_DIR/pom.xml" -Dkafka.libs.dir="$tmp" \
+        dependency:copy-dependencies >"$LOG_DIR/mvn.log" 2>&1; then
+        tail -n 25 "$LOG_DIR/mvn.log" >&2 || true
+        die "mvn could not fetch the Kafka $want jars (see $LOG_DIR/mvn.log)"
+    fi
+    [[ -f $tmp/kafka_2.13-$want.jar ]] || die "mvn ran but $tmp/kafka_2.13-$want.jar is missing (see $LOG_DIR/mvn.log)"
+    printf '%s\n' "$want" >"$tmp/.kafka-version"
+    rm -rf "$KAFKA_LIBS"
+    mv "$tmp" "$KAFKA_LIBS"
+    n=$(find "$KAFKA_LIBS" -name '*.jar' | wc -l)
+    log "kafka: $n jars in $KAFKA_LIBS"
+}
+
+# Prints the broker's pid if our broker is running, else fails.
+kafka_pid() {
+    local pid
+    [[ -f $KAFKA_PIDFILE ]] || return 1
+    pid=$(<"$KAFKA_PIDFILE")
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    # Guard against a recycled pid: it must be our kafka.Kafka process.
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $KAFKA_CONFIG" || return 1
+    printf '%s' "$pid"
+}
+
+new_cluster_id() {
+    # Same format as Kafka's Uuid.randomUuid(): 16 random bytes, URL-safe
+    # base64 without padding, never starting with '-'.
+    local id
+    while :; do
+        id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+        [[ $id != -* ]] && break
+    done
+    printf '%s' "$id"
+}
+
+render_kafka_config() {
+    mkdir -p "$KAFKA_DIR" "$KAFKA_DATA" "$LOG_DIR"
+    sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
+        -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+        -e "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|g" \
+        "$KAFKA_DEPLOY_DIR/server.properties.in" >"$KAFKA_CONFIG.tmp"
+    mv "$KAFKA_CONFIG.tmp" "$KAFKA_CONFIG"
+    cp "$KAFKA_DEPLOY_DIR/log4j2.xml" "$KAFKA_DIR/log4j2.xml"
+}
+
+kafka_java_opts() {
+    local heap
+    read -r -a heap <<<"$KAFKA_HEAP_OPTS"
+    KAFKA_JAVA_OPTS=(
+        "${heap[@]}"
+        -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+        -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
+        -XX:MaxInlineLevel=15 -XX:+ExitOnOutOfMemoryError
+        -Djava.awt.headless=true
+        "-Dkafka.logs.dir=$LOG_DIR"
+        "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2.xml"
+        -cp "$KAFKA_LIBS/*"
+    )
+}
+
+format_kafka_storage() {
+    [[ -f $KAFKA_DATA/meta.properties ]] && return 0
+    [[ -s $KAFKA_CLUSTER_ID_FILE ]] || new_cluster_id >"$KAFKA_CLUSTER_ID_FILE"
+    log "kafka: formatting storage in $KAFKA_DATA (cluster id $(<"$KAFKA_CLUSTER_ID_FILE"))"
+    local java
+    java=$(java_bin)
+    if ! "$java" -Xmx256m "${KAFKA_JAVA_OPTS[@]}" kafka.tools.StorageTool format \
+        --config "$KAFKA_CONFIG" --cluster-id "$(<"$KAFKA_CLUSTER_ID_FILE")" \
+        --ignore-formatted >>"$KAFKA_OUT" 2>&1; then
+        tail -n 20 "$KAFKA_OUT" >&2 || true
+        die "kafka storage format failed (see $KAFKA_OUT)"
+    fi
+}
+
+kafka_fail() {
+    printf -- '--- last lines of %s ---\n' "$KAFKA_LOG" >&2
+    tail -n 30 "$KAFKA_LOG" >&2 2>/dev/null || true
+    if [[ -s $KAFKA_OUT ]]; then
+        printf -- '--- last lines of %s ---\n' "$KAFKA_OUT" >&2
+        tail -n 15 "$KAFKA_OUT" >&2 || true
+    fi
+    die "$*"
+}
+
+# Waits until the broker answers on its port and (when log_offset is given)
+# the log written since log_offset says the server started.
+wait_kafka_ready() {
+    local pid=$1 log_offset=${2:-} started=$SECONDS size
+    while :; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            rm -f "$KAFKA_PIDFILE"
+            kafka_fail "kafka exited during startup"
+        fi
+        if port_open "$KAFKA_PORT"; then
+            [[ -z $log_offset ]] && return 0
+            size=$(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0)
+            ((size < log_offset)) && log_offset=0 # log rolled over
+            if tail -c "+$((log_offset + 1))" "$KAFKA_LOG" 2>/dev/null | grep -q 'Kafka Server started'; then
+                return 0
+            fi
+        fi
+        if ((SECONDS - started >= KAFKA_START_TIMEOUT)); then
+            kafka_fail "kafka (pid $pid) not ready on $HOST:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s; it is left running: inspect the log, then run '$0 down'"
+        fi
+        sleep 0.25
+    done
+}
+
+kafka_up() {
+    local pid want have t0 log_offset java
+    want=$(kafka_version)
+    if pid=$(kafka_pid); then
+        port_open "$KAFKA_PORT" || wait_kafka_ready "$pid"
+        have=$(cat "$KAFKA_LIBS/.kafka-version" 2>/dev/null || echo '?')
+        log "kafka: up $HOST:$KAFKA_PORT (pid $pid)"
+        [[ $have == "$want" ]] || log "kafka: note: running $have but deploy/kafka/pom.xml wants $want; run '$0 down && $0 up'"
+        return 0
+    fi
+    rm -f "$KAFKA_PIDFILE"
+    t0=$SECONDS
+    check_java
+    ensure_kafka_jars
+    local port
+    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+        port_open "$port" && die "port $HOST:$port is already in use by another process (not our Kafka); stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+    done
+    render_kafka_config
+    kafka_java_opts
+    format_kafka_storage
+    log_offset=$(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0)
+    java=$(java_bin)
+    log "kafka: starting Apache Kafka $want on $HOST:$KAFKA_PORT (controller $HOST:$KAFKA_CONTROLLER_PORT, log $KAFKA_LOG)"
+    {
+        printf '\n==== %s starting kafka %s\n' "$(date '+%F %T')" "$want"
+    } >>"$KAFKA_OUT"
+    # Own session (setsid), so ^C in the calling terminal does not reach it;
+    # all fds redirected (callers may wait for EOF on a pipe), and the lock
+    # (fd 9) closed, or the broker would hold it for ever.
+    local setsid=()
+    command -v setsid >/dev/null 2>&1 && setsid=(setsid)
+    (cd / && exec "${setsid[@]}" "$java" "${KAFKA_JAVA_OPTS[@]}" kafka.Kafka "$KAFKA_CONFIG" \
+        </dev/null >>"$KAFKA_OUT" 2>&1 9>&-) &
+    pid=$!
+    printf '%s\n' "$pid" >"$KAFKA_PIDFILE"
+    wait_kafka_ready "$pid" "$log_offset"
+    log "kafka: up $HOST:$KAFKA_PORT (pid $pid, started in $((SECONDS - t0))s)"
+}
+
+kafka_down() {
+    local pid i
+    if ! pid=$(kafka_pid); then
+        rm -f "$KAFKA_PIDFILE"
+        log "kafka: down"
+        return 0
+    fi
+    log "kafka: stopping (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 120; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.25
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "kafka: still running after 30s, sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        for ((i = 0; i < 20; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.25
+        done
+    fi
+    rm -f "$KAFKA_PIDFILE"
+    log "kafka: down"
+}
+
+kafka_status() {
+    local pid
+    if pid=$(kafka_pid) && port_open "$KAFKA_PORT"; then
+        log "kafka: up $HOST:$KAFKA_PORT (pid $pid, Kafka $(<"$KAFKA_LIBS/.kafka-version"))"
+    elif [[ -n ${pid:-} ]]; then
+        log "kafka: starting $HOST:$KAFKA_PORT (pid $pid, port not open yet)"
+        return 1
+    else
+        log "kafka: down ($HOST:$KAFKA_PORT)"
+        return 1
+    fi
+}
+
+# ----------------------------------------------------------- PostgreSQL ----
+
+# Newest installed server, unless PG_BIN is set.
+find_pg_bin() {
+    if [[ -n ${PG_BIN:-} ]]; then
+        [[ -x $PG_BIN/postgres ]] || die "PG_BIN=$PG_BIN has no postgres binary"
+        return 0
+    fi
+    local d
+    d=$(printf '%s\n' /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n 1)
+    if [[ -x $d ]]; then
+        PG_BIN=${d%/postgres}
+        return 0
+    fi
+    return 1
+}
+
+install_pg() {
+    local sudo=()
+    if ! $IS_ROOT; then
+        command -v sudo >/dev/null 2>&1 ||
+            die "PostgreSQL server not found (no /usr/lib/postgresql/*/bin/postgres) and not root, no sudo: install it with 'apt-get install -y postgresql' as root, or set PG_BIN"
+        sudo=(sudo)
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        die "PostgreSQL server not found (no /usr/lib/postgresql/*/bin/postgres) and no apt-get: install PostgreSQL 15+ and set PG_BIN to its bin directory"
+    log "postgres: server not installed; installing with apt-get (once)"
+    mkdir -p "$LOG_DIR"
+    if ! { "${sudo[@]}" apt-get update &&
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; } \
+        >"$LOG_DIR/apt-postgresql.log" 2>&1; then
+        tail -n 20 "$LOG_DIR/apt-postgresql.log" >&2 || true
+        die "apt-get install postgresql failed (see $LOG_DIR/apt-postgresql.log)"
+    fi
+    find_pg_bin || die "apt-get installed postgresql but no /usr/lib/postgresql/*/bin/postgres appeared"
+}
+
+# Runs a command as the OS user that owns the PostgreSQL cluster.
+as_pg() {
+    if $IS_ROOT; then
+        if command -v runuser >/dev/null 2>&1; then
+            (cd / && runuser -u "$PG_OS_USER" -- "$@" 9>&-)
+        else
+            local cmd
+            cmd=$(printf '%q ' "$@")
+            (cd / && su -s /bin/sh "$PG_OS_USER" -c "$cmd" 9>&-)
+        fi
+    else
+        "$@" 9>&-
+    fi
+}
+
+# Sets PG_DIR & co. Creates them (owned by the server's OS user) only if
+# $1 == create.
+pg_paths() {
+    local create=${1:-}
+    if $IS_ROOT; then
+        PG_OS_USER=postgres
+        if ! id -u "$PG_OS_USER" >/dev/null 2>&1; then
+            [[ $create != create ]] ||
+                die "running as root but there is no 'postgres' OS user to run PostgreSQL as (PostgreSQL refuses to run as root; the user comes with 'apt-get install postgresql')"
+            PG_OS_USER= # then nothing of ours can be running
+        fi
+    else
+        PG_OS_USER=$(id -un)
+    fi
+    if [[ -n ${ZHIJIA_PG_DIR:-} ]]; then
+        PG_DIR=$ZHIJIA_PG_DIR
+    elif ! $IS_ROOT || [[ -d $CACHE/pg/data ]]; then
+        PG_DIR=$CACHE/pg
+    elif [[ -n $PG_OS_USER && -d $CACHE ]] && as_pg test -x "$CACHE" 2>/dev/null; then
+        PG_DIR=$CACHE/pg
+    else
+        PG_DIR=/var/lib/zhijia-pg
+    fi
+    PG_DATA=$PG_DIR/data
+    PG_RUN=$PG_DIR/run
+    PG_LOG=$PG_DIR/postgres.log
+    if [[ $create == create ]]; then
+        mkdir -p "$PG_DIR" "$PG_RUN" "$LOG_DIR"
+        if $IS_ROOT; then
+            chown "$PG_OS_USER:" "$PG_DIR" "$PG_RUN"
+            chmod 700 "$PG_DIR"
+            as_pg test -w "$PG_DIR" ||
+                die "the postgres OS user cannot write $PG_DIR (a parent directory is not traversable); set ZHIJIA_PG_DIR"
+        fi
+        ln -sfn "$PG_LOG" "$LOG_DIR/postgres.log"
+    fi
+}
+
+pg_running() {
+    [[ -n $PG_BIN && -f $PG_DATA/PG_VERSION ]] || return 1
+    as_pg "$PG_BIN/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1
+}
+
+# Port the running server listens on (line 4 of postmaster.pid).
+pg_running_port() { sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null; }
+pg_running_pid() { sed -n 1p "$PG_DATA/postmaster.pid" 2>/dev/null; }
+
+pg_psql_super() {
+    as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PG_PORT" -U postgres -d postgres "$@"
+}
+
+pg_initdb() {
+    [[ -f $PG_DATA/PG_VERSION ]] && return 0
+    local locale_opt=(--no-locale)
+    if locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then
+        locale_opt=(--locale=C.UTF-8)
+    fi
+    log "postgres: initdb $PG_DATA"
+    if ! as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -E UTF8 "${locale_opt[@]}" \
+        --auth-local=trust --auth-host=scram-sha-256 >"$PG_DIR/initdb.log" 2>&1; then
+        tail -n 20 "$PG_DIR/initdb.log" >&2 || true
+        die "initdb failed (see $PG_DIR/initdb.log)"
+    fi
+    printf "\n# --- local dev settings: deploy/infra.sh rewrites zhijia.conf at every start\ninclude_if_exists = 'zhijia.conf'\n" |
+        as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null
+}
+
+pg_write_conf() {
+    as_pg tee "$PG_DATA/zhijia.conf" >/dev/null <<EOF
+# Written by deploy/infra.sh at every start; edit the script, not this file.
+listen_addresses = '$HOST'
+port = $PG_PORT
+unix_socket_directories = '$PG_RUN'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+log_timezone = 'UTC'
+timezone = 'UTC'
+EOF
+}
+
+pg_ensure_role() {
+    pg_psql_super -v "role=$PG_USER" -v "pw=$PG_PASSWORD" <<'SQL'
+SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role')
+            THEN format('ALTER ROLE %I WITH LOGIN CREATEDB PASSWORD %L', :'role', :'pw')
+            ELSE format('CREATE ROLE %I WITH LOGIN CREATEDB PASSWORD %L', :'role', :'pw')
+       END
+\gexec
+SQL
+}
+
+pg_up() {
+    local t0=$SECONDS running_port
+    if ! find_pg_bin; then
+        install_pg
+    fi
+    pg_paths create
+    if pg_running; then
+        running_port=$(pg_running_port)
+        log "postgres: up $HOST:$running_port (pid $(pg_running_pid))"
+        [[ $running_port == "$PG_PORT" ]] ||
+            log "postgres: note: running on port $running_port, not PG_PORT=$PG_PORT; run '$0 down && $0 up'"
+        return 0
+    fi
+    local data_ver bin_ver
+    if [[ -f $PG_DATA/PG_VERSION ]]; then
+        data_ver=$(<"$PG_DATA/PG_VERSION")
+        bin_ver=$("$PG_BIN/postgres" --version | sed -n 's/.* \([0-9][0-9]*\)[.].*/\1/p')
+        [[ $data_ver == "$bin_ver" ]] ||
+            die "$PG_DATA was created by PostgreSQL $data_ver but $PG_BIN is PostgreSQL $bin_ver: set PG_BIN=/usr/lib/postgresql/$data_ver/bin, or '$0 reset' to start over"
+    fi
+    port_open "$PG_PORT" && die "port $HOST:$PG_PORT is already in use by another process; stop it or set PG_PORT"
+    pg_initdb
+    pg_write_conf
+    log "postgres: starting PostgreSQL ($PG_BIN) on $HOST:$PG_PORT (data $PG_DATA, log $PG_LOG)"
+    if ! as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s >/dev/null 2>&1; then
+        printf -- '--- last lines of %s ---\n' "$PG_LOG" >&2
+        tail -n 20 "$PG_LOG" >&2 2>/dev/null || true
+        die "PostgreSQL did not start (see $PG_LOG)"
+    fi
+    pg_ensure_role || die "could not create/update the PostgreSQL role $PG_USER"
+    log "postgres: up $HOST:$PG_PORT (pid $(pg_running_pid), role $PG_USER, started in $((SECONDS - t0))s)"
+}
+
+pg_down() {
+    find_pg_bin || {
+        log "postgres: down"
+        return 0
+    }
+    pg_paths
+    if ! pg_running; then
+        log "postgres: down"
+        return 0
+    fi
+    log "postgres: stopping"
+    as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 -s ||
+        die "pg_ctl stop failed (see $PG_LOG)"
+    log "postgres: down"
+}
+
+pg_status() {
+    if find_pg_bin; then
+        pg_paths
+        if pg_running; then
+            log "postgres: up $HOST:$(pg_running_port) (pid $(pg_running_pid), PostgreSQL $(<"$PG_DATA/PG_VERSION"), data $PG_DATA)"
+            return 0
+        fi
+    fi
+    log "postgres: down ($HOST:$PG_PORT)"
+    return 1
+}
+
+# ------------------------------------------------------------- commands ----
+
+urlencode() {
+    local s=$1 out='' c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c=${s:i:1}
+        case $c in
+        [a-zA-Z0-9.~_-]) out+=$c ;;
+        *) out+=$(printf '%%%02X' "'$c") ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
+cmd_env() {
+    printf 'export KAFKA_BOOTSTRAP_SERVERS=%s:%s\n' "$HOST" "$KAFKA_PORT"
+    printf 'export POSTGRES_DSN=postgresql://%s:%s@%s:%s/postgres\n' \
+        "$(urlencode "$PG_USER")" "$(urlencode "$PG_PASSWORD")" "$HOST" "$PG_PORT"
+}
+
+cmd_reset() {
+    kafka_down
+    pg_down
+    find_pg_bin || true
+    pg_paths
+    log "reset: deleting $KAFKA_DATA, $KAFKA_CLUSTER_ID_FILE, $PG_DATA (keeping $KAFKA_LIBS)"
+    rm -rf "$KAFKA_DATA" "$KAFKA_CLUSTER_ID_FILE" "$KAFKA_CONFIG" "$PG_DATA" "$PG_RUN" "$PG_DIR/initdb.log"
+}
+
+cmd_smoke() {
+    if ! kafka_status >/dev/null || ! pg_status >/dev/null; then
+        die "not up: run '$0 up' first"
+    fi
+    local java
+    java=$(java_bin)
+    log "smoke: kafka produce/consume on $HOST:$KAFKA_PORT"
+    "$java" -cp "$KAFKA_LIBS/*" -Dlog4j2.level=WARN "$KAFKA_DEPLOY_DIR/KafkaSmoke.java" "$HOST:$KAFKA_PORT" ||
+        die "kafka smoke test failed (a JDK is needed to run $KAFKA_DEPLOY_DIR/KafkaSmoke.java)"
+    log "smoke: postgres login as $PG_USER on $HOST:$PG_PORT"
+    PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -X -q -At -h "$HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres \
+        -c "select 'postgres smoke test OK: ' || current_user || ' on ' || version()" ||
+        die "postgres smoke test failed"
+}
+
+usage() {
+    sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+main() {
+    local cmd=${1:-}
+    case $cmd in
+    up)
+        take_lock
+        kafka_up
+        pg_up
+        ;;
+    down)
+        take_lock
+        kafka_down
+        pg_down
+        ;;
+    status)
+        local rc=0
+        kafka_status || rc=3
+        pg_status || rc=3
+        return "$rc"
+        ;;
+    env) cmd_env ;;
+    reset)
+        take_lock
+        cmd_reset
+        ;;
+    smoke) cmd_smoke ;;
+    -h | --help | help) usage ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+    esac
+}
+
+main "$@"
