@@ -1,6 +1,7 @@
 """Wiring of the projector: database, a FastStream batch subscriber, the card API."""
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -54,7 +55,13 @@ async def raw_bodies(message: StreamMessage[Any]) -> Any:
 
 
 def create_app(settings: ProjectorSettings) -> FastAPI:
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=SERVICE)
+    # Per-batch "Received/Processed" lines at DEBUG: at volume they would drown everything else.
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=SERVICE,
+        logger=get_logger("faststream"),
+        log_level=logging.DEBUG,
+    )
     holder: dict[str, IdempotentConsumer] = {}
 
     # One batch = one database transaction; on error the batch is re-read (never skipped).
