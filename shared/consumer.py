@@ -22,6 +22,8 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 Apply = Callable[[Conn, EventEnvelope, EventPayload], Awaitable[None]]
+# Runs first in every batch transaction (e.g. to point search_path at the live read model).
+Prepare = Callable[[Conn], Awaitable[None]]
 
 
 @dataclass
@@ -40,8 +42,10 @@ class IdempotentConsumer:
         producer: AIOKafkaProducer,
         dead_letter_topic: str,
         apply: Apply,
+        prepare: Prepare | None = None,
     ) -> None:
         self.name = name
+        self._prepare = prepare
         self._pool = pool
         self._producer = producer
         self._dead_letter_topic = dead_letter_topic
@@ -61,6 +65,8 @@ class IdempotentConsumer:
             decoded.append((record, envelope, payload))
 
         async with self._pool.acquire() as conn, conn.transaction():
+            if self._prepare is not None:
+                await self._prepare(conn)
             fresh = {
                 row["event_id"]
                 for row in await conn.fetch(
