@@ -162,7 +162,7 @@ kafka_pid() {
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
     # Guard against a recycled pid: it must be our kafka.Kafka process.
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $KAFKA_CONFIG" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $KAFKA_CONFIG" || return 1
     printf '%s' "$pid"
 }
 
@@ -226,16 +226,23 @@ kafka_fail() {
     die "$*"
 }
 
+# Port the running broker was started with (from the config it was given).
+kafka_running_port() {
+    local p
+    p=$(sed -n 's|^listeners=PLAINTEXT://[^:]*:\([0-9][0-9]*\).*|\1|p' "$KAFKA_CONFIG" 2>/dev/null)
+    printf '%s' "${p:-$KAFKA_PORT}"
+}
+
 # Waits until the broker answers on its port and (when log_offset is given)
 # the log written since log_offset says the server started.
 wait_kafka_ready() {
-    local pid=$1 log_offset=${2:-} started=$SECONDS size
+    local pid=$1 port=$2 log_offset=${3:-} started=$SECONDS size
     while :; do
         if ! kill -0 "$pid" 2>/dev/null; then
             rm -f "$KAFKA_PIDFILE"
             kafka_fail "kafka exited during startup"
         fi
-        if port_open "$KAFKA_PORT"; then
+        if port_open "$port"; then
             [[ -z $log_offset ]] && return 0
             size=$(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0)
             ((size < log_offset)) && log_offset=0 # log rolled over
@@ -244,19 +251,22 @@ wait_kafka_ready() {
             fi
         fi
         if ((SECONDS - started >= KAFKA_START_TIMEOUT)); then
-            kafka_fail "kafka (pid $pid) not ready on $HOST:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s; it is left running: inspect the log, then run '$0 down'"
+            kafka_fail "kafka (pid $pid) not ready on $HOST:$port after ${KAFKA_START_TIMEOUT}s; it is left running: inspect the log, then run '$0 down'"
         fi
         sleep 0.25
     done
 }
 
 kafka_up() {
-    local pid want have t0 log_offset java
+    local pid want have t0 log_offset java rport
     want=$(kafka_version)
     if pid=$(kafka_pid); then
-        port_open "$KAFKA_PORT" || wait_kafka_ready "$pid"
+        rport=$(kafka_running_port)
+        port_open "$rport" || wait_kafka_ready "$pid" "$rport"
         have=$(cat "$KAFKA_LIBS/.kafka-version" 2>/dev/null || echo '?')
-        log "kafka: up $HOST:$KAFKA_PORT (pid $pid)"
+        log "kafka: up $HOST:$rport (pid $pid)"
+        [[ $rport == "$KAFKA_PORT" ]] ||
+            log "kafka: note: running on port $rport, not KAFKA_PORT=$KAFKA_PORT; run '$0 down && $0 up'"
         [[ $have == "$want" ]] || log "kafka: note: running $have but deploy/kafka/pom.xml wants $want; run '$0 down && $0 up'"
         return 0
     fi
@@ -286,7 +296,7 @@ kafka_up() {
         </dev/null >>"$KAFKA_OUT" 2>&1 9>&-) &
     pid=$!
     printf '%s\n' "$pid" >"$KAFKA_PIDFILE"
-    wait_kafka_ready "$pid" "$log_offset"
+    wait_kafka_ready "$pid" "$KAFKA_PORT" "$log_offset"
     log "kafka: up $HOST:$KAFKA_PORT (pid $pid, started in $((SECONDS - t0))s)"
 }
 
@@ -316,11 +326,11 @@ kafka_down() {
 }
 
 kafka_status() {
-    local pid
-    if pid=$(kafka_pid) && port_open "$KAFKA_PORT"; then
-        log "kafka: up $HOST:$KAFKA_PORT (pid $pid, Kafka $(<"$KAFKA_LIBS/.kafka-version"))"
+    local pid rport
+    if pid=$(kafka_pid) && rport=$(kafka_running_port) && port_open "$rport"; then
+        log "kafka: up $HOST:$rport (pid $pid, Kafka $(cat "$KAFKA_LIBS/.kafka-version" 2>/dev/null))"
     elif [[ -n ${pid:-} ]]; then
-        log "kafka: starting $HOST:$KAFKA_PORT (pid $pid, port not open yet)"
+        log "kafka: starting $HOST:${rport:-$KAFKA_PORT} (pid $pid, port not open yet)"
         return 1
     else
         log "kafka: down ($HOST:$KAFKA_PORT)"
@@ -407,6 +417,9 @@ pg_paths() {
     PG_RUN=$PG_DIR/run
     PG_LOG=$PG_DIR/postgres.log
     if [[ $create == create ]]; then
+        # Unix socket paths are limited to 107 bytes ("/.s.PGSQL.NNNNN" = 15).
+        ((${#PG_RUN} + 15 <= 107)) ||
+            die "$PG_RUN is too long for a unix socket path; set ZHIJIA_PG_DIR to a shorter directory"
         mkdir -p "$PG_DIR" "$PG_RUN" "$LOG_DIR"
         if $IS_ROOT; then
             chown "$PG_OS_USER:" "$PG_DIR" "$PG_RUN"

@@ -49,7 +49,7 @@ def infra() -> Iterator[dict[str, str]]:
         from testcontainers.postgres import PostgresContainer
 
         with (
-            KafkaContainer("apache/kafka:4.1.0").with_kraft() as kafka,
+            KafkaContainer("apache/kafka:4.4.0").with_kraft() as kafka,
             PostgresContainer("postgres:16", username="zhijia", password="zhijia") as pg,
         ):
             dsn = pg.get_connection_url(driver=None).replace("postgresql+psycopg2", "postgresql")
