@@ -1,11 +1,18 @@
-"""Idempotent batch consumption: decode, dead-letter what cannot be read, apply the rest once.
+"""Idempotent batch consumption: decode, dead-letter what cannot be handled, apply the rest once.
 
 A batch is applied in one PostgreSQL transaction together with the ids of the events it applied
 and the consumer's position per partition. A redelivered event finds its id already recorded and
-changes nothing. An event that cannot be decoded goes to the consumer's dead-letter topic with the
-reason and its origin in headers, before the batch is committed, so nothing is dropped in silence.
+changes nothing. Failures are of two kinds:
+
+- the infrastructure is away (the database restarts, a connection drops): the whole batch is
+  retried with backoff, as long as it takes; nothing is dead-lettered for it;
+- an event cannot be handled (undecodable bytes, unknown type or future version, a handler that
+  raises): it goes to the consumer's dead-letter topic with the reason and its origin in headers,
+  after bounded retries with backoff for a handler error, and the consumer keeps going.
 """
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +24,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from shared.contracts import ContractError, EventEnvelope, decode_event
 from shared.contracts.envelope import EventPayload
 from shared.db import Conn
+from shared.faults import failpoint
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -25,6 +33,19 @@ Apply = Callable[[Conn, EventEnvelope, EventPayload], Awaitable[None]]
 # Runs first in every batch transaction (e.g. to point search_path at the live read model).
 Prepare = Callable[[Conn], Awaitable[None]]
 
+# Errors that say the infrastructure is away, not that the event is bad.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.TransactionRollbackError,
+)
+
+Decoded = tuple[ConsumerRecord[Any, Any], EventEnvelope, EventPayload]
+
 
 @dataclass
 class BatchResult:
@@ -32,6 +53,16 @@ class BatchResult:
     duplicates: int = 0
     dead_lettered: int = 0
     reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    handler_attempts: int = 3  # a raising handler is tried this often before dead-lettering
+    first_backoff: float = 0.2
+    max_backoff: float = 5.0
+
+    def backoff(self, attempt: int) -> float:
+        return float(min(self.max_backoff, self.first_backoff * 2**attempt))
 
 
 class IdempotentConsumer:
@@ -43,27 +74,85 @@ class IdempotentConsumer:
         dead_letter_topic: str,
         apply: Apply,
         prepare: Prepare | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.name = name
-        self._prepare = prepare
         self._pool = pool
         self._producer = producer
         self._dead_letter_topic = dead_letter_topic
         self._apply = apply
+        self._prepare = prepare
+        self._retry = retry or RetryPolicy()
 
     async def handle_batch(self, records: Sequence[ConsumerRecord[Any, Any]]) -> BatchResult:
         result = BatchResult()
-        decoded: list[tuple[ConsumerRecord[Any, Any], EventEnvelope, EventPayload]] = []
+        decoded: list[Decoded] = []
         for record in records:
             try:
                 envelope, payload = decode_event(record.value)
             except ContractError as exc:
-                await self.dead_letter(record, str(exc))
-                result.dead_lettered += 1
-                result.reasons.append(str(exc))
+                await self._dead_letter_counted(record, str(exc), result)
                 continue
             decoded.append((record, envelope, payload))
 
+        try:
+            await self._with_infrastructure_retries(
+                functools.partial(self._apply_in_one_transaction, decoded, records, result)
+            )
+        except Exception as exc:  # never an infrastructure error: those are retried inside
+            # One event broke the batch: find it by applying one at a time.
+            log.warning("batch_failed_isolating", consumer=self.name, error=repr(exc), size=len(decoded))
+            result = BatchResult(dead_lettered=result.dead_lettered, reasons=result.reasons)
+            for item in decoded:
+                await self._apply_one_with_retries(item, result)
+        if result.dead_lettered or result.duplicates:
+            log.info(
+                "batch_handled",
+                consumer=self.name,
+                applied=result.applied,
+                duplicates=result.duplicates,
+                dead_lettered=result.dead_lettered,
+            )
+        return result
+
+    async def _with_infrastructure_retries(self, work: Callable[[], Awaitable[None]]) -> None:
+        attempt = 0
+        while True:
+            try:
+                await work()
+                return
+            except TRANSIENT_ERRORS as exc:
+                delay = self._retry.backoff(attempt)
+                log.warning(
+                    "infrastructure_unavailable_retrying", consumer=self.name, error=repr(exc), in_s=delay
+                )
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    async def _apply_one_with_retries(self, item: Decoded, result: BatchResult) -> None:
+        record = item[0]
+        last: Exception | None = None
+        for attempt in range(self._retry.handler_attempts):
+            one = BatchResult()
+            try:
+                await self._with_infrastructure_retries(
+                    functools.partial(self._apply_in_one_transaction, [item], [record], one)
+                )
+            except Exception as exc:
+                last = exc
+                await asyncio.sleep(self._retry.backoff(attempt))
+                continue
+            result.applied += one.applied
+            result.duplicates += one.duplicates
+            return
+        reason = f"handler failed after {self._retry.handler_attempts} attempts: {last!r}"
+        await self._dead_letter_counted(record, reason, result)
+        await self._with_infrastructure_retries(functools.partial(self._save_positions_alone, [record]))
+
+    async def _apply_in_one_transaction(
+        self, decoded: list[Decoded], records: Sequence[ConsumerRecord[Any, Any]], result: BatchResult
+    ) -> None:
+        applied = duplicates = 0
         async with self._pool.acquire() as conn, conn.transaction():
             if self._prepare is not None:
                 await self._prepare(conn)
@@ -79,24 +168,25 @@ class IdempotentConsumer:
             }
             for _, envelope, payload in decoded:
                 if envelope.event_id not in fresh:
-                    result.duplicates += 1
+                    duplicates += 1
                     continue
                 fresh.discard(envelope.event_id)  # the same event twice in one batch
                 with structlog.contextvars.bound_contextvars(
                     correlation_id=envelope.correlation_id, event_id=str(envelope.event_id)
                 ):
                     await self._apply(conn, envelope, payload)
-                result.applied += 1
+                applied += 1
             await self._save_positions(conn, records)
-        if result.dead_lettered or result.duplicates:
-            log.info(
-                "batch_handled",
-                consumer=self.name,
-                applied=result.applied,
-                duplicates=result.duplicates,
-                dead_lettered=result.dead_lettered,
-            )
-        return result
+            failpoint("consumer.before_commit")  # applied, not yet committed
+        # Counted only once committed: a retried transaction must not count twice.
+        result.applied += applied
+        result.duplicates += duplicates
+
+    async def _save_positions_alone(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            if self._prepare is not None:
+                await self._prepare(conn)
+            await self._save_positions(conn, records)
 
     async def _save_positions(self, conn: Conn, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         last: dict[tuple[str, int], int] = {}
@@ -113,6 +203,13 @@ class IdempotentConsumer:
                              updated_at = now()""",
             [(self.name, topic, partition, offset) for (topic, partition), offset in last.items()],
         )
+
+    async def _dead_letter_counted(
+        self, record: ConsumerRecord[Any, Any], reason: str, result: BatchResult
+    ) -> None:
+        await self.dead_letter(record, reason)
+        result.dead_lettered += 1
+        result.reasons.append(reason)
 
     async def dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
         headers = [

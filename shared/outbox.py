@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.contracts import EventEnvelope, encode_event
 from shared.db import Conn
+from shared.faults import failpoint
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -118,6 +119,7 @@ class OutboxRelay:
         )
         if not rows:
             return 0
+        failpoint("outbox.before_publish")  # committed in the database, not yet in Kafka
         # send() queues in order per partition; awaiting all futures afterwards keeps batching.
         futures = [
             await self._producer.send(
