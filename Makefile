@@ -12,7 +12,7 @@ INFRA := deploy/infra.sh
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration token rebuild clean
+        unit integration test-faults token rebuild clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,8 +63,12 @@ unit: venv ## unit tests of the domain rules (no infrastructure)
 integration: venv infra-up ## integration tests on the real broker and database
 	@$(WITH_INFRA) scripts/pytest.sh tests/integration
 
-test: venv lint typecheck infra-up ## lint, type check, unit and integration tests
+test: venv lint typecheck infra-up ## lint, type check, unit, integration and fault-injection tests
 	@$(WITH_INFRA) scripts/pytest.sh tests
+
+test-faults: venv ## only the fault-injection suite (also part of make test); numbers in .run/fault-report.json
+	@scripts/pytest.sh tests/faults -q
+	@cat .run/fault-report.json
 
 token: venv ## mint a dev token: make token ROLE=cadre UNION=<uuid> | ROLE=member MEMBER=<uuid>
 	@$(BIN)/python -m scripts.token --role $(or $(ROLE),admin) \

@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from shared.contracts import ContractError, EventEnvelope, decode_event
 from shared.contracts.envelope import EventPayload
-from shared.db import Conn
+from shared.db import TRANSIENT_ERRORS, Conn
 from shared.faults import failpoint
 from shared.logging import get_logger
 
@@ -33,16 +33,6 @@ Apply = Callable[[Conn, EventEnvelope, EventPayload], Awaitable[None]]
 # Runs first in every batch transaction (e.g. to point search_path at the live read model).
 Prepare = Callable[[Conn], Awaitable[None]]
 
-# Errors that say the infrastructure is away, not that the event is bad.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.TransactionRollbackError,
-)
 
 Decoded = tuple[ConsumerRecord[Any, Any], EventEnvelope, EventPayload]
 

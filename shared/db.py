@@ -13,6 +13,17 @@ log = get_logger(__name__)
 
 SHARED_MIGRATIONS = "shared.migrations"
 
+# Errors that say the database (or the network) is away for a while, not that the work is bad.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.TransactionRollbackError,
+)
+
 # A plain connection or one borrowed from a pool: every query function accepts either.
 Conn = asyncpg.Connection | PoolConnectionProxy
 
