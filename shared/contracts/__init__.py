@@ -1,6 +1,7 @@
 """Event contracts: every event published by any service is defined here, once."""
 
 from shared.contracts.envelope import (
+    REGISTRY,
     ContractError,
     EventEnvelope,
     UnknownEventType,
@@ -8,7 +9,9 @@ from shared.contracts.envelope import (
     contract_for,
     decode_event,
     encode_event,
+    latest_version,
     new_envelope,
+    upcaster,
 )
 
 __all__ = [
@@ -19,8 +22,13 @@ __all__ = [
     "contract_for",
     "decode_event",
     "encode_event",
+    "latest_version",
     "new_envelope",
+    "upcaster",
 ]
 
 # Importing the contract modules registers them, so decode_event knows every event.
 from shared.contracts import enrollment as enrollment
+
+# Fail at import, not at the first old event: every older version must upcast to the latest.
+REGISTRY.check_upcast_chains()

@@ -3,15 +3,20 @@
 Member events carry the member's whole current state (`member`), so a consumer that sees a newer
 event first can apply it and then ignore the older one by subject_version.
 National ID numbers never travel in clear: only the masked form does.
+
+Where a contract has several versions, the class with the plain name is the latest (the one the
+service emits and consumers match on); older ones keep a version suffix, so bytes already on the
+topic still decode, and an upcaster lifts them to the latest.
 """
 
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.envelope import EventPayload, event_contract
+from shared.contracts.envelope import EventPayload, event_contract, upcaster
 
 
 class UnionKind(StrEnum):
@@ -30,6 +35,16 @@ class EmploymentType(StrEnum):
     TEMPORARY = "temporary"
     MIGRANT = "migrant"  # 外来务工人员
     FLEXIBLE = "flexible"  # 灵活就业人员: riders, drivers
+
+
+class ApplicationChannel(StrEnum):
+    """How an application reached the union."""
+
+    ONLINE = "online"  # 网上入会: the web form
+    WECHAT = "wechat"  # the WeChat mini-program
+    # A street or township service station (服务站): for workers without a workplace union.
+    SERVICE_STATION = "service_station"
+    CADRE = "cadre"  # filed by a union cadre on the worker's behalf
 
 
 class MembershipStatus(StrEnum):
@@ -84,7 +99,9 @@ class UnionRegistered(EventPayload):
 
 
 @event_contract("enrollment.ApplicationSubmitted", 1)
-class ApplicationSubmitted(EventPayload):
+class ApplicationSubmittedV1(EventPayload):
+    """Before the channel was recorded. Still decoded (it is on the topic), upcast on the way in."""
+
     application_id: uuid.UUID
     person_id: uuid.UUID
     name: str
@@ -93,6 +110,25 @@ class ApplicationSubmitted(EventPayload):
     employer: str
     employment_type: EmploymentType
     submitted_at: datetime
+
+
+@event_contract("enrollment.ApplicationSubmitted", 2)
+class ApplicationSubmitted(EventPayload):
+    application_id: uuid.UUID
+    person_id: uuid.UUID
+    name: str
+    national_id_masked: str
+    base_union_id: uuid.UUID
+    employer: str
+    employment_type: EmploymentType
+    channel: ApplicationChannel
+    submitted_at: datetime
+
+
+@upcaster("enrollment.ApplicationSubmitted", from_version=1)
+def application_submitted_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    # Only the web form existed while v1 was emitted, so every v1 application came in online.
+    return {**payload, "channel": ApplicationChannel.ONLINE.value}
 
 
 @event_contract("enrollment.ApplicationRejected", 1)

@@ -3,6 +3,11 @@
 An event on the wire is the JSON of an EventEnvelope. `event_type` and `schema_version` name a
 payload contract registered with `@event_contract`; consumers decode with `decode_event`, which
 refuses unknown types and versions with a ContractError (a dead-letter reason, never a crash).
+
+A contract evolves by adding version n+1 next to version n and an `@upcaster(type, from_version=n)`:
+a pure function turning a version-n payload dict into a version-n+1 one. `decode_event` validates a
+payload against the contract of the version it arrived in, then lifts it step by step to the latest
+version, so consumers only ever see the latest payload class. Producers emit the latest version.
 """
 
 import uuid
@@ -51,33 +56,107 @@ class UnsupportedSchemaVersion(ContractError):
     pass
 
 
-_REGISTRY: dict[tuple[str, int], type[EventPayload]] = {}
-
 P = TypeVar("P", bound=EventPayload)
+# Turns the JSON payload of version n of a contract into that of version n+1; pure, no I/O.
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def event_contract(event_type: str, version: int) -> Callable[[type[P]], type[P]]:
-    def register(cls: type[P]) -> type[P]:
-        key = (event_type, version)
-        if key in _REGISTRY:
-            raise RuntimeError(f"contract {event_type} v{version} is defined twice")
-        cls.event_type = event_type
-        cls.schema_version = version
-        _REGISTRY[key] = cls
-        return cls
+class ContractRegistry:
+    """Payload contracts by (event type, version), and the upcasters between consecutive versions."""
 
-    return register
+    def __init__(self) -> None:
+        self._contracts: dict[tuple[str, int], type[EventPayload]] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def contract(self, event_type: str, version: int) -> Callable[[type[P]], type[P]]:
+        def register(cls: type[P]) -> type[P]:
+            key = (event_type, version)
+            if key in self._contracts:
+                raise RuntimeError(f"contract {event_type} v{version} is defined twice")
+            cls.event_type = event_type
+            cls.schema_version = version
+            self._contracts[key] = cls
+            return cls
+
+        return register
+
+    def upcaster(self, event_type: str, *, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        def register(upcast: Upcaster) -> Upcaster:
+            step = f"upcaster {event_type} v{from_version} -> v{from_version + 1}"
+            for version in (from_version, from_version + 1):
+                if (event_type, version) not in self._contracts:
+                    raise RuntimeError(
+                        f"{step}: there is no contract {event_type} v{version} "
+                        "(register both contracts before the upcaster between them)"
+                    )
+            if (event_type, from_version) in self._upcasters:
+                raise RuntimeError(f"{step} is defined twice")
+            self._upcasters[(event_type, from_version)] = upcast
+            return upcast
+
+        return register
+
+    def versions(self, event_type: str) -> list[int]:
+        return sorted(v for (t, v) in self._contracts if t == event_type)
+
+    def latest_version(self, event_type: str) -> int:
+        versions = self.versions(event_type)
+        if not versions:
+            raise UnknownEventType(f"unknown event type {event_type!r}")
+        return versions[-1]
+
+    def contract_for(self, event_type: str, version: int) -> type[EventPayload]:
+        known_versions = self.versions(event_type)
+        if not known_versions:
+            raise UnknownEventType(f"unknown event type {event_type!r}")
+        if version not in known_versions:
+            raise UnsupportedSchemaVersion(
+                f"{event_type} schema version {version} is not supported (known: {known_versions})"
+            )
+        return self._contracts[(event_type, version)]
+
+    def check_upcast_chains(self) -> None:
+        """Raise RuntimeError unless every registered version lifts, one step at a time, to the latest."""
+        for event_type in sorted({t for (t, _) in self._contracts}):
+            versions = self.versions(event_type)
+            for version in range(versions[0], versions[-1]):
+                if (event_type, version + 1) not in self._contracts:
+                    raise RuntimeError(
+                        f"{event_type} has no contract v{version + 1} between v{versions[0]} "
+                        f"and v{versions[-1]}: versions must be consecutive"
+                    )
+                if (event_type, version) not in self._upcasters:
+                    raise RuntimeError(
+                        f"{event_type} v{version} cannot reach the latest version v{versions[-1]}: "
+                        f"register an @upcaster({event_type!r}, from_version={version})"
+                    )
+
+    def latest_payload(self, event_type: str, version: int, data: dict[str, Any]) -> EventPayload:
+        """Validate `data` with the contract of its own version, then upcast it to the latest one."""
+        payload = self._validate(event_type, version, data, "payload")
+        latest = self.latest_version(event_type)
+        while payload.schema_version < latest:
+            step = payload.schema_version
+            # The upcaster sees the validated, canonical JSON form of the older version.
+            lifted = self._upcasters[(event_type, step)](payload.model_dump(mode="json"))
+            payload = self._validate(event_type, step + 1, lifted, f"payload upcast from v{step}")
+        return payload
+
+    def _validate(self, event_type: str, version: int, data: dict[str, Any], what: str) -> EventPayload:
+        contract = self.contract_for(event_type, version)
+        try:
+            return contract.model_validate(data)
+        except ValidationError as exc:
+            raise ContractError(f"invalid {event_type} v{version} {what}: {_summary(exc)}") from exc
 
 
-def contract_for(event_type: str, version: int) -> type[EventPayload]:
-    known_versions = sorted(v for (t, v) in _REGISTRY if t == event_type)
-    if not known_versions:
-        raise UnknownEventType(f"unknown event type {event_type!r}")
-    if version not in known_versions:
-        raise UnsupportedSchemaVersion(
-            f"{event_type} schema version {version} is not supported (known: {known_versions})"
-        )
-    return _REGISTRY[(event_type, version)]
+# The one registry every contract module registers into, checked once they are all imported
+# (see shared/contracts/__init__.py).
+REGISTRY = ContractRegistry()
+event_contract = REGISTRY.contract
+upcaster = REGISTRY.upcaster
+contract_for = REGISTRY.contract_for
+latest_version = REGISTRY.latest_version
 
 
 def new_envelope(
@@ -109,20 +188,18 @@ def encode_event(envelope: EventEnvelope) -> bytes:
 
 
 def decode_event(raw: bytes | None) -> tuple[EventEnvelope, EventPayload]:
-    """Parse and validate an envelope and its payload; raise ContractError with the reason."""
+    """Parse and validate an envelope and its payload; raise ContractError with the reason.
+
+    The payload comes back as the latest version of its contract (older versions are upcast);
+    the envelope is returned as it arrived, so `schema_version` still says what was on the wire.
+    """
     if not raw:
         raise ContractError("empty message")
     try:
         envelope = EventEnvelope.model_validate_json(raw)
     except ValidationError as exc:
         raise ContractError(f"invalid envelope: {_summary(exc)}") from exc
-    contract = contract_for(envelope.event_type, envelope.schema_version)
-    try:
-        payload = contract.model_validate(envelope.payload)
-    except ValidationError as exc:
-        raise ContractError(
-            f"invalid {envelope.event_type} v{envelope.schema_version} payload: {_summary(exc)}"
-        ) from exc
+    payload = REGISTRY.latest_payload(envelope.event_type, envelope.schema_version, envelope.payload)
     return envelope, payload
 
 

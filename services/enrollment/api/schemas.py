@@ -7,7 +7,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.enrollment.domain.applications import ApplicationStatus, SubmissionOutcome
 from services.enrollment.store.queries import ApplicationRow, MemberRow, UnionRow
-from shared.contracts.enrollment import EmploymentType, MembershipStatus, PeriodEnd, UnionKind
+from shared.contracts.enrollment import (
+    ApplicationChannel,
+    EmploymentType,
+    MembershipStatus,
+    PeriodEnd,
+    UnionKind,
+)
 from shared.pii import mask_phone
 
 
@@ -29,6 +35,9 @@ class ApplicationIn(_In):
     employer: str = Field(default="", max_length=200)
     employment_type: EmploymentType
     base_union_id: uuid.UUID
+    channel: ApplicationChannel | None = Field(
+        default=None, description="how the application came in; default: cadre for a cadre, else online"
+    )
 
 
 class RejectIn(_In):
@@ -72,6 +81,7 @@ class ApplicationOut(BaseModel):
     employer: str
     employment_type: EmploymentType
     base_union_id: uuid.UUID
+    channel: ApplicationChannel
     status: ApplicationStatus
     submitted_at: datetime
     decided_by: str | None
@@ -83,7 +93,7 @@ class ApplicationOut(BaseModel):
         return cls(
             application_id=a.application_id, member_id=a.person_id, name=a.name,
             phone_masked=mask_phone(a.phone), employer=a.employer, employment_type=a.employment_type,
-            base_union_id=a.base_union_id, status=a.status, submitted_at=a.submitted_at,
+            base_union_id=a.base_union_id, channel=a.channel, status=a.status, submitted_at=a.submitted_at,
             decided_by=a.decided_by, decided_at=a.decided_at, decision_reason=a.decision_reason,
         )  # fmt: skip
 

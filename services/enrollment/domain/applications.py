@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from services.enrollment.domain.national_id import age_on, normalize_national_id
-from shared.contracts.enrollment import EmploymentType, MembershipStatus, UnionKind
+from shared.contracts.enrollment import ApplicationChannel, EmploymentType, MembershipStatus, UnionKind
 from shared.errors import Conflict, InvalidInput
 
 MINIMUM_AGE = 16  # the legal working age
@@ -28,6 +28,14 @@ class ApplicationForm:
     employer: str
     employment_type: EmploymentType
     base_union_id: uuid.UUID
+    channel: ApplicationChannel | None = None  # None: not stated, see application_channel
+
+
+def application_channel(stated: ApplicationChannel | None, *, filed_by_cadre: bool) -> ApplicationChannel:
+    """The channel the caller stated; else a cadre files on a worker's behalf, anyone else online."""
+    if stated is not None:
+        return stated
+    return ApplicationChannel.CADRE if filed_by_cadre else ApplicationChannel.ONLINE
 
 
 def validate_form(form: ApplicationForm, today: date) -> ApplicationForm:
@@ -53,6 +61,7 @@ def validate_form(form: ApplicationForm, today: date) -> ApplicationForm:
         employer=employer,
         employment_type=form.employment_type,
         base_union_id=form.base_union_id,
+        channel=form.channel,
     )
 
 

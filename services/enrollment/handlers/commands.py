@@ -13,6 +13,7 @@ from services.enrollment.domain.applications import (
     ApplicationForm,
     ApplicationStatus,
     SubmissionOutcome,
+    application_channel,
     classify_submission,
     require_base_union,
     require_pending,
@@ -204,6 +205,7 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
             employer=form.employer,
             employment_type=form.employment_type,
             base_union_id=form.base_union_id,
+            channel=application_channel(form.channel, filed_by_cadre=caller.principal.role is Role.CADRE),
             status=ApplicationStatus.PENDING,
             submitted_at=now,
             decided_by=None,
@@ -226,6 +228,7 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
                 base_union_id=form.base_union_id,
                 employer=form.employer,
                 employment_type=form.employment_type,
+                channel=application.channel,
                 submitted_at=now,
             ),
         )  # fmt: skip

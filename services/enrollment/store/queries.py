@@ -11,6 +11,7 @@ import asyncpg
 from services.enrollment.domain.applications import ApplicationStatus
 from services.enrollment.domain.membership import Membership, Period
 from shared.contracts.enrollment import (
+    ApplicationChannel,
     EmploymentType,
     MembershipPeriod,
     MemberSnapshot,
@@ -118,6 +119,7 @@ class ApplicationRow:
     employer: str
     employment_type: EmploymentType
     base_union_id: uuid.UUID
+    channel: ApplicationChannel
     status: ApplicationStatus
     submitted_at: datetime
     decided_by: str | None
@@ -134,6 +136,7 @@ def _application(row: asyncpg.Record) -> ApplicationRow:
         employer=row["employer"],
         employment_type=EmploymentType(row["employment_type"]),
         base_union_id=row["base_union_id"],
+        channel=ApplicationChannel(row["channel"]),
         status=ApplicationStatus(row["status"]),
         submitted_at=row["submitted_at"],
         decided_by=row["decided_by"],
@@ -152,10 +155,10 @@ async def pending_application(conn: Conn, person_id: uuid.UUID) -> ApplicationRo
 async def insert_application(conn: Conn, app: ApplicationRow, submitted_by: str) -> None:
     await conn.execute(
         """INSERT INTO applications (application_id, person_id, name, phone, employer,
-               employment_type, base_union_id, status, submitted_by, submitted_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)""",
+               employment_type, base_union_id, channel, status, submitted_by, submitted_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10)""",
         app.application_id, app.person_id, app.name, app.phone, app.employer,
-        app.employment_type.value, app.base_union_id, submitted_by, app.submitted_at,
+        app.employment_type.value, app.base_union_id, app.channel.value, submitted_by, app.submitted_at,
     )  # fmt: skip
 
 

@@ -22,7 +22,7 @@ async def apply_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload
     match payload:
         case UnionRegistered():
             await cards.upsert_union(conn, payload)
-        case ApplicationSubmitted():
+        case ApplicationSubmitted():  # v1 too: decode_event upcasts it to this latest class
             await cards.upsert_application(
                 conn, payload.person_id, version, payload.application_id, payload.base_union_id,
                 "pending", None,
