@@ -23,6 +23,7 @@ from shared.contracts.enrollment import (
     EmploymentType,
 )
 from shared.contracts.envelope import REGISTRY, ContractRegistry, EventPayload
+from shared.errors import InvalidInput
 
 SUBMITTED = "enrollment.ApplicationSubmitted"
 
@@ -179,3 +180,8 @@ def test_an_unstated_channel_follows_who_files_the_application(
     stated: ApplicationChannel | None, filed_by_cadre: bool, channel: ApplicationChannel
 ) -> None:
     assert application_channel(stated, filed_by_cadre=filed_by_cadre) is channel
+
+
+def test_only_a_cadre_may_claim_to_file_on_a_workers_behalf() -> None:
+    with pytest.raises(InvalidInput, match="only a cadre"):
+        application_channel(ApplicationChannel.CADRE, filed_by_cadre=False)
