@@ -8,6 +8,7 @@ so restarting the broker or the database here disturbs nothing else on the machi
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -141,3 +142,17 @@ async def supervise(replicas: list[Replica], stop: asyncio.Event) -> None:
                 r.start()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=0.3)
+
+
+_ASSIGNED = re.compile(r"assigned to partitions: \((.*)\)")
+
+
+def assigned_partitions(log_path: Path) -> set[int]:
+    """The partitions a consumer replica last said it was assigned (from its own log)."""
+    if not log_path.exists():
+        return set()
+    latest: set[int] | None = None
+    for line in log_path.read_text(errors="replace").splitlines():
+        if match := _ASSIGNED.search(line):
+            latest = {int(p) for p in re.findall(r"partition=(\d+)", match.group(1))}
+    return latest or set()

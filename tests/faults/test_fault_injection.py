@@ -29,7 +29,7 @@ from shared.auth import Role, mint_token
 from shared.contracts import decode_event, encode_event, new_envelope
 from shared.contracts.enrollment import ApplicationRejected
 from shared.contracts.topics import ENROLLMENT_EVENTS, dead_letter_topic
-from tests.faults.harness import FaultInfra, Replica, supervise
+from tests.faults.harness import FaultInfra, Replica, assigned_partitions, supervise
 from tests.faults.workload import Workload
 from tests.integration.conftest import free_port, read_topic
 
@@ -164,6 +164,15 @@ async def test_nothing_is_lost_or_doubled_under_faults(system: dict[str, Any]) -
     supervisor = asyncio.create_task(supervise(list(replicas.values()), stop_supervisor))
     enrollment = replicas["enrollment"].url
 
+    # Consumer group: both projector replicas share the topic's partitions before any fault.
+    sharing: dict[str, set[int]] = {}
+    for _ in range(100):
+        sharing = {n: assigned_partitions(replicas[n].log_path) for n in ("projector-a", "projector-b")}
+        if all(sharing.values()) and set().union(*sharing.values()) == set(range(6)):
+            break
+        await asyncio.sleep(0.3)
+    assert all(sharing.values()), f"a replica has no partitions: {sharing}"
+
     async with httpx.AsyncClient(timeout=10) as http:
         city, unions = await build_unions(http, enrollment)
         work = Workload(http, enrollment, SECRET, unions, rng)
@@ -220,6 +229,7 @@ async def test_nothing_is_lost_or_doubled_under_faults(system: dict[str, Any]) -
         faults_injected=dict(faults), faults_total=sum(faults.values()), timings=timings,
         commands_accepted=dict(work.accepted), uncertain_attempts_retried=work.uncertain,
         restarts={n: r.restarts for n, r in replicas.items()},
+        partitions_per_projector_replica_at_start={n: sorted(p) for n, p in sharing.items()},
     )  # fmt: skip
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2, ensure_ascii=False))
