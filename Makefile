@@ -12,7 +12,7 @@ INFRA := deploy/infra.sh
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration test-faults token rebuild clean
+        unit integration test-faults token rebuild deadletters clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ test: venv lint typecheck infra-up ## lint, type check, unit, integration and fa
 test-faults: venv ## only the fault-injection suite (also part of make test); numbers in .run/fault-report.json
 	@scripts/pytest.sh tests/faults -q
 	@cat .run/fault-report.json
+
+deadletters: venv ## list dead letters (CONSUMER=projector); replay: make deadletters ARGS="replay --offsets 0:12"
+	@$(WITH_INFRA) $(BIN)/python -m scripts.deadletters $(or $(ARGS),list) --consumer $(or $(CONSUMER),projector)
 
 token: venv ## mint a dev token: make token ROLE=cadre UNION=<uuid> | ROLE=member MEMBER=<uuid>
 	@$(BIN)/python -m scripts.token --role $(or $(ROLE),admin) \
