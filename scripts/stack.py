@@ -31,6 +31,7 @@ class ServiceSpec:
 SERVICES = [
     ServiceSpec("enrollment", 8001, "zhijia_enrollment"),
     ServiceSpec("projector", 8002, "zhijia_projector"),
+    ServiceSpec("relief", 8003, "zhijia_relief"),
 ]
 
 

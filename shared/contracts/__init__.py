@@ -29,6 +29,7 @@ __all__ = [
 
 # Importing the contract modules registers them, so decode_event knows every event.
 from shared.contracts import enrollment as enrollment
+from shared.contracts import relief as relief
 
 # Fail at import, not at the first old event: every older version must upcast to the latest.
 REGISTRY.check_upcast_chains()

@@ -1,0 +1,3 @@
+from services.relief.app import main
+
+main()

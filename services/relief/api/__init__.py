@@ -1,0 +1,1 @@
+"""Relief's HTTP API: parse, build a command, call its handler, shape the answer."""

@@ -1,0 +1,1 @@
+"""Relief rules: pure functions and values, no I/O."""

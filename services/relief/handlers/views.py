@@ -1,0 +1,174 @@
+"""Reads. Hardship details go to the cadres working a case only; the member sees their own
+case's status and the aid paid to them; the public disclosure list is masked."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from services.relief.domain.aid import CHINA, aid_year, check_year
+from services.relief.domain.disclosure import public_name
+from services.relief.domain.eligibility import Override
+from services.relief.handlers.common import Caller, Deps, may_view, require_union_scope, require_worker
+from services.relief.store import aid as qa
+from services.relief.store import cases as q
+from services.relief.store import membership as qm
+from services.relief.store import reports as qr
+from services.relief.store.aid import DisbursementRow
+from services.relief.store.cases import CaseRow, ObjectionRow, StepRow, TrailEntry, VisitRow
+from shared.auth import Role
+from shared.contracts.relief import AidType, CaseStatus, Tier
+from shared.db import Conn
+from shared.errors import Forbidden, NotFound
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """The hardship details: for the cadres working the case, nobody else."""
+
+    visits: list[VisitRow]
+    steps: list[StepRow]
+    objections: list[ObjectionRow]
+    override: Override | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: CaseRow
+    aid_year: int
+    aid_paid_fen: int
+    pending_step: StepRow | None
+    disbursements: list[DisbursementRow]
+    record: CaseRecord | None
+
+
+async def _view(conn: Conn, deps: Deps, caller: Caller, case: CaseRow) -> CaseView:
+    year = aid_year(deps.now())
+    is_worker = caller.principal.role is not Role.MEMBER
+    record = None
+    if is_worker:
+        record = CaseRecord(
+            visits=await q.visits(conn, case.case_id),
+            steps=await q.steps(conn, case.case_id),
+            objections=await q.objections(conn, case.case_id),
+            override=await q.get_override(conn, case.case_id),
+        )
+    return CaseView(
+        case=case,
+        aid_year=year,
+        aid_paid_fen=await qa.paid_to_member(conn, case.member_id, year),
+        pending_step=await q.pending_step(conn, case.case_id),
+        disbursements=await qa.disbursements_of_case(conn, case.case_id),
+        record=record,
+    )
+
+
+async def get_case(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseView:
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        case = await q.get_case(conn, case_id)
+        if case is None:
+            raise NotFound(f"case {case_id} does not exist")
+        if not await may_view(conn, caller.principal, case):
+            raise Forbidden("hardship cases are seen by the member and the cadres working them only")
+        return await _view(conn, deps, caller, case)
+
+
+@dataclass(frozen=True)
+class MemberCases:
+    member_id: uuid.UUID
+    membership_status: str
+    base_union_id: uuid.UUID
+    cases: list[CaseView]
+
+
+async def member_cases(deps: Deps, caller: Caller, member_id: uuid.UUID) -> MemberCases:
+    """A member's files, newest last: for the member, or the cadres of the member's union."""
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        member = await qm.get_member(conn, member_id)
+        if member is None:
+            if caller.principal.is_member(member_id):
+                raise NotFound("the relief service does not know your membership yet")
+            raise NotFound(f"{member_id} is not a union member known to the relief service")
+        if not caller.principal.is_member(member_id):
+            union = await qm.get_union(conn, member.base_union_id)
+            if not caller.principal.covers_union(union.path if union else [member.base_union_id]):
+                raise Forbidden("this member is outside your scope")
+        views = [
+            await _view(conn, deps, caller, c)
+            for c in await q.cases_of_member(conn, member_id)
+            if await may_view(conn, caller.principal, c)
+        ]
+        return MemberCases(member_id, member.status.value, member.base_union_id, views)
+
+
+async def list_cases(
+    deps: Deps,
+    caller: Caller,
+    union_id: uuid.UUID,
+    status: CaseStatus | None,
+    flagged: bool | None,
+    limit: int,
+) -> list[CaseRow]:
+    async with deps.pool.acquire() as conn:
+        await require_union_scope(conn, caller, union_id)
+        return await q.list_cases(conn, union_id, status, flagged, limit)
+
+
+async def case_trail(deps: Deps, caller: Caller, case_id: uuid.UUID) -> list[TrailEntry]:
+    async with deps.pool.acquire() as conn:
+        case = await q.get_case(conn, case_id)
+        if case is None:
+            raise NotFound(f"case {case_id} does not exist")
+        require_worker(caller, case)
+        return await q.trail(conn, case_id)
+
+
+@dataclass(frozen=True)
+class PublicNotice:
+    """One line of the public disclosure (公示): masked name, no ID, no figures."""
+
+    disclosure_no: str
+    name_masked: str
+    union_name: str | None
+    tier: Tier | None
+    aid_types: tuple[AidType, ...]
+    starts_at: datetime
+    ends_at: datetime
+
+
+async def disclosures(deps: Deps, union_id: uuid.UUID) -> list[PublicNotice]:
+    """Cases in their disclosure window in a union's subtree; any signed-in caller may read it."""
+    async with deps.pool.acquire() as conn:
+        if await qm.get_union(conn, union_id) is None:
+            raise NotFound(f"union {union_id} is not known to the relief service")
+        rows = await q.open_disclosures(conn, union_id, deps.now())
+    return [
+        PublicNotice(
+            r.disclosure_no,
+            public_name(r.member_name),
+            r.union_name,
+            r.tier,
+            r.proposed_aid,
+            r.starts_at,
+            r.ends_at,
+        )
+        for r in rows
+    ]
+
+
+async def due_reviews(
+    deps: Deps, caller: Caller, union_id: uuid.UUID, on: date | None, limit: int
+) -> list[CaseRow]:
+    """Files in the register due for their yearly re-verification on or before `on` (today)."""
+    day = on or deps.now().astimezone(CHINA).date()
+    async with deps.pool.acquire() as conn:
+        await require_union_scope(conn, caller, union_id)
+        return await q.due_reviews(conn, union_id, day, limit)
+
+
+async def summary(deps: Deps, caller: Caller, union_id: uuid.UUID, year: int) -> qr.Summary:
+    check_year(year)
+    start = datetime(year, 1, 1, tzinfo=CHINA)
+    end = datetime(year + 1, 1, 1, tzinfo=CHINA)
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        await require_union_scope(conn, caller, union_id)
+        return await qr.summary(conn, union_id, year, start, end)

@@ -1,0 +1,1 @@
+"""Relief's SQL: explicit statements over asyncpg, each in the caller's transaction."""
