@@ -77,11 +77,9 @@ token: venv ## mint a dev token: make token ROLE=cadre UNION=<uuid> | ROLE=membe
 	@$(BIN)/python -m scripts.token --role $(or $(ROLE),admin) \
 	  $(if $(UNION),--union $(UNION)) $(if $(MEMBER),--member $(MEMBER))
 
-rebuild: venv ## rebuild the card read model from the beginning of the topics (stops the projector)
-	@$(BIN)/python -m scripts.stack down
+rebuild: venv ## rebuild the card read model from the topics into a new generation and swap it in (no downtime)
 	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_projector"))')" \
 	  $(BIN)/python -c 'import os; from scripts.stack import dev_secrets; os.environ.update(dev_secrets()); from services.projector.rebuild import main; main()'
-	@$(WITH_INFRA) $(BIN)/python -m scripts.stack up
 
 clean: ## remove the venv and local run state (not the infra cache)
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""`python -m services.projector` serves the card API; `... rebuild` replays every event."""
+"""`python -m services.projector` serves the card API; `... rebuild` replays every event into a
+new read-model generation and swaps it in while the projector keeps running."""
 
 import sys
 

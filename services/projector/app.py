@@ -1,20 +1,26 @@
-"""Wiring of the projector: database, a FastStream batch subscriber, the card API."""
+"""Wiring of the projector: database, a FastStream batch subscriber, the card API.
+
+The read model lives in generations (store/generations.py): the subscriber applies each batch to
+the live generation only, and follows a swap made by a rebuild (live.py).
+"""
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from pydantic import Field
 
 from services.projector.api.routes import router
 from services.projector.handlers.enrollment_events import apply_event
-from shared.consumer import IdempotentConsumer
+from services.projector.live import GenerationChanged, LiveGeneration
+from shared.consumer import IdempotentConsumer, Prepare
 from shared.contracts.topics import ENROLLMENT_EVENTS, dead_letter_topic
 from shared.db import open_pool
 from shared.errors import install_error_handlers
@@ -31,6 +37,9 @@ log = get_logger(__name__)
 class ProjectorSettings(ServiceSettings):
     http_port: int = 8002
     batch_size: int = 500
+    # A rebuild swaps once its generation is at most this many records behind the topics; it
+    # applies that rest while it holds the swap lock, so the lock is held only briefly.
+    rebuild_swap_lag: int = Field(default=100, ge=0)
 
     @property
     def consumer_name(self) -> str:
@@ -45,8 +54,13 @@ class ProjectorSettings(ServiceSettings):
         return self.topic(dead_letter_topic(SERVICE))
 
 
-def build_consumer(settings: ProjectorSettings, pool: Any, producer: AIOKafkaProducer) -> IdempotentConsumer:
-    return IdempotentConsumer(settings.consumer_name, pool, producer, settings.dead_letter_topic, apply_event)
+def build_consumer(
+    settings: ProjectorSettings, pool: Any, producer: AIOKafkaProducer, prepare: Prepare
+) -> IdempotentConsumer:
+    """The idempotent consumer with the projector's handlers; prepare picks the generation."""
+    return IdempotentConsumer(
+        settings.consumer_name, pool, producer, settings.dead_letter_topic, apply_event, prepare=prepare
+    )
 
 
 async def raw_bodies(message: StreamMessage[Any]) -> Any:
@@ -63,9 +77,10 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         log_level=logging.DEBUG,
     )
     holder: dict[str, IdempotentConsumer] = {}
+    live = LiveGeneration(settings.consumer_name)
 
     # One batch = one database transaction; on error the batch is re-read (never skipped).
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         *settings.source_topics,
         group_id=settings.consumer_name,
         batch=True,
@@ -74,10 +89,24 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=raw_bodies,
+        listener=live,  # on (re)assignment: resume from the live generation's own positions
     )
+
+    @subscriber
     async def on_events(body: list[bytes], message: KafkaMessage) -> None:
         raw = message.raw_message
-        await holder["consumer"].handle_batch(raw if isinstance(raw, tuple) else (raw,))
+        records = raw if isinstance(raw, tuple) else (raw,)
+        if live.resync_due:
+            # Assigned anew, or the live generation changed: position every assigned partition
+            # at the live generation's own tracked positions and apply nothing of this batch
+            # (its records are read again from there). The ack commits those positions.
+            await live.resync(message.consumer, "not positioned yet")
+            return
+        try:
+            await holder["consumer"].handle_batch(records)
+        except GenerationChanged:
+            # A swap committed before this batch's transaction began: nothing was applied.
+            await live.resync(message.consumer, "generation changed")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,8 +117,19 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         )
         producer = make_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-deadletter")
         await producer.start()
-        holder["consumer"] = build_consumer(settings, pool, producer)
+        holder["consumer"] = build_consumer(settings, pool, producer, live.prepare)
+        live.bind(pool, lambda: subscriber.consumer)
+        # Group-less: reads the partitions' end offsets for /projection/status, joins no group.
+        offsets = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=f"{SERVICE}-offsets",
+            enable_auto_commit=False,
+        )
+        await offsets.start()
         app.state.pool = pool
+        app.state.offsets = offsets
+        app.state.consumer_name = settings.consumer_name
+        app.state.source_topics = settings.source_topics
         app.state.auth_secret = settings.auth_secret.get_secret_value()
         await broker.start()
         log.info("service_started", port=settings.http_port, topics=settings.source_topics)
@@ -97,6 +137,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
             yield
         finally:
             await broker.stop()  # stops consuming; an unfinished batch is not committed
+            await offsets.stop()
             await producer.stop()
             await pool.close()
             log.info("service_stopped")

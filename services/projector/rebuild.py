@@ -1,28 +1,151 @@
-"""Rebuild the card read model from the beginning of the topics: `python -m services.projector rebuild`.
+"""Rebuild the card read model without downtime: `python -m services.projector rebuild`.
 
-Stop the projector first (its consumer group must be empty). The rebuild empties the read model,
-replays every partition up to the end offsets it saw when it started, using the same handlers as
-the live projector, then commits those offsets for the group so the projector resumes after them.
+The projector keeps running and serving reads throughout. The rebuild:
+
+1. takes the rebuild lock (one rebuild at a time) and drops every generation except the live
+   one: the previous generation that the last rebuild kept, and whatever a failed rebuild left;
+2. creates the next generation, rm_<live + 1>, from store/generation.sql;
+3. replays every partition of the source topics from the beginning into it, up to the end
+   offsets sampled when it starts, with a manually assigned consumer (no group: the live
+   projector's group and its committed offsets are untouched) and the live projector's own
+   handlers (an IdempotentConsumer whose `prepare` points each transaction at the new schema);
+   it prints progress lines as it goes;
+4. catches up again, round after round, until the new generation is at most REBUILD_SWAP_LAG
+   records behind the topics;
+5. swaps, in one short transaction: takes the projection_state row FOR UPDATE (this waits for
+   the live consumer's batch in flight and holds back its next one), applies the last records up
+   to the end offsets sampled under the lock (so the new generation is never behind the one it
+   replaces: no reader sees a card go back in time), points the row and the public views at the
+   new generation, commits.
+
+Readers switch at that commit. The live consumer notices at its next batch (services/projector/
+live.py): it applies nothing to the old generation any more, seeks to the new generation's own
+tracked positions and carries on there.
+
+The replaced generation, rm_<live>, is kept, for comparison or a manual rollback (pointing
+projection_state back at it: the live consumer then resumes from that generation's own positions
+and catches up), and dropped by the next rebuild: at most the live generation and the previous
+one remain, plus the one being built. Events that still cannot be handled are dead-lettered again
+by the rebuild, with the same origin headers as the live projector's letters.
 """
 
 import asyncio
+import contextlib
+import hashlib
 import time
+from collections.abc import Sequence
+from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalGenerationError, RebalanceInProgressError
 
-from services.projector.app import SERVICE, ProjectorSettings, build_consumer
-from services.projector.store import cards
-from shared.db import open_pool
+from services.projector.app import MIGRATIONS, SERVICE, ProjectorSettings, build_consumer
+from services.projector.offsets import source_partitions
+from services.projector.store import generations
+from services.projector.store.generations import Generation
+from shared.consumer import IdempotentConsumer
+from shared.db import Conn, open_pool
 from shared.kafka import ensure_topics, make_producer
 from shared.logging import configure_logging, get_logger
 
 log = get_logger(__name__)
 
+REBUILD_LOCK = int.from_bytes(hashlib.sha256(b"projector:rebuild").digest()[:8], "big", signed=True)
+CATCH_UP_ROUNDS = 20  # then it swaps anyway, applying the (larger) rest under the lock
+SWAP_LOCK_TIMEOUT = "60s"
 
-async def rebuild(settings: ProjectorSettings) -> dict[str, int]:
+
+class Replay:
+    """Feeds one generation from a manually assigned consumer, counting and reporting progress."""
+
+    def __init__(
+        self,
+        reader: AIOKafkaConsumer,
+        consumer: IdempotentConsumer,
+        partitions: Sequence[TopicPartition],
+        batch_size: int,
+        schema: str,
+        progress_every_s: float,
+    ) -> None:
+        self._reader = reader
+        self._consumer = consumer
+        self._partitions = list(partitions)
+        self._batch_size = batch_size
+        self._schema = schema
+        self._every = progress_every_s
+        self.totals = {"events": 0, "applied": 0, "duplicates": 0, "dead_lettered": 0}
+
+    async def behind(self, end: dict[TopicPartition, int]) -> int:
+        """Records up to the end offsets not read yet."""
+        return sum([max(0, end[tp] - await self._reader.position(tp)) for tp in self._partitions])
+
+    async def until(self, end: dict[TopicPartition, int], phase: str) -> int:
+        """Apply every record up to the end offsets (and whatever comes in the same fetches)."""
+        total = await self.behind(end)
+        started = last_report = time.perf_counter()
+        done = 0
+        remaining = {tp for tp in self._partitions if await self._reader.position(tp) < end[tp]}
+        while remaining:
+            fetched = await self._reader.getmany(*remaining, timeout_ms=1000, max_records=self._batch_size)
+            records = [r for tp in sorted(fetched) for r in fetched[tp]]
+            if records:
+                result = await self._consumer.handle_batch(records)
+                done += len(records)
+                self.totals["events"] += len(records)
+                self.totals["applied"] += result.applied
+                self.totals["duplicates"] += result.duplicates
+                self.totals["dead_lettered"] += result.dead_lettered
+            for tp in list(remaining):
+                if await self._reader.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+            now = time.perf_counter()
+            if remaining and now - last_report >= self._every:
+                last_report = now
+                self._report(phase, done, total, now - started)
+        self._report(phase, done, total, time.perf_counter() - started)
+        return done
+
+    def _report(self, phase: str, done: int, total: int, seconds: float) -> None:
+        log.info(
+            "rebuild_progress",
+            phase=phase,
+            schema=self._schema,
+            events=done,
+            of=total,
+            percent=round(100 * min(done, total) / total, 1) if total else 100.0,
+            per_s=round(done / seconds) if seconds > 0 else None,
+        )
+
+
+async def rebuild(settings: ProjectorSettings, progress_every_s: float = 2.0) -> dict[str, Any]:
     started = time.perf_counter()
-    pool = await open_pool(settings.database_url, SERVICE, "services.projector.migrations")
+    pool = await open_pool(settings.database_url, SERVICE, MIGRATIONS, min_size=2, max_size=4)
+    try:
+        async with pool.acquire() as guard:  # holds the rebuild lock for as long as it lives
+            if not await guard.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK):
+                raise SystemExit("another rebuild of the card read model is running")
+            try:
+                totals = await _rebuild_locked(settings, pool, guard, progress_every_s)
+            finally:
+                await guard.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK)
+    finally:
+        await pool.close()
+    totals["seconds"] = round(time.perf_counter() - started, 2)
+    return totals
+
+
+async def _rebuild_locked(
+    settings: ProjectorSettings, pool: asyncpg.Pool, conn: Conn, progress_every_s: float
+) -> dict[str, Any]:
+    live = await generations.active(conn)
+    for n in await generations.present(conn):
+        if n != live.generation:
+            await generations.drop(conn, generations.schema_for(n))
+            log.info("generation_dropped", schema=generations.schema_for(n), live=live.schema)
+    target = Generation(generations.schema_for(live.generation + 1), live.generation + 1)
+    await generations.create(conn, target.schema)
+    log.info("rebuild_started", schema=target.schema, live=live.schema)
+
     await ensure_topics(
         settings.kafka_bootstrap_servers,
         {t: settings.topic_partitions for t in [*settings.source_topics, settings.dead_letter_topic]},
@@ -30,62 +153,77 @@ async def rebuild(settings: ProjectorSettings) -> dict[str, int]:
     producer = make_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-rebuild")
     reader = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=settings.consumer_name,
+        client_id=f"{SERVICE}-rebuild",
+        group_id=None,  # manual assignment: the live projector's group is not touched
         enable_auto_commit=False,
+        auto_offset_reset="earliest",
         max_poll_records=settings.batch_size,
     )
+
+    async def into_target(c: Conn) -> None:
+        await generations.use_schema(c, target.schema)
+
+    swapped = False
     await producer.start()
-    await reader.start()
-    totals = {"events": 0, "applied": 0, "duplicates": 0, "dead_lettered": 0}
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in settings.source_topics
-            for p in sorted(reader.partitions_for_topic(topic) or await _partitions(reader, topic))
-        ]
+        await reader.start()
+        partitions = await source_partitions(reader, settings.source_topics)
         reader.assign(partitions)
         await reader.seek_to_beginning(*partitions)
-        end = await reader.end_offsets(partitions)
-        async with pool.acquire() as conn:
-            await cards.reset(conn, settings.consumer_name)
-        consumer = build_consumer(settings, pool, producer)
-        remaining = {tp for tp in partitions if end[tp] > 0}
-        while remaining:
-            batches = await reader.getmany(*remaining, timeout_ms=1000, max_records=settings.batch_size)
-            for tp, records in batches.items():
-                records = [r for r in records if r.offset < end[tp]]
-                if records:
-                    result = await consumer.handle_batch(records)
-                    totals["events"] += len(records)
-                    totals["applied"] += result.applied
-                    totals["duplicates"] += result.duplicates
-                    totals["dead_lettered"] += result.dead_lettered
-            for tp in list(remaining):
-                if await reader.position(tp) >= end[tp]:
-                    remaining.discard(tp)
-        try:
-            await reader.commit({tp: end[tp] for tp in partitions})
-        except (CommitFailedError, IllegalGenerationError, RebalanceInProgressError) as exc:
-            raise SystemExit(
-                f"rebuilt, but could not commit the group's offsets ({exc!r}): "
-                "is the projector still running? Stop it and run the rebuild again."
-            ) from exc
+        replay = Replay(
+            reader,
+            build_consumer(settings, pool, producer, into_target),
+            partitions,
+            settings.batch_size,
+            target.schema,
+            progress_every_s,
+        )
+
+        # 1. Everything there was when the rebuild started.
+        await replay.until(await reader.end_offsets(partitions), "replay")
+
+        # 2. What arrived meanwhile, until little is left.
+        rounds = 0
+        while rounds < CATCH_UP_ROUNDS:
+            end = await reader.end_offsets(partitions)
+            if await replay.behind(end) <= settings.rebuild_swap_lag:
+                break
+            rounds += 1
+            await replay.until(end, f"catch-up {rounds}")
+
+        # 3. The swap: the rest under the lock, then the pointer, in one transaction.
+        async with pool.acquire() as swap, swap.transaction():
+            await swap.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+            current = await generations.active(swap, lock="update")
+            locked_at = time.perf_counter()
+            if current.generation != live.generation:
+                raise SystemExit(f"the live generation changed to {current.schema} during the rebuild")
+            end = await reader.end_offsets(partitions)
+            under_lock = await replay.until(end, "swap")
+            await generations.point_to(swap, target)
+        swapped = True
+        lock_ms = round((time.perf_counter() - locked_at) * 1000, 1)
+        log.info("generation_swapped", schema=target.schema, previous=live.schema, lock_ms=lock_ms)
+        same_shape = await generations.describe(conn, target.schema) == await generations.describe(
+            conn, live.schema
+        )
     finally:
         await reader.stop()
         await producer.stop()
-        await pool.close()
-    totals["seconds"] = round(time.perf_counter() - started)
-    return totals
-
-
-async def _partitions(reader: AIOKafkaConsumer, topic: str) -> set[int]:
-    for _ in range(50):
-        await reader._client.force_metadata_update()
-        found = reader.partitions_for_topic(topic)
-        if found:
-            return set(found)
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"topic {topic} has no partitions")
+        if not swapped:
+            with contextlib.suppress(Exception):
+                await generations.drop(conn, target.schema)
+                log.warning("rebuild_abandoned", schema=target.schema)
+    return {
+        "schema": target.schema,
+        "generation": target.generation,
+        "previous": live.schema,
+        **replay.totals,
+        "catch_up_rounds": rounds,
+        "applied_under_lock": under_lock,
+        "lock_ms": lock_ms,
+        "same_shape_as_previous": same_shape,
+    }
 
 
 def main() -> None:
@@ -93,4 +231,12 @@ def main() -> None:
     configure_logging(SERVICE, settings.log_level, settings.log_format)
     totals = asyncio.run(rebuild(settings))
     log.info("rebuild_finished", **totals)
-    print(f"rebuilt the card read model: {totals}")
+    print(
+        f"rebuilt the card read model into {totals['schema']} (generation {totals['generation']}, "
+        f"replacing {totals['previous']}) without stopping the projector: "
+        f"{totals['events']} events ({totals['applied']} applied, {totals['duplicates']} duplicates, "
+        f"{totals['dead_lettered']} dead-lettered) in {totals['seconds']} s; "
+        f"{totals['catch_up_rounds']} catch-up rounds; the swap held the lock {totals['lock_ms']} ms "
+        f"and applied the last {totals['applied_under_lock']} events under it",
+        flush=True,
+    )

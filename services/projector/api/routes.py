@@ -1,4 +1,7 @@
-"""GET /cards/{member_id}, GET /unions/{union_id}/cards and the card page."""
+"""GET /cards/{member_id}, GET /unions/{union_id}/cards, the card page, GET /projection/status.
+
+Every read runs in a read-only transaction pointed at the live read-model generation.
+"""
 
 import json
 import uuid
@@ -12,8 +15,9 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from services.projector.domain.card import gaps, needs_action
-from services.projector.store import cards
-from shared.auth import CurrentPrincipal, forbid
+from services.projector.offsets import lag, source_partitions
+from services.projector.store import cards, generations
+from shared.auth import CurrentPrincipal, Role, forbid
 from shared.errors import NotFound
 
 router = APIRouter()
@@ -50,6 +54,22 @@ class CardOut(BaseModel):
     membership: MembershipView | None
     application: ApplicationView | None
     needs_action: list[str]
+
+
+class PartitionLag(BaseModel):
+    topic: str
+    partition: int
+    position: int | None  # the last offset the live generation applied (None: nothing yet)
+    end_offset: int  # the partition's high watermark: the offset of the next record
+    lag: int  # records written but not applied yet: end_offset - position - 1, at least 0
+
+
+class ProjectionStatus(BaseModel):
+    active_schema: str
+    generation: int
+    swapped_at: datetime | None
+    partitions: list[PartitionLag]
+    total_lag: int
 
 
 class CardSummary(BaseModel):
@@ -113,7 +133,7 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
 
 @router.get("/cards/{member_id}", tags=["cards"])
 async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
-    async with _pool(request).acquire() as conn:
+    async with generations.reading(_pool(request)) as conn:
         row = await cards.get_card(conn, member_id)
     # Same answer for "no such card" and "not yours" to a member: no probing other ids.
     if row is None:
@@ -136,7 +156,7 @@ async def list_union_cards(
     after: Annotated[uuid.UUID | None, Query(description="member_id to continue after")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CardSummary]:
-    async with _pool(request).acquire() as conn:
+    async with generations.reading(_pool(request)) as conn:
         path = await cards.union_path(conn, union_id)
         if path is None:
             raise NotFound(f"union {union_id} is not known to the card service")
@@ -144,6 +164,37 @@ async def list_union_cards(
             raise forbid("this union is outside your scope")
         rows = await cards.list_cards(conn, union_id, status, after, limit)
     return [CardSummary(**r) for r in rows]
+
+
+@router.get("/projection/status", tags=["operations"])
+async def projection_status(request: Request, principal: CurrentPrincipal) -> ProjectionStatus:
+    """The live read-model generation and how far it is behind each source partition (admin)."""
+    if principal.role is not Role.ADMIN:
+        raise forbid("only an admin sees the projection's status")
+    state = request.app.state
+    async with _pool(request).acquire() as conn, conn.transaction(readonly=True):
+        live = await generations.active(conn)
+        await generations.use_schema(conn, live.schema)
+        tracked = await generations.positions(conn, state.consumer_name)
+    partitions = await source_partitions(state.offsets, state.source_topics)
+    ends = await state.offsets.end_offsets(partitions)
+    rows = [
+        PartitionLag(
+            topic=tp.topic,
+            partition=tp.partition,
+            position=tracked.get((tp.topic, tp.partition)),
+            end_offset=ends[tp],
+            lag=lag(tracked.get((tp.topic, tp.partition)), ends[tp]),
+        )
+        for tp in partitions
+    ]
+    return ProjectionStatus(
+        active_schema=live.schema,
+        generation=live.generation,
+        swapped_at=live.swapped_at,
+        partitions=rows,
+        total_lag=sum(r.lag for r in rows),
+    )
 
 
 @router.get("/card", response_class=HTMLResponse, include_in_schema=False)

@@ -99,10 +99,3 @@ async def list_cards(
 async def union_path(conn: Conn, union_id: uuid.UUID) -> list[uuid.UUID] | None:
     path = await conn.fetchval("SELECT path FROM unions WHERE union_id = $1", union_id)
     return list(path) if path is not None else None
-
-
-async def reset(conn: Conn, consumer: str) -> None:
-    """Empty the read model and the consumer's memory of what it applied (for a rebuild)."""
-    await conn.execute("TRUNCATE cards, applications, unions")
-    await conn.execute("DELETE FROM processed_events WHERE consumer = $1", consumer)
-    await conn.execute("DELETE FROM consumer_positions WHERE consumer = $1", consumer)

@@ -1,0 +1,65 @@
+-- One generation of the card read model: the card tables and the consumer's own memory of what
+-- it applied (processed_events) and where it stands (consumer_positions), so a view and its
+-- tracking positions always move together.
+--
+-- The ONLY definition of a generation's tables. store/generations.py runs it with search_path
+-- set to the generation's schema (rm_<n>), so names here stay unqualified. rm_1 was not made
+-- from it but moved into place from the earlier migrations (see migrations/0002_generations.sql);
+-- tests/integration/test_projector_rebuild.py proves the two have the same shape.
+CREATE TABLE unions (
+    union_id   uuid PRIMARY KEY,
+    name       text NOT NULL,
+    kind       text NOT NULL,
+    parent_id  uuid,
+    region     text NOT NULL,
+    path       uuid[] NOT NULL,
+    path_names text[] NOT NULL
+);
+CREATE INDEX unions_path ON unions USING gin (path);
+
+-- One row per member; `version` is the member's event sequence, so an older event never
+-- overwrites a newer state.
+CREATE TABLE cards (
+    member_id          uuid PRIMARY KEY,
+    version            integer NOT NULL,
+    name               text NOT NULL,
+    national_id_masked text NOT NULL,
+    membership_number  text NOT NULL,
+    card_number        text NOT NULL,
+    base_union_id      uuid NOT NULL,
+    status             text NOT NULL,
+    member_since       date NOT NULL,
+    employer           text NOT NULL,
+    employment_type    text NOT NULL,
+    periods            jsonb NOT NULL,
+    updated_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX cards_by_union ON cards (base_union_id, status);
+
+-- The person's latest application, so the card can say what needs their action.
+CREATE TABLE applications (
+    person_id      uuid PRIMARY KEY,
+    version        integer NOT NULL,
+    application_id uuid NOT NULL,
+    base_union_id  uuid NOT NULL,
+    status         text NOT NULL,
+    reason         text,
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+
+-- The idempotent consumer's tables (same columns as shared/migrations), per generation.
+CREATE TABLE processed_events (
+    consumer     text        NOT NULL,
+    event_id     uuid        NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
+);
+
+CREATE TABLE consumer_positions (
+    consumer   text        NOT NULL,
+    topic      text        NOT NULL,
+    partition  integer     NOT NULL,
+    "offset"   bigint      NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, topic, partition)
+);

@@ -1,0 +1,152 @@
+"""Read-model generations: which one is live, reading from it, creating, swapping and dropping one.
+
+A generation is a PostgreSQL schema `rm_<n>` that holds the card tables AND the projector's own
+processed_events and consumer_positions (store/generation.sql, the one definition of its tables):
+a view and the positions it was built up to live and move together, so a projection always
+resumes from its own tracked positions. The one row of `public.projection_state` names the live
+generation; every read-model transaction points its search_path at it first.
+
+Locking protocol around that row:
+
+- the live consumer reads it FOR SHARE first thing in every batch transaction (`active(conn,
+  lock="share")`) and applies the batch only if it names the generation the consumer is
+  positioned for;
+- a swap takes it FOR UPDATE: it waits for the batches in flight to commit, and batches that
+  start meanwhile wait for the swap and then see the new generation (and apply nothing);
+- reads take no lock: they read the row and then the tables in one read-only transaction.
+
+PostgreSQL re-plans a prepared statement when search_path has changed since it was planned, so
+asyncpg's statement cache resolves `cards` in whichever generation the transaction points at.
+"""
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import asyncpg
+
+from shared.db import Conn
+
+SCHEMA_RE = re.compile(r"^rm_[0-9]+$")
+# Tables of one generation that public shows under their old names, as views over the live one.
+PUBLIC_VIEWS = ("unions", "cards", "applications", "processed_events", "consumer_positions")
+
+
+@dataclass(frozen=True)
+class Generation:
+    schema: str
+    generation: int
+    swapped_at: datetime | None = None
+
+
+def schema_for(generation: int) -> str:
+    return f"rm_{generation}"
+
+
+def checked(schema: str) -> str:
+    """The schema name, after making sure it is one of ours: it gets interpolated into SQL."""
+    if not SCHEMA_RE.fullmatch(schema):
+        raise ValueError(f"not a read-model generation schema: {schema!r}")
+    return schema
+
+
+@cache
+def generation_ddl() -> str:
+    return resources.files("services.projector.store").joinpath("generation.sql").read_text(encoding="utf-8")
+
+
+async def active(conn: Conn, *, lock: Literal["share", "update"] | None = None) -> Generation:
+    """The live generation; with lock, the row is locked until the transaction ends."""
+    suffix = {None: "", "share": " FOR SHARE", "update": " FOR UPDATE"}[lock]
+    row = await conn.fetchrow(
+        "SELECT active_schema, generation, swapped_at FROM public.projection_state" + suffix
+    )
+    if row is None:
+        raise RuntimeError("public.projection_state is empty: are the projector's migrations applied?")
+    return Generation(checked(row["active_schema"]), int(row["generation"]), row["swapped_at"])
+
+
+async def use_schema(conn: Conn, schema: str) -> None:
+    """Point this transaction's unqualified names at a generation (call inside a transaction)."""
+    await conn.execute(f'SET LOCAL search_path TO "{checked(schema)}", public')
+
+
+@asynccontextmanager
+async def reading(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
+    """A connection in a read-only transaction whose unqualified names are the live generation's."""
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        await use_schema(conn, (await active(conn)).schema)
+        yield conn
+
+
+async def positions(conn: Conn, consumer: str) -> dict[tuple[str, int], int]:
+    """The consumer's last applied offset per (topic, partition) in the transaction's generation."""
+    rows = await conn.fetch(
+        'SELECT topic, partition, "offset" FROM consumer_positions WHERE consumer = $1', consumer
+    )
+    return {(r["topic"], r["partition"]): int(r["offset"]) for r in rows}
+
+
+async def present(conn: Conn) -> list[int]:
+    """The generations that exist as schemas, oldest first (the live one, older ones, a build)."""
+    rows = await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname ~ '^rm_[0-9]+$'")
+    return sorted(int(r["nspname"].removeprefix("rm_")) for r in rows)
+
+
+async def create(conn: Conn, schema: str) -> None:
+    """Create an empty generation: its schema and every table, in one transaction."""
+    schema = checked(schema)
+    async with conn.transaction():
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        await conn.execute(f'SET LOCAL search_path TO "{schema}"')
+        await conn.execute(generation_ddl())
+
+
+async def drop(conn: Conn, schema: str) -> None:
+    await conn.execute(f'DROP SCHEMA IF EXISTS "{checked(schema)}" CASCADE')
+
+
+async def point_to(conn: Conn, target: Generation) -> None:
+    """Make target the live generation. Call in the transaction that holds the row FOR UPDATE."""
+    schema = checked(target.schema)
+    if schema != schema_for(target.generation):
+        raise ValueError(f"{schema} is not the schema of generation {target.generation}")
+    await conn.execute(
+        "UPDATE public.projection_state SET active_schema = $1, generation = $2, swapped_at = now()",
+        schema,
+        target.generation,
+    )
+    for name in PUBLIC_VIEWS:
+        # Dropped and made again (not replaced): a new generation may have a different shape.
+        await conn.execute(f'DROP VIEW IF EXISTS public."{name}"')
+        await conn.execute(f'CREATE VIEW public."{name}" AS SELECT * FROM "{schema}"."{name}"')
+
+
+async def describe(conn: Conn, schema: str) -> list[str]:
+    """The shape of a generation (columns, indexes, constraints) without its schema name:
+    two generations made from the same definition describe the same."""
+    schema = checked(schema)
+    rows = await conn.fetch(
+        """SELECT format('column %s.%s %s null=%s default=%s', table_name, column_name,
+                         udt_name, is_nullable, coalesce(column_default, '-')) AS line, 1 AS kind,
+                  table_name::text AS t, ordinal_position::int AS n
+           FROM information_schema.columns WHERE table_schema = $1
+           UNION ALL
+           SELECT 'index ' || replace(indexdef, $1 || '.', ''), 2, tablename::text, 0
+           FROM pg_indexes WHERE schemaname = $1
+           UNION ALL
+           SELECT format('constraint %s.%s %s', rel.relname, con.conname, pg_get_constraintdef(con.oid)),
+                  3, rel.relname::text, 0
+           FROM pg_constraint con
+           JOIN pg_class rel ON rel.oid = con.conrelid
+           JOIN pg_namespace ns ON ns.oid = rel.relnamespace
+           WHERE ns.nspname = $1
+           ORDER BY kind, t, n, line""",
+        schema,
+    )
+    return [str(r["line"]) for r in rows]
