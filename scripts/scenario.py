@@ -22,6 +22,7 @@ from shared.auth import Role, mint_token
 
 ENROLLMENT = "http://127.0.0.1:8001"
 CARDS = "http://127.0.0.1:8002"
+RELIEF = "http://127.0.0.1:8003"
 REJECTION_REASONS = [
     "身份证照片不清晰 (ID photo unreadable)",
     "所选工会与工作单位不符 (union does not match employer)",
@@ -35,8 +36,9 @@ class Office:
         self.admin = self.headers(Role.ADMIN)
         self.gate = asyncio.Semaphore(16)
 
-    def headers(self, role: Role, **kw: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint_token(self.secret, sub=f'demo-{role}', role=role, **kw)}"}
+    def headers(self, role: Role, sub: str | None = None, **kw: Any) -> dict[str, str]:
+        token = mint_token(self.secret, sub=sub or f"demo-{role}", role=role, **kw)
+        return {"Authorization": f"Bearer {token}"}
 
     async def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
         async with self.gate:
@@ -165,6 +167,9 @@ async def play(args: argparse.Namespace) -> None:
             members[back] = r.json()
             tally["members reinstated (gap kept)"] = 1
         commands_done = time.perf_counter()
+        relief_lines = await play_relief(
+            office, rng, city, [m for m in members.values() if m["status"] == "active"]
+        )
 
         # Wait until every card agrees with the enrollment service.
         expected = {mid: m["status"] for mid, m in members.items()}
@@ -188,6 +193,10 @@ async def play(args: argparse.Namespace) -> None:
         )
         print(f"  total time: {time.perf_counter() - started:.1f}s")
 
+        print("\n=== relief (困难职工帮扶) ===")
+        for line in relief_lines:
+            print(f"  {line}")
+
         sample = [ids[-1], *movers[:1], *leavers[:2]]
         print("\n=== a few member service cards (会员服务卡) ===")
         for mid in sample:
@@ -202,11 +211,84 @@ async def play(args: argparse.Namespace) -> None:
 === where things are ===
   enrollment API   {ENROLLMENT}/docs
   card API         {CARDS}/docs
+  relief API       {RELIEF}/docs
   card page        {CARDS}/card   (member id + token from: make token ROLE=member MEMBER={sample[0]})
   cadre token      make token ROLE=cadre UNION={city}
   logs             .run/logs/
   stop services    make stop      (and Kafka + PostgreSQL: make down)"""
     )
+
+
+async def play_relief(
+    office: Office, rng: random.Random, city: str, active: list[dict[str, Any]]
+) -> list[str]:
+    """Grid workers report households in hardship after visits; the union verifies them (a second
+    cadre approves: four eyes) and puts them on public disclosure (公示) for the window."""
+    lines: list[str] = []
+    households = [
+        (3, 240_000, ["illness"], "丈夫重病住院, 妻子照顾无法工作"),  # 800 yuan a head: deep hardship
+        (4, 520_000, ["children_schooling", "illness"], "两个孩子上学, 老人慢性病"),  # relative
+        (2, 500_000, ["accident"], "工伤后停工"),  # 2,500 a head after an accident
+        (3, 900_000, ["unemployment"], "家庭收入尚可"),  # 3,000 a head: not eligible
+    ]
+    today = datetime.now().date().isoformat()
+    for member, (size, income, causes, note) in zip(
+        rng.sample(active, k=len(households)), households, strict=True
+    ):
+        union = uuid.UUID(member["base_union_id"])
+        grid_worker = office.headers(Role.CADRE, union_id=union)
+        chair = office.headers(Role.CADRE, union_id=union, sub="union-chair")  # approves: four eyes
+        report = {
+            "member_id": member["member_id"],
+            "household_register_no": f"3301{rng.randrange(10**8):08d}",
+            "household_size": size,
+            "monthly_income_fen": income,
+            "causes": causes,
+            "note": note,
+        }
+        r = await _until_member_known(office, report, grid_worker)
+        case = r.json()["case"]
+        url = f"{RELIEF}/cases/{case['case_id']}"
+        visit = {**{k: report[k] for k in ("household_size", "monthly_income_fen", "causes")}}
+        visit.update(visited_on=today, findings="入户走访核实: " + note)
+        (await office.call("POST", f"{url}/visits", json=visit, headers=grid_worker)).raise_for_status()
+        eligibility = (await office.call("GET", f"{url}/eligibility", headers=grid_worker)).json()
+        r = await office.call("POST", f"{url}/verification", json={"note": "已入户核实"}, headers=grid_worker)
+        if r.status_code != 200:
+            lines.append(f"{member['name']}: not verified: {r.json()['detail']} (eligibility: {eligibility})")
+            continue
+        r = await office.call(
+            "POST", f"{url}/steps/verification/approve", json={"note": "同意"}, headers=chair
+        )
+        r.raise_for_status()
+        r = await office.call(
+            "POST", f"{url}/disclosure", json={"proposed_aid": ["consolation", "medical"]}, headers=chair
+        )
+        r.raise_for_status()
+        case = r.json()
+        lines.append(f"household of {size} ({', '.join(causes)}): tier {case['tier']}, now {case['status']}")
+    notices = (
+        await office.call("GET", f"{RELIEF}/disclosures", params={"union_id": city}, headers=office.admin)
+    ).json()
+    lines.append(f"public disclosure list (公示), {len(notices)} households, names masked:")
+    lines += [
+        f"  {n['disclosure_no']}  {n['name_masked']}  {n['union_name']}  {n['tier']}  to {n['ends_at'][:10]}"
+        for n in notices
+    ]
+    return lines
+
+
+async def _until_member_known(
+    office: Office, report: dict[str, Any], headers: dict[str, str]
+) -> httpx.Response:
+    """Relief learns of members from enrollment's events: a moment after the approval."""
+    for _ in range(100):
+        r = await office.call("POST", f"{RELIEF}/cases", json=report, headers=headers)
+        if r.status_code in (200, 201):
+            return r
+        await asyncio.sleep(0.1)
+    r.raise_for_status()
+    return r
 
 
 async def list_cards(office: Office, city: str) -> dict[str, str]:
