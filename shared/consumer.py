@@ -34,6 +34,11 @@ Apply = Callable[[Conn, EventEnvelope, EventPayload], Awaitable[None]]
 Prepare = Callable[[Conn], Awaitable[None]]
 
 
+class BatchAborted(Exception):
+    """Raised (e.g. by a prepare hook) to give a batch back unapplied: it is no event's fault,
+    so the consumer neither isolates nor dead-letters anything; the caller decides what next."""
+
+
 Decoded = tuple[ConsumerRecord[Any, Any], EventEnvelope, EventPayload]
 
 
@@ -89,6 +94,8 @@ class IdempotentConsumer:
             await self._with_infrastructure_retries(
                 functools.partial(self._apply_in_one_transaction, decoded, records, result)
             )
+        except BatchAborted:
+            raise
         except Exception as exc:  # never an infrastructure error: those are retried inside
             # One event broke the batch: find it by applying one at a time.
             log.warning("batch_failed_isolating", consumer=self.name, error=repr(exc), size=len(decoded))

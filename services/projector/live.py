@@ -28,18 +28,16 @@ import asyncpg
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
 from services.projector.store import generations
+from shared.consumer import BatchAborted
 from shared.db import Conn
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
-class GenerationChanged(BaseException):
+class GenerationChanged(BatchAborted):
     """The live generation is not the one the consumer is positioned for: nothing was applied.
-
-    A BaseException on purpose, like asyncio.CancelledError: the idempotent consumer treats an
-    Exception from a batch as a bad event (it isolates it, retries it, then dead-letters it).
-    This is no event's fault, so it must pass through untouched to the subscriber handler."""
+    A BatchAborted, so the idempotent consumer passes it through untouched."""
 
 
 class LiveGeneration(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped

@@ -63,7 +63,13 @@ class Workload:
         raise RuntimeError(f"no definitive answer for {path}")
 
     def _accept(self, what: str, status: int, uncertain: bool, ok: set[int]) -> bool:
-        if status in ok or (status == 409 and uncertain):
+        # After an uncertain attempt, "already done" is a 409, or a 403 once a transfer has moved
+        # the member out of the old union's cadres' scope.
+        if (
+            status in ok
+            or (uncertain and status == 409)
+            or (uncertain and what == "transfer" and status == 403)
+        ):
             self.accepted[what] += 1
             return True
         self.unexpected.append(f"{what}: {status}")
