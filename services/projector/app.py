@@ -18,10 +18,10 @@ from faststream.message import StreamMessage
 from pydantic import Field
 
 from services.projector.api.routes import router
-from services.projector.handlers.enrollment_events import apply_event
+from services.projector.handlers.dispatch import apply_event
 from services.projector.live import GenerationChanged, LiveGeneration
 from shared.consumer import IdempotentConsumer, Prepare
-from shared.contracts.topics import ENROLLMENT_EVENTS, dead_letter_topic
+from shared.contracts.topics import ENROLLMENT_EVENTS, RELIEF_EVENTS, dead_letter_topic
 from shared.db import open_pool
 from shared.errors import install_error_handlers
 from shared.http import install_common
@@ -47,7 +47,7 @@ class ProjectorSettings(ServiceSettings):
 
     @property
     def source_topics(self) -> list[str]:
-        return [self.topic(ENROLLMENT_EVENTS)]
+        return [self.topic(ENROLLMENT_EVENTS), self.topic(RELIEF_EVENTS)]
 
     @property
     def dead_letter_topic(self) -> str:

@@ -124,7 +124,7 @@ async def test_approved_application_reaches_the_member_card(api: Api, stack_env:
     )
     assert own.status_code == 200
     other = await api.card(member["member_id"], stack_env.headers(Role.MEMBER, member_id=uuid.uuid4()))
-    assert other.status_code == 403
+    assert other.status_code == 404  # not "forbidden": a member cannot probe which ids exist
     outsider = await api.card(member["member_id"], api.cadre(units["other_city"]))
     assert outsider.status_code == 403
     district_cadre = await api.card(member["member_id"], api.cadre(units["district"]))

@@ -49,10 +49,22 @@ class ApplicationView(BaseModel):
     reason: str | None
 
 
+class ReliefView(BaseModel):
+    """The member's own relief case (困难职工帮扶): on their card only, never shown to anyone else."""
+
+    case_id: uuid.UUID
+    status: str
+    tier: str | None
+    aid_year: int
+    aid_paid_fen: int
+    aid_paid_yuan: str
+
+
 class CardOut(BaseModel):
     member_id: uuid.UUID
     membership: MembershipView | None
     application: ApplicationView | None
+    relief: ReliefView | None = None
     needs_action: list[str]
 
 
@@ -133,18 +145,32 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
 
 @router.get("/cards/{member_id}", tags=["cards"])
 async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
+    own = principal.is_member(member_id)
+    if principal.role is Role.MEMBER and not own:
+        # Same answer as for an id with no card: a member cannot probe which ids exist.
+        raise NotFound(f"no card for member {member_id}")
     async with generations.reading(_pool(request)) as conn:
         row = await cards.get_card(conn, member_id)
-    # Same answer for "no such card" and "not yours" to a member: no probing other ids.
+        relief = await cards.get_relief_case(conn, member_id) if own else None
     if row is None:
-        if principal.is_member(member_id):
+        if own:
             raise NotFound("no card yet: your application may still be on its way")
         raise NotFound(f"no card for member {member_id}")
-    if not principal.is_member(member_id):
+    if not own:
         path = row["union_path"] or row["application_union_path"] or []
         if not principal.covers_union(path):
             raise forbid("this member is outside your scope")
-    return _card_out(member_id, row)
+    card = _card_out(member_id, row)
+    if relief is not None:
+        card.relief = ReliefView(
+            case_id=relief["case_id"],
+            status=relief["status"],
+            tier=relief["tier"],
+            aid_year=relief["aid_year"],
+            aid_paid_fen=relief["aid_paid_fen"],
+            aid_paid_yuan=f"{relief['aid_paid_fen'] // 100}.{relief['aid_paid_fen'] % 100:02d}",
+        )
+    return card
 
 
 @router.get("/unions/{union_id}/cards", tags=["cards"])

@@ -17,7 +17,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 
-async def apply_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+async def apply_enrollment_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
     version = envelope.subject_version
     match payload:
         case UnionRegistered():

@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 from shared.contracts.enrollment import MemberSnapshot, UnionRegistered
+from shared.contracts.relief import CaseSnapshot
 from shared.db import Conn
 
 
@@ -99,3 +100,22 @@ async def list_cards(
 async def union_path(conn: Conn, union_id: uuid.UUID) -> list[uuid.UUID] | None:
     path = await conn.fetchval("SELECT path FROM unions WHERE union_id = $1", union_id)
     return list(path) if path is not None else None
+
+
+async def upsert_relief_case(conn: Conn, version: int, case: CaseSnapshot) -> None:
+    await conn.execute(
+        """INSERT INTO relief_cases
+               (member_id, version, case_id, status, tier, union_id, aid_year, aid_paid_fen)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, case_id = EXCLUDED.case_id,
+               status = EXCLUDED.status, tier = EXCLUDED.tier, union_id = EXCLUDED.union_id,
+               aid_year = EXCLUDED.aid_year, aid_paid_fen = EXCLUDED.aid_paid_fen, updated_at = now()
+           WHERE relief_cases.version < EXCLUDED.version""",
+        case.member_id, version, case.case_id, case.status.value, case.tier.value if case.tier else None,
+        case.union_id, case.aid_year, case.aid_paid_fen,
+    )  # fmt: skip
+
+
+async def get_relief_case(conn: Conn, member_id: uuid.UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM relief_cases WHERE member_id = $1", member_id)
+    return dict(row) if row else None

@@ -47,6 +47,20 @@ CREATE TABLE applications (
     updated_at     timestamptz NOT NULL DEFAULT now()
 );
 
+-- The member's relief case (困难职工帮扶) as the newest relief event tells it. Shown to the member
+-- only. `version` is relief's own per-member event sequence (not enrollment's).
+CREATE TABLE relief_cases (
+    member_id    uuid PRIMARY KEY,
+    version      integer NOT NULL,
+    case_id      uuid NOT NULL,
+    status       text NOT NULL,
+    tier         text,
+    union_id     uuid NOT NULL,
+    aid_year     integer NOT NULL,
+    aid_paid_fen bigint NOT NULL,
+    updated_at   timestamptz NOT NULL DEFAULT now()
+);
+
 -- The idempotent consumer's tables (same columns as shared/migrations), per generation.
 CREATE TABLE processed_events (
     consumer     text        NOT NULL,

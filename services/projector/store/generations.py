@@ -34,7 +34,7 @@ from shared.db import Conn
 
 SCHEMA_RE = re.compile(r"^rm_[0-9]+$")
 # Tables of one generation that public shows under their old names, as views over the live one.
-PUBLIC_VIEWS = ("unions", "cards", "applications", "processed_events", "consumer_positions")
+PUBLIC_VIEWS = ("unions", "cards", "applications", "relief_cases", "processed_events", "consumer_positions")
 
 
 @dataclass(frozen=True)
