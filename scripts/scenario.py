@@ -167,7 +167,7 @@ async def play(args: argparse.Namespace) -> None:
             members[back] = r.json()
             tally["members reinstated (gap kept)"] = 1
         commands_done = time.perf_counter()
-        relief_lines = await play_relief(
+        relief_lines, relief_members = await play_relief(
             office, rng, city, [m for m in members.values() if m["status"] == "active"]
         )
 
@@ -197,7 +197,7 @@ async def play(args: argparse.Namespace) -> None:
         for line in relief_lines:
             print(f"  {line}")
 
-        sample = [ids[-1], *movers[:1], *leavers[:2]]
+        sample = [*relief_members[:1], ids[-1], *movers[:1], *leavers[:2]]
         print("\n=== a few member service cards (会员服务卡) ===")
         for mid in sample:
             me = office.headers(Role.MEMBER, member_id=uuid.UUID(mid))
@@ -221,10 +221,11 @@ async def play(args: argparse.Namespace) -> None:
 
 async def play_relief(
     office: Office, rng: random.Random, city: str, active: list[dict[str, Any]]
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
     """Grid workers report households in hardship after visits; the union verifies them (a second
     cadre approves: four eyes) and puts them on public disclosure (公示) for the window."""
     lines: list[str] = []
+    in_disclosure: list[str] = []
     households = [
         (3, 240_000, ["illness"], "丈夫重病住院, 妻子照顾无法工作"),  # 800 yuan a head: deep hardship
         (4, 520_000, ["children_schooling", "illness"], "两个孩子上学, 老人慢性病"),  # relative
@@ -260,12 +261,14 @@ async def play_relief(
         r = await office.call(
             "POST", f"{url}/steps/verification/approve", json={"note": "同意"}, headers=chair
         )
-        r.raise_for_status()
-        r = await office.call(
-            "POST", f"{url}/disclosure", json={"proposed_aid": ["consolation", "medical"]}, headers=chair
-        )
-        r.raise_for_status()
+        if r.status_code == 200:
+            proposed = {"proposed_aid": ["consolation", "medical"]}
+            r = await office.call("POST", f"{url}/disclosure", json=proposed, headers=chair)
+        if r.status_code != 200:
+            lines.append(f"household of {size} ({', '.join(causes)}): refused: {r.json()['detail']}")
+            continue
         case = r.json()
+        in_disclosure.append(member["member_id"])
         lines.append(f"household of {size} ({', '.join(causes)}): tier {case['tier']}, now {case['status']}")
     notices = (
         await office.call("GET", f"{RELIEF}/disclosures", params={"union_id": city}, headers=office.admin)
@@ -275,7 +278,7 @@ async def play_relief(
         f"  {n['disclosure_no']}  {n['name_masked']}  {n['union_name']}  {n['tier']}  to {n['ends_at'][:10]}"
         for n in notices
     ]
-    return lines
+    return lines, in_disclosure
 
 
 async def _until_member_known(
@@ -316,6 +319,8 @@ def print_card(card: dict[str, Any]) -> None:
     print(f"  │ status: {m['status']}   member since {m['member_since']}")
     for g in m["gaps"]:
         print(f"  │ gap: left {g['left_at'][:10]} → back {(g['returned_at'] or '…')[:10]}")
+    if r := card.get("relief"):
+        print(f"  │ relief (only you see this): {r['status']}, tier {r['tier']}, paid ¥{r['aid_paid_yuan']}")
     for a in card["needs_action"]:
         print(f"  │ ⚑ {a}")
     print("  └──────────────────────────────────────────────────")
