@@ -6,6 +6,7 @@ their union and every union below it; a member sees only their own records.
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -105,6 +106,18 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who makes a request, and the correlation id that follows it into the trail and events."""
+
+    principal: Principal
+    correlation_id: str
+
+    @property
+    def actor(self) -> str:
+        return f"{self.principal.role}:{self.principal.sub}"
 
 
 def forbid(reason: str = "outside your scope") -> HTTPException:

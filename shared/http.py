@@ -4,11 +4,13 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from shared.auth import Caller, CurrentPrincipal
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -21,6 +23,14 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 def correlation_id_of(request: Request) -> str:
     return str(request.state.correlation_id)
+
+
+def _caller(request: Request, principal: CurrentPrincipal) -> Caller:
+    return Caller(principal=principal, correlation_id=correlation_id_of(request))
+
+
+# The authenticated caller of a route, with the request's correlation id.
+CallerDep = Annotated[Caller, Depends(_caller)]
 
 
 def install_common(app: FastAPI, service: str, readiness: dict[str, ReadinessCheck]) -> None:

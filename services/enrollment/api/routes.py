@@ -23,9 +23,8 @@ from services.enrollment.domain.applications import (
     SubmissionOutcome,
 )
 from services.enrollment.handlers import commands
-from services.enrollment.handlers.commands import Caller, Deps
-from shared.auth import CurrentPrincipal
-from shared.http import correlation_id_of
+from services.enrollment.handlers.commands import Deps
+from shared.http import CallerDep
 
 router = APIRouter()
 
@@ -35,12 +34,7 @@ def _deps(request: Request) -> Deps:
     return deps
 
 
-def _caller(request: Request, principal: CurrentPrincipal) -> Caller:
-    return Caller(principal=principal, correlation_id=correlation_id_of(request))
-
-
 DepsDep = Annotated[Deps, Depends(_deps)]
-CallerDep = Annotated[Caller, Depends(_caller)]
 
 
 @router.post("/unions", status_code=status.HTTP_201_CREATED, tags=["unions"])

@@ -23,7 +23,7 @@ from services.enrollment.domain.applications import (
 from services.enrollment.domain.numbers import card_number, membership_number
 from services.enrollment.domain.unions import check_child_kind
 from services.enrollment.store import queries as q
-from shared.auth import Principal, Role
+from shared.auth import Caller, Role
 from shared.contracts import new_envelope
 from shared.contracts.enrollment import (
     ApplicationRejected,
@@ -54,16 +54,6 @@ class Deps:
     pii: PiiProtector
     topic: str
     now: Callable[[], datetime] = field(default=_utcnow)
-
-
-@dataclass(frozen=True)
-class Caller:
-    principal: Principal
-    correlation_id: str
-
-    @property
-    def actor(self) -> str:
-        return f"{self.principal.role}:{self.principal.sub}"
 
 
 async def _emit(

@@ -37,11 +37,11 @@ from services.relief.api.schemas import (
 )
 from services.relief.domain.intake import HardshipReport, Household, IntakeOutcome
 from services.relief.handlers import aid, cases, views
-from services.relief.handlers.common import Caller, Deps
-from shared.auth import CurrentPrincipal
+from services.relief.handlers.common import Deps
+from shared.auth import Caller
 from shared.contracts.relief import AidType, ApprovalStep, CaseStatus
 from shared.errors import InvalidInput
-from shared.http import correlation_id_of
+from shared.http import CallerDep
 
 router = APIRouter()
 
@@ -51,12 +51,7 @@ def _deps(request: Request) -> Deps:
     return deps
 
 
-def _caller(request: Request, principal: CurrentPrincipal) -> Caller:
-    return Caller(principal=principal, correlation_id=correlation_id_of(request))
-
-
 DepsDep = Annotated[Deps, Depends(_deps)]
-CallerDep = Annotated[Caller, Depends(_caller)]
 Year = Annotated[int, Query(ge=2000, le=2100)]
 
 

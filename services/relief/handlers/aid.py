@@ -22,16 +22,17 @@ from services.relief.domain.aid import (
 from services.relief.domain.intake import clean_text
 from services.relief.domain.lifecycle import Action
 from services.relief.handlers.common import (
-    Caller,
     Deps,
     emit,
     require_union_scope,
     require_worker,
     snapshot,
+    trace,
 )
 from services.relief.store import aid as qa
 from services.relief.store import cases as q
 from services.relief.store.aid import BudgetRow, DisbursementRow
+from shared.auth import Caller
 from shared.contracts.relief import AidDisbursed, AidType, CaseStatus
 from shared.db import Conn
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -169,7 +170,7 @@ async def _pay(
     )  # fmt: skip
     snap = await snapshot(conn, case, now)
     await emit(
-        conn, deps, caller.trace, case.member_id,
+        conn, deps, trace(caller), case.member_id,
         AidDisbursed(
             case=snap, disbursement_id=paid.disbursement_id, aid_type=form.aid_type,
             amount_fen=form.amount_fen, year=year, paid_at=now,

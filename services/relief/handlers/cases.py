@@ -36,19 +36,19 @@ from services.relief.domain.intake import (
 )
 from services.relief.domain.lifecycle import Action
 from services.relief.handlers.common import (
-    Caller,
     Deps,
     Trace,
     emit,
     may_view,
     require_worker,
     snapshot,
+    trace,
     union_path,
 )
 from services.relief.store import cases as q
 from services.relief.store import membership as qm
 from services.relief.store.cases import CaseRow, ObjectionRow
-from shared.auth import Role
+from shared.auth import Caller, Role
 from shared.contracts.enrollment import MembershipStatus, MemberSnapshot
 from shared.contracts.envelope import EventPayload
 from shared.contracts.relief import (
@@ -198,7 +198,7 @@ async def _open_or_join(
                 report.causes, report.note, joined=True, at=now,
             )  # fmt: skip
             await _audit(
-                conn, caller.trace, "report.joined", existing, channel=channel.value,
+                conn, trace(caller), "report.joined", existing, channel=channel.value,
                 reported_for=str(member.member_id), same_member=existing.member_id == member.member_id,
             )  # fmt: skip
             return IntakeResult(
@@ -223,7 +223,7 @@ async def _open_or_join(
             report.note, joined=False, at=now,
         )  # fmt: skip
         await _audit(
-            conn, caller.trace, "case.reopened" if previous else "case.opened", case, channel=channel.value,
+            conn, trace(caller), "case.reopened" if previous else "case.opened", case, channel=channel.value,
             previous_case_id=str(previous) if previous else None,
         )  # fmt: skip
         snap = await snapshot(conn, case, now)
@@ -232,7 +232,7 @@ async def _open_or_join(
             if previous is not None
             else CaseOpened(case=snap, channel=channel, opened_at=now)
         )
-        await emit(conn, deps, caller.trace, case.member_id, opened)
+        await emit(conn, deps, trace(caller), case.member_id, opened)
         return IntakeResult(IntakeOutcome.OPENED, case, True)
 
 
@@ -269,7 +269,7 @@ async def record_visit(deps: Deps, caller: Caller, case_id: uuid.UUID, form: Vis
         )
         saved = await _save(conn, moved)
         await _audit(
-            conn, caller.trace, "visit.recorded", saved, visit_id=str(visit_id), visited_on=visited_on
+            conn, trace(caller), "visit.recorded", saved, visit_id=str(visit_id), visited_on=visited_on
         )
         return saved
 
@@ -295,7 +295,7 @@ async def override_criterion(
         override = make_override(current, existing, criterion, reason, tier, caller.actor, now)
         await q.insert_override(conn, case_id, override)
         await _audit(
-            conn, caller.trace, "eligibility.overridden", case, override.reason, criterion=criterion.value,
+            conn, trace(caller), "eligibility.overridden", case, override.reason, criterion=criterion.value,
             tier=override.tier.value if override.tier else None,
         )  # fmt: skip
         return await _eligibility(conn, deps, case)
@@ -317,10 +317,14 @@ async def _request_step(
 ) -> CaseRow:
     await q.insert_step(conn, moved.case_id, step, caller.actor, note, now)
     saved = await _save(conn, moved)
-    await _audit(conn, caller.trace, "step.requested", saved, note or None, step=step.value)
+    await _audit(conn, trace(caller), "step.requested", saved, note or None, step=step.value)
     snap = await snapshot(conn, saved, now)
     await emit(
-        conn, deps, caller.trace, saved.member_id, CaseStepRequested(case=snap, step=step, requested_at=now)
+        conn,
+        deps,
+        trace(caller),
+        saved.member_id,
+        CaseStepRequested(case=snap, step=step, requested_at=now),
     )
     return saved
 
@@ -343,11 +347,11 @@ async def decide_step(
         await q.decide_step(conn, pending.step_id, approve, caller.actor, note, now)
         saved = await _save(conn, moved)
         await _audit(
-            conn, caller.trace, f"step.{'approved' if approve else 'rejected'}", saved, note or None,
+            conn, trace(caller), f"step.{'approved' if approve else 'rejected'}", saved, note or None,
             step=step.value, tier=saved.tier.value if saved.tier else None,
         )  # fmt: skip
         snap = await snapshot(conn, saved, now)
-        await emit(conn, deps, caller.trace, saved.member_id, event_for(snap))
+        await emit(conn, deps, trace(caller), saved.member_id, event_for(snap))
         return saved
 
 
@@ -407,12 +411,12 @@ async def start_disclosure(
         )  # fmt: skip
         saved = await _save(conn, moved)
         await _audit(
-            conn, caller.trace, "disclosure.started", saved, disclosure_no=number, ends_at=ends,
+            conn, trace(caller), "disclosure.started", saved, disclosure_no=number, ends_at=ends,
             proposed_aid=[a.value for a in proposed],
         )  # fmt: skip
         snap = await snapshot(conn, saved, now)
         await emit(
-            conn, deps, caller.trace, saved.member_id,
+            conn, deps, trace(caller), saved.member_id,
             DisclosureStarted(case=snap, disclosure_no=number, starts_at=starts, ends_at=ends),
         )  # fmt: skip
         return saved
@@ -431,8 +435,8 @@ async def record_objection(
         require_window_open(now, case.disclosure_ends_at)
         objection = await q.insert_objection(conn, case_id, objector, content, caller.actor, now)
         await _audit(
-            conn, caller.trace, "objection.recorded", case, content, objection_id=str(objection.objection_id),
-            objector=objector,
+            conn, trace(caller), "objection.recorded", case, content,
+            objection_id=str(objection.objection_id), objector=objector,
         )  # fmt: skip
         return objection
 
@@ -451,7 +455,7 @@ async def answer_objection(
         if objection.answered_at is not None:
             raise Conflict(f"the objection was already answered by {objection.answered_by}")
         answered = await q.answer_objection(conn, objection_id, answer, caller.actor, now)
-        await _audit(conn, caller.trace, "objection.answered", case, answer, objection_id=str(objection_id))
+        await _audit(conn, trace(caller), "objection.answered", case, answer, objection_id=str(objection_id))
         return answered
 
 
@@ -462,9 +466,9 @@ async def decline(deps: Deps, caller: Caller, case_id: uuid.UUID, reason: str) -
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await _case_to_work(conn, caller, case_id)
         saved = await _save(conn, _moved(case, Action.DECLINE, closed_at=now))
-        await _audit(conn, caller.trace, "case.declined", saved, reason)
+        await _audit(conn, trace(caller), "case.declined", saved, reason)
         snap = await snapshot(conn, saved, now)
-        await emit(conn, deps, caller.trace, saved.member_id, CaseDeclined(case=snap, declined_at=now))
+        await emit(conn, deps, trace(caller), saved.member_id, CaseDeclined(case=snap, declined_at=now))
         return saved
 
 
@@ -501,7 +505,7 @@ async def reverify(
         saved = await _save(conn, moved)
         result = await _eligibility(conn, deps, saved)
         await _audit(
-            conn, caller.trace, "case.reverified", saved, visit_id=str(visit_id), next_review_due=due,
+            conn, trace(caller), "case.reverified", saved, visit_id=str(visit_id), next_review_due=due,
             still_eligible=result.eligible, failing=result.failing,
         )  # fmt: skip
         return saved, result
@@ -556,7 +560,7 @@ async def record_follow_up(
             conn, case_id, contacted_on, channel, notes, caller.actor, now
         )
         await _audit(
-            conn, caller.trace, "follow_up.recorded", case, notes, follow_up_id=str(follow_up_id),
+            conn, trace(caller), "follow_up.recorded", case, notes, follow_up_id=str(follow_up_id),
             channel=channel, contacted_on=contacted_on,
         )  # fmt: skip
         return follow_up_id
@@ -575,9 +579,9 @@ async def resume(deps: Deps, caller: Caller, case_id: uuid.UUID, note: str) -> C
         if member is None or not member.active:
             raise Conflict("the member has not returned to the union; the case stays suspended")
         saved = await _save(conn, moved)
-        await _audit(conn, caller.trace, "case.resumed", saved, note or None)
+        await _audit(conn, trace(caller), "case.resumed", saved, note or None)
         snap = await snapshot(conn, saved, now)
-        await emit(conn, deps, caller.trace, saved.member_id, CaseResumed(case=snap, resumed_at=now))
+        await emit(conn, deps, trace(caller), saved.member_id, CaseResumed(case=snap, resumed_at=now))
         return saved
 
 
@@ -596,14 +600,14 @@ async def withdraw(
         saved = await _save(conn, moved)
         cancelled = await q.cancel_pending_step(conn, case_id, caller.actor, "the case was withdrawn", now)
         await _audit(
-            conn, caller.trace, "case.withdrawn", saved, note or reason.value, withdrawal=reason.value,
+            conn, trace(caller), "case.withdrawn", saved, note or reason.value, withdrawal=reason.value,
             pending_step_cancelled=cancelled,
         )  # fmt: skip
         snap = await snapshot(conn, saved, now)
         await emit(
             conn,
             deps,
-            caller.trace,
+            trace(caller),
             saved.member_id,
             CaseWithdrawn(case=snap, reason=reason, withdrawn_at=now),
         )
@@ -638,12 +642,12 @@ async def accept_transfer(deps: Deps, caller: Caller, case_id: uuid.UUID, note: 
         )  # fmt: skip
         saved = await _save(conn, moved)
         await _audit(
-            conn, caller.trace, "transfer.accepted", saved, note or None, from_union_id=str(case.union_id),
+            conn, trace(caller), "transfer.accepted", saved, note or None, from_union_id=str(case.union_id),
             to_union_id=str(target),
         )  # fmt: skip
         snap = await snapshot(conn, saved, now)
         await emit(
-            conn, deps, caller.trace, saved.member_id,
+            conn, deps, trace(caller), saved.member_id,
             CaseTransferred(case=snap, from_union_id=case.union_id, to_union_id=target, accepted_at=now),
         )  # fmt: skip
         return saved
@@ -655,7 +659,7 @@ async def decline_transfer(deps: Deps, caller: Caller, case_id: uuid.UUID, reaso
     async with deps.pool.acquire() as conn, conn.transaction():
         case, target = await _pending_transfer(conn, caller, case_id)
         saved = await _save(conn, replace(case, pending_transfer_to=None))
-        await _audit(conn, caller.trace, "transfer.declined", saved, reason, to_union_id=str(target))
+        await _audit(conn, trace(caller), "transfer.declined", saved, reason, to_union_id=str(target))
         return saved
 
 

@@ -12,7 +12,7 @@ from services.relief.domain.tiers import ReliefPolicy
 from services.relief.store import aid as qa
 from services.relief.store import membership as qm
 from services.relief.store.cases import CaseRow
-from shared.auth import Principal, Role
+from shared.auth import Caller, Principal, Role
 from shared.contracts import new_envelope
 from shared.contracts.envelope import EventPayload
 from shared.contracts.relief import CaseSnapshot
@@ -46,18 +46,8 @@ class Trace:
     causation_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Caller:
-    principal: Principal
-    correlation_id: str
-
-    @property
-    def actor(self) -> str:
-        return f"{self.principal.role}:{self.principal.sub}"
-
-    @property
-    def trace(self) -> Trace:
-        return Trace(self.actor, self.correlation_id)
+def trace(caller: Caller) -> Trace:
+    return Trace(caller.actor, caller.correlation_id)
 
 
 def require_worker(caller: Caller, case: CaseRow) -> None:

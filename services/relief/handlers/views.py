@@ -8,14 +8,14 @@ from datetime import date, datetime
 from services.relief.domain.aid import CHINA, aid_year, check_year
 from services.relief.domain.disclosure import public_name
 from services.relief.domain.eligibility import Override
-from services.relief.handlers.common import Caller, Deps, may_view, require_union_scope, require_worker
+from services.relief.handlers.common import Deps, may_view, require_union_scope, require_worker
 from services.relief.store import aid as qa
 from services.relief.store import cases as q
 from services.relief.store import membership as qm
 from services.relief.store import reports as qr
 from services.relief.store.aid import DisbursementRow
 from services.relief.store.cases import CaseRow, ObjectionRow, StepRow, TrailEntry, VisitRow
-from shared.auth import Role
+from shared.auth import Caller, Role
 from shared.contracts.relief import AidType, CaseStatus, Tier
 from shared.db import Conn
 from shared.errors import Forbidden, NotFound
