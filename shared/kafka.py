@@ -1,6 +1,7 @@
 """Kafka helpers: topic creation and the producer every service uses."""
 
 import contextlib
+from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -40,3 +41,13 @@ def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
         linger_ms=5,
         request_timeout_ms=30000,
     )
+
+
+@contextlib.asynccontextmanager
+async def running_producer(bootstrap: str, client_id: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = make_producer(bootstrap, client_id)
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+from collections.abc import AsyncIterator
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -134,3 +135,18 @@ class OutboxRelay:
         await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         self.published += len(rows)
         return len(rows)
+
+
+@contextlib.asynccontextmanager
+async def running_relay(dsn: str, producer: AIOKafkaProducer, service: str) -> AsyncIterator[OutboxRelay]:
+    """Publish the service's outbox in the background while the block runs, then stop it.
+
+    Rows still in the outbox at shutdown are published by the next start (or another replica)."""
+    relay = OutboxRelay(dsn, producer, service)
+    task = asyncio.create_task(relay.run(), name="outbox-relay")
+    try:
+        yield relay
+    finally:
+        relay.stop()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, timeout=10)

@@ -1,6 +1,5 @@
 """Wiring of the enrollment service: settings, database, Kafka, outbox relay, HTTP app."""
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -13,9 +12,9 @@ from shared.contracts.topics import ENROLLMENT_EVENTS
 from shared.db import open_pool
 from shared.errors import install_error_handlers
 from shared.http import install_common
-from shared.kafka import ensure_topics, make_producer
+from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
-from shared.outbox import OutboxRelay
+from shared.outbox import running_relay
 from shared.pii import PiiProtector
 from shared.settings import ServiceSettings
 
@@ -31,28 +30,26 @@ class EnrollmentSettings(ServiceSettings):
 def create_app(settings: EnrollmentSettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await open_pool(settings.database_url, SERVICE, "services.enrollment.migrations")
         topic = settings.topic(ENROLLMENT_EVENTS)
-        await ensure_topics(settings.kafka_bootstrap_servers, {topic: settings.topic_partitions})
-        producer = make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
-        await producer.start()
-        relay = OutboxRelay(settings.database_url, producer, SERVICE)
-        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-        app.state.deps = Deps(pool=pool, pii=PiiProtector(settings.pii_key.get_secret_value()), topic=topic)
-        app.state.auth_secret = settings.auth_secret.get_secret_value()
-        app.state.relay = relay
-        app.state.pool = pool
-        log.info("service_started", port=settings.http_port, topic=topic)
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            pool = await open_pool(settings.database_url, SERVICE, "services.enrollment.migrations")
+            stack.push_async_callback(pool.close)
+            await ensure_topics(settings.kafka_bootstrap_servers, {topic: settings.topic_partitions})
+            producer = await stack.enter_async_context(
+                running_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
+            )
+            # Entered last, left first: the relay stops before the producer and the pool close.
+            app.state.relay = await stack.enter_async_context(
+                running_relay(settings.database_url, producer, SERVICE)
+            )
+            app.state.deps = Deps(
+                pool=pool, pii=PiiProtector(settings.pii_key.get_secret_value()), topic=topic
+            )
+            app.state.auth_secret = settings.auth_secret.get_secret_value()
+            app.state.pool = pool
+            log.info("service_started", port=settings.http_port, topic=topic)
             yield
-        finally:
-            # Stop taking work first; rows still in the outbox are published by the next start.
-            relay.stop()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(relay_task, timeout=10)
-            await producer.stop()
-            await pool.close()
-            log.info("service_stopped")
+        log.info("service_stopped")
 
     app = FastAPI(
         title="Zhijia enrollment (入会)",
