@@ -32,6 +32,8 @@ SERVICES = [
     ServiceSpec("enrollment", 8001, "zhijia_enrollment"),
     ServiceSpec("projector", 8002, "zhijia_projector"),
     ServiceSpec("relief", 8003, "zhijia_relief"),
+    ServiceSpec("legal", 8004, "zhijia_legal"),
+    ServiceSpec("competitions", 8005, "zhijia_competitions"),
 ]
 
 

@@ -28,7 +28,9 @@ __all__ = [
 ]
 
 # Importing the contract modules registers them, so decode_event knows every event.
+from shared.contracts import competitions as competitions
 from shared.contracts import enrollment as enrollment
+from shared.contracts import legal as legal
 from shared.contracts import relief as relief
 
 # Fail at import, not at the first old event: every older version must upcast to the latest.

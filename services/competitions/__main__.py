@@ -1,0 +1,3 @@
+from services.competitions.app import main
+
+main()

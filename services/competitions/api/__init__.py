@@ -1,0 +1,1 @@
+"""Competitions HTTP API: thin routes and their bodies."""

@@ -1,0 +1,258 @@
+"""Request and response bodies of the competitions API. Points and scores are decimals (sent as
+strings or numbers with at most two places), never floats in the arithmetic."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.competitions.handlers.competitions import CompetitionView, SheetLine
+from services.competitions.store.competitions import EntryRow, HonourRow, ObjectionRow, StageRow, TrailEntry
+from shared.contracts.competitions import CompetitionKind, HonourKind
+
+Points = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=7, decimal_places=2, allow_inf_nan=False)]
+Weight = Annotated[int, Field(strict=True, ge=0, le=1000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Sub = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CriterionIn(_In):
+    key: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Name
+    weight: Annotated[int, Field(strict=True, ge=1, le=1000)]
+    max_points: Annotated[Decimal, Field(gt=0, le=10_000, max_digits=7, decimal_places=2)] = Decimal(100)
+
+
+class StageIn(_In):
+    name: Name = Field(examples=["第一季度"])
+    judges: list[Sub] = Field(min_length=1, max_length=50, description="token `sub` of each judge (cadres)")
+    chief_judge: Sub
+    blind: bool = Field(default=False, description="judges see only encrypted entry codes until published")
+    expert_weight: Weight = 1
+    public_weight: Weight = Field(default=0, description="e.g. 40 with expert_weight 60")
+    spread_gap: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] = Decimal(20)
+    objection_days: Annotated[int, Field(strict=True, ge=0, le=60)] = 5
+
+
+class CompetitionIn(_In):
+    name: Name
+    kind: CompetitionKind
+    union_id: uuid.UUID = Field(description="the organising union: members of its subtree take part")
+    criteria: list[CriterionIn] = Field(min_length=1, max_length=30)
+    stages: list[StageIn] = Field(min_length=1, max_length=12)
+
+
+class EntryIn(_In):
+    member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+    team_name: Name | None = None
+    team_union_id: uuid.UUID | None = None
+    idea_title: Name | None = None
+
+
+class ScoresIn(_In):
+    entry_id: uuid.UUID | None = None
+    code: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    points: dict[str, Points] = Field(min_length=1, max_length=30)
+
+
+class VotesIn(_In):
+    entry_id: uuid.UUID
+    votes: Annotated[int, Field(strict=True, ge=0, le=10**9)]
+
+
+class ReviewIn(_In):
+    entry_id: uuid.UUID
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ObjectionIn(_In):
+    entry_id: uuid.UUID
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class CorrectionIn(_In):
+    judge: Sub
+    points: dict[str, Points] = Field(min_length=1, max_length=30)
+
+
+class ResolutionIn(_In):
+    upheld: bool
+    resolution: Annotated[str, Field(min_length=1, max_length=2000)]
+    corrections: list[CorrectionIn] = Field(default_factory=list, max_length=50)
+
+
+class AwardIn(_In):
+    stage_id: uuid.UUID
+    entry_id: uuid.UUID
+    title: Name = Field(examples=["一等奖", "金点子采纳奖", "技术能手"])
+    honour_kind: HonourKind | None = None
+    honour_valid_until: date | None = None
+
+
+class HonourIn(_In):
+    member_id: uuid.UUID
+    kind: HonourKind
+    title: Name = Field(examples=["杭州市劳动模范"])
+    granted_on: date
+    valid_until: date = Field(description="at most five years after granted_on")
+
+
+class RenewalIn(_In):
+    assessment_passed: bool
+    valid_until: date
+    note: str = Field(default="", max_length=2000)
+
+
+class ReasonIn(_In):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+# Answers ----------------------------------------------------------------------------------------
+
+
+class StageOut(BaseModel):
+    stage_id: uuid.UUID
+    seq: int
+    name: str
+    judges: list[str]
+    chief_judge: str
+    blind: bool
+    expert_weight: int
+    public_weight: int
+    spread_gap: Decimal
+    objection_days: int
+    status: str
+    published_at: datetime | None
+    objection_ends_at: datetime | None
+    finalized_at: datetime | None
+
+    @classmethod
+    def of(cls, s: StageRow) -> "StageOut":
+        return cls(
+            stage_id=s.stage_id, seq=s.seq, name=s.name, judges=s.judges, chief_judge=s.chief_judge,
+            blind=s.blind,
+            expert_weight=s.expert_weight, public_weight=s.public_weight, spread_gap=s.spread_gap,
+            objection_days=s.objection_days, status=s.status.value, published_at=s.published_at,
+            objection_ends_at=s.objection_ends_at, finalized_at=s.finalized_at,
+        )  # fmt: skip
+
+
+class EntryOut(BaseModel):
+    entry_id: uuid.UUID
+    entry_no: int
+    team_name: str | None
+    union_id: uuid.UUID
+    idea_title: str | None
+    status: str
+    member_ids: list[uuid.UUID]
+    registered_at: datetime
+    adopted_at: datetime | None
+
+    @classmethod
+    def of(cls, e: EntryRow) -> "EntryOut":
+        return cls(
+            entry_id=e.entry_id, entry_no=e.entry_no, team_name=e.team_name, union_id=e.union_id,
+            idea_title=e.idea_title, status=e.status, member_ids=e.member_ids, registered_at=e.registered_at,
+            adopted_at=e.adopted_at,
+        )  # fmt: skip
+
+
+class CompetitionOut(BaseModel):
+    competition_id: uuid.UUID
+    name: str
+    kind: CompetitionKind
+    union_id: uuid.UUID
+    criteria: list[dict[str, Any]]
+    stages: list[StageOut]
+    entries: list[EntryOut] | None = Field(description="organisers only")
+
+    @classmethod
+    def of(cls, v: CompetitionView) -> "CompetitionOut":
+        c = v.competition
+        return cls(
+            competition_id=c.competition_id, name=c.name, kind=c.kind, union_id=c.union_id,
+            criteria=c.criteria,
+            stages=[StageOut.of(s) for s in v.stages],
+            entries=[EntryOut.of(e) for e in v.entries] if v.entries is not None else None,
+        )  # fmt: skip
+
+
+class SheetLineOut(BaseModel):
+    code: str
+    entry_id: uuid.UUID | None
+    entry_no: int | None
+    team_name: str | None
+    idea_title: str | None
+    scored: bool
+    conflicted: bool
+
+    @classmethod
+    def of(cls, line: SheetLine) -> "SheetLineOut":
+        return cls(**line.__dict__)
+
+
+class SheetOut(BaseModel):
+    sheet_id: uuid.UUID
+    stage_id: uuid.UUID
+    judge: str
+    points: dict[str, Decimal]
+    submitted_at: datetime
+    locked: bool = True
+
+
+class ResultsOut(BaseModel):
+    stage: StageOut
+    tie_break: str
+    ranking: list[dict[str, Any]]
+
+
+class ObjectionOut(BaseModel):
+    objection_id: uuid.UUID
+    stage_id: uuid.UUID
+    entry_id: uuid.UUID
+    reason: str
+    status: str
+    resolution: str | None
+    raised_at: datetime
+
+    @classmethod
+    def of(cls, o: ObjectionRow) -> "ObjectionOut":
+        return cls(
+            objection_id=o.objection_id, stage_id=o.stage_id, entry_id=o.entry_id, reason=o.reason,
+            status=o.status, resolution=o.resolution, raised_at=o.raised_at,
+        )  # fmt: skip
+
+
+class HonourOut(BaseModel):
+    honour_id: uuid.UUID
+    member_id: uuid.UUID
+    kind: HonourKind
+    title: str
+    granted_on: date
+    valid_until: date
+    revoked_on: date | None
+    competition_id: uuid.UUID | None
+    team_name: str | None
+
+    @classmethod
+    def of(cls, h: HonourRow) -> "HonourOut":
+        return cls(**h.__dict__)
+
+
+class TrailEntryOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    reason: str | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, t: TrailEntry) -> "TrailEntryOut":
+        return cls(**t.__dict__)

@@ -1,0 +1,160 @@
+"""Wiring of the competitions service: settings, database, outbox relay, the enrollment-events
+subscriber (its own view of unions and membership) and the HTTP app."""
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+from pydantic import Field, SecretStr
+
+from services.competitions.api.routes import router
+from services.competitions.handlers.common import Deps
+from services.competitions.handlers.enrollment_events import make_apply
+from shared.consumer import IdempotentConsumer
+from shared.contracts.topics import COMPETITIONS_EVENTS, ENROLLMENT_EVENTS, dead_letter_topic
+from shared.db import open_pool
+from shared.errors import install_error_handlers
+from shared.http import install_common
+from shared.kafka import ensure_topics, make_producer
+from shared.logging import configure_logging, get_logger
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+
+SERVICE = "competitions"
+MIGRATIONS = "services.competitions.migrations"
+log = get_logger(__name__)
+
+
+class CompetitionsSettings(ServiceSettings):
+    http_port: int = 8005
+    # Keys the encrypted entry numbers (加密号) of blind judging; derived, never used directly.
+    pii_key: SecretStr = Field(min_length=32)
+    batch_size: int = 500
+
+    def blind_key(self) -> bytes:
+        return hmac.new(
+            self.pii_key.get_secret_value().encode(), b"competitions:blind-codes", hashlib.sha256
+        ).digest()
+
+    @property
+    def consumer_name(self) -> str:
+        return f"{self.topic_prefix}{SERVICE}"
+
+    @property
+    def source_topics(self) -> list[str]:
+        return [self.topic(ENROLLMENT_EVENTS)]
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.topic(dead_letter_topic(SERVICE))
+
+
+async def raw_bodies(message: StreamMessage[Any]) -> Any:
+    """Hand the bytes over untouched: the consumer decodes and validates each event itself."""
+    return message.body
+
+
+def create_app(settings: CompetitionsSettings) -> FastAPI:
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=SERVICE,
+        logger=get_logger("faststream"),
+        log_level=logging.DEBUG,
+    )
+    holder: dict[str, IdempotentConsumer] = {}
+
+    # One batch = one database transaction; on error the batch is re-read (never skipped).
+    @broker.subscriber(
+        *settings.source_topics,
+        group_id=settings.consumer_name,
+        batch=True,
+        max_records=settings.batch_size,
+        batch_timeout_ms=50,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_bodies,
+    )
+    async def on_enrollment_events(body: list[bytes], message: KafkaMessage) -> None:
+        raw = message.raw_message
+        await holder["consumer"].handle_batch(raw if isinstance(raw, tuple) else (raw,))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await open_pool(settings.database_url, SERVICE, MIGRATIONS)
+        topic = settings.topic(COMPETITIONS_EVENTS)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            {
+                t: settings.topic_partitions
+                for t in [topic, *settings.source_topics, settings.dead_letter_topic]
+            },
+        )
+        producer = make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
+        await producer.start()
+        relay = OutboxRelay(settings.database_url, producer, SERVICE)
+        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        deps = Deps(pool=pool, topic=topic, blind_key=settings.blind_key())
+        holder["consumer"] = IdempotentConsumer(
+            settings.consumer_name, pool, producer, settings.dead_letter_topic, make_apply(deps)
+        )
+        app.state.deps = deps
+        app.state.auth_secret = settings.auth_secret.get_secret_value()
+        app.state.relay = relay
+        app.state.pool = pool
+        await broker.start()
+        log.info("service_started", port=settings.http_port, topic=topic, sources=settings.source_topics)
+        try:
+            yield
+        finally:
+            # Stop taking work first; rows still in the outbox are published by the next start.
+            await broker.stop()  # an unfinished batch is not committed: it is read again
+            relay.stop()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(relay_task, timeout=10)
+            await producer.stop()
+            await pool.close()
+            log.info("service_stopped")
+
+    app = FastAPI(
+        title="Zhijia competitions and honours (劳动竞赛, 技能竞赛, 劳模)",
+        version="1.0",
+        description="Competitions organised by a union for its members: stages, weighted criteria, panels of "
+        "judges (blind where needed), published results with an objection window, final results, awards, "
+        "and honours with terms of at most five years.",
+        lifespan=lifespan,
+    )
+
+    async def database_ready() -> None:
+        await app.state.pool.fetchval("SELECT 1")
+
+    async def broker_ready() -> None:
+        if not await broker.ping(timeout=2.0):
+            raise RuntimeError("kafka broker does not answer")
+
+    async def relay_alive() -> None:
+        if app.state.relay is None:
+            raise RuntimeError("outbox relay not started")
+
+    install_common(
+        app, SERVICE, {"database": database_ready, "kafka": broker_ready, "outbox_relay": relay_alive}
+    )
+    install_error_handlers(app)
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    from shared.runtime import serve
+
+    settings = CompetitionsSettings()  # read from the environment
+    configure_logging(SERVICE, settings.log_level, settings.log_format)
+    serve(create_app(settings), settings)

@@ -1,0 +1,1 @@
+"""Competitions rules: scoring arithmetic, judging rules, honours' terms. Pure, no I/O."""

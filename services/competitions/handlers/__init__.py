@@ -1,0 +1,1 @@
+"""Competitions use cases: one transaction each; events through the outbox."""

@@ -1,0 +1,1 @@
+"""Competitions storage: explicit SQL over asyncpg."""

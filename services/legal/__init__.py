@@ -1,0 +1,19 @@
+"""Legal rights (法律维权): labour disputes from intake to a closed case. Port 8004, database
+zhijia_legal, topic legal.events.v1; reads enrollment.events.v1 for its own view of unions and
+membership (as relief does).
+
+- intake: a member files for themself, a cadre on a worker's behalf; collective cases cover
+  several members against one employer; one case-number series (维权2026-000123); the green
+  channel (domain/green_channel.py) sets priority with its reasons; a disposition ends intake
+  (accept, accept-and-close with advice, reject with a reason and a referral, pending);
+- stages (domain/stages.py): intake → consultation → mediation → arbitration → litigation →
+  closed, table-driven, a 409 naming the allowed stages; closing records the outcome and the
+  amount recovered;
+- statutory clocks (domain/clocks.py) become rows of the `deadlines` table, fired exactly once
+  by the scheduler (handlers/scheduler.py) as DeadlineApproaching / DeadlineMissed events;
+- legal aid (domain/counsel.py): a roster with capacity, conflict check against the employers
+  each counsel represented, load balancing, recorded handovers;
+- supervision letters (domain/letters.py): reminder, opinion letter (15 working days on a
+  configurable calendar), recommendation letter to labour inspection (5 working days);
+- an append-only audit trail of every step; reports per union subtree and period.
+"""

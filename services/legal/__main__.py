@@ -1,0 +1,3 @@
+from services.legal.app import main
+
+main()

@@ -1,0 +1,191 @@
+"""HTTP routes of the legal service. A command answers with the case as it now stands."""
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from services.legal.api.schemas import (
+    ArbitrationIn,
+    AssignIn,
+    AssignmentOut,
+    CaseOut,
+    CloseIn,
+    CounselIn,
+    CounselOut,
+    DispositionIn,
+    FileCaseIn,
+    LetterStepIn,
+    ReportOut,
+    StageIn,
+    SupervisionIn,
+    SupervisionOut,
+    TrailEntryOut,
+)
+from services.legal.domain.intake import Filing
+from services.legal.domain.letters import LetterAction
+from services.legal.handlers import cases, letters, views
+from services.legal.handlers.common import Caller, Deps
+from shared.auth import CurrentPrincipal
+from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
+from shared.errors import InvalidInput
+from shared.http import correlation_id_of
+
+router = APIRouter()
+
+
+def _deps(request: Request) -> Deps:
+    deps: Deps = request.app.state.deps
+    return deps
+
+
+def _caller(request: Request, principal: CurrentPrincipal) -> Caller:
+    return Caller(principal=principal, correlation_id=correlation_id_of(request))
+
+
+DepsDep = Annotated[Deps, Depends(_deps)]
+CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:
+    view = await views.get_case(deps, caller, case_id)
+    return CaseOut.of(view.case, view)
+
+
+# Cases ------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/cases",
+    status_code=status.HTTP_201_CREATED,
+    tags=["cases"],
+    responses={200: {"description": "a retry: the Idempotency-Key was seen before, this is the first case"}},
+)
+async def file_case(
+    body: FileCaseIn,
+    deps: DepsDep,
+    caller: CallerDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> CaseOut:
+    member_id = body.member_id or caller.principal.member_id
+    if member_id is None:
+        raise InvalidInput("member_id is required: whose dispute is it?")
+    filing = Filing(
+        member_id=member_id,
+        kind=body.kind,
+        employer=body.employer,
+        amount_claimed_fen=body.amount_claimed_fen,
+        learned_on=body.learned_on,
+        migrant_worker=body.migrant_worker,
+        description=body.description,
+        other_member_ids=tuple(body.other_member_ids),
+    )
+    result = await cases.file_case(deps, caller, filing, idempotency_key)
+    if result.replayed:
+        response.status_code = status.HTTP_200_OK
+    return await _case_out(deps, caller, result.case.case_id)
+
+
+@router.get("/cases/{case_id}", tags=["cases"])
+async def get_case(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> CaseOut:
+    return await _case_out(deps, caller, case_id)
+
+
+@router.get("/cases", tags=["cases"])
+async def list_cases(
+    deps: DepsDep,
+    caller: CallerDep,
+    union_id: uuid.UUID,
+    stage: Stage | None = None,
+    kind: DisputeKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[CaseOut]:
+    return [CaseOut.of(c) for c in await views.list_cases(deps, caller, union_id, stage, kind, limit)]
+
+
+@router.get("/members/{member_id}/cases", tags=["cases"])
+async def member_cases(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[CaseOut]:
+    return [CaseOut.of(c) for c in await views.member_cases(deps, caller, member_id)]
+
+
+@router.get("/cases/{case_id}/trail", tags=["cases"])
+async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntryOut]:
+    return [TrailEntryOut.of(t) for t in await views.case_trail(deps, caller, case_id)]
+
+
+@router.post("/cases/{case_id}/disposition", tags=["cases"])
+async def decide_intake(case_id: uuid.UUID, body: DispositionIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
+    await cases.decide_intake(deps, caller, case_id, body.disposition, body.reason, body.referral)
+    return await _case_out(deps, caller, case_id)
+
+
+@router.post("/cases/{case_id}/stage", tags=["cases"])
+async def move_stage(case_id: uuid.UUID, body: StageIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
+    await cases.move_stage(deps, caller, case_id, body.stage, body.on)
+    return await _case_out(deps, caller, case_id)
+
+
+@router.post("/cases/{case_id}/arbitration/{step}", tags=["cases"])
+async def arbitration_step(
+    case_id: uuid.UUID, step: ArbitrationStep, body: ArbitrationIn, deps: DepsDep, caller: CallerDep
+) -> CaseOut:
+    await cases.arbitration_step(deps, caller, case_id, step, body.on)
+    return await _case_out(deps, caller, case_id)
+
+
+@router.post("/cases/{case_id}/close", tags=["cases"])
+async def close_case(case_id: uuid.UUID, body: CloseIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
+    await cases.close_case(deps, caller, case_id, body.outcome, body.recovered_fen, body.note)
+    return await _case_out(deps, caller, case_id)
+
+
+# Legal aid --------------------------------------------------------------------------------------
+
+
+@router.post("/counsel", status_code=status.HTTP_201_CREATED, tags=["legal aid"])
+async def register_counsel(body: CounselIn, deps: DepsDep, caller: CallerDep) -> CounselOut:
+    counsel = await cases.register_counsel(
+        deps, caller, body.union_id, body.name, body.role, body.capacity, body.represented_employers
+    )
+    return CounselOut.of(counsel)
+
+
+@router.post("/cases/{case_id}/counsel", tags=["legal aid"])
+async def assign_counsel(
+    case_id: uuid.UUID, body: AssignIn, deps: DepsDep, caller: CallerDep
+) -> AssignmentOut:
+    _, counsel = await cases.assign_counsel(deps, caller, case_id, body.counsel_id, body.reason)
+    return AssignmentOut(case=await _case_out(deps, caller, case_id), counsel=CounselOut.of(counsel))
+
+
+# Supervision letters ----------------------------------------------------------------------------
+
+
+@router.post("/supervisions", status_code=status.HTTP_201_CREATED, tags=["supervision letters"])
+async def open_supervision(body: SupervisionIn, deps: DepsDep, caller: CallerDep) -> SupervisionOut:
+    s = await letters.open_supervision(
+        deps, caller, body.union_id, body.employer, body.issue, body.case_id, body.on
+    )
+    return SupervisionOut.of(s)
+
+
+@router.get("/supervisions/{supervision_id}", tags=["supervision letters"])
+async def get_supervision(supervision_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> SupervisionOut:
+    return SupervisionOut.of(await letters.get_supervision(deps, caller, supervision_id))
+
+
+@router.post("/supervisions/{supervision_id}/{action}", tags=["supervision letters"])
+async def letter_step(
+    supervision_id: uuid.UUID, action: LetterAction, body: LetterStepIn, deps: DepsDep, caller: CallerDep
+) -> SupervisionOut:
+    return SupervisionOut.of(await letters.letter_step(deps, caller, supervision_id, action, body.on))
+
+
+# Reports ----------------------------------------------------------------------------------------
+
+
+@router.get("/reports/summary", tags=["reports"])
+async def report(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, start: date, end: date) -> ReportOut:
+    return ReportOut.of(await views.report(deps, caller, union_id, start, end))

@@ -1,0 +1,289 @@
+"""Request and response bodies of the legal API. Money is integer fen (分): never a float."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.legal.domain import stages
+from services.legal.domain.letters import SupervisionStatus, allowed_actions
+from services.legal.handlers.views import CaseView, Report
+from services.legal.store.cases import CaseRow, CounselRow, TrailEntry
+from services.legal.store.letters import SupervisionRow
+from shared.contracts.legal import (
+    DeadlineName,
+    Disposition,
+    DisputeKind,
+    Outcome,
+    Priority,
+    Stage,
+)
+
+Fen = Annotated[
+    int, Field(strict=True, ge=0, le=10**15, description="an amount in fen (分): 100 fen = 1 yuan")
+]
+Text = Annotated[str, Field(max_length=2000)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FileCaseIn(_In):
+    member_id: uuid.UUID | None = Field(default=None, description="the worker; a member: themself")
+    kind: DisputeKind
+    employer: str = Field(min_length=1, max_length=200)
+    amount_claimed_fen: Fen
+    learned_on: date = Field(description="the day the worker learned of the infringement")
+    migrant_worker: bool = False
+    description: Text = ""
+    other_member_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=499, description="the other workers of a collective case"
+    )
+
+
+class DispositionIn(_In):
+    disposition: Disposition
+    reason: Text = ""
+    referral: Text = Field(default="", description="where a rejected worker should go")
+
+
+class StageIn(_In):
+    stage: Stage
+    on: date | None = Field(default=None, description="the day the body accepted (default today)")
+
+
+class ArbitrationIn(_In):
+    on: date | None = None
+
+
+class CloseIn(_In):
+    outcome: Outcome
+    recovered_fen: Fen = 0
+    note: Text = ""
+
+
+class AssignIn(_In):
+    counsel_id: uuid.UUID | None = Field(default=None, description="hand over to this counsel; none: balance")
+    reason: Text = ""
+
+
+class CounselIn(_In):
+    union_id: uuid.UUID
+    name: str = Field(min_length=1, max_length=100)
+    role: Annotated[str, Field(pattern="^(lawyer|volunteer|adviser)$")]
+    capacity: Annotated[int, Field(strict=True, ge=1, le=200)]
+    represented_employers: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
+
+
+class SupervisionIn(_In):
+    union_id: uuid.UUID
+    employer: str = Field(min_length=1, max_length=200)
+    issue: str = Field(min_length=1, max_length=2000)
+    case_id: uuid.UUID | None = None
+    on: date | None = None
+
+
+class LetterStepIn(_In):
+    on: date | None = None
+
+
+class DeadlineOut(BaseModel):
+    name: DeadlineName
+    due_on: date
+    notice: str
+    fire_at: datetime
+    status: str
+
+
+class CaseOut(BaseModel):
+    case_id: uuid.UUID
+    case_no: str
+    member_id: uuid.UUID
+    member_ids: list[uuid.UUID]
+    collective: bool
+    union_id: uuid.UUID
+    kind: DisputeKind
+    employer: str
+    amount_claimed_fen: int
+    learned_on: date
+    priority: Priority
+    green_channel: bool
+    priority_reasons: list[str]
+    stage: Stage
+    allowed_stages: list[str]
+    disposition: Disposition | None
+    reject_reason: str | None
+    referral: str | None
+    outcome: Outcome | None
+    recovered_fen: int
+    counsel_id: uuid.UUID | None
+    mediation_accepted_on: date | None
+    arbitration_applied_on: date | None
+    arbitration_accepted_on: date | None
+    award_extended: bool
+    award_received_on: date | None
+    filed_at: datetime
+    closed_at: datetime | None
+    deadlines: list[DeadlineOut] | None = None
+
+    @classmethod
+    def of(cls, c: CaseRow, view: CaseView | None = None) -> "CaseOut":
+        return cls(
+            case_id=c.case_id,
+            case_no=c.case_no,
+            member_id=c.member_id,
+            member_ids=c.member_ids,
+            collective=len(c.member_ids) > 1,
+            union_id=c.union_id,
+            kind=c.kind,
+            employer=c.employer,
+            amount_claimed_fen=c.amount_claimed_fen,
+            learned_on=c.learned_on,
+            priority=c.priority,
+            green_channel=c.priority is Priority.URGENT,
+            priority_reasons=c.priority_reasons,
+            stage=c.stage,
+            allowed_stages=stages.allowed(c.stage),
+            disposition=c.disposition,
+            reject_reason=c.reject_reason,
+            referral=c.referral,
+            outcome=c.outcome,
+            recovered_fen=c.recovered_fen,
+            counsel_id=c.counsel_id,
+            mediation_accepted_on=c.mediation_accepted_on,
+            arbitration_applied_on=c.arbitration_applied_on,
+            arbitration_accepted_on=c.arbitration_accepted_on,
+            award_extended=c.award_extended,
+            award_received_on=c.award_received_on,
+            filed_at=c.filed_at,
+            closed_at=c.closed_at,
+            deadlines=[
+                DeadlineOut(name=d.name, due_on=d.due_on, notice=d.notice, fire_at=d.fire_at, status=d.status)
+                for d in view.deadlines
+            ]
+            if view
+            else None,
+        )
+
+
+class CounselOut(BaseModel):
+    counsel_id: uuid.UUID
+    name: str
+    role: str
+    union_id: uuid.UUID
+    capacity: int
+    open_cases: int
+    represented_employers: list[str]
+
+    @classmethod
+    def of(cls, c: CounselRow) -> "CounselOut":
+        return cls(
+            counsel_id=c.counsel_id,
+            name=c.name,
+            role=c.role,
+            union_id=c.union_id,
+            capacity=c.capacity,
+            open_cases=c.open_cases,
+            represented_employers=c.represented_employers,
+        )
+
+
+class AssignmentOut(BaseModel):
+    case: CaseOut
+    counsel: CounselOut
+
+
+class SupervisionOut(BaseModel):
+    supervision_id: uuid.UUID
+    union_id: uuid.UUID
+    employer: str
+    case_id: uuid.UUID | None
+    status: SupervisionStatus
+    allowed_actions: list[str]
+    issue: str
+    reminded_on: date
+    opinion_sent_on: date | None
+    opinion_reply_due: date | None
+    replied_on: date | None
+    rectified: bool | None
+    recommended_on: date | None
+    inspection_due: date | None
+    inspection_answered_on: date | None
+
+    @classmethod
+    def of(cls, s: SupervisionRow) -> "SupervisionOut":
+        return cls(
+            supervision_id=s.supervision_id,
+            union_id=s.union_id,
+            employer=s.employer,
+            case_id=s.case_id,
+            status=s.status,
+            allowed_actions=allowed_actions(s.status),
+            issue=s.issue,
+            reminded_on=s.reminded_on,
+            opinion_sent_on=s.opinion_sent_on,
+            opinion_reply_due=s.opinion_reply_due,
+            replied_on=s.replied_on,
+            rectified=s.rectified,
+            recommended_on=s.recommended_on,
+            inspection_due=s.inspection_due,
+            inspection_answered_on=s.inspection_answered_on,
+        )
+
+
+class TrailEntryOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    reason: str | None
+    detail: dict[str, object]
+
+    @classmethod
+    def of(cls, t: TrailEntry) -> "TrailEntryOut":
+        return cls(at=t.at, actor=t.actor, action=t.action, reason=t.reason, detail=t.detail)
+
+
+class KindStageCount(BaseModel):
+    kind: DisputeKind
+    stage: Stage
+    cases: int
+
+
+class ReportOut(BaseModel):
+    union_id: uuid.UUID
+    period_start: date
+    period_end: date
+    by_kind_and_stage: list[KindStageCount]
+    overdue_cases: int
+    closed: int
+    recovered_fen: int
+    mediations_finished: int
+    mediations_settled: int
+    mediation_success_rate: float | None
+    opinion_letters_sent: int
+    employers_rectified: int
+    rectification_rate: float | None = Field(description="整改回复率")
+
+    @classmethod
+    def of(cls, r: Report) -> "ReportOut":
+        s = r.summary
+        return cls(
+            union_id=r.union_id,
+            period_start=r.period_start,
+            period_end=r.period_end,
+            by_kind_and_stage=[
+                KindStageCount(kind=DisputeKind(c.key), stage=Stage(c.stage), cases=c.cases)
+                for c in s.by_kind_and_stage
+            ],
+            overdue_cases=s.overdue_cases,
+            closed=s.closed,
+            recovered_fen=s.recovered_fen,
+            mediations_finished=s.mediations_finished,
+            mediations_settled=s.mediations_settled,
+            mediation_success_rate=r.mediation_success_rate,
+            opinion_letters_sent=s.opinions_sent,
+            employers_rectified=s.rectified,
+            rectification_rate=r.rectification_rate,
+        )

@@ -1,0 +1,163 @@
+"""Wiring of the legal-rights service: settings, database, outbox relay, the deadline scheduler,
+the enrollment-events subscriber (legal's own view of unions and membership) and the HTTP app."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+from pydantic import Field
+
+from services.legal.api.routes import router
+from services.legal.domain.clocks import WorkCalendar
+from services.legal.handlers.common import Deps
+from services.legal.handlers.enrollment_events import make_apply
+from services.legal.handlers.scheduler import DeadlineScheduler
+from shared.consumer import IdempotentConsumer
+from shared.contracts.topics import ENROLLMENT_EVENTS, LEGAL_EVENTS, dead_letter_topic
+from shared.db import open_pool
+from shared.errors import install_error_handlers
+from shared.http import install_common
+from shared.kafka import ensure_topics, make_producer
+from shared.logging import configure_logging, get_logger
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+
+SERVICE = "legal"
+MIGRATIONS = "services.legal.migrations"
+log = get_logger(__name__)
+
+
+class LegalSettings(ServiceSettings):
+    http_port: int = 8004
+    batch_size: int = 500
+    # The working-day calendar of the supervision letters (JSON lists of ISO dates): public
+    # holidays, and the make-up working days (调休) that fall on a weekend.
+    holidays: list[date] = Field(default_factory=list)
+    makeup_workdays: list[date] = Field(default_factory=list)
+    deadline_warn_days: int = Field(default=3, ge=1, le=30)
+    scheduler_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+
+    @property
+    def consumer_name(self) -> str:
+        return f"{self.topic_prefix}{SERVICE}"
+
+    @property
+    def source_topics(self) -> list[str]:
+        return [self.topic(ENROLLMENT_EVENTS)]
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.topic(dead_letter_topic(SERVICE))
+
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar.of(self.holidays, self.makeup_workdays)
+
+
+async def raw_bodies(message: StreamMessage[Any]) -> Any:
+    """Hand the bytes over untouched: the consumer decodes and validates each event itself."""
+    return message.body
+
+
+def create_app(settings: LegalSettings) -> FastAPI:
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers, client_id=SERVICE, logger=get_logger("faststream"),
+        log_level=logging.DEBUG,
+    )  # fmt: skip
+    holder: dict[str, IdempotentConsumer] = {}
+
+    @broker.subscriber(
+        *settings.source_topics,
+        group_id=settings.consumer_name,
+        batch=True,
+        max_records=settings.batch_size,
+        batch_timeout_ms=50,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_bodies,
+    )
+    async def on_enrollment_events(body: list[bytes], message: KafkaMessage) -> None:
+        raw = message.raw_message
+        await holder["consumer"].handle_batch(raw if isinstance(raw, tuple) else (raw,))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await open_pool(settings.database_url, SERVICE, MIGRATIONS)
+        topic = settings.topic(LEGAL_EVENTS)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            {
+                t: settings.topic_partitions
+                for t in [topic, *settings.source_topics, settings.dead_letter_topic]
+            },
+        )
+        producer = make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
+        await producer.start()
+        relay = OutboxRelay(settings.database_url, producer, SERVICE)
+        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        deps = Deps(
+            pool=pool, topic=topic, calendar=settings.calendar(), warn_days=settings.deadline_warn_days
+        )
+        scheduler = DeadlineScheduler(deps, settings.scheduler_interval_seconds)
+        scheduler_task = asyncio.create_task(scheduler.run(), name="deadline-scheduler")
+        holder["consumer"] = IdempotentConsumer(
+            settings.consumer_name, pool, producer, settings.dead_letter_topic, make_apply()
+        )
+        app.state.deps = deps
+        app.state.auth_secret = settings.auth_secret.get_secret_value()
+        app.state.relay = relay
+        app.state.pool = pool
+        await broker.start()
+        log.info("service_started", port=settings.http_port, topic=topic, sources=settings.source_topics)
+        try:
+            yield
+        finally:
+            await broker.stop()
+            scheduler.stop()
+            relay.stop()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.gather(scheduler_task, relay_task), timeout=10)
+            await producer.stop()
+            await pool.close()
+            log.info("service_stopped")
+
+    app = FastAPI(
+        title="Zhijia legal rights (法律维权)",
+        version="1.0",
+        description="Labour disputes from intake to closing: green channel, statutory clocks and their "
+        "durable deadlines, legal aid with conflict checks, supervision letters (一函两书), reports.",
+        lifespan=lifespan,
+    )
+
+    async def database_ready() -> None:
+        await app.state.pool.fetchval("SELECT 1")
+
+    async def broker_ready() -> None:
+        if not await broker.ping(timeout=2.0):
+            raise RuntimeError("kafka broker does not answer")
+
+    async def relay_alive() -> None:
+        if app.state.relay is None:
+            raise RuntimeError("outbox relay not started")
+
+    install_common(
+        app, SERVICE, {"database": database_ready, "kafka": broker_ready, "outbox_relay": relay_alive}
+    )
+    install_error_handlers(app)
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    from shared.runtime import serve
+
+    settings = LegalSettings()  # read from the environment
+    configure_logging(SERVICE, settings.log_level, settings.log_format)
+    serve(create_app(settings), settings)

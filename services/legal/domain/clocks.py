@@ -1,0 +1,141 @@
+"""Statutory clocks of the PRC Labour Dispute Mediation and Arbitration Law, and the working-day
+calendar of the supervision letters. Pure date arithmetic; a deadline is the last day on which
+the step is still in time.
+
+- mediation unresolved 15 days after acceptance: a party may apply for arbitration;
+- arbitration must be applied for within one year of learning of the infringement;
+- the tribunal decides within 45 days of accepting a case, extendable once by 15 days;
+- a party may sue within 15 days of receiving the award;
+- the employer answers an opinion letter (意见书) within 15 working days; labour inspection
+  opens a case within 5 working days of a recommendation letter (建议书) or explains why not.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from shared.contracts.legal import DeadlineName
+from shared.errors import Conflict
+
+MEDIATION_DAYS = 15
+AWARD_DAYS = 45
+AWARD_EXTENSION_DAYS = 15
+SUIT_DAYS = 15
+OPINION_REPLY_WORKING_DAYS = 15
+INSPECTION_RESPONSE_WORKING_DAYS = 5
+WARN_DAYS_BEFORE = 3
+CHINA = timezone(timedelta(hours=8))
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February falls back to 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def mediation_window_ends(accepted_on: date) -> date:
+    return accepted_on + timedelta(days=MEDIATION_DAYS)
+
+
+def arbitration_limit(learned_on: date) -> date:
+    return add_years(learned_on, 1)
+
+
+def award_due(accepted_on: date, *, extended: bool) -> date:
+    return accepted_on + timedelta(days=AWARD_DAYS + (AWARD_EXTENSION_DAYS if extended else 0))
+
+
+def extend_award(accepted_on: date, already_extended: bool) -> date:
+    """The award deadline after the one permitted extension; a second one is refused."""
+    if already_extended:
+        raise Conflict("the award deadline was extended once already: the law allows one extension")
+    return award_due(accepted_on, extended=True)
+
+
+def suit_limit(award_received_on: date) -> date:
+    return award_received_on + timedelta(days=SUIT_DAYS)
+
+
+def require_may_sue(
+    accepted_on: date | None, extended: bool, award_received_on: date | None, on: date
+) -> None:
+    """A suit follows the award, or the tribunal's silence once its deadline has passed."""
+    if award_received_on is not None:
+        return
+    if accepted_on is None:
+        raise Conflict("no award yet and the tribunal has not accepted the case: a suit cannot follow")
+    due = award_due(accepted_on, extended=extended)
+    if on <= due:
+        raise Conflict(f"no award yet: a suit may follow the award, or the tribunal's silence after {due}")
+
+
+def in_time(deadline: date, on: date) -> bool:
+    return on <= deadline
+
+
+def warning_day(deadline: date, days_before: int = WARN_DAYS_BEFORE) -> date:
+    return deadline - timedelta(days=days_before)
+
+
+def start_of(day: date) -> datetime:
+    """Midnight at the start of `day`, China time."""
+    return datetime.combine(day, time(0), tzinfo=CHINA)
+
+
+def notice_times(due_on: date, days_before: int = WARN_DAYS_BEFORE) -> list[tuple[str, datetime]]:
+    """When a deadline's two notices fire: "approaching" at the start of the warning day, "missed"
+    at the start of the day after the last day (the last day itself is still in time)."""
+    return [
+        ("approaching", start_of(warning_day(due_on, days_before))),
+        ("missed", start_of(due_on + timedelta(days=1))),
+    ]
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Monday to Friday are working days, except public holidays; make-up working days (调休,
+    often a Saturday or Sunday next to a holiday week) are worked."""
+
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    makeup_workdays: frozenset[date] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, holidays: Iterable[date] = (), makeup_workdays: Iterable[date] = ()) -> "WorkCalendar":
+        return cls(frozenset(holidays), frozenset(makeup_workdays))
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.makeup_workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The `days`-th working day after `start` (start itself does not count)."""
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        day, counted = start, 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+
+def opinion_reply_due(sent_on: date, calendar: WorkCalendar) -> date:
+    return calendar.add_working_days(sent_on, OPINION_REPLY_WORKING_DAYS)
+
+
+def inspection_response_due(sent_on: date, calendar: WorkCalendar) -> date:
+    return calendar.add_working_days(sent_on, INSPECTION_RESPONSE_WORKING_DAYS)
+
+
+# What a missed deadline escalates to (the DeadlineMissed event says so).
+ESCALATION: dict[DeadlineName, str] = {
+    DeadlineName.ARBITRATION_LIMIT: "time_barred_review",
+    DeadlineName.MEDIATION_WINDOW: "may_apply_for_arbitration",
+    DeadlineName.AWARD_DUE: "press_tribunal_or_sue",
+    DeadlineName.SUIT_LIMIT: "award_final",
+    DeadlineName.OPINION_REPLY: "recommendation_letter",
+    DeadlineName.INSPECTION_RESPONSE: "report_to_higher_inspection",
+}

@@ -1,0 +1,88 @@
+"""Reads. A case is seen by its filer, the other workers it covers, and the cadres of its union
+subtree; everyone else is refused."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from services.legal.domain.clocks import start_of
+from services.legal.domain.letters import rectification_rate
+from services.legal.handlers.common import Caller, Deps, may_view, require_union_scope, today
+from services.legal.store import cases as q
+from services.legal.store import deadlines as qd
+from services.legal.store import reports as qr
+from services.legal.store.cases import CaseRow, TrailEntry
+from services.legal.store.deadlines import DeadlineView
+from shared.auth import Role
+from shared.contracts.legal import DisputeKind, Stage
+from shared.errors import Forbidden, InvalidInput, NotFound
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: CaseRow
+    deadlines: list[DeadlineView]
+
+
+async def get_case(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseView:
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        case = await q.get_case(conn, case_id)
+        if case is None:
+            raise NotFound(f"case {case_id} does not exist")
+        if not await may_view(conn, caller.principal, case):
+            raise Forbidden("a legal case is seen by its workers and the cadres of their union only")
+        return CaseView(case, await qd.of_case(conn, case_id))
+
+
+async def case_trail(deps: Deps, caller: Caller, case_id: uuid.UUID) -> list[TrailEntry]:
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        case = await q.get_case(conn, case_id)
+        if case is None:
+            raise NotFound(f"case {case_id} does not exist")
+        if caller.principal.role is Role.MEMBER or not await may_view(conn, caller.principal, case):
+            raise Forbidden("the trail is for the cadres working the case")
+        return await q.trail(conn, case_id)
+
+
+async def list_cases(
+    deps: Deps, caller: Caller, union_id: uuid.UUID, stage: Stage | None, kind: DisputeKind | None, limit: int
+) -> list[CaseRow]:
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        await require_union_scope(conn, caller, union_id)
+        return await q.list_cases(conn, union_id, stage, kind, limit)
+
+
+async def member_cases(deps: Deps, caller: Caller, member_id: uuid.UUID) -> list[CaseRow]:
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        if caller.principal.role is Role.MEMBER and not caller.principal.is_member(member_id):
+            raise Forbidden("a member sees their own cases")
+        rows = await q.cases_of_member(conn, member_id)
+        return [c for c in rows if await may_view(conn, caller.principal, c)]
+
+
+@dataclass(frozen=True)
+class Report:
+    union_id: uuid.UUID
+    period_start: date
+    period_end: date
+    summary: qr.LegalSummary
+
+    @property
+    def mediation_success_rate(self) -> float | None:
+        s = self.summary
+        return None if s.mediations_finished == 0 else round(s.mediations_settled / s.mediations_finished, 4)
+
+    @property
+    def rectification_rate(self) -> float | None:
+        return rectification_rate(self.summary.opinions_sent, self.summary.rectified)
+
+
+async def report(deps: Deps, caller: Caller, union_id: uuid.UUID, start: date, end: date) -> Report:
+    """Cases filed in [start, end] by kind and stage; closed in it: outcomes and money; overdue now."""
+    if end < start:
+        raise InvalidInput("the period ends before it starts")
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        await require_union_scope(conn, caller, union_id)
+        period_end = start_of(end + timedelta(days=1))
+        s = await qr.summary(conn, union_id, start_of(start), period_end, today(deps.now()))
+        return Report(union_id, start, end, s)

@@ -1,0 +1,189 @@
+"""Events published by the legal-rights service (法律维权). Topic: legal.events.v1.
+
+Case events are keyed by the filer's member id (`subject_version` is a per-subject sequence kept
+by the legal service) and carry `case`, a small snapshot of the case as it stands after the event
+(kind, stage, next statutory deadline, union), so a member card can be drawn from the newest
+event alone. Supervision-letter events are about an employer, not a member: they are keyed by
+the union that sent the letters.
+
+Nothing sensitive travels: no employer correspondence, no notes, no amounts claimed.
+"""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.envelope import EventPayload, event_contract
+
+
+class DisputeKind(StrEnum):
+    WAGE_ARREARS = "wage_arrears"  # 欠薪
+    CONTRACT = "contract"  # 劳动合同
+    SOCIAL_INSURANCE = "social_insurance"  # 社会保险
+    WORK_INJURY = "work_injury"  # 工伤
+    OVERTIME = "overtime"  # 加班
+    DISMISSAL = "dismissal"  # 违法解除
+    OCCUPATIONAL_HEALTH = "occupational_health"  # 职业健康
+
+
+class Stage(StrEnum):
+    INTAKE = "intake"
+    CONSULTATION = "consultation"
+    MEDIATION = "mediation"  # 调解
+    ARBITRATION = "arbitration"  # 仲裁
+    LITIGATION = "litigation"  # 诉讼
+    CLOSED = "closed"
+
+
+class Disposition(StrEnum):
+    ACCEPT = "accept"
+    ACCEPT_AND_CLOSE = "accept_and_close"  # advice given, nothing more to do
+    REJECT = "reject"  # with a reason and a referral
+    PENDING = "pending"
+
+
+class Outcome(StrEnum):
+    SETTLED = "settled"
+    AWARD_WON = "award_won"
+    AWARD_LOST = "award_lost"
+    WITHDRAWN = "withdrawn"
+    ADVICE_GIVEN = "advice_given"  # accepted and closed at intake
+    REJECTED = "rejected"  # refused at intake (referred elsewhere)
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"  # 绿色通道
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class DeadlineName(StrEnum):
+    ARBITRATION_LIMIT = "arbitration_limit"  # apply within one year of learning of the infringement
+    MEDIATION_WINDOW = "mediation_window"  # unresolved 15 days after acceptance: may go to arbitration
+    AWARD_DUE = "award_due"  # 45 days after the tribunal accepted, once extendable by 15
+    SUIT_LIMIT = "suit_limit"  # sue within 15 days of the award
+    OPINION_REPLY = "opinion_reply"  # the employer answers the opinion letter in 15 working days
+    INSPECTION_RESPONSE = "inspection_response"  # labour inspection opens a case within 5 days
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NextDeadline(_Frozen):
+    name: DeadlineName
+    due_on: date
+
+
+class CaseSnapshot(_Frozen):
+    """The case as it stands after the event: enough for a card, nothing sensitive."""
+
+    case_id: uuid.UUID
+    case_no: str  # 维权2026-000123
+    kind: DisputeKind
+    stage: Stage
+    outcome: Outcome | None
+    union_id: uuid.UUID
+    member_ids: list[uuid.UUID] = Field(min_length=1)  # the filer first, then the other workers
+    next_deadline: NextDeadline | None
+
+
+@event_contract("legal.CaseFiled", 1)
+class CaseFiled(EventPayload):
+    case: CaseSnapshot
+    collective: bool
+    priority: Priority
+    green_channel: bool
+    filed_at: datetime
+
+
+@event_contract("legal.IntakeDecided", 1)
+class IntakeDecided(EventPayload):
+    case: CaseSnapshot
+    disposition: Disposition
+    decided_at: datetime
+
+
+@event_contract("legal.StageChanged", 1)
+class StageChanged(EventPayload):
+    case: CaseSnapshot
+    from_stage: Stage
+    changed_at: datetime
+
+
+class ArbitrationStep(StrEnum):
+    ACCEPTED = "accepted"  # the tribunal accepted the case: the award is due in 45 days
+    EXTENDED = "extended"  # the one extension by 15 days
+    AWARDED = "awarded"  # the award was received: a suit may follow within 15 days
+
+
+@event_contract("legal.ArbitrationProgressed", 1)
+class ArbitrationProgressed(EventPayload):
+    case: CaseSnapshot
+    step: ArbitrationStep
+    on: date
+
+
+@event_contract("legal.CaseClosed", 1)
+class CaseClosed(EventPayload):
+    case: CaseSnapshot
+    outcome: Outcome
+    recovered_fen: int = Field(ge=0)
+    closed_at: datetime
+
+
+@event_contract("legal.CounselAssigned", 1)
+class CounselAssigned(EventPayload):
+    case: CaseSnapshot
+    counsel_id: uuid.UUID
+    previous_counsel_id: uuid.UUID | None  # set on a handover
+    assigned_at: datetime
+
+
+@event_contract("legal.DeadlineApproaching", 1)
+class DeadlineApproaching(EventPayload):
+    deadline_id: uuid.UUID
+    name: DeadlineName
+    due_on: date
+    case: CaseSnapshot | None  # a case's statutory clock
+    supervision_id: uuid.UUID | None  # or a supervision letter's reply deadline
+
+
+@event_contract("legal.DeadlineMissed", 1)
+class DeadlineMissed(EventPayload):
+    deadline_id: uuid.UUID
+    name: DeadlineName
+    due_on: date
+    case: CaseSnapshot | None
+    supervision_id: uuid.UUID | None
+    escalation: str | None  # what should happen next, e.g. "recommendation_letter"
+
+
+class LetterKind(StrEnum):
+    REMINDER = "reminder"  # 提示函
+    OPINION = "opinion"  # 意见书: the employer replies within 15 working days
+    RECOMMENDATION = "recommendation"  # 建议书 to labour inspection: a case within 5 days or why not
+
+
+@event_contract("legal.SupervisionLetterSent", 1)
+class SupervisionLetterSent(EventPayload):
+    supervision_id: uuid.UUID
+    union_id: uuid.UUID
+    employer: str
+    letter: LetterKind
+    reply_due_on: date | None
+    sent_at: datetime
+
+
+@event_contract("legal.SupervisionAnswered", 1)
+class SupervisionAnswered(EventPayload):
+    """The employer replied to the opinion letter, or labour inspection answered the recommendation."""
+
+    supervision_id: uuid.UUID
+    union_id: uuid.UUID
+    employer: str
+    letter: LetterKind
+    rectified: bool  # employer put things right / inspection opened a case
+    answered_at: datetime
