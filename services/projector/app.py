@@ -21,7 +21,13 @@ from services.projector.api.routes import router
 from services.projector.handlers.dispatch import apply_event
 from services.projector.live import GenerationChanged, LiveGeneration
 from shared.consumer import IdempotentConsumer, Prepare
-from shared.contracts.topics import ENROLLMENT_EVENTS, RELIEF_EVENTS, dead_letter_topic
+from shared.contracts.topics import (
+    COMPETITIONS_EVENTS,
+    ENROLLMENT_EVENTS,
+    LEGAL_EVENTS,
+    RELIEF_EVENTS,
+    dead_letter_topic,
+)
 from shared.db import open_pool
 from shared.errors import install_error_handlers
 from shared.http import install_common
@@ -47,7 +53,7 @@ class ProjectorSettings(ServiceSettings):
 
     @property
     def source_topics(self) -> list[str]:
-        return [self.topic(ENROLLMENT_EVENTS), self.topic(RELIEF_EVENTS)]
+        return [self.topic(t) for t in (ENROLLMENT_EVENTS, RELIEF_EVENTS, COMPETITIONS_EVENTS, LEGAL_EVENTS)]
 
     @property
     def dead_letter_topic(self) -> str:

@@ -6,13 +6,14 @@ Every read runs in a read-only transaction pointed at the live read-model genera
 import json
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from importlib import resources
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.projector.domain.card import gaps, needs_action
 from services.projector.offsets import lag, source_partitions
@@ -60,11 +61,54 @@ class ReliefView(BaseModel):
     aid_paid_yuan: str
 
 
+class HonourView(BaseModel):
+    kind: str
+    title: str
+    granted_on: date
+    valid_until: date
+    competition_name: str | None
+    team_name: str | None
+
+
+class ResultView(BaseModel):
+    competition_name: str
+    competition_kind: str
+    stage_name: str
+    team_name: str | None
+    rank: int
+    of_entries: int
+    score: Decimal
+    finalized_at: datetime
+
+
+class AwardView(BaseModel):
+    title: str
+    competition_name: str
+    team_name: str | None
+    rank: int | None
+    granted_at: datetime
+
+
+class LegalCaseView(BaseModel):
+    """One of the member's labour disputes (法律维权): its stage and next statutory deadline."""
+
+    case_no: str
+    kind: str
+    stage: str
+    outcome: str | None
+    next_deadline: str | None
+    next_due_on: date | None
+
+
 class CardOut(BaseModel):
     member_id: uuid.UUID
     membership: MembershipView | None
     application: ApplicationView | None
     relief: ReliefView | None = None
+    honours: list[HonourView] = Field(default_factory=list, description="current honours only")
+    results: list[ResultView] = Field(default_factory=list, description="the most recent final results")
+    awards: list[AwardView] = Field(default_factory=list)
+    legal_cases: list[LegalCaseView] = Field(default_factory=list, description="the member's own view only")
     needs_action: list[str]
 
 
@@ -152,6 +196,8 @@ async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPri
     async with generations.reading(_pool(request)) as conn:
         row = await cards.get_card(conn, member_id)
         relief = await cards.get_relief_case(conn, member_id) if own else None
+        achieved = await cards.achievements(conn, member_id)
+        disputes = await cards.legal_cases_of(conn, member_id) if own else []
     if row is None:
         if own:
             raise NotFound("no card yet: your application may still be on its way")
@@ -161,6 +207,10 @@ async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPri
         if not principal.covers_union(path):
             raise forbid("this member is outside your scope")
     card = _card_out(member_id, row)
+    card.honours = [HonourView(**h) for h in achieved["honours"]]
+    card.results = [ResultView(**x) for x in achieved["results"]]
+    card.awards = [AwardView(**a) for a in achieved["awards"]]
+    card.legal_cases = [LegalCaseView(**d) for d in disputes]
     if relief is not None:
         card.relief = ReliefView(
             case_id=relief["case_id"],

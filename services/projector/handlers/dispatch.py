@@ -1,6 +1,8 @@
 """Every event the projector reads goes to the handler of the service that published it."""
 
+from services.projector.handlers.competitions_events import apply_competitions_event
 from services.projector.handlers.enrollment_events import apply_enrollment_event
+from services.projector.handlers.legal_events import apply_legal_event
 from services.projector.handlers.relief_events import apply_relief_event
 from shared.contracts.envelope import EventEnvelope, EventPayload
 from shared.db import Conn
@@ -9,5 +11,9 @@ from shared.db import Conn
 async def apply_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
     if envelope.event_type.startswith("relief."):
         await apply_relief_event(conn, envelope, payload)
+    elif envelope.event_type.startswith("competitions."):
+        await apply_competitions_event(conn, envelope, payload)
+    elif envelope.event_type.startswith("legal."):
+        await apply_legal_event(conn, envelope, payload)
     else:
         await apply_enrollment_event(conn, envelope, payload)

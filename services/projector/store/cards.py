@@ -4,7 +4,15 @@ import json
 import uuid
 from typing import Any
 
+from shared.contracts.competitions import (
+    AwardGranted,
+    HonourGranted,
+    HonourRenewed,
+    HonourRevoked,
+    ResultFinalized,
+)
 from shared.contracts.enrollment import MemberSnapshot, UnionRegistered
+from shared.contracts.legal import CaseSnapshot as LegalCaseSnapshot
 from shared.contracts.relief import CaseSnapshot
 from shared.db import Conn
 
@@ -119,3 +127,110 @@ async def upsert_relief_case(conn: Conn, version: int, case: CaseSnapshot) -> No
 async def get_relief_case(conn: Conn, member_id: uuid.UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow("SELECT * FROM relief_cases WHERE member_id = $1", member_id)
     return dict(row) if row else None
+
+
+async def upsert_honour(conn: Conn, version: int, h: HonourGranted | HonourRenewed) -> None:
+    competition = h.competition.name if isinstance(h, HonourGranted) and h.competition else None
+    team = h.team_name if isinstance(h, HonourGranted) else None
+    await conn.execute(
+        """INSERT INTO honours (honour_id, member_id, version, kind, title, granted_on, valid_until,
+               competition_name, team_name)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (honour_id) DO UPDATE SET version = EXCLUDED.version, title = EXCLUDED.title,
+               granted_on = EXCLUDED.granted_on, valid_until = EXCLUDED.valid_until, revoked_on = NULL,
+               competition_name = coalesce(EXCLUDED.competition_name, honours.competition_name),
+               team_name = coalesce(EXCLUDED.team_name, honours.team_name), updated_at = now()
+           WHERE honours.version < EXCLUDED.version""",
+        h.honour_id, h.member_id, version, h.kind.value, h.title, h.granted_on, h.valid_until,
+        competition, team,
+    )  # fmt: skip
+
+
+async def revoke_honour(conn: Conn, version: int, h: HonourRevoked) -> None:
+    await conn.execute(
+        """INSERT INTO honours
+               (honour_id, member_id, version, kind, title, granted_on, valid_until, revoked_on)
+           VALUES ($1, $2, $3, $4, $5, $6, $6, $6)
+           ON CONFLICT (honour_id) DO UPDATE SET version = EXCLUDED.version,
+               revoked_on = EXCLUDED.revoked_on, updated_at = now()
+           WHERE honours.version < EXCLUDED.version""",
+        h.honour_id, h.member_id, version, h.kind.value, h.title, h.revoked_on,
+    )  # fmt: skip
+
+
+async def upsert_result(conn: Conn, version: int, r: ResultFinalized) -> None:
+    await conn.execute(
+        """INSERT INTO competition_results (member_id, stage_id, version, competition_name,
+               competition_kind, stage_name, team_name, rank, of_entries, score, finalized_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (member_id, stage_id) DO UPDATE SET version = EXCLUDED.version,
+               rank = EXCLUDED.rank, of_entries = EXCLUDED.of_entries, score = EXCLUDED.score,
+               finalized_at = EXCLUDED.finalized_at
+           WHERE competition_results.version < EXCLUDED.version""",
+        r.member_id, r.stage_id, version, r.competition.name, r.competition.kind.value, r.stage_name,
+        r.entry.team_name, r.rank, r.of_entries, r.score, r.finalized_at,
+    )  # fmt: skip
+
+
+async def insert_award(conn: Conn, version: int, a: AwardGranted) -> None:
+    await conn.execute(
+        """INSERT INTO competition_awards (award_id, member_id, version, title, competition_name,
+               team_name, rank, granted_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
+        a.award_id, a.member_id, version, a.title, a.competition.name, a.entry.team_name, a.rank,
+        a.granted_at,
+    )  # fmt: skip
+
+
+async def achievements(conn: Conn, member_id: uuid.UUID, recent: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """Honours current today (not revoked, not expired), and the most recent results and awards."""
+    honours = await conn.fetch(
+        """SELECT kind, title, granted_on, valid_until, competition_name, team_name FROM honours
+           WHERE member_id = $1 AND revoked_on IS NULL AND valid_until >= current_date
+           ORDER BY granted_on DESC""",
+        member_id,
+    )
+    results = await conn.fetch(
+        """SELECT competition_name, competition_kind, stage_name, team_name, rank, of_entries, score,
+                  finalized_at
+           FROM competition_results WHERE member_id = $1 ORDER BY finalized_at DESC LIMIT $2""",
+        member_id, recent,
+    )  # fmt: skip
+    awards = await conn.fetch(
+        """SELECT title, competition_name, team_name, rank, granted_at FROM competition_awards
+           WHERE member_id = $1 ORDER BY granted_at DESC LIMIT $2""",
+        member_id, recent,
+    )  # fmt: skip
+    return {
+        "honours": [dict(r) for r in honours],
+        "results": [dict(r) for r in results],
+        "awards": [dict(r) for r in awards],
+    }
+
+
+async def upsert_legal_case(conn: Conn, version: int, case: LegalCaseSnapshot) -> None:
+    deadline = case.next_deadline
+    await conn.executemany(
+        """INSERT INTO legal_cases (case_id, member_id, version, case_no, kind, stage, outcome,
+               next_deadline, next_due_on)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (case_id, member_id) DO UPDATE SET version = EXCLUDED.version,
+               stage = EXCLUDED.stage, outcome = EXCLUDED.outcome,
+               next_deadline = EXCLUDED.next_deadline, next_due_on = EXCLUDED.next_due_on, updated_at = now()
+           WHERE legal_cases.version < EXCLUDED.version""",
+        [
+            (case.case_id, member_id, version, case.case_no, case.kind.value, case.stage.value,
+             case.outcome.value if case.outcome else None,
+             deadline.name.value if deadline else None, deadline.due_on if deadline else None)
+            for member_id in case.member_ids
+        ],
+    )  # fmt: skip
+
+
+async def legal_cases_of(conn: Conn, member_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT case_no, kind, stage, outcome, next_deadline, next_due_on FROM legal_cases
+           WHERE member_id = $1 ORDER BY (stage = 'closed'), updated_at DESC""",
+        member_id,
+    )
+    return [dict(r) for r in rows]

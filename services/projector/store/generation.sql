@@ -61,6 +61,68 @@ CREATE TABLE relief_cases (
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
 
+-- Honours, final results and awards from competitions (劳动竞赛/技能竞赛), one row each; `version`
+-- is the competitions service's per-member event sequence. Honours expire by date at read time.
+CREATE TABLE honours (
+    honour_id        uuid PRIMARY KEY,
+    member_id        uuid NOT NULL,
+    version          integer NOT NULL,
+    kind             text NOT NULL,
+    title            text NOT NULL,
+    granted_on       date NOT NULL,
+    valid_until      date NOT NULL,
+    revoked_on       date,
+    competition_name text,
+    team_name        text,
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX honours_by_member ON honours (member_id);
+
+CREATE TABLE competition_results (
+    member_id        uuid NOT NULL,
+    stage_id         uuid NOT NULL,
+    version          integer NOT NULL,
+    competition_name text NOT NULL,
+    competition_kind text NOT NULL,
+    stage_name       text NOT NULL,
+    team_name        text,
+    rank             integer NOT NULL,
+    of_entries       integer NOT NULL,
+    score            numeric NOT NULL,
+    finalized_at     timestamptz NOT NULL,
+    PRIMARY KEY (member_id, stage_id)
+);
+
+CREATE TABLE competition_awards (
+    award_id         uuid NOT NULL,
+    member_id        uuid NOT NULL,
+    version          integer NOT NULL,
+    title            text NOT NULL,
+    competition_name text NOT NULL,
+    team_name        text,
+    rank             integer,
+    granted_at       timestamptz NOT NULL,
+    PRIMARY KEY (award_id, member_id)
+);
+
+-- The member's labour disputes (法律维权): stage and next statutory deadline, one row per worker
+-- of a case (collective cases cover several). Shown to the member only. `version` is the legal
+-- service's sequence for the case's filer: every case event is keyed by the filer.
+CREATE TABLE legal_cases (
+    case_id        uuid NOT NULL,
+    member_id      uuid NOT NULL,
+    version        integer NOT NULL,
+    case_no        text NOT NULL,
+    kind           text NOT NULL,
+    stage          text NOT NULL,
+    outcome        text,
+    next_deadline  text,
+    next_due_on    date,
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (case_id, member_id)
+);
+CREATE INDEX legal_cases_by_member ON legal_cases (member_id);
+
 -- The idempotent consumer's tables (same columns as shared/migrations), per generation.
 CREATE TABLE processed_events (
     consumer     text        NOT NULL,
