@@ -307,7 +307,9 @@ async def converge(
     distinct = sum(len(ids) for ids in by_version.values())
 
     letters = [r for r in await read_topic(infra.bootstrap, dlq) if r.key in poison]
-    with_reason = sum(1 for r in letters if dict(r.headers).get("deadletter_reason"))
+    # Dead-lettering is at least once (a replica killed after dead-lettering, before committing,
+    # reads the batch again): count poison events, not dead-letter records.
+    with_reason = len({r.key for r in letters if dict(r.headers).get("deadletter_reason")})
 
     alive = 0
     for r in replicas.values():
