@@ -25,9 +25,9 @@ from shared.contracts.topics import ENROLLMENT_EVENTS, LEGAL_EVENTS, dead_letter
 from shared.db import open_pool
 from shared.errors import install_error_handlers
 from shared.http import install_common
-from shared.kafka import ensure_topics, make_producer
+from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
-from shared.outbox import OutboxRelay
+from shared.outbox import running_relay
 from shared.settings import ServiceSettings
 
 SERVICE = "legal"
@@ -89,44 +89,50 @@ def create_app(settings: LegalSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await open_pool(settings.database_url, SERVICE, MIGRATIONS)
         topic = settings.topic(LEGAL_EVENTS)
-        await ensure_topics(
-            settings.kafka_bootstrap_servers,
-            {
-                t: settings.topic_partitions
-                for t in [topic, *settings.source_topics, settings.dead_letter_topic]
-            },
-        )
-        producer = make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
-        await producer.start()
-        relay = OutboxRelay(settings.database_url, producer, SERVICE)
-        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-        deps = Deps(
-            pool=pool, topic=topic, calendar=settings.calendar(), warn_days=settings.deadline_warn_days
-        )
-        scheduler = DeadlineScheduler(deps, settings.scheduler_interval_seconds)
-        scheduler_task = asyncio.create_task(scheduler.run(), name="deadline-scheduler")
-        holder["consumer"] = IdempotentConsumer(
-            settings.consumer_name, pool, producer, settings.dead_letter_topic, make_apply()
-        )
-        app.state.deps = deps
-        app.state.auth_secret = settings.auth_secret.get_secret_value()
-        app.state.relay = relay
-        app.state.pool = pool
-        await broker.start()
-        log.info("service_started", port=settings.http_port, topic=topic, sources=settings.source_topics)
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            pool = await open_pool(settings.database_url, SERVICE, MIGRATIONS)
+            stack.push_async_callback(pool.close)
+            await ensure_topics(
+                settings.kafka_bootstrap_servers,
+                {
+                    t: settings.topic_partitions
+                    for t in [topic, *settings.source_topics, settings.dead_letter_topic]
+                },
+            )
+            producer = await stack.enter_async_context(
+                running_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
+            )
+            app.state.relay = await stack.enter_async_context(
+                running_relay(settings.database_url, producer, SERVICE)
+            )
+            deps = Deps(
+                pool=pool, topic=topic, calendar=settings.calendar(), warn_days=settings.deadline_warn_days
+            )
+            scheduler = DeadlineScheduler(deps, settings.scheduler_interval_seconds)
+            scheduler_task = asyncio.create_task(scheduler.run(), name="deadline-scheduler")
+            scheduler = DeadlineScheduler(deps, settings.scheduler_interval_seconds)
+            scheduler_task = asyncio.create_task(scheduler.run(), name="deadline-scheduler")
+
+            async def stop_scheduler() -> None:
+                scheduler.stop()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(scheduler_task, timeout=10)
+
+            stack.push_async_callback(stop_scheduler)
+            holder["consumer"] = IdempotentConsumer(
+                settings.consumer_name, pool, producer, settings.dead_letter_topic, make_apply()
+            )
+            app.state.deps = deps
+            app.state.auth_secret = settings.auth_secret.get_secret_value()
+            app.state.pool = pool
+            await broker.start()
+            # Left first: stop consuming (an unfinished batch is not committed: it is read again),
+            # then the rest in the reverse order it started.
+            stack.push_async_callback(broker.stop)
+            log.info("service_started", port=settings.http_port, topic=topic, sources=settings.source_topics)
             yield
-        finally:
-            await broker.stop()
-            scheduler.stop()
-            relay.stop()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(asyncio.gather(scheduler_task, relay_task), timeout=10)
-            await producer.stop()
-            await pool.close()
-            log.info("service_stopped")
+        log.info("service_stopped")
 
     app = FastAPI(
         title="Zhijia legal rights (法律维权)",

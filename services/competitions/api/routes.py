@@ -31,9 +31,8 @@ from services.competitions.api.schemas import (
 from services.competitions.domain.scoring import TIE_BREAK_RULE
 from services.competitions.handlers import competitions as h
 from services.competitions.handlers import honours
-from services.competitions.handlers.common import Caller, Deps
-from shared.auth import CurrentPrincipal
-from shared.http import correlation_id_of
+from services.competitions.handlers.common import Deps
+from shared.http import CallerDep
 
 router = APIRouter()
 
@@ -43,12 +42,7 @@ def _deps(request: Request) -> Deps:
     return deps
 
 
-def _caller(request: Request, principal: CurrentPrincipal) -> Caller:
-    return Caller(principal=principal, correlation_id=correlation_id_of(request))
-
-
 DepsDep = Annotated[Deps, Depends(_deps)]
-CallerDep = Annotated[Caller, Depends(_caller)]
 
 
 # Competitions and entries -----------------------------------------------------------------------

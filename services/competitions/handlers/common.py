@@ -12,7 +12,7 @@ import asyncpg
 from services.competitions.store import competitions as q
 from services.competitions.store import membership as qm
 from services.competitions.store.competitions import CompetitionRow
-from shared.auth import Principal, Role
+from shared.auth import Caller, Role
 from shared.contracts import new_envelope
 from shared.contracts.envelope import EventPayload
 from shared.db import Conn
@@ -48,18 +48,8 @@ class Trace:
     causation_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Caller:
-    principal: Principal
-    correlation_id: str
-
-    @property
-    def actor(self) -> str:
-        return f"{self.principal.role}:{self.principal.sub}"
-
-    @property
-    def trace(self) -> Trace:
-        return Trace(self.actor, self.correlation_id)
+def trace(caller: Caller) -> Trace:
+    return Trace(caller.actor, caller.correlation_id)
 
 
 async def union_path(conn: Conn, union_id: uuid.UUID) -> list[uuid.UUID]:

@@ -16,7 +16,6 @@ from services.competitions.domain.honours import validate_term
 from services.competitions.domain.rules import StageStatus
 from services.competitions.domain.scoring import Criterion, EntryInput, EntryResult, Sources, show
 from services.competitions.handlers.common import (
-    Caller,
     Deps,
     Trace,
     audit,
@@ -25,6 +24,7 @@ from services.competitions.handlers.common import (
     emit,
     require_cadre,
     require_organiser,
+    trace,
     union_path,
 )
 from services.competitions.store import competitions as q
@@ -37,7 +37,7 @@ from services.competitions.store.competitions import (
     SheetRow,
     StageRow,
 )
-from shared.auth import Role
+from shared.auth import Caller, Role
 from shared.contracts.competitions import (
     AwardGranted,
     CompetitionKind,
@@ -126,7 +126,7 @@ async def create_competition(deps: Deps, caller: Caller, c: NewCompetition) -> u
                 ),
             )  # fmt: skip
         await audit(
-            conn, caller.trace, "competition_created", competition.competition_id,
+            conn, trace(caller), "competition_created", competition.competition_id,
             f"competition:{competition.competition_id}", name=c.name, kind=c.kind.value, stages=len(c.stages),
         )  # fmt: skip
     return competition.competition_id
@@ -200,12 +200,12 @@ async def register_entry(deps: Deps, caller: Caller, competition_id: uuid.UUID, 
         except asyncpg.UniqueViolationError as exc:
             raise Conflict("a member enters a competition once") from exc
         await audit(
-            conn, caller.trace, "entry_registered", competition_id, f"entry:{entry.entry_id}",
+            conn, trace(caller), "entry_registered", competition_id, f"entry:{entry.entry_id}",
             entry_no=entry.entry_no, members=[str(m) for m in e.member_ids], team=e.team_name,
         )  # fmt: skip
         for member_id in e.member_ids:
             await emit(
-                conn, deps, caller.trace, member_id,
+                conn, deps, trace(caller), member_id,
                 EntryRegistered(
                     member_id=member_id, competition=competition.ref, entry=entry.ref, registered_at=now
                 ),
@@ -325,7 +325,7 @@ async def submit_scores(
                 "you already scored this entry: a submitted sheet is locked", code="already_scored"
             )
         await audit(
-            conn, caller.trace, "sheet_submitted", stage.competition_id, f"entry:{entry.entry_id}",
+            conn, trace(caller), "sheet_submitted", stage.competition_id, f"entry:{entry.entry_id}",
             stage_id=str(stage_id), points={k: str(v) for k, v in points.items()},
         )  # fmt: skip
     return sheet
@@ -345,7 +345,7 @@ async def record_votes(
             raise NotFound(f"entry {entry_id} is not in this competition")
         await q.set_votes(conn, stage_id, entry_id, votes)
         await audit(
-            conn, caller.trace, "votes_recorded", stage.competition_id, f"entry:{entry_id}",
+            conn, trace(caller), "votes_recorded", stage.competition_id, f"entry:{entry_id}",
             stage_id=str(stage_id), votes=votes,
         )  # fmt: skip
 
@@ -419,7 +419,7 @@ async def publish_results(deps: Deps, caller: Caller, stage_id: uuid.UUID) -> St
         )
         await q.save_stage_state(conn, stage)
         await audit(
-            conn, caller.trace, "results_published", competition.competition_id, f"stage:{stage_id}",
+            conn, trace(caller), "results_published", competition.competition_id, f"stage:{stage_id}",
             objection_ends_at=ends.isoformat(), flagged=[r["entry_no"] for r in results if r["flagged"]],
         )  # fmt: skip
     return stage
@@ -454,7 +454,7 @@ async def review_spread(
         if not await q.insert_review(conn, stage_id, entry_id, caller.actor, note, now):
             raise Conflict("the chief judge already reviewed this entry")
         await audit(
-            conn, caller.trace, "spread_reviewed", competition.competition_id, f"entry:{entry_id}", note,
+            conn, trace(caller), "spread_reviewed", competition.competition_id, f"entry:{entry_id}", note,
             stage_id=str(stage_id), spread=result["spread"],
         )  # fmt: skip
 
@@ -482,7 +482,7 @@ async def raise_objection(
         objection = ObjectionRow(uuid.uuid4(), stage_id, entry_id, caller.actor, reason, "open", None, now)
         await q.insert_objection(conn, objection)
         await audit(
-            conn, caller.trace, "objection_raised", stage.competition_id,
+            conn, trace(caller), "objection_raised", stage.competition_id,
             f"objection:{objection.objection_id}",
             reason, entry_id=str(entry_id), stage_id=str(stage_id),
         )  # fmt: skip
@@ -525,7 +525,7 @@ async def resolve_objection(
             scoring.validate_points(competition.scoring_criteria(), c.points)
             await q.correct_sheet(conn, sheet.sheet_id, c.points)
             await audit(
-                conn, caller.trace, "score_corrected", competition.competition_id,
+                conn, trace(caller), "score_corrected", competition.competition_id,
                 f"entry:{objection.entry_id}",
                 resolution, judge=c.judge, before={k: str(v) for k, v in sheet.points.items()},
                 after={k: str(v) for k, v in c.points.items()}, objection_id=str(objection_id),
@@ -536,7 +536,7 @@ async def resolve_objection(
             stage = replace(stage, results=await _rank(conn, deps, stage, competition))
             await q.save_stage_state(conn, stage)
         await audit(
-            conn, caller.trace, f"objection_{status}", competition.competition_id,
+            conn, trace(caller), f"objection_{status}", competition.competition_id,
             f"objection:{objection_id}",
             resolution, corrections=len(corrections),
         )  # fmt: skip
@@ -568,13 +568,13 @@ async def finalize_results(deps: Deps, caller: Caller, stage_id: uuid.UUID) -> S
         results = await _rank(conn, deps, stage, competition)
         stage = replace(stage, status=StageStatus.FINAL, finalized_at=now, results=results)
         await q.save_stage_state(conn, stage)
-        await audit(conn, caller.trace, "results_finalized", competition.competition_id, f"stage:{stage_id}")
+        await audit(conn, trace(caller), "results_finalized", competition.competition_id, f"stage:{stage_id}")
         for r in results:
             entry = await q.get_entry(conn, uuid.UUID(r["entry_id"]))
             assert entry is not None
             for member_id in await _active_members(conn, entry):
                 await emit(
-                    conn, deps, caller.trace, member_id,
+                    conn, deps, trace(caller), member_id,
                     ResultFinalized(
                         member_id=member_id, competition=competition.ref, entry=entry.ref, stage_id=stage_id,
                         stage_name=stage.name, rank=r["rank"], of_entries=len(results),
@@ -634,7 +634,7 @@ async def grant_award(deps: Deps, caller: Caller, competition_id: uuid.UUID, a: 
         ):
             raise Conflict("the entry already has this award")
         await audit(
-            conn, caller.trace, "award_granted", competition_id, f"entry:{entry.entry_id}", title=a.title,
+            conn, trace(caller), "award_granted", competition_id, f"entry:{entry.entry_id}", title=a.title,
             rank=rank, honour_kind=a.honour_kind.value if a.honour_kind else None,
         )  # fmt: skip
         for member_id in await _active_members(conn, entry):
@@ -647,7 +647,7 @@ async def grant_award(deps: Deps, caller: Caller, competition_id: uuid.UUID, a: 
                 await q.insert_honour(conn, honour, award_id, caller.actor)
                 honour_id = honour.honour_id
                 await emit(
-                    conn, deps, caller.trace, member_id,
+                    conn, deps, trace(caller), member_id,
                     HonourGranted(
                         member_id=member_id, honour_id=honour.honour_id, kind=honour.kind, title=honour.title,
                         granted_on=today, valid_until=honour.valid_until, competition=competition.ref,
@@ -655,7 +655,7 @@ async def grant_award(deps: Deps, caller: Caller, competition_id: uuid.UUID, a: 
                     ),
                 )  # fmt: skip
             await emit(
-                conn, deps, caller.trace, member_id,
+                conn, deps, trace(caller), member_id,
                 AwardGranted(
                     member_id=member_id, competition=competition.ref, entry=entry.ref, award_id=award_id,
                     title=a.title, rank=rank, honour_id=honour_id, granted_at=now,
@@ -684,11 +684,11 @@ async def adopt_idea(deps: Deps, caller: Caller, competition_id: uuid.UUID, entr
         if not await q.adopt_idea(conn, entry_id, caller.actor, now):
             raise Conflict("the idea was adopted already")
         await audit(
-            conn, caller.trace, "idea_adopted", competition_id, f"entry:{entry_id}", title=entry.idea_title
+            conn, trace(caller), "idea_adopted", competition_id, f"entry:{entry_id}", title=entry.idea_title
         )
         for member_id in await _active_members(conn, entry):
             await emit(
-                conn, deps, caller.trace, member_id,
+                conn, deps, trace(caller), member_id,
                 IdeaAdopted(
                     member_id=member_id, competition=competition.ref, entry=entry.ref,
                     idea_title=entry.idea_title or "", adopted_at=now,

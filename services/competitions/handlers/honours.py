@@ -7,10 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from services.competitions.domain.honours import Honour, validate_term
-from services.competitions.handlers.common import Caller, Deps, audit, china_date, emit, union_path
+from services.competitions.handlers.common import Deps, audit, china_date, emit, trace, union_path
 from services.competitions.store import competitions as q
 from services.competitions.store import membership as qm
 from services.competitions.store.competitions import HonourRow
+from shared.auth import Caller
 from shared.contracts.competitions import HonourGranted, HonourKind, HonourRenewed, HonourRevoked
 from shared.db import Conn
 from shared.errors import Conflict, Forbidden, NotFound
@@ -47,12 +48,12 @@ async def grant_honour(deps: Deps, caller: Caller, h: NewHonour) -> HonourRow:
         )
         await q.insert_honour(conn, honour, None, caller.actor)
         await audit(
-            conn, caller.trace, "honour_granted", None, f"honour:{honour.honour_id}",
+            conn, trace(caller), "honour_granted", None, f"honour:{honour.honour_id}",
             member_id=str(h.member_id), kind=h.kind.value, title=h.title,
             valid_until=h.valid_until.isoformat(),
         )  # fmt: skip
         await emit(
-            conn, deps, caller.trace, h.member_id,
+            conn, deps, trace(caller), h.member_id,
             HonourGranted(
                 member_id=h.member_id, honour_id=honour.honour_id, kind=h.kind, title=h.title,
                 granted_on=h.granted_on, valid_until=h.valid_until,
@@ -79,12 +80,12 @@ async def renew_honour(
         renewed = replace(honour, valid_until=term.renewed(today, assessment_passed, valid_until).valid_until)
         await q.save_honour_term(conn, renewed)
         await audit(
-            conn, caller.trace, "honour_renewed", None, f"honour:{honour_id}", note or None,
+            conn, trace(caller), "honour_renewed", None, f"honour:{honour_id}", note or None,
             assessment_passed=assessment_passed, before=honour.valid_until.isoformat(),
             after=valid_until.isoformat(),
         )  # fmt: skip
         await emit(
-            conn, deps, caller.trace, honour.member_id,
+            conn, deps, trace(caller), honour.member_id,
             HonourRenewed(
                 member_id=honour.member_id, honour_id=honour_id, kind=honour.kind, title=honour.title,
                 granted_on=honour.granted_on, valid_until=renewed.valid_until,
@@ -100,9 +101,9 @@ async def revoke_honour(deps: Deps, caller: Caller, honour_id: uuid.UUID, reason
         term = Honour(honour.granted_on, honour.valid_until, honour.revoked_on).revoked(today)
         revoked = replace(honour, revoked_on=term.revoked_on)
         await q.save_honour_term(conn, revoked)
-        await audit(conn, caller.trace, "honour_revoked", None, f"honour:{honour_id}", reason)
+        await audit(conn, trace(caller), "honour_revoked", None, f"honour:{honour_id}", reason)
         await emit(
-            conn, deps, caller.trace, honour.member_id,
+            conn, deps, trace(caller), honour.member_id,
             HonourRevoked(
                 member_id=honour.member_id, honour_id=honour_id, kind=honour.kind, title=honour.title,
                 revoked_on=today,

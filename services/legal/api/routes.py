@@ -26,11 +26,11 @@ from services.legal.api.schemas import (
 from services.legal.domain.intake import Filing
 from services.legal.domain.letters import LetterAction
 from services.legal.handlers import cases, letters, views
-from services.legal.handlers.common import Caller, Deps
-from shared.auth import CurrentPrincipal
+from services.legal.handlers.common import Deps
+from shared.auth import Caller
 from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
 from shared.errors import InvalidInput
-from shared.http import correlation_id_of
+from shared.http import CallerDep
 
 router = APIRouter()
 
@@ -40,12 +40,7 @@ def _deps(request: Request) -> Deps:
     return deps
 
 
-def _caller(request: Request, principal: CurrentPrincipal) -> Caller:
-    return Caller(principal=principal, correlation_id=correlation_id_of(request))
-
-
 DepsDep = Annotated[Deps, Depends(_deps)]
-CallerDep = Annotated[Caller, Depends(_caller)]
 
 
 async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:

@@ -18,7 +18,6 @@ from services.legal.domain.intake import (
     validate_filing,
 )
 from services.legal.handlers.common import (
-    Caller,
     Deps,
     audit,
     case_to_work,
@@ -27,13 +26,14 @@ from services.legal.handlers.common import (
     schedule_deadline,
     snapshot,
     today,
+    trace,
     union_path,
 )
 from services.legal.store import cases as q
 from services.legal.store import deadlines as qd
 from services.legal.store import membership as qm
 from services.legal.store.cases import CaseRow, CounselRow
-from shared.auth import Role
+from shared.auth import Caller, Role
 from shared.contracts.legal import (
     ArbitrationProgressed,
     ArbitrationStep,
@@ -137,7 +137,7 @@ async def file_case(
             await q.record_filing_key(conn, key, case.case_id, fingerprint)
         await audit(
             conn,
-            caller.trace,
+            trace(caller),
             "case.filed",
             case,
             kind=case.kind.value,
@@ -149,7 +149,7 @@ async def file_case(
         await emit(
             conn,
             deps,
-            caller.trace,
+            trace(caller),
             str(case.member_id),
             CaseFiled(
                 case=await snapshot(conn, case),
@@ -190,13 +190,18 @@ async def decide_intake(
                 case_id=case.case_id,
             )
         await audit(
-            conn, caller.trace, f"intake.{disposition.value}", case, reason or None, referral=referral or None
+            conn,
+            trace(caller),
+            f"intake.{disposition.value}",
+            case,
+            reason or None,
+            referral=referral or None,
         )
         snap = await snapshot(conn, case)
         await emit(
             conn,
             deps,
-            caller.trace,
+            trace(caller),
             str(case.member_id),
             IntakeDecided(case=snap, disposition=disposition, decided_at=now),
         )
@@ -204,7 +209,7 @@ async def decide_intake(
             await emit(
                 conn,
                 deps,
-                caller.trace,
+                trace(caller),
                 str(case.member_id),
                 CaseClosed(case=snap, outcome=outcome, recovered_fen=0, closed_at=now),
             )
@@ -246,7 +251,7 @@ async def move_stage(
         await q.save_case(conn, case)
         await audit(
             conn,
-            caller.trace,
+            trace(caller),
             f"stage.{target.value}",
             case,
             on=day,
@@ -256,7 +261,7 @@ async def move_stage(
         await emit(
             conn,
             deps,
-            caller.trace,
+            trace(caller),
             str(case.member_id),
             StageChanged(case=await snapshot(conn, case), from_stage=previous, changed_at=now),
         )
@@ -296,12 +301,12 @@ async def arbitration_step(
         await schedule_deadline(conn, deps, name, due, case_id=case.case_id)
         await q.save_case(conn, case)
         await audit(
-            conn, caller.trace, f"arbitration.{step.value}", case, on=day, deadline=name.value, due_on=due
+            conn, trace(caller), f"arbitration.{step.value}", case, on=day, deadline=name.value, due_on=due
         )
         await emit(
             conn,
             deps,
-            caller.trace,
+            trace(caller),
             str(case.member_id),
             ArbitrationProgressed(case=await snapshot(conn, case), step=step, on=day),
         )
@@ -321,7 +326,7 @@ async def close_case(
         await qd.cancel_all_for_case(conn, case.case_id)
         await audit(
             conn,
-            caller.trace,
+            trace(caller),
             "case.closed",
             case,
             note or None,
@@ -332,7 +337,7 @@ async def close_case(
         await emit(
             conn,
             deps,
-            caller.trace,
+            trace(caller),
             str(case.member_id),
             CaseClosed(
                 case=await snapshot(conn, case), outcome=outcome, recovered_fen=recovered_fen, closed_at=now
@@ -383,7 +388,7 @@ async def assign_counsel(
         action = "counsel.handover" if previous else "counsel.assigned"
         await audit(
             conn,
-            caller.trace,
+            trace(caller),
             action,
             case,
             reason or None,
@@ -394,7 +399,7 @@ async def assign_counsel(
         await emit(
             conn,
             deps,
-            caller.trace,
+            trace(caller),
             str(case.member_id),
             CounselAssigned(
                 case=await snapshot(conn, case),

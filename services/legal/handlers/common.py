@@ -14,7 +14,7 @@ from services.legal.store import cases as q
 from services.legal.store import deadlines as qd
 from services.legal.store import membership as qm
 from services.legal.store.cases import CaseRow
-from shared.auth import Principal, Role
+from shared.auth import Caller, Principal, Role
 from shared.contracts import new_envelope
 from shared.contracts.envelope import EventPayload
 from shared.contracts.legal import CaseSnapshot, DeadlineName, NextDeadline
@@ -49,18 +49,8 @@ class Trace:
     causation_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Caller:
-    principal: Principal
-    correlation_id: str
-
-    @property
-    def actor(self) -> str:
-        return f"{self.principal.role}:{self.principal.sub}"
-
-    @property
-    def trace(self) -> Trace:
-        return Trace(self.actor, self.correlation_id)
+def trace(caller: Caller) -> Trace:
+    return Trace(caller.actor, caller.correlation_id)
 
 
 async def union_path(conn: Conn, union_id: uuid.UUID) -> Sequence[uuid.UUID]:

@@ -13,12 +13,12 @@ from services.legal.domain.letters import (
     next_status,
     require_recommendation_allowed,
 )
-from services.legal.handlers.common import Caller, Deps, emit, require_union_scope, schedule_deadline, today
+from services.legal.handlers.common import Deps, emit, require_union_scope, schedule_deadline, today, trace
 from services.legal.store import cases as q
 from services.legal.store import deadlines as qd
 from services.legal.store import letters as ql
 from services.legal.store.letters import SupervisionRow
-from shared.auth import Role
+from shared.auth import Caller, Role
 from shared.contracts.legal import DeadlineName, LetterKind, SupervisionAnswered, SupervisionLetterSent
 from shared.db import Conn
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -89,7 +89,7 @@ async def open_supervision(
         await emit(
             conn,
             deps,
-            caller.trace,
+            trace(caller),
             str(union_id),
             SupervisionLetterSent(
                 supervision_id=s.supervision_id,
@@ -127,7 +127,7 @@ async def letter_step(
         if action is LetterAction.SEND_RECOMMENDATION:
             require_recommendation_allowed(s.status, s.opinion_reply_due, today(now))
         status = next_status(s.status, action)
-        sid, trace, subject = s.supervision_id, caller.trace, str(s.union_id)
+        sid, by, subject = s.supervision_id, trace(caller), str(s.union_id)
         sent: tuple[LetterKind, date] | None = None
         answered: tuple[LetterKind, bool] | None = None
         if action is LetterAction.SEND_OPINION:
@@ -156,7 +156,7 @@ async def letter_step(
             await emit(
                 conn,
                 deps,
-                trace,
+                by,
                 subject,
                 SupervisionLetterSent(
                     supervision_id=sid,
@@ -171,7 +171,7 @@ async def letter_step(
             await emit(
                 conn,
                 deps,
-                trace,
+                by,
                 subject,
                 SupervisionAnswered(
                     supervision_id=sid,

@@ -7,13 +7,13 @@ from datetime import date, timedelta
 
 from services.legal.domain.clocks import start_of
 from services.legal.domain.letters import rectification_rate
-from services.legal.handlers.common import Caller, Deps, may_view, require_union_scope, today
+from services.legal.handlers.common import Deps, may_view, require_union_scope, today
 from services.legal.store import cases as q
 from services.legal.store import deadlines as qd
 from services.legal.store import reports as qr
 from services.legal.store.cases import CaseRow, TrailEntry
 from services.legal.store.deadlines import DeadlineView
-from shared.auth import Role
+from shared.auth import Caller, Role
 from shared.contracts.legal import DisputeKind, Stage
 from shared.errors import Forbidden, InvalidInput, NotFound
 
