@@ -11,7 +11,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,6 +23,8 @@ from shared.auth import Role, mint_token
 ENROLLMENT = "http://127.0.0.1:8001"
 CARDS = "http://127.0.0.1:8002"
 RELIEF = "http://127.0.0.1:8003"
+LEGAL = "http://127.0.0.1:8004"
+COMPETITIONS = "http://127.0.0.1:8005"
 REJECTION_REASONS = [
     "身份证照片不清晰 (ID photo unreadable)",
     "所选工会与工作单位不符 (union does not match employer)",
@@ -167,6 +169,12 @@ async def play(args: argparse.Namespace) -> None:
             members[back] = r.json()
             tally["members reinstated (gap kept)"] = 1
         commands_done = time.perf_counter()
+        legal_lines, legal_members = await play_legal(
+            office, rng, [m for m in members.values() if m["status"] == "active"]
+        )
+        honour_lines, honoured = await play_honours(
+            office, rng, [m for m in members.values() if m["status"] == "active"]
+        )
         relief_lines, relief_members = await play_relief(
             office, rng, city, [m for m in members.values() if m["status"] == "active"]
         )
@@ -193,11 +201,17 @@ async def play(args: argparse.Namespace) -> None:
         )
         print(f"  total time: {time.perf_counter() - started:.1f}s")
 
+        print("\n=== legal rights (法律维权) ===")
+        for line in legal_lines:
+            print(f"  {line}")
+        print("\n=== honours (劳模, 技术能手) ===")
+        for line in honour_lines:
+            print(f"  {line}")
         print("\n=== relief (困难职工帮扶) ===")
         for line in relief_lines:
             print(f"  {line}")
 
-        sample = [*relief_members[:1], ids[-1], *movers[:1], *leavers[:2]]
+        sample = [*relief_members[:1], *legal_members[:1], *honoured[:1], ids[-1], *movers[:1], *leavers[:1]]
         print("\n=== a few member service cards (会员服务卡) ===")
         for mid in sample:
             me = office.headers(Role.MEMBER, member_id=uuid.UUID(mid))
@@ -212,6 +226,8 @@ async def play(args: argparse.Namespace) -> None:
   enrollment API   {ENROLLMENT}/docs
   card API         {CARDS}/docs
   relief API       {RELIEF}/docs
+  legal API        {LEGAL}/docs
+  competitions API {COMPETITIONS}/docs
   card page        {CARDS}/card   (member id + token from: make token ROLE=member MEMBER={sample[0]})
   cadre token      make token ROLE=cadre UNION={city}
   logs             .run/logs/
@@ -247,7 +263,7 @@ async def play_relief(
             "causes": causes,
             "note": note,
         }
-        r = await _until_member_known(office, report, grid_worker)
+        r = await _until_known(office, f"{RELIEF}/cases", report, grid_worker)
         case = r.json()["case"]
         url = f"{RELIEF}/cases/{case['case_id']}"
         visit = {**{k: report[k] for k in ("household_size", "monthly_income_fen", "causes")}}
@@ -281,12 +297,63 @@ async def play_relief(
     return lines, in_disclosure
 
 
-async def _until_member_known(
-    office: Office, report: dict[str, Any], headers: dict[str, str]
+async def play_legal(
+    office: Office, rng: random.Random, active: list[dict[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """Migrant workers file wage-arrears disputes (green channel); the union accepts them."""
+    lines: list[str] = []
+    filers: list[str] = []
+    for member in rng.sample(active, k=2):
+        me = office.headers(Role.MEMBER, member_id=uuid.UUID(member["member_id"]))
+        learned_on = datetime.now().date() - timedelta(days=rng.randrange(5, 60))
+        body = {
+            "kind": "wage_arrears",
+            "employer": member["employer"] or "某建筑劳务公司",
+            "amount_claimed_fen": rng.randrange(300_000, 2_000_000),
+            "migrant_worker": True,
+            "learned_on": learned_on.isoformat(),
+        }
+        r = await _until_known(office, f"{LEGAL}/cases", body, me)
+        case = r.json()
+        cadre = office.headers(Role.CADRE, union_id=uuid.UUID(member["base_union_id"]))
+        accept = {"disposition": "accept"}
+        r = await office.call(
+            "POST", f"{LEGAL}/cases/{case['case_id']}/disposition", json=accept, headers=cadre
+        )
+        r.raise_for_status()
+        after = r.json()
+        filers.append(member["member_id"])
+        lines.append(
+            f"{case['case_no']} wage arrears ¥{case['amount_claimed_fen'] // 100}: "
+            f"priority {case['priority']}{' (green channel)' if case['green_channel'] else ''}, "
+            f"now {after['stage']}"
+        )
+    return lines, filers
+
+
+async def play_honours(
+    office: Office, rng: random.Random, active: list[dict[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """The city federation names a model worker (劳动模范) for five years."""
+    member = rng.choice(active)
+    granted = datetime.now().date()
+    body = {
+        "member_id": member["member_id"],
+        "kind": "model_worker",
+        "title": "杭州市劳动模范",
+        "granted_on": granted.isoformat(),
+        "valid_until": granted.replace(year=granted.year + 5).isoformat(),  # at most five years
+    }
+    r = await _until_known(office, f"{COMPETITIONS}/honours", body, office.admin)
+    return [f"{member['name']}: 杭州市劳动模范 until {r.json()['valid_until']}"], [member["member_id"]]
+
+
+async def _until_known(
+    office: Office, url: str, body: dict[str, Any], headers: dict[str, str]
 ) -> httpx.Response:
-    """Relief learns of members from enrollment's events: a moment after the approval."""
+    """A service learns of members from enrollment's events: a moment after the approval."""
     for _ in range(100):
-        r = await office.call("POST", f"{RELIEF}/cases", json=report, headers=headers)
+        r = await office.call("POST", url, json=body, headers=headers)
         if r.status_code in (200, 201):
             return r
         await asyncio.sleep(0.1)
@@ -319,6 +386,10 @@ def print_card(card: dict[str, Any]) -> None:
     print(f"  │ status: {m['status']}   member since {m['member_since']}")
     for g in m["gaps"]:
         print(f"  │ gap: left {g['left_at'][:10]} → back {(g['returned_at'] or '…')[:10]}")
+    for h in card.get("honours", []):
+        print(f"  │ 🏅 {h['title']} (until {h['valid_until']})")
+    for d in card.get("legal_cases", []):
+        print(f"  │ dispute {d['case_no']}: {d['stage']}, next: {d['next_deadline']} by {d['next_due_on']}")
     if r := card.get("relief"):
         print(f"  │ relief (only you see this): {r['status']}, tier {r['tier']}, paid ¥{r['aid_paid_yuan']}")
     for a in card["needs_action"]:
