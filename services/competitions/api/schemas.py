@@ -190,7 +190,6 @@ class SheetLineOut(BaseModel):
     team_name: str | None
     idea_title: str | None
     scored: bool
-    conflicted: bool
 
     @classmethod
     def of(cls, line: SheetLine) -> "SheetLineOut":

@@ -255,7 +255,6 @@ class SheetLine:
     team_name: str | None
     idea_title: str | None
     scored: bool
-    conflicted: bool
 
 
 async def judge_sheet(deps: Deps, caller: Caller, stage_id: uuid.UUID) -> list[SheetLine]:
@@ -269,13 +268,16 @@ async def judge_sheet(deps: Deps, caller: Caller, stage_id: uuid.UUID) -> list[S
         }
     lines = []
     for e in entries:
+        if caller.principal.union_id in e.unions:
+            # Left off the sheet, not marked: a mark would tell a blind judge which code is
+            # their own union's entry. Scoring it is refused all the same.
+            continue
         code = rules.blind_code(deps.blind_key, stage_id, e.entry_id)
         hidden = stage.blind and stage.status is StageStatus.SCORING
         lines.append(
             SheetLine(
                 code, None if hidden else e.entry_id, None if hidden else e.entry_no,
                 None if hidden else e.team_name, e.idea_title, e.entry_id in mine,
-                caller.principal.union_id in e.unions,
             )
         )  # fmt: skip
     return lines
