@@ -10,8 +10,9 @@ from typing import Any
 import asyncpg
 
 from services.competitions.store import competitions as q
-from services.competitions.store import membership as qm
+from services.competitions.store import sequences
 from services.competitions.store.competitions import CompetitionRow
+from shared import membership_view as qm
 from shared.auth import Caller, Role
 from shared.contracts import new_envelope
 from shared.contracts.envelope import EventPayload
@@ -95,7 +96,7 @@ async def emit(conn: Conn, deps: Deps, trace: Trace, member_id: uuid.UUID, paylo
         payload,
         source=SOURCE,
         subject=str(member_id),
-        subject_version=await qm.next_event_version(conn, member_id),
+        subject_version=await sequences.next_event_version(conn, member_id),
         correlation_id=trace.correlation_id,
         causation_id=trace.causation_id,
     )

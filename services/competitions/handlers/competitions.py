@@ -28,7 +28,6 @@ from services.competitions.handlers.common import (
     union_path,
 )
 from services.competitions.store import competitions as q
-from services.competitions.store import membership as qm
 from services.competitions.store.competitions import (
     CompetitionRow,
     EntryRow,
@@ -37,6 +36,7 @@ from services.competitions.store.competitions import (
     SheetRow,
     StageRow,
 )
+from shared import membership_view as qm
 from shared.auth import Caller, Role
 from shared.contracts.competitions import (
     AwardGranted,

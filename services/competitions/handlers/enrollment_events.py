@@ -3,7 +3,7 @@ leaves has their entries withdrawn."""
 
 from services.competitions.handlers.common import Deps, Trace
 from services.competitions.handlers.competitions import withdraw_leaver
-from services.competitions.store import membership as qm
+from shared import membership_view as qm
 from shared.consumer import Apply
 from shared.contracts.enrollment import (
     MemberEnrolled,

@@ -9,8 +9,8 @@ from datetime import date
 from services.competitions.domain.honours import Honour, validate_term
 from services.competitions.handlers.common import Deps, audit, china_date, emit, trace, union_path
 from services.competitions.store import competitions as q
-from services.competitions.store import membership as qm
 from services.competitions.store.competitions import HonourRow
+from shared import membership_view as qm
 from shared.auth import Caller
 from shared.contracts.competitions import HonourGranted, HonourKind, HonourRenewed, HonourRevoked
 from shared.db import Conn

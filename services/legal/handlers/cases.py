@@ -31,8 +31,8 @@ from services.legal.handlers.common import (
 )
 from services.legal.store import cases as q
 from services.legal.store import deadlines as qd
-from services.legal.store import membership as qm
 from services.legal.store.cases import CaseRow, CounselRow
+from shared import membership_view as qm
 from shared.auth import Caller, Role
 from shared.contracts.legal import (
     ArbitrationProgressed,

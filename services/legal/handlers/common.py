@@ -12,8 +12,9 @@ import asyncpg
 from services.legal.domain.clocks import CHINA, WorkCalendar, notice_times
 from services.legal.store import cases as q
 from services.legal.store import deadlines as qd
-from services.legal.store import membership as qm
+from services.legal.store import sequences
 from services.legal.store.cases import CaseRow
+from shared import membership_view as qm
 from shared.auth import Caller, Principal, Role
 from shared.contracts import new_envelope
 from shared.contracts.envelope import EventPayload
@@ -124,7 +125,7 @@ async def emit(conn: Conn, deps: Deps, trace: Trace, subject: str, payload: Even
         payload,
         source=SOURCE,
         subject=subject,
-        subject_version=await qm.next_event_version(conn, subject),
+        subject_version=await sequences.next_event_version(conn, subject),
         correlation_id=trace.correlation_id,
         causation_id=trace.causation_id,
     )

@@ -1,6 +1,6 @@
 """Enrollment events into legal's own view of unions and membership (who may file, who sees)."""
 
-from services.legal.store import membership as qm
+from shared import membership_view as qm
 from shared.consumer import Apply
 from shared.contracts.enrollment import (
     MemberEnrolled,

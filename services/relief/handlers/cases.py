@@ -46,8 +46,8 @@ from services.relief.handlers.common import (
     union_path,
 )
 from services.relief.store import cases as q
-from services.relief.store import membership as qm
 from services.relief.store.cases import CaseRow, ObjectionRow
+from shared import membership_view as qm
 from shared.auth import Caller, Role
 from shared.contracts.enrollment import MembershipStatus, MemberSnapshot
 from shared.contracts.envelope import EventPayload

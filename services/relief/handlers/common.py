@@ -10,8 +10,9 @@ import asyncpg
 from services.relief.domain.aid import aid_year
 from services.relief.domain.tiers import ReliefPolicy
 from services.relief.store import aid as qa
-from services.relief.store import membership as qm
+from services.relief.store import sequences
 from services.relief.store.cases import CaseRow
+from shared import membership_view as qm
 from shared.auth import Caller, Principal, Role
 from shared.contracts import new_envelope
 from shared.contracts.envelope import EventPayload
@@ -100,7 +101,7 @@ async def emit(conn: Conn, deps: Deps, trace: Trace, member_id: uuid.UUID, paylo
         payload,
         source=SOURCE,
         subject=str(member_id),
-        subject_version=await qm.next_event_version(conn, member_id),
+        subject_version=await sequences.next_event_version(conn, member_id),
         correlation_id=trace.correlation_id,
         causation_id=trace.causation_id,
     )

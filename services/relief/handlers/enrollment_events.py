@@ -3,7 +3,7 @@ open case: suspended when the member leaves, offered to the new union when they 
 
 from services.relief.handlers.cases import follow_membership
 from services.relief.handlers.common import Deps, Trace
-from services.relief.store import membership as qm
+from shared import membership_view as qm
 from shared.consumer import Apply
 from shared.contracts.enrollment import (
     MemberEnrolled,

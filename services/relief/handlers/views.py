@@ -11,10 +11,10 @@ from services.relief.domain.eligibility import Override
 from services.relief.handlers.common import Deps, may_view, require_union_scope, require_worker
 from services.relief.store import aid as qa
 from services.relief.store import cases as q
-from services.relief.store import membership as qm
 from services.relief.store import reports as qr
 from services.relief.store.aid import DisbursementRow
 from services.relief.store.cases import CaseRow, ObjectionRow, StepRow, TrailEntry, VisitRow
+from shared import membership_view as qm
 from shared.auth import Caller, Role
 from shared.contracts.relief import AidType, CaseStatus, Tier
 from shared.db import Conn

@@ -1,5 +1,8 @@
-"""Legal's view of the union tree and of membership (from enrollment's events, as relief keeps
-it), and the per-subject sequence of legal's own events."""
+"""A service's own view of the union tree and of membership, kept from enrollment's events.
+
+Every service that needs "is this person an active member, and of which union?" keeps this view
+in its own database (tables `unions` and `members`, created by its migrations) instead of asking
+the enrollment service: services meet only through events."""
 
 import uuid
 from dataclasses import dataclass
@@ -74,13 +77,3 @@ async def get_member(conn: Conn, member_id: uuid.UUID, *, for_update: bool = Fal
     lock = " FOR UPDATE" if for_update else ""
     row = await conn.fetchrow(f"SELECT * FROM members WHERE member_id = $1{lock}", member_id)
     return _member(row) if row else None
-
-
-async def next_event_version(conn: Conn, subject: str) -> int:
-    version = await conn.fetchval(
-        """INSERT INTO event_sequences (subject, version) VALUES ($1, 1)
-           ON CONFLICT (subject) DO UPDATE SET version = event_sequences.version + 1
-           RETURNING version""",
-        subject,
-    )
-    return int(version)
