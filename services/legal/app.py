@@ -3,16 +3,11 @@ the enrollment-events subscriber (legal's own view of unions and membership) and
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any
 
 from fastapi import FastAPI
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.message import StreamMessage
 from pydantic import Field
 
 from services.legal.api.routes import router
@@ -29,6 +24,7 @@ from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
 from shared.outbox import running_relay
 from shared.settings import ServiceSettings
+from shared.subscriber import batch_subscriber, make_broker, records_of
 
 SERVICE = "legal"
 MIGRATIONS = "services.legal.migrations"
@@ -61,31 +57,13 @@ class LegalSettings(ServiceSettings):
         return WorkCalendar.of(self.holidays, self.makeup_workdays)
 
 
-async def raw_bodies(message: StreamMessage[Any]) -> Any:
-    """Hand the bytes over untouched: the consumer decodes and validates each event itself."""
-    return message.body
-
-
 def create_app(settings: LegalSettings) -> FastAPI:
-    broker = KafkaBroker(
-        settings.kafka_bootstrap_servers, client_id=SERVICE, logger=get_logger("faststream"),
-        log_level=logging.DEBUG,
-    )  # fmt: skip
+    broker = make_broker(settings.kafka_bootstrap_servers, SERVICE)
     holder: dict[str, IdempotentConsumer] = {}
 
-    @broker.subscriber(
-        *settings.source_topics,
-        group_id=settings.consumer_name,
-        batch=True,
-        max_records=settings.batch_size,
-        batch_timeout_ms=50,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=raw_bodies,
-    )
+    @batch_subscriber(broker, settings.source_topics, settings.consumer_name, settings.batch_size)
     async def on_enrollment_events(body: list[bytes], message: KafkaMessage) -> None:
-        raw = message.raw_message
-        await holder["consumer"].handle_batch(raw if isinstance(raw, tuple) else (raw,))
+        await holder["consumer"].handle_batch(records_of(message))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -5,16 +5,12 @@ the live generation only, and follows a swap made by a rebuild (live.py).
 """
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.message import StreamMessage
 from pydantic import Field
 
 from services.projector.api.routes import router
@@ -34,6 +30,7 @@ from shared.http import install_common
 from shared.kafka import ensure_topics, make_producer
 from shared.logging import configure_logging, get_logger
 from shared.settings import ServiceSettings
+from shared.subscriber import batch_subscriber, make_broker, records_of
 
 SERVICE = "projector"
 MIGRATIONS = "services.projector.migrations"
@@ -69,39 +66,19 @@ def build_consumer(
     )
 
 
-async def raw_bodies(message: StreamMessage[Any]) -> Any:
-    """Hand the bytes over untouched: the consumer decodes and validates each event itself."""
-    return message.body
-
-
 def create_app(settings: ProjectorSettings) -> FastAPI:
-    # Per-batch "Received/Processed" lines at DEBUG: at volume they would drown everything else.
-    broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
-        client_id=SERVICE,
-        logger=get_logger("faststream"),
-        log_level=logging.DEBUG,
-    )
+    broker = make_broker(settings.kafka_bootstrap_servers, SERVICE)
     holder: dict[str, IdempotentConsumer] = {}
     live = LiveGeneration(settings.consumer_name)
 
-    # One batch = one database transaction; on error the batch is re-read (never skipped).
-    subscriber = broker.subscriber(
-        *settings.source_topics,
-        group_id=settings.consumer_name,
-        batch=True,
-        max_records=settings.batch_size,
-        batch_timeout_ms=50,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=raw_bodies,
-        listener=live,  # on (re)assignment: resume from the live generation's own positions
+    # on (re)assignment: resume from the live generation's own positions
+    subscriber = batch_subscriber(
+        broker, settings.source_topics, settings.consumer_name, settings.batch_size, listener=live
     )
 
     @subscriber
     async def on_events(body: list[bytes], message: KafkaMessage) -> None:
-        raw = message.raw_message
-        records = raw if isinstance(raw, tuple) else (raw,)
+        records = records_of(message)
         if live.resync_due:
             # Assigned anew, or the live generation changed: position every assigned partition
             # at the live generation's own tracked positions and apply nothing of this batch

@@ -2,15 +2,10 @@
 subscriber (relief's own view of unions and membership) and the HTTP app."""
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import FastAPI
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.message import StreamMessage
 from pydantic import Field, SecretStr
 
 from services.relief.api.routes import router
@@ -27,6 +22,7 @@ from shared.logging import configure_logging, get_logger
 from shared.outbox import running_relay
 from shared.pii import PiiProtector
 from shared.settings import ServiceSettings
+from shared.subscriber import batch_subscriber, make_broker, records_of
 
 SERVICE = "relief"
 MIGRATIONS = "services.relief.migrations"
@@ -71,35 +67,14 @@ class ReliefSettings(ServiceSettings):
         )
 
 
-async def raw_bodies(message: StreamMessage[Any]) -> Any:
-    """Hand the bytes over untouched: the consumer decodes and validates each event itself."""
-    return message.body
-
-
 def create_app(settings: ReliefSettings) -> FastAPI:
     policy = settings.policy()
-    broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
-        client_id=SERVICE,
-        logger=get_logger("faststream"),
-        log_level=logging.DEBUG,
-    )
+    broker = make_broker(settings.kafka_bootstrap_servers, SERVICE)
     holder: dict[str, IdempotentConsumer] = {}
 
-    # One batch = one database transaction; on error the batch is re-read (never skipped).
-    @broker.subscriber(
-        *settings.source_topics,
-        group_id=settings.consumer_name,
-        batch=True,
-        max_records=settings.batch_size,
-        batch_timeout_ms=50,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=raw_bodies,
-    )
+    @batch_subscriber(broker, settings.source_topics, settings.consumer_name, settings.batch_size)
     async def on_enrollment_events(body: list[bytes], message: KafkaMessage) -> None:
-        raw = message.raw_message
-        await holder["consumer"].handle_batch(raw if isinstance(raw, tuple) else (raw,))
+        await holder["consumer"].handle_batch(records_of(message))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
