@@ -9,6 +9,7 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
 
 from shared.auth import Caller, CurrentPrincipal
 from shared.logging import get_logger
@@ -69,3 +70,29 @@ def install_common(app: FastAPI, service: str, readiness: dict[str, ReadinessChe
         if failures:
             return JSONResponse({"status": "not ready", "failures": failures}, status_code=503)
         return JSONResponse({"status": "ready", "checks": sorted(readiness)})
+
+
+def standard_checks(
+    app: FastAPI, *, broker: KafkaBroker | None = None, relay: bool = False
+) -> dict[str, ReadinessCheck]:
+    """Readiness of what a service stands on: its database, its broker, its outbox relay."""
+
+    async def database() -> None:
+        await app.state.pool.fetchval("SELECT 1")
+
+    checks: dict[str, ReadinessCheck] = {"database": database}
+    if broker is not None:
+
+        async def kafka() -> None:
+            if not await broker.ping(timeout=2.0):
+                raise RuntimeError("kafka broker does not answer")
+
+        checks["kafka"] = kafka
+    if relay:
+
+        async def outbox_relay() -> None:
+            if not app.state.relay.running:
+                raise RuntimeError("outbox relay is not running")
+
+        checks["outbox_relay"] = outbox_relay
+    return checks

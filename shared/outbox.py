@@ -71,6 +71,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self.published = 0
         self.is_leader = False
+        self.running = False  # the publishing loop is alive (leading or standing by)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -78,14 +79,18 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Publish until stopped; reconnect after database or broker failures."""
-        while not self._stopping.is_set():
-            try:
-                await self._run_once_connected()
-            except Exception as exc:  # any failure: back off and retry, never die silently
-                log.warning("outbox_relay_retrying", error=repr(exc))
-                self.is_leader = False
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+        self.running = True
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._run_once_connected()
+                except Exception as exc:  # any failure: back off and retry, never die silently
+                    log.warning("outbox_relay_retrying", error=repr(exc))
+                    self.is_leader = False
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+        finally:
+            self.running = False
 
     async def _run_once_connected(self) -> None:
         conn: Conn = await asyncpg.connect(self._dsn)

@@ -17,7 +17,7 @@ from shared.consumer import IdempotentConsumer
 from shared.contracts.topics import COMPETITIONS_EVENTS, ENROLLMENT_EVENTS, dead_letter_topic
 from shared.db import open_pool
 from shared.errors import install_error_handlers
-from shared.http import install_common
+from shared.http import install_common, standard_checks
 from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
 from shared.outbox import running_relay
@@ -104,20 +104,7 @@ def create_app(settings: CompetitionsSettings) -> FastAPI:
         lifespan=lifespan,
     )
 
-    async def database_ready() -> None:
-        await app.state.pool.fetchval("SELECT 1")
-
-    async def broker_ready() -> None:
-        if not await broker.ping(timeout=2.0):
-            raise RuntimeError("kafka broker does not answer")
-
-    async def relay_alive() -> None:
-        if app.state.relay is None:
-            raise RuntimeError("outbox relay not started")
-
-    install_common(
-        app, SERVICE, {"database": database_ready, "kafka": broker_ready, "outbox_relay": relay_alive}
-    )
+    install_common(app, SERVICE, standard_checks(app, broker=broker, relay=True))
     install_error_handlers(app)
     app.include_router(router)
     return app

@@ -11,7 +11,7 @@ from services.enrollment.handlers.commands import Deps
 from shared.contracts.topics import ENROLLMENT_EVENTS
 from shared.db import open_pool
 from shared.errors import install_error_handlers
-from shared.http import install_common
+from shared.http import install_common, standard_checks
 from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
 from shared.outbox import running_relay
@@ -58,14 +58,7 @@ def create_app(settings: EnrollmentSettings) -> FastAPI:
         lifespan=lifespan,
     )
 
-    async def database_ready() -> None:
-        await app.state.pool.fetchval("SELECT 1")
-
-    async def relay_alive() -> None:
-        if app.state.relay is None:
-            raise RuntimeError("outbox relay not started")
-
-    install_common(app, SERVICE, {"database": database_ready, "outbox_relay": relay_alive})
+    install_common(app, SERVICE, standard_checks(app, relay=True))
     install_error_handlers(app)
     app.include_router(router)
     return app

@@ -26,7 +26,7 @@ from shared.contracts.topics import (
 )
 from shared.db import open_pool
 from shared.errors import install_error_handlers
-from shared.http import install_common
+from shared.http import install_common, standard_checks
 from shared.kafka import ensure_topics, make_producer
 from shared.logging import configure_logging, get_logger
 from shared.settings import ServiceSettings
@@ -132,14 +132,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         lifespan=lifespan,
     )
 
-    async def database_ready() -> None:
-        await app.state.pool.fetchval("SELECT 1")
-
-    async def broker_ready() -> None:
-        if not await broker.ping(timeout=2.0):
-            raise RuntimeError("kafka broker does not answer")
-
-    install_common(app, SERVICE, {"database": database_ready, "kafka": broker_ready})
+    install_common(app, SERVICE, standard_checks(app, broker=broker))
     install_error_handlers(app)
     app.include_router(router)
     return app

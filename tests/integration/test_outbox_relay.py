@@ -106,8 +106,10 @@ async def test_only_one_relay_leads_and_a_standby_takes_over_when_it_stops(
     try:
         await asyncio.sleep(1.0)
         assert first.is_leader and not second.is_leader
+        assert first.running and second.running  # readiness: both loops alive, one leading
         first.stop()
         await t1
+        assert not first.running  # what /health/ready reports once a relay's loop has ended
         await eventually(lambda: _is(second.is_leader), timeout=10)
     finally:
         first.stop()
