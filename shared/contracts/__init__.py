@@ -31,6 +31,7 @@ __all__ = [
 from shared.contracts import competitions as competitions
 from shared.contracts import enrollment as enrollment
 from shared.contracts import legal as legal
+from shared.contracts import partners as partners
 from shared.contracts import relief as relief
 
 # Fail at import, not at the first old event: every older version must upcast to the latest.

@@ -4,7 +4,18 @@ ENROLLMENT_EVENTS = "enrollment.events.v1"
 RELIEF_EVENTS = "relief.events.v1"
 LEGAL_EVENTS = "legal.events.v1"
 COMPETITIONS_EVENTS = "competitions.events.v1"
+PARTNERS_EVENTS = "partners.events.v1"
 
 
 def dead_letter_topic(consumer: str) -> str:
     return f"{consumer}.deadletter.v1"
+
+
+def partner_offers_topic(partner_id: str) -> str:
+    """Where one partner publishes its offer events (only it may write there)."""
+    return f"partners.{partner_id}.offers.v1"
+
+
+def partner_rejections_topic(partner_id: str) -> str:
+    """Where one partner reads why its events were rejected (only it may read there)."""
+    return f"partners.{partner_id}.rejections.v1"

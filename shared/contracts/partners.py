@@ -1,0 +1,234 @@
+"""Partner merchant discounts (会员普惠): what partners send us, and what the partners service publishes.
+
+Two contracts live here:
+
+- `PartnerOfferMessage`: the message a partner (a merchant or the platform serving it) writes to
+  its own topic `partners.<partner_id>.offers.v1` or POSTs to the partners service. It is
+  untrusted input: the partners service validates it (schema, ranges, dates, ownership, version
+  order) and never trusts a partner id in the body: the partner is who authenticated.
+- Events of the partners service on `partners.events.v1` (our versioned envelope): merchants
+  listed and delisted, offers published and withdrawn. Offer events are keyed by the offer key
+  (`<partner_id>/<offer_id>`) and carry the partner's version, so a reader keeps the newest.
+  Partners never learn anything about members: eligibility is decided on the card side.
+"""
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from shared.contracts.envelope import EventPayload, event_contract
+
+PARTNER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$"
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+REGION_PATTERN = r"^[0-9]{6}$"
+# First two digits of a GB/T 2260 administrative division code (provinces, Taiwan, HK, Macao).
+PROVINCE_PREFIXES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 "
+    "71 81 82".split()
+)
+MAX_AMOUNT_YUAN = Decimal("10000")
+
+PartnerId = Annotated[str, StringConstraints(pattern=PARTNER_ID_PATTERN)]
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+RegionCode = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
+
+
+class OfferCategory(StrEnum):
+    DINING = "dining"  # 餐饮
+    GROCERIES = "groceries"  # 商超
+    HEALTH = "health"  # 医疗健康
+    EDUCATION = "education"  # 教育培训
+    TRAVEL = "travel"  # 旅游
+    CULTURE_LEISURE = "culture_leisure"  # 文体休闲
+    TELECOM = "telecom"  # 通信
+    TRANSPORT = "transport"  # 交通出行
+    HOME_SERVICES = "home_services"  # 家政服务
+    FINANCE = "finance"  # 金融
+    OTHER = "other"
+
+
+class Eligibility(StrEnum):
+    ALL_MEMBERS = "all_members"
+    MODEL_WORKERS = "model_workers"  # 劳模: a current model-worker honour
+    HARDSHIP_HOUSEHOLDS = "hardship_households"  # 困难职工: in the relief register; never told to partners
+
+
+class OfferAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    WITHDRAW = "withdraw"
+
+
+class DiscountKind(StrEnum):
+    PERCENT = "percent"  # percent off the price, 0 < percent <= 100
+    AMOUNT = "amount"  # a fixed amount off, in yuan
+
+
+def region_prefix(region: str) -> str:
+    """The code without its trailing zero pairs: 440000 -> 44 (province), 440300 -> 4403 (city),
+    440305 -> 440305 (district). A member in region R is covered by an offer whose prefix starts R."""
+    prefix = region
+    while len(prefix) > 2 and prefix.endswith("00"):
+        prefix = prefix[:-2]
+    return prefix
+
+
+def region_ancestors(region: str) -> list[str]:
+    """The region and the province and city that contain it, as full codes, most local first:
+    440305 -> [440305, 440300, 440000]."""
+    prefix = region_prefix(region)
+    found = [prefix.ljust(6, "0")]
+    while len(prefix) > 2:
+        prefix = prefix[:-2]
+        found.append(prefix.ljust(6, "0"))
+    return found
+
+
+def check_region(region: str) -> str:
+    if not re.fullmatch(REGION_PATTERN, region):
+        raise ValueError("region must be a 6-digit administrative division code (GB/T 2260)")
+    if region[:2] not in PROVINCE_PREFIXES:
+        raise ValueError(f"region {region}: {region[:2]} is not a province code")
+    return region
+
+
+class Discount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: DiscountKind
+    percent: Decimal | None = None  # for kind=percent
+    amount_yuan: Decimal | None = None  # for kind=amount
+
+    @field_validator("percent")
+    @classmethod
+    def _percent_range(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and not (Decimal(0) < value <= Decimal(100)):
+            raise ValueError("percent must be more than 0 and at most 100")
+        if value is not None and value.as_tuple().exponent < -2:  # type: ignore[operator]
+            raise ValueError("percent has at most two decimal places")
+        return value
+
+    @field_validator("amount_yuan")
+    @classmethod
+    def _amount_range(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and not (Decimal(0) < value <= MAX_AMOUNT_YUAN):
+            raise ValueError(f"amount_yuan must be more than 0 and at most {MAX_AMOUNT_YUAN}")
+        if value is not None and value.as_tuple().exponent < -2:  # type: ignore[operator]
+            raise ValueError("amount_yuan has at most two decimal places (fen)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Discount":
+        if self.kind is DiscountKind.PERCENT and (self.percent is None or self.amount_yuan is not None):
+            raise ValueError("a percent discount gives percent and no amount_yuan")
+        if self.kind is DiscountKind.AMOUNT and (self.amount_yuan is None or self.percent is not None):
+            raise ValueError("an amount discount gives amount_yuan and no percent")
+        return self
+
+
+class PartnerOfferMessage(BaseModel):
+    """One offer event as a partner sends it (JSON). create/update carry the whole offer;
+    withdraw carries merchant_id, offer_id and version only. Dates are ISO 8601 with an offset."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    schema_version: Literal[1] = 1
+    partner_id: PartnerId | None = None  # optional; if given it must be the authenticated partner
+    action: OfferAction
+    merchant_id: Code
+    offer_id: Code
+    version: int = Field(ge=1, le=2**31 - 1)
+    title: str | None = Field(default=None, min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=1000)
+    discount: Discount | None = None
+    category: OfferCategory | None = None
+    region: RegionCode | None = None
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    eligibility: Eligibility | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        return None if value is None else check_region(value)
+
+
+# --- events of the partners service (topic partners.events.v1) --------------------------------
+
+
+class OfferDiscount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: DiscountKind
+    percent: Decimal | None = None
+    amount_fen: int | None = Field(default=None, ge=1)
+
+
+@event_contract("partners.MerchantListed", 1)
+class MerchantListed(EventPayload):
+    """A merchant the union chose (by tender) was put under a partner; repeated on every change."""
+
+    merchant_id: str
+    partner_id: str
+    name: str
+    category: OfferCategory
+    region: str
+    address: str | None = None
+    listed_at: datetime
+
+
+@event_contract("partners.MerchantDelisted", 1)
+class MerchantDelisted(EventPayload):
+    """The merchant left the programme: its offers are no longer shown."""
+
+    merchant_id: str
+    partner_id: str
+    delisted_at: datetime
+
+
+@event_contract("partners.OfferPublished", 1)
+class OfferPublished(EventPayload):
+    """The offer's whole state at the partner's `version` (create and update alike)."""
+
+    offer_key: str  # "<partner_id>/<offer_id>", the event's subject
+    partner_id: str
+    merchant_id: str
+    offer_id: str
+    version: int = Field(ge=1)
+    title: str
+    description: str | None = None
+    discount: OfferDiscount
+    category: OfferCategory
+    region: str
+    valid_from: datetime
+    valid_until: datetime
+    eligibility: Eligibility
+    published_at: datetime
+
+
+@event_contract("partners.OfferWithdrawn", 1)
+class OfferWithdrawn(EventPayload):
+    """The partner withdrew the offer at `version`; an offer id once withdrawn stays withdrawn."""
+
+    offer_key: str
+    partner_id: str
+    merchant_id: str
+    offer_id: str
+    version: int = Field(ge=1)
+    withdrawn_at: datetime
+
+
+def offer_key(partner_id: str, offer_id: str) -> str:
+    return f"{partner_id}/{offer_id}"
