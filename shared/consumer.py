@@ -32,6 +32,13 @@ log = get_logger(__name__)
 Apply = Callable[[Conn, EventEnvelope, EventPayload], Awaitable[None]]
 # Runs first in every batch transaction (e.g. to point search_path at the live read model).
 Prepare = Callable[[Conn], Awaitable[None]]
+# Turns a record into an event; raises ContractError (the record is dead-lettered) if it cannot.
+Decode = Callable[["ConsumerRecord[Any, Any]"], tuple[EventEnvelope, EventPayload]]
+
+
+def decode_record(record: "ConsumerRecord[Any, Any]") -> tuple[EventEnvelope, EventPayload]:
+    """Our own services' events: a versioned envelope in the record's value."""
+    return decode_event(record.value)
 
 
 class BatchAborted(Exception):
@@ -70,6 +77,7 @@ class IdempotentConsumer:
         apply: Apply,
         prepare: Prepare | None = None,
         retry: RetryPolicy | None = None,
+        decode: Decode = decode_record,
     ) -> None:
         self.name = name
         self._pool = pool
@@ -78,13 +86,14 @@ class IdempotentConsumer:
         self._apply = apply
         self._prepare = prepare
         self._retry = retry or RetryPolicy()
+        self._decode = decode
 
     async def handle_batch(self, records: Sequence[ConsumerRecord[Any, Any]]) -> BatchResult:
         result = BatchResult()
         decoded: list[Decoded] = []
         for record in records:
             try:
-                envelope, payload = decode_event(record.value)
+                envelope, payload = self._decode(record)
             except ContractError as exc:
                 await self._dead_letter_counted(record, str(exc), result)
                 continue

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -36,15 +37,38 @@ def event_headers(envelope: EventEnvelope) -> dict[str, str]:
 
 async def enqueue(conn: Conn, topic: str, envelope: EventEnvelope) -> None:
     """Add an event to the outbox; call inside the transaction that makes the change."""
+    await enqueue_record(
+        conn,
+        topic,
+        key=envelope.subject,
+        value=encode_event(envelope),
+        headers=event_headers(envelope),
+        record_id=envelope.event_id,
+        kind=envelope.event_type,
+    )
+
+
+async def enqueue_record(
+    conn: Conn,
+    topic: str,
+    *,
+    key: str,
+    value: bytes,
+    headers: dict[str, str],
+    record_id: uuid.UUID,
+    kind: str,
+) -> None:
+    """Add any record (a dead letter, a notice to a partner) to the outbox, in the caller's
+    transaction; `record_id` makes enqueueing the same record twice fail instead of doubling it."""
     await conn.execute(
         """INSERT INTO outbox (topic, key, event_id, event_type, headers, value)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6)""",
         topic,
-        envelope.subject,
-        envelope.event_id,
-        envelope.event_type,
-        json.dumps(event_headers(envelope)),
-        encode_event(envelope),
+        key,
+        record_id,
+        kind,
+        json.dumps(headers),
+        value,
     )
     # Delivered on commit only; wakes the relay without polling delay.
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
