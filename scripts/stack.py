@@ -34,6 +34,7 @@ SERVICES = [
     ServiceSpec("relief", 8003, "zhijia_relief"),
     ServiceSpec("legal", 8004, "zhijia_legal"),
     ServiceSpec("competitions", 8005, "zhijia_competitions"),
+    ServiceSpec("partners", 8006, "zhijia_partners"),
 ]
 
 

@@ -41,6 +41,19 @@ def decode_record(record: "ConsumerRecord[Any, Any]") -> tuple[EventEnvelope, Ev
     return decode_event(record.value)
 
 
+def dead_letter_headers(
+    consumer: str, reason: str, topic: str, partition: int, offset: int
+) -> dict[str, str]:
+    """Why and from where a record was dead-lettered (scripts/deadletters.py reads these back)."""
+    return {
+        "deadletter_reason": reason[:1000],
+        "deadletter_consumer": consumer,
+        "deadletter_topic": topic,
+        "deadletter_partition": str(partition),
+        "deadletter_offset": str(offset),
+    }
+
+
 class BatchAborted(Exception):
     """Raised (e.g. by a prepare hook) to give a batch back unapplied: it is no event's fault,
     so the consumer neither isolates nor dead-letters anything; the caller decides what next."""
@@ -220,11 +233,12 @@ class IdempotentConsumer:
     async def dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
         headers = [
             *(record.headers or ()),
-            ("deadletter_reason", reason[:1000].encode()),
-            ("deadletter_consumer", self.name.encode()),
-            ("deadletter_topic", record.topic.encode()),
-            ("deadletter_partition", str(record.partition).encode()),
-            ("deadletter_offset", str(record.offset).encode()),
+            *(
+                (k, v.encode())
+                for k, v in dead_letter_headers(
+                    self.name, reason, record.topic, record.partition, record.offset
+                ).items()
+            ),
         ]
         await self._producer.send_and_wait(
             self._dead_letter_topic, value=record.value, key=record.key, headers=headers

@@ -18,9 +18,11 @@ from faststream.message import StreamMessage
 from shared.logging import get_logger
 
 
-def make_broker(bootstrap: str, service: str) -> KafkaBroker:
+def make_broker(bootstrap: str, service: str, **options: Any) -> KafkaBroker:
     # Per-batch "Received/Processed" lines at DEBUG: at volume they would drown everything else.
-    return KafkaBroker(bootstrap, client_id=service, logger=get_logger("faststream"), log_level=logging.DEBUG)
+    return KafkaBroker(
+        bootstrap, client_id=service, logger=get_logger("faststream"), log_level=logging.DEBUG, **options
+    )
 
 
 async def raw_bodies(message: StreamMessage[Any]) -> Any:
@@ -34,10 +36,13 @@ def batch_subscriber(
     group_id: str,
     batch_size: int,
     listener: ConsumerRebalanceListener | None = None,
+    pattern: str | None = None,
 ) -> BatchSubscriber:
-    """One batch = one database transaction; on error the batch is re-read (never skipped)."""
+    """One batch = one database transaction; on error the batch is re-read (never skipped).
+    Either `topics` or a topic-name `pattern` (a regular expression) is given."""
     return broker.subscriber(
         *topics,
+        pattern=pattern,
         group_id=group_id,
         batch=True,
         max_records=batch_size,

@@ -76,7 +76,6 @@ MAX_AMOUNT_YUAN = Decimal("10000")
 
 PartnerId = Annotated[str, StringConstraints(pattern=PARTNER_ID_PATTERN)]
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
-RegionCode = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 
 
 class OfferCategory(StrEnum):
@@ -188,7 +187,7 @@ class PartnerOfferMessage(BaseModel):
     description: str | None = Field(default=None, max_length=1000)
     discount: Discount | None = None
     category: OfferCategory | None = None
-    region: RegionCode | None = None
+    region: str | None = None  # a GB/T 2260 code, checked by _region
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
     eligibility: Eligibility | None = None

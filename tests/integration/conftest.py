@@ -109,6 +109,8 @@ def stack_env(
                 "PII_KEY": PII_KEY,
                 "TOPIC_PARTITIONS": "3",
                 "LOG_LEVEL": "INFO",
+                # A partner registered by a test is read from within a second, not ten.
+                "TOPIC_DISCOVERY_MS": "1000",
             },
         )
         s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")

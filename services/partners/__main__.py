@@ -1,0 +1,3 @@
+from services.partners.app import main
+
+main()

@@ -1,0 +1,232 @@
+"""HTTP routes of the partners service: the union's admin API (bearer tokens, role admin) and the
+partners' own API under /partner-api/v1 (partner API keys). Thin: each maps a body to a handler."""
+
+import uuid
+from typing import Annotated
+
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from services.partners.api.partner_auth import CurrentPartner
+from services.partners.api.schemas import (
+    IngressOut,
+    KeyOut,
+    MerchantId,
+    MerchantIn,
+    MerchantOut,
+    OfferStateOut,
+    PartnerIn,
+    PartnerOut,
+    QueuedOut,
+    RegisteredOut,
+    RejectionsOut,
+    StatusIn,
+)
+from services.partners.domain.offers import Rejected
+from services.partners.handlers import admin, ingress
+from services.partners.handlers.common import Deps
+from services.partners.store import partners as q
+from services.partners.store.partners import PartnerRow
+from shared.errors import NotFound
+from shared.http import CallerDep, correlation_id_of
+
+router = APIRouter()
+
+
+def _deps(request: Request) -> Deps:
+    deps: Deps = request.app.state.deps
+    return deps
+
+
+DepsDep = Annotated[Deps, Depends(_deps)]
+
+
+def _out(deps: Deps, partner: PartnerRow) -> PartnerOut:
+    return PartnerOut.of(
+        partner, deps.topics.offers(partner.partner_id), deps.topics.rejections(partner.partner_id)
+    )
+
+
+def _rejections(rows: list[q.LogRow], after: int) -> RejectionsOut:
+    return RejectionsOut(items=[IngressOut.of(r) for r in rows], next_after=rows[-1].id if rows else after)
+
+
+# The union's admin API ---------------------------------------------------------------------------
+
+
+@router.post("/partners", status_code=status.HTTP_201_CREATED, tags=["admin"])
+async def register_partner(body: PartnerIn, deps: DepsDep, caller: CallerDep) -> RegisteredOut:
+    """Register a partner: its two topics are created and its first API key is returned (once)."""
+    partner, key = await admin.register_partner(deps, caller, body.partner_id, body.name, body.contact)
+    return RegisteredOut(partner=_out(deps, partner), key=KeyOut(key_id=key.key_id, api_key=key.api_key))
+
+
+@router.get("/partners", tags=["admin"])
+async def list_partners(deps: DepsDep, caller: CallerDep) -> list[PartnerOut]:
+    admin.require_admin(caller)
+    return [_out(deps, p) for p in await q.list_partners(deps.pool)]
+
+
+@router.get("/partners/{partner_id}", tags=["admin"])
+async def get_partner(partner_id: str, deps: DepsDep, caller: CallerDep) -> PartnerOut:
+    admin.require_admin(caller)
+    partner = await q.get_partner(deps.pool, partner_id)
+    if partner is None:
+        raise NotFound(f"partner {partner_id!r} is not registered")
+    return _out(deps, partner)
+
+
+@router.post("/partners/{partner_id}/keys", status_code=status.HTTP_201_CREATED, tags=["admin"])
+async def issue_key(partner_id: str, deps: DepsDep, caller: CallerDep) -> KeyOut:
+    """A further key (to rotate: issue a new one, switch over, revoke the old one)."""
+    key = await admin.issue_key(deps, caller, partner_id)
+    return KeyOut(key_id=key.key_id, api_key=key.api_key)
+
+
+@router.delete("/partners/{partner_id}/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["admin"])
+async def revoke_key(partner_id: str, key_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> None:
+    await admin.revoke_key(deps, caller, partner_id, key_id)
+
+
+@router.post("/partners/{partner_id}/suspend", tags=["admin"])
+async def suspend(partner_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
+    """Stop accepting the partner's events (they are rejected with the reason, not lost)."""
+    return _out(deps, await admin.set_status(deps, caller, partner_id, "suspended", body.reason))
+
+
+@router.post("/partners/{partner_id}/reactivate", tags=["admin"])
+async def reactivate(partner_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
+    return _out(deps, await admin.set_status(deps, caller, partner_id, "active", body.reason))
+
+
+@router.put("/partners/{partner_id}/merchants/{merchant_id}", tags=["admin"])
+async def list_merchant(
+    partner_id: str, merchant_id: MerchantId, body: MerchantIn, deps: DepsDep, caller: CallerDep
+) -> MerchantOut:
+    """Put a merchant (chosen by the union) under the partner, or change its details."""
+    spec = admin.MerchantSpec(merchant_id, body.name, body.category, body.region, body.address)
+    return MerchantOut.of(await admin.list_merchant(deps, caller, partner_id, spec))
+
+
+@router.post(
+    "/partners/{partner_id}/merchants/{merchant_id}/delist",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["admin"],
+)
+async def delist_merchant(
+    partner_id: str, merchant_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep
+) -> None:
+    """The merchant leaves the programme: its offers leave the cards, new ones are rejected."""
+    await admin.delist_merchant(deps, caller, partner_id, merchant_id, body.reason)
+
+
+@router.get("/partners/{partner_id}/merchants", tags=["admin"])
+async def partner_merchants(partner_id: str, deps: DepsDep, caller: CallerDep) -> list[MerchantOut]:
+    admin.require_admin(caller)
+    return [MerchantOut.of(m) for m in await q.list_merchants(deps.pool, partner_id)]
+
+
+@router.get("/partners/{partner_id}/rejections", tags=["admin"])
+async def partner_rejections(
+    partner_id: str,
+    deps: DepsDep,
+    caller: CallerDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> RejectionsOut:
+    admin.require_admin(caller)
+    return _rejections(await q.rejections(deps.pool, partner_id, after, limit), after)
+
+
+# The partners' API ---------------------------------------------------------------------------------
+
+OFFER_EXAMPLE = {
+    "action": "create",
+    "merchant_id": "zwg-hubin",
+    "offer_id": "spring-2027-dining",
+    "version": 1,
+    "title": "工会会员 8.5 折",
+    "discount": {"kind": "percent", "percent": "15"},
+    "category": "dining",
+    "region": "330100",
+    "valid_from": "2027-03-01T00:00:00+08:00",
+    "valid_until": "2027-06-01T00:00:00+08:00",
+    "eligibility": "all_members",
+}
+
+
+@router.post(
+    "/partner-api/v1/offers",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["partner API"],
+    responses={422: {"description": "rejected: `reasons` says why (also listed under /rejections)"}},
+    # The body is read as bytes and checked by the same code as the Kafka path (docs/partners.md).
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}, "example": OFFER_EXAMPLE}},
+        }
+    },
+)
+async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep) -> QueuedOut | JSONResponse:
+    """Publish one offer event (create, update or withdraw), exactly as on your Kafka topic.
+    202: checked and written to your topic; it becomes visible once decided (see GET
+    /partner-api/v1/offers/{offer_id}). Re-sending the same version is harmless."""
+    try:
+        queued = await ingress.submit_over_http(
+            deps, partner.partner_id, await request.body(), correlation_id_of(request)
+        )
+    except Rejected as rejected:
+        return JSONResponse({"detail": "event rejected", "reasons": rejected.reasons}, status_code=422)
+    except KafkaError:
+        return JSONResponse(
+            {"detail": "temporarily unavailable, nothing was accepted: retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+    return QueuedOut(
+        offer_id=queued.offer_id,
+        version=queued.version,
+        topic=queued.topic,
+        partition=queued.partition,
+        offset=queued.offset,
+    )
+
+
+@router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"])
+async def offer_state(offer_id: str, partner: CurrentPartner, deps: DepsDep) -> OfferStateOut:
+    """The accepted version of one of your offers and what became of its recent events."""
+    state = await q.offer_state(deps.pool, partner.partner_id, offer_id)
+    history = await q.offer_history(deps.pool, partner.partner_id, offer_id)
+    if state is None:
+        raise NotFound(
+            f"no accepted version of offer {offer_id!r}",
+            history=[IngressOut.of(r).model_dump(mode="json") for r in history],
+        )
+    return OfferStateOut(
+        offer_id=state["offer_id"],
+        merchant_id=state["merchant_id"],
+        version=state["version"],
+        withdrawn=state["withdrawn"],
+        updated_at=state["updated_at"],
+        offer=state["body"],
+        history=[IngressOut.of(r) for r in history],
+    )
+
+
+@router.get("/partner-api/v1/rejections", tags=["partner API"])
+async def my_rejections(
+    partner: CurrentPartner,
+    deps: DepsDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> RejectionsOut:
+    """Your rejected and stale events, oldest first, with the reasons; page with ?after=."""
+    return _rejections(await q.rejections(deps.pool, partner.partner_id, after, limit), after)
+
+
+@router.get("/partner-api/v1/merchants", tags=["partner API"])
+async def my_merchants(partner: CurrentPartner, deps: DepsDep) -> list[MerchantOut]:
+    """The merchants you may publish for."""
+    return [MerchantOut.of(m) for m in await q.list_merchants(deps.pool, partner.partner_id)]

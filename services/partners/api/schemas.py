@@ -1,0 +1,113 @@
+"""Request and response bodies of the partners API."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.partners.store.partners import LogRow, MerchantRow, PartnerRow
+from shared.contracts.partners import CODE_PATTERN, PARTNER_ID_PATTERN, REGION_PATTERN, OfferCategory
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PartnerIn(_In):
+    partner_id: Annotated[str, Field(pattern=PARTNER_ID_PATTERN, examples=["meituan-hz"])]
+    name: Annotated[str, Field(min_length=1, max_length=200, examples=["美团 · 杭州"])]
+    contact: Annotated[str | None, Field(max_length=200)] = None
+
+
+class StatusIn(_In):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class MerchantIn(_In):
+    name: Annotated[str, Field(min_length=1, max_length=200, examples=["知味观 · 湖滨店"])]
+    category: OfferCategory
+    region: Annotated[str, Field(pattern=REGION_PATTERN, examples=["330102"])]
+    address: Annotated[str | None, Field(max_length=300)] = None
+
+
+class PartnerOut(BaseModel):
+    partner_id: str
+    name: str
+    contact: str | None
+    status: str
+    created_at: datetime
+    offers_topic: str
+    rejections_topic: str
+
+    @classmethod
+    def of(cls, p: PartnerRow, offers_topic: str, rejections_topic: str) -> "PartnerOut":
+        return cls(**p.__dict__, offers_topic=offers_topic, rejections_topic=rejections_topic)
+
+
+class KeyOut(BaseModel):
+    key_id: uuid.UUID
+    api_key: str = Field(
+        description="shown once: keep it secret; send it as `Authorization: Bearer <api_key>`"
+    )
+
+
+class RegisteredOut(BaseModel):
+    partner: PartnerOut
+    key: KeyOut
+
+
+class MerchantOut(BaseModel):
+    merchant_id: str
+    partner_id: str
+    name: str
+    category: str
+    region: str
+    address: str | None
+    listed: bool
+
+    @classmethod
+    def of(cls, m: MerchantRow) -> "MerchantOut":
+        return cls(**{k: v for k, v in m.__dict__.items() if k != "version"})
+
+
+class QueuedOut(BaseModel):
+    status: str = Field(default="queued", description="checked and written to your topic; decided shortly")
+    offer_id: str
+    version: int
+    topic: str
+    partition: int
+    offset: int
+
+
+class IngressOut(BaseModel):
+    id: int
+    source: str
+    origin: str
+    offer_id: str | None
+    version: int | None
+    outcome: str
+    reasons: list[str]
+    received_at: datetime
+
+    @classmethod
+    def of(cls, row: LogRow) -> "IngressOut":
+        return cls(**row.__dict__)
+
+
+class RejectionsOut(BaseModel):
+    items: list[IngressOut]
+    next_after: int = Field(description="pass as ?after= to read on from here")
+
+
+class OfferStateOut(BaseModel):
+    offer_id: str
+    merchant_id: str
+    version: int
+    withdrawn: bool
+    updated_at: datetime
+    offer: dict[str, Any]
+    history: list[IngressOut]
+
+
+MerchantId = Annotated[str, Field(pattern=CODE_PATTERN)]

@@ -1,0 +1,199 @@
+"""The rules an offer event from a partner must pass, and how its version meets the stored one.
+
+Pure functions: no I/O. The handlers read the partner, merchant and stored offer, call these, and
+write what they decide. Every reason is a sentence a partner's developer can act on.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.contracts.partners import (
+    DiscountKind,
+    OfferAction,
+    OfferDiscount,
+    PartnerOfferMessage,
+    region_prefix,
+)
+
+# An offer runs for at most a year and a day (a yearly campaign across a leap day) and may be
+# announced at most 90 days ahead: longer ones are almost always a date typo.
+MAX_VALIDITY = timedelta(days=366)
+MAX_ANNOUNCE_AHEAD = timedelta(days=90)
+MAX_BYTES = 16_384
+REQUIRED_FOR_PUBLISH = ("title", "discount", "category", "region", "valid_from", "valid_until", "eligibility")
+
+
+class Rejected(Exception):
+    """The event is refused; `reasons` say why (one per problem found)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def parse(raw: bytes | None) -> PartnerOfferMessage:
+    """Bytes to a schema-valid message, or Rejected with every schema problem listed."""
+    if raw is None or not raw.strip():
+        raise Rejected(["empty message: expected a JSON object"])
+    if len(raw) > MAX_BYTES:
+        raise Rejected([f"message is {len(raw)} bytes; at most {MAX_BYTES} are accepted"])
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Rejected([f"not JSON: {exc}"]) from exc
+    return validate(data)
+
+
+def validate(data: Any) -> PartnerOfferMessage:
+    if not isinstance(data, dict):
+        raise Rejected(["expected a JSON object"])
+    try:
+        return PartnerOfferMessage.model_validate(data)
+    except ValidationError as exc:
+        raise Rejected([_describe(error) for error in exc.errors(include_url=False)]) from exc
+
+
+def _describe(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "message"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+@dataclass(frozen=True)
+class MerchantFacts:
+    """What the handler knows of the merchant named in the event."""
+
+    merchant_id: str
+    partner_id: str
+    region: str
+    listed: bool
+
+
+def check_content(
+    message: PartnerOfferMessage, partner_id: str, merchant: MerchantFacts | None, now: datetime
+) -> None:
+    """Ownership, completeness, dates and region; raise Rejected listing every problem."""
+    problems: list[str] = []
+    if message.partner_id is not None and message.partner_id != partner_id:
+        problems.append(f"partner_id {message.partner_id!r} is not you (you are {partner_id!r})")
+    if merchant is None or merchant.partner_id != partner_id:
+        # The same answer whether the merchant is unknown or another partner's: never tell
+        # one partner who another partner's merchants are.
+        problems.append(f"merchant {message.merchant_id!r} is not one of partner {partner_id!r}'s merchants")
+    elif not merchant.listed:
+        problems.append(f"merchant {message.merchant_id!r} is delisted: it takes no offers")
+    if message.action is not OfferAction.WITHDRAW:
+        problems += _publish_problems(message, merchant, now)
+    if problems:
+        raise Rejected(problems)
+
+
+def _publish_problems(
+    message: PartnerOfferMessage, merchant: MerchantFacts | None, now: datetime
+) -> list[str]:
+    missing = [name for name in REQUIRED_FOR_PUBLISH if getattr(message, name) is None]
+    if missing:
+        return [f"{message.action} needs {', '.join(missing)}"]
+    assert message.valid_from is not None and message.valid_until is not None and message.region is not None
+    problems: list[str] = []
+    if message.valid_until <= message.valid_from:
+        problems.append("valid_until must be after valid_from")
+    elif message.valid_until - message.valid_from > MAX_VALIDITY:
+        problems.append(f"an offer runs at most {MAX_VALIDITY.days} days")
+    if message.valid_until <= now:
+        problems.append(f"the offer already ended at {message.valid_until.isoformat()}")
+    if message.valid_from > now + MAX_ANNOUNCE_AHEAD:
+        problems.append(f"valid_from is more than {MAX_ANNOUNCE_AHEAD.days} days ahead")
+    if merchant is not None and merchant.listed and not region_within(message.region, merchant.region):
+        problems.append(f"region {message.region} is outside the merchant's region {merchant.region}")
+    return problems
+
+
+def region_within(region: str, outer: str) -> bool:
+    return region_prefix(region).startswith(region_prefix(outer))
+
+
+def offer_discount(message: PartnerOfferMessage) -> OfferDiscount:
+    discount = message.discount
+    assert discount is not None
+    if discount.kind is DiscountKind.PERCENT:
+        return OfferDiscount(kind=discount.kind, percent=discount.percent)
+    assert discount.amount_yuan is not None
+    return OfferDiscount(kind=discount.kind, amount_fen=int(discount.amount_yuan * 100))
+
+
+def content_hash(message: PartnerOfferMessage) -> str:
+    """Same hash for the same offer content at the same version, however it was spelled."""
+    canonical = message.model_dump(mode="json", exclude={"partner_id", "action"})
+    if message.discount is not None:  # 15, 15.0 and "15.00" are one discount
+        canonical["discount"] = {
+            k: str(Decimal(v).normalize()) if k != "kind" and v is not None else v
+            for k, v in canonical["discount"].items()
+        }
+    for name in ("valid_from", "valid_until"):  # one instant, whatever offset it was written in
+        value = getattr(message, name)
+        if value is not None:
+            canonical[name] = value.timestamp()
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"  # a newer version: stored and published
+    DUPLICATE = "duplicate"  # the same version and content again: nothing to do
+    STALE = "stale"  # older than the stored version: ignored, the partner is told
+    REJECTED = "rejected"  # refused: dead-lettered, the partner is told why
+
+
+@dataclass(frozen=True)
+class StoredOffer:
+    merchant_id: str
+    version: int
+    content_hash: str
+    withdrawn: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reason: str | None = None
+
+
+def decide(message: PartnerOfferMessage, digest: str, stored: StoredOffer | None) -> Decision:
+    """How a content-valid event meets the stored offer: idempotent on (partner, offer id,
+    version), never letting an older version overwrite a newer one, withdrawal final."""
+    if stored is None:
+        return Decision(Outcome.ACCEPTED)
+    if stored.merchant_id != message.merchant_id:
+        return Decision(
+            Outcome.REJECTED,
+            f"offer {message.offer_id!r} belongs to merchant {stored.merchant_id!r}; "
+            "an offer cannot move to another merchant (publish a new offer id)",
+        )
+    if message.version < stored.version:
+        return Decision(
+            Outcome.STALE,
+            f"version {message.version} is older than the accepted version {stored.version}: ignored",
+        )
+    if message.version == stored.version:
+        if digest == stored.content_hash:
+            return Decision(Outcome.DUPLICATE)
+        return Decision(
+            Outcome.REJECTED,
+            f"version {message.version} was already accepted with other content: send a higher version",
+        )
+    if stored.withdrawn:
+        if message.action is OfferAction.WITHDRAW:
+            return Decision(Outcome.DUPLICATE)  # withdrawn already: nothing changes
+        return Decision(
+            Outcome.REJECTED,
+            f"offer {message.offer_id!r} was withdrawn at version {stored.version}; "
+            "a withdrawn offer stays withdrawn (publish a new offer id)",
+        )
+    return Decision(Outcome.ACCEPTED)
