@@ -5,8 +5,7 @@ import uuid
 from typing import Annotated
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Depends, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from services.partners.api.partner_auth import CurrentPartner
 from services.partners.api.schemas import (
@@ -28,7 +27,7 @@ from services.partners.handlers import admin, ingress
 from services.partners.handlers.common import Deps
 from services.partners.store import partners as q
 from services.partners.store.partners import PartnerRow
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.http import CallerDep, correlation_id_of
 
 router = APIRouter()
@@ -169,7 +168,7 @@ OFFER_EXAMPLE = {
         }
     },
 )
-async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep) -> QueuedOut | JSONResponse:
+async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep) -> QueuedOut:
     """Publish one offer event (create, update or withdraw), exactly as on your Kafka topic.
     202: checked and written to your topic; it becomes visible once decided (see GET
     /partner-api/v1/offers/{offer_id}). Re-sending the same version is harmless."""
@@ -178,13 +177,13 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
             deps, partner.partner_id, await request.body(), correlation_id_of(request)
         )
     except Rejected as rejected:
-        return JSONResponse({"detail": "event rejected", "reasons": rejected.reasons}, status_code=422)
-    except KafkaError:
-        return JSONResponse(
-            {"detail": "temporarily unavailable, nothing was accepted: retry shortly"},
-            status_code=503,
+        raise InvalidInput("event rejected", reasons=rejected.reasons) from rejected
+    except KafkaError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="temporarily unavailable, nothing was accepted: retry shortly",
             headers={"Retry-After": "1"},
-        )
+        ) from exc
     return QueuedOut(
         offer_id=queued.offer_id,
         version=queued.version,
