@@ -12,7 +12,6 @@ Two contracts live here:
   Partners never learn anything about members: eligibility is decided on the card side.
 """
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -29,49 +28,13 @@ from pydantic import (
 )
 
 from shared.contracts.envelope import EventPayload, event_contract
+from shared.regions import REGION_PATTERN as REGION_PATTERN
+from shared.regions import check_region as check_region
+from shared.regions import region_ancestors as region_ancestors
+from shared.regions import region_prefix as region_prefix
 
 PARTNER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-REGION_PATTERN = r"^[0-9]{6}$"
-# First two digits of a GB/T 2260 administrative division code (provinces, Taiwan, HK, Macao).
-PROVINCE_PREFIXES = frozenset(
-    [
-        "11",
-        "12",
-        "13",
-        "14",
-        "15",
-        "21",
-        "22",
-        "23",
-        "31",
-        "32",
-        "33",
-        "34",
-        "35",
-        "36",
-        "37",
-        "41",
-        "42",
-        "43",
-        "44",
-        "45",
-        "46",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "71",
-        "81",
-        "82",
-    ]
-)
 MAX_AMOUNT_YUAN = Decimal("10000")
 
 PartnerId = Annotated[str, StringConstraints(pattern=PARTNER_ID_PATTERN)]
@@ -107,34 +70,6 @@ class OfferAction(StrEnum):
 class DiscountKind(StrEnum):
     PERCENT = "percent"  # percent off the price, 0 < percent <= 100
     AMOUNT = "amount"  # a fixed amount off, in yuan
-
-
-def region_prefix(region: str) -> str:
-    """The code without its trailing zero pairs: 440000 -> 44 (province), 440300 -> 4403 (city),
-    440305 -> 440305 (district). A member in region R is covered by an offer whose prefix starts R."""
-    prefix = region
-    while len(prefix) > 2 and prefix.endswith("00"):
-        prefix = prefix[:-2]
-    return prefix
-
-
-def region_ancestors(region: str) -> list[str]:
-    """The region and the province and city that contain it, as full codes, most local first:
-    440305 -> [440305, 440300, 440000]."""
-    prefix = region_prefix(region)
-    found = [prefix.ljust(6, "0")]
-    while len(prefix) > 2:
-        prefix = prefix[:-2]
-        found.append(prefix.ljust(6, "0"))
-    return found
-
-
-def check_region(region: str) -> str:
-    if not re.fullmatch(REGION_PATTERN, region):
-        raise ValueError("region must be a 6-digit administrative division code (GB/T 2260)")
-    if region[:2] not in PROVINCE_PREFIXES:
-        raise ValueError(f"region {region}: {region[:2]} is not a province code")
-    return region
 
 
 class Discount(BaseModel):

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.enrollment.domain.applications import ApplicationStatus, SubmissionOutcome
 from services.enrollment.store.queries import ApplicationRow, MemberRow, UnionRow
@@ -15,6 +15,7 @@ from shared.contracts.enrollment import (
     UnionKind,
 )
 from shared.pii import mask_phone
+from shared.regions import check_region
 
 
 class _In(BaseModel):
@@ -25,7 +26,16 @@ class RegisterUnionIn(_In):
     name: str = Field(min_length=1, max_length=200)
     kind: UnionKind
     parent_id: uuid.UUID | None = None
-    region: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(
+        default=None,
+        examples=["330100"],
+        description="GB/T 2260 division code (行政区划代码); a child union inherits its parent's if omitted",
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        return None if value is None else check_region(value)
 
 
 class ApplicationIn(_In):

@@ -3,15 +3,13 @@
 from datetime import date
 
 from shared.errors import InvalidInput
+from shared.regions import PROVINCE_PREFIXES
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-# First two digits: the province-level division.
-_PROVINCE_CODES = frozenset(
-    {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
-     "65", "71", "81", "82", "83", "91"}
-)  # fmt: skip
+# First two digits: the province-level division, plus the prefixes of residence permits that
+# carry an ID-card number (83: residents of Hong Kong, Macao and Taiwan; 91 kept as accepted before).
+_PROVINCE_CODES = PROVINCE_PREFIXES | {"83", "91"}
 
 
 class InvalidNationalId(InvalidInput):
