@@ -12,7 +12,7 @@ INFRA := deploy/infra.sh
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration test-faults token rebuild deadletters clean
+        unit integration test-faults token rebuild deadletters partner-access clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -72,6 +72,10 @@ test-faults: venv ## only the fault-injection suite (also part of make test); nu
 
 deadletters: venv ## list dead letters (CONSUMER=projector); replay: make deadletters ARGS="replay --offsets 0:12"
 	@$(WITH_INFRA) $(BIN)/python -m scripts.deadletters $(or $(ARGS),list) --consumer $(or $(CONSUMER),projector)
+
+partner-access: venv infra-up ## give a partner its Kafka login and ACLs: make partner-access PARTNER=<id> [PREFIX=] [PASSWORD_FILE=]
+	@$(WITH_INFRA) $(BIN)/python -m scripts.partner_kafka_access grant $(or $(PARTNER),$(error set PARTNER=<partner_id>)) \
+	  $(if $(PREFIX),--prefix $(PREFIX)) $(if $(PASSWORD_FILE),--password-file $(PASSWORD_FILE))
 
 token: venv ## mint a dev token: make token ROLE=cadre UNION=<uuid> | ROLE=member MEMBER=<uuid>
 	@$(BIN)/python -m scripts.token --role $(or $(ROLE),admin) \

@@ -3,7 +3,9 @@
 # (KRaft, single combined broker+controller node) and a PostgreSQL server,
 # both run as plain processes on 127.0.0.1 (no Docker needed).
 #
-#   deploy/infra.sh up       start both (idempotent; fast and quiet when up)
+#   deploy/infra.sh up       start both (idempotent; fast and quiet when up;
+#                            restarts Kafka alone when its generated config
+#                            changed, e.g. after an update of this script)
 #   deploy/infra.sh down     stop both (quiet when already down)
 #   deploy/infra.sh status   one line per component; exit 0 only if both up
 #   deploy/infra.sh env      shell lines to `eval "$(deploy/infra.sh env)"`
@@ -19,6 +21,8 @@
 #   kafka/data/         Kafka log dirs (formatted once, cluster id in
 #                       kafka/cluster.id)
 #   kafka/kafka.pid     pid of the running broker
+#   kafka/server.properties  config the running broker was started with
+#                       (from deploy/kafka/server.properties.in)
 #   pg/data/            PostgreSQL cluster (see below when running as root)
 #   logs/               kafka.log (log4j2), kafka.out (JVM stdout/stderr),
 #                       postgres.log, mvn.log
@@ -33,6 +37,10 @@
 #   ZHIJIA_CACHE           state directory              (~/.cache/zhijia)
 #   KAFKA_PORT             broker port on 127.0.0.1     (9092)
 #   KAFKA_CONTROLLER_PORT  KRaft controller port        (9093)
+#   KAFKA_PARTNER_PORT     partners' listener on 127.0.0.1, SASL_PLAINTEXT
+#                          with SCRAM-SHA-512 and ACLs  (9094); see
+#                          deploy/kafka/PARTNERS-KAFKA.md and
+#                          scripts/partner_kafka_access.py
 #   KAFKA_HEAP_OPTS        broker heap                  (-Xms256m -Xmx512m)
 #   KAFKA_START_TIMEOUT    seconds to wait for broker   (90)
 #   PG_PORT                PostgreSQL port on 127.0.0.1 (55432)
@@ -50,6 +58,7 @@ KAFKA_DEPLOY_DIR=$SCRIPT_DIR/kafka
 CACHE=${ZHIJIA_CACHE:-${HOME:?HOME is not set; set ZHIJIA_CACHE}/.cache/zhijia}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_PARTNER_PORT=${KAFKA_PARTNER_PORT:-9094}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 PG_PORT=${PG_PORT:-55432}
@@ -177,14 +186,34 @@ new_cluster_id() {
     printf '%s' "$id"
 }
 
+# Prints the broker config for the given ports: port, controller port,
+# partner port.
+kafka_config_text() {
+    sed -e "s|@KAFKA_PORT@|$1|g" \
+        -e "s|@KAFKA_CONTROLLER_PORT@|$2|g" \
+        -e "s|@KAFKA_PARTNER_PORT@|$3|g" \
+        -e "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|g" \
+        "$KAFKA_DEPLOY_DIR/server.properties.in"
+}
+
 render_kafka_config() {
     mkdir -p "$KAFKA_DIR" "$KAFKA_DATA" "$LOG_DIR"
-    sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
-        -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-        -e "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|g" \
-        "$KAFKA_DEPLOY_DIR/server.properties.in" >"$KAFKA_CONFIG.tmp"
+    kafka_config_text "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_PARTNER_PORT" >"$KAFKA_CONFIG.tmp"
     mv "$KAFKA_CONFIG.tmp" "$KAFKA_CONFIG"
     cp "$KAFKA_DEPLOY_DIR/log4j2.xml" "$KAFKA_DIR/log4j2.xml"
+}
+
+# Succeeds when the running broker was started with another config than the
+# one this script generates now (template or log4j2.xml changed, e.g. an
+# older infra.sh started it), ports aside: those are compared with the
+# running ones, and a different KAFKA_PORT alone only earns a note.
+kafka_config_drifted() {
+    local cport pport
+    cport=$(kafka_running_listener_port CONTROLLER)
+    pport=$(kafka_running_listener_port PARTNER)
+    ! cmp -s <(kafka_config_text "$(kafka_running_port)" "${cport:-$KAFKA_CONTROLLER_PORT}" \
+        "${pport:-$KAFKA_PARTNER_PORT}") "$KAFKA_CONFIG" ||
+        ! cmp -s "$KAFKA_DEPLOY_DIR/log4j2.xml" "$KAFKA_DIR/log4j2.xml"
 }
 
 kafka_java_opts() {
@@ -233,6 +262,12 @@ kafka_running_port() {
     printf '%s' "${p:-$KAFKA_PORT}"
 }
 
+# Port of listener $1 in the config the broker was started with (empty when
+# it has no such listener).
+kafka_running_listener_port() {
+    sed -n "s|^listeners=.*$1://[^:,]*:\([0-9][0-9]*\).*|\1|p" "$KAFKA_CONFIG" 2>/dev/null
+}
+
 # Waits until the broker answers on its port and (when log_offset is given)
 # the log written since log_offset says the server started.
 wait_kafka_ready() {
@@ -260,6 +295,10 @@ wait_kafka_ready() {
 kafka_up() {
     local pid want have t0 log_offset java rport
     want=$(kafka_version)
+    if pid=$(kafka_pid) && kafka_config_drifted; then
+        log "kafka: its config changed since it started (deploy/kafka/server.properties.in or log4j2.xml); restarting Kafka (PostgreSQL untouched)"
+        kafka_down
+    fi
     if pid=$(kafka_pid); then
         rport=$(kafka_running_port)
         port_open "$rport" || wait_kafka_ready "$pid" "$rport"
@@ -267,6 +306,8 @@ kafka_up() {
         log "kafka: up $HOST:$rport (pid $pid)"
         [[ $rport == "$KAFKA_PORT" ]] ||
             log "kafka: note: running on port $rport, not KAFKA_PORT=$KAFKA_PORT; run '$0 down && $0 up'"
+        [[ $(kafka_running_listener_port PARTNER) == "$KAFKA_PARTNER_PORT" ]] ||
+            log "kafka: note: partner listener not on KAFKA_PARTNER_PORT=$KAFKA_PARTNER_PORT; run '$0 down && $0 up'"
         [[ $have == "$want" ]] || log "kafka: note: running $have but deploy/kafka/pom.xml wants $want; run '$0 down && $0 up'"
         return 0
     fi
@@ -275,15 +316,15 @@ kafka_up() {
     check_java
     ensure_kafka_jars
     local port
-    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-        port_open "$port" && die "port $HOST:$port is already in use by another process (not our Kafka); stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_PARTNER_PORT"; do
+        port_open "$port" && die "port $HOST:$port is already in use by another process (not our Kafka); stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_PARTNER_PORT"
     done
     render_kafka_config
     kafka_java_opts
     format_kafka_storage
     log_offset=$(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0)
     java=$(java_bin)
-    log "kafka: starting Apache Kafka $want on $HOST:$KAFKA_PORT (controller $HOST:$KAFKA_CONTROLLER_PORT, log $KAFKA_LOG)"
+    log "kafka: starting Apache Kafka $want on $HOST:$KAFKA_PORT (controller $HOST:$KAFKA_CONTROLLER_PORT, partners SASL/SCRAM $HOST:$KAFKA_PARTNER_PORT, log $KAFKA_LOG)"
     {
         printf '\n==== %s starting kafka %s\n' "$(date '+%F %T')" "$want"
     } >>"$KAFKA_OUT"
@@ -297,7 +338,7 @@ kafka_up() {
     pid=$!
     printf '%s\n' "$pid" >"$KAFKA_PIDFILE"
     wait_kafka_ready "$pid" "$KAFKA_PORT" "$log_offset"
-    log "kafka: up $HOST:$KAFKA_PORT (pid $pid, started in $((SECONDS - t0))s)"
+    log "kafka: up $HOST:$KAFKA_PORT (pid $pid, partners $HOST:$KAFKA_PARTNER_PORT, started in $((SECONDS - t0))s)"
 }
 
 kafka_down() {
@@ -328,7 +369,7 @@ kafka_down() {
 kafka_status() {
     local pid rport
     if pid=$(kafka_pid) && rport=$(kafka_running_port) && port_open "$rport"; then
-        log "kafka: up $HOST:$rport (pid $pid, Kafka $(cat "$KAFKA_LIBS/.kafka-version" 2>/dev/null))"
+        log "kafka: up $HOST:$rport (pid $pid, Kafka $(cat "$KAFKA_LIBS/.kafka-version" 2>/dev/null), partners $HOST:$(kafka_running_listener_port PARTNER))"
     elif [[ -n ${pid:-} ]]; then
         log "kafka: starting $HOST:${rport:-$KAFKA_PORT} (pid $pid, port not open yet)"
         return 1
@@ -561,6 +602,7 @@ urlencode() {
 
 cmd_env() {
     printf 'export KAFKA_BOOTSTRAP_SERVERS=%s:%s\n' "$HOST" "$KAFKA_PORT"
+    printf 'export KAFKA_PARTNER_BOOTSTRAP_SERVERS=%s:%s\n' "$HOST" "$KAFKA_PARTNER_PORT"
     printf 'export POSTGRES_DSN=postgresql://%s:%s@%s:%s/postgres\n' \
         "$(urlencode "$PG_USER")" "$(urlencode "$PG_PASSWORD")" "$HOST" "$PG_PORT"
 }
@@ -590,7 +632,7 @@ cmd_smoke() {
 }
 
 usage() {
-    sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 main() {
