@@ -11,7 +11,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -25,6 +25,7 @@ CARDS = "http://127.0.0.1:8002"
 RELIEF = "http://127.0.0.1:8003"
 LEGAL = "http://127.0.0.1:8004"
 COMPETITIONS = "http://127.0.0.1:8005"
+PARTNERS = "http://127.0.0.1:8006"
 REJECTION_REASONS = [
     "身份证照片不清晰 (ID photo unreadable)",
     "所选工会与工作单位不符 (union does not match employer)",
@@ -178,6 +179,7 @@ async def play(args: argparse.Namespace) -> None:
         relief_lines, relief_members = await play_relief(
             office, rng, city, [m for m in members.values() if m["status"] == "active"]
         )
+        partner_lines = await play_partners(office)
 
         # Wait until every card agrees with the enrollment service.
         expected = {mid: m["status"] for mid, m in members.items()}
@@ -210,13 +212,18 @@ async def play(args: argparse.Namespace) -> None:
         print("\n=== relief (困难职工帮扶) ===")
         for line in relief_lines:
             print(f"  {line}")
+        print("\n=== partner offers (会员普惠) ===")
+        for line in partner_lines:
+            print(f"  {line}")
 
         sample = [*relief_members[:1], *legal_members[:1], *honoured[:1], ids[-1], *movers[:1], *leavers[:1]]
+        await _until_offers_projected(office, honoured[0])
         print("\n=== a few member service cards (会员服务卡) ===")
         for mid in sample:
             me = office.headers(Role.MEMBER, member_id=uuid.UUID(mid))
             card = (await office.call("GET", f"{CARDS}/cards/{mid}", headers=me)).json()
-            print_card(card)
+            offers = await office.call("GET", f"{CARDS}/cards/{mid}/offers", params={"limit": 4}, headers=me)
+            print_card(card, offers.json()["items"] if offers.status_code == 200 else [])
         if agree != len(expected):
             raise SystemExit("the card read model did not catch up with enrollment")
 
@@ -228,6 +235,7 @@ async def play(args: argparse.Namespace) -> None:
   relief API       {RELIEF}/docs
   legal API        {LEGAL}/docs
   competitions API {COMPETITIONS}/docs
+  partners API     {PARTNERS}/docs   (partner guide: docs/partners.md)
   card page        {CARDS}/card   (member id + token from: make token ROLE=member MEMBER={sample[0]})
   cadre token      make token ROLE=cadre UNION={city}
   logs             .run/logs/
@@ -348,6 +356,87 @@ async def play_honours(
     return [f"{member['name']}: 杭州市劳动模范 until {r.json()['valid_until']}"], [member["member_id"]]
 
 
+async def play_partners(office: Office) -> list[str]:
+    """Two partner platforms chosen by the city federation publish offers over the partner API;
+    one tries a merchant that is not its own and is refused with the reason."""
+    tag = datetime.now().strftime("%H%M%S")
+    now = datetime.now(UTC)
+    window = {
+        "valid_from": (now - timedelta(hours=1)).isoformat(),
+        "valid_until": (now + timedelta(days=60)).isoformat(),
+    }
+    meituan, intime = f"meituan-{tag}", f"intime-{tag}"
+    merchants = [
+        (meituan, "zhiweiguan", "知味观 · 湖滨店", "dining", "330100"),
+        (meituan, "hz-health", "杭州体检中心", "health", "330100"),
+        (intime, "intime-wulin", "银泰 · 武林店", "groceries", "330100"),
+        (intime, "intime-nb", "银泰 · 宁波天一店", "groceries", "330200"),
+    ]
+    keys: dict[str, str] = {}
+    for partner_id in (meituan, intime):
+        body = {"partner_id": partner_id, "name": partner_id}
+        r = await office.call("POST", f"{PARTNERS}/partners", json=body, headers=office.admin)
+        r.raise_for_status()
+        keys[partner_id] = r.json()["key"]["api_key"]
+    for partner_id, merchant, name, category, region in merchants:
+        body = {"name": name, "category": category, "region": region}
+        url = f"{PARTNERS}/partners/{partner_id}/merchants/{merchant}-{tag}"
+        (await office.call("PUT", url, json=body, headers=office.admin)).raise_for_status()
+
+    def offer(
+        merchant: str, offer_id: str, title: str, off: str, category: str, region: str, who: str
+    ) -> Any:
+        discount = {"kind": "percent", "percent": off[:-1]} if off.endswith("%") else {
+            "kind": "amount", "amount_yuan": off}  # fmt: skip
+        return {"action": "create", "version": 1, "merchant_id": f"{merchant}-{tag}", "offer_id": offer_id,
+                "title": title, "discount": discount, "category": category, "region": region,
+                "eligibility": who, **window}  # fmt: skip
+
+    everyone, model, hardship = "all_members", "model_workers", "hardship_households"
+    offers = [
+        (meituan, offer("zhiweiguan", "spring-dining", "会员 8.5 折", "15%", "dining", "330100", everyone)),
+        (meituan, offer("hz-health", "model-checkup", "劳模免费体检", "100%", "health", "330100", model)),
+        (intime, offer("intime-wulin", "hardship-bag", "日用品立减", "50", "groceries", "330100", hardship)),
+        (intime, offer("intime-nb", "ningbo-only", "宁波会员 9 折", "10%", "groceries", "330200", everyone)),
+        (intime, offer("zhiweiguan", "poach", "不是自己的商户", "20%", "dining", "330100", everyone)),
+    ]  # fmt: skip
+    lines: list[str] = []
+    accepted = 0
+
+    async def publish(partner_id: str, body: Any) -> httpx.Response:
+        auth = {"Authorization": f"Bearer {keys[partner_id]}"}
+        return await office.call("POST", f"{PARTNERS}/partner-api/v1/offers", json=body, headers=auth)
+
+    for partner_id, body in offers:
+        r = await publish(partner_id, body)
+        if r.status_code == 202:
+            accepted += 1
+        else:
+            lines.append(
+                f"refused: {partner_id} {body['offer_id']}: {r.status_code} {'; '.join(r.json()['reasons'])}"
+            )
+    update = {**offers[0][1], "action": "update", "version": 2, "title": "会员 8 折 (春季加码)",
+              "discount": {"kind": "percent", "percent": "20"}}  # fmt: skip
+    (await publish(meituan, update)).raise_for_status()
+    lines.insert(
+        0, f"2 partners, {len(merchants)} merchants, {accepted} offers accepted, 1 updated to version 2"
+    )
+    lines.append(
+        "the Ningbo offer is not on Hangzhou cards; the hardship offer only on the hardship member's own"
+    )
+    return lines
+
+
+async def _until_offers_projected(office: Office, member_id: str) -> None:
+    """The offers travel partners -> Kafka -> projector: wait (briefly) for the last update to land."""
+    me = office.headers(Role.MEMBER, member_id=uuid.UUID(member_id))
+    for _ in range(150):
+        r = await office.call("GET", f"{CARDS}/cards/{member_id}/offers", headers=me)
+        if r.status_code == 200 and any("春季加码" in o["title"] for o in r.json()["items"]):
+            return
+        await asyncio.sleep(0.1)
+
+
 async def _until_known(
     office: Office, url: str, body: dict[str, Any], headers: dict[str, str]
 ) -> httpx.Response:
@@ -376,7 +465,7 @@ async def list_cards(office: Office, city: str) -> dict[str, str]:
         after = page[-1]["member_id"]
 
 
-def print_card(card: dict[str, Any]) -> None:
+def print_card(card: dict[str, Any], offers: list[dict[str, Any]]) -> None:
     m = card["membership"]
     number = " ".join(m["card_number"][i : i + 4] for i in range(0, 16, 4))
     print("\n  ┌─ 职工之家 · 会员服务卡 ─────────────────────────────")
@@ -392,6 +481,10 @@ def print_card(card: dict[str, Any]) -> None:
         print(f"  │ dispute {d['case_no']}: {d['stage']}, next: {d['next_deadline']} by {d['next_due_on']}")
     if r := card.get("relief"):
         print(f"  │ relief (only you see this): {r['status']}, tier {r['tier']}, paid ¥{r['aid_paid_yuan']}")
+    for o in offers:
+        d = o["discount"]
+        off = f"{d['percent']}% off" if d["kind"] == "percent" else f"¥{d['amount_yuan']} off"
+        print(f"  │ 🎫 {o['merchant']['name']}: {o['title']} ({off}, until {o['valid_until'][:10]})")
     for a in card["needs_action"]:
         print(f"  │ ⚑ {a}")
     print("  └──────────────────────────────────────────────────")

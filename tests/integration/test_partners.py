@@ -148,7 +148,7 @@ async def test_another_partners_merchant_is_refused_and_the_refusal_is_visible(
 
     r = await partners.submit(key_a, offer(f"{b}-shop", "poach"))
     assert r.status_code == 422
-    assert any(f"not one of partner '{a}'" in reason for reason in r.json()["reasons"])
+    assert any(f"not one of your merchants (partner '{a}')" in reason for reason in r.json()["reasons"])
     # Same answer for a merchant that does not exist at all: nothing learned about B.
     unknown = await partners.submit(key_a, offer("no-such-shop", "poach"))
     assert unknown.json()["reasons"][0].replace("no-such-shop", f"{b}-shop") == r.json()["reasons"][0]
@@ -165,7 +165,7 @@ async def test_another_partners_merchant_is_refused_and_the_refusal_is_visible(
         ]
 
     dead = await eventually(letters)
-    assert b"not one of partner" in dict(dead[0].headers)["deadletter_reason"]
+    assert b"not one of your merchants" in dict(dead[0].headers)["deadletter_reason"]
     assert json.loads(dead[0].value)["merchant_id"] == f"{b}-shop"  # the bytes as the partner sent them
 
     notices = await eventually(

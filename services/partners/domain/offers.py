@@ -86,7 +86,9 @@ def check_content(
     if merchant is None or merchant.partner_id != partner_id:
         # The same answer whether the merchant is unknown or another partner's: never tell
         # one partner who another partner's merchants are.
-        problems.append(f"merchant {message.merchant_id!r} is not one of partner {partner_id!r}'s merchants")
+        problems.append(
+            f"merchant {message.merchant_id!r} is not one of your merchants (partner {partner_id!r})"
+        )
     elif not merchant.listed:
         problems.append(f"merchant {message.merchant_id!r} is delisted: it takes no offers")
     if message.action is not OfferAction.WITHDRAW:
