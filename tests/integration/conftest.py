@@ -183,3 +183,19 @@ async def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: 
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+def partner_listener(infra: dict[str, str]) -> str | None:
+    """The partner listener of the broker the `infra` fixture gave us, if it has one."""
+    if os.environ.get("KAFKA_PARTNER_BOOTSTRAP_SERVERS"):
+        return os.environ["KAFKA_PARTNER_BOOTSTRAP_SERVERS"]
+    out = subprocess.run(
+        ["bash", str(stack.ROOT / "deploy" / "infra.sh"), "env"], capture_output=True, text=True, check=True
+    )
+    env = dict(
+        line.removeprefix("export ").partition("=")[::2] for line in out.stdout.splitlines() if "=" in line
+    )
+    # Only when the broker in use is the one deploy/infra.sh runs (not testcontainers').
+    if env.get("KAFKA_BOOTSTRAP_SERVERS") == infra["KAFKA_BOOTSTRAP_SERVERS"]:
+        return env.get("KAFKA_PARTNER_BOOTSTRAP_SERVERS")
+    return None

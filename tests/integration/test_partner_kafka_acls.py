@@ -6,7 +6,6 @@ with aiokafka over SASL_PLAINTEXT / SCRAM-SHA-512 on KAFKA_PARTNER_BOOTSTRAP_SER
 """
 
 import asyncio
-import os
 import subprocess
 import sys
 import uuid
@@ -27,6 +26,7 @@ from aiokafka.errors import (
 )
 
 from scripts.partner_kafka_access import group_prefix, partner_topics
+from tests.integration.conftest import partner_listener
 
 pytestmark = pytest.mark.integration
 
@@ -35,22 +35,6 @@ RUN = uuid.uuid4().hex[:8]
 PREFIX = f"t{RUN}."
 A = f"pa-{RUN}"
 B = f"pb-{RUN}"
-
-
-def _partner_bootstrap(infra: dict[str, str]) -> str | None:
-    """The partner listener of the broker the `infra` fixture gave us, if it has one."""
-    if os.environ.get("KAFKA_PARTNER_BOOTSTRAP_SERVERS"):
-        return os.environ["KAFKA_PARTNER_BOOTSTRAP_SERVERS"]
-    out = subprocess.run(
-        ["bash", str(ROOT / "deploy" / "infra.sh"), "env"], capture_output=True, text=True, check=True
-    )
-    env = dict(
-        line.removeprefix("export ").partition("=")[::2] for line in out.stdout.splitlines() if "=" in line
-    )
-    # Only when the broker in use is the one deploy/infra.sh runs (not testcontainers').
-    if env.get("KAFKA_BOOTSTRAP_SERVERS") == infra["KAFKA_BOOTSTRAP_SERVERS"]:
-        return env.get("KAFKA_PARTNER_BOOTSTRAP_SERVERS")
-    return None
 
 
 @dataclass
@@ -81,7 +65,7 @@ def _access(internal: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def partners(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Partners]:
-    external = _partner_bootstrap(infra)
+    external = partner_listener(infra)
     if not external:
         pytest.skip(
             "no KAFKA_PARTNER_BOOTSTRAP_SERVERS: the broker was not started by deploy/infra.sh "

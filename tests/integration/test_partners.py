@@ -3,6 +3,7 @@ HTTP API), ownership, rejections dead-lettered and visible to their partner, ver
 and a good offer on a member's card."""
 
 import json
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from scripts.partner_kafka_access import grant
 from shared.auth import Role
 from shared.contracts import decode_event
 from shared.contracts.topics import (
@@ -19,7 +21,7 @@ from shared.contracts.topics import (
     partner_offers_topic,
     partner_rejections_topic,
 )
-from tests.integration.conftest import Stack, eventually, read_topic
+from tests.integration.conftest import Stack, eventually, partner_listener, read_topic
 from tests.integration.test_enrollment_to_card import Api
 
 pytestmark = pytest.mark.integration
@@ -286,3 +288,34 @@ async def test_bad_admin_requests_get_reasons(partners: Partners) -> None:
         headers=partners.admin,
     )
     assert bad_region.status_code == 422 and "province" in bad_region.json()["detail"]
+
+
+async def test_a_partner_on_its_authenticated_kafka_listener_reaches_the_service(
+    partners: Partners, stack_env: Stack, infra: dict[str, str]
+) -> None:
+    """The real partner path: SCRAM login on the partner listener, its own topic, nothing else."""
+    external = partner_listener(infra)
+    if external is None:
+        pytest.skip("this broker has no partner listener (started by testcontainers, not deploy/infra.sh)")
+    partner_id, key = await partners.register("sasl")
+    await partners.merchant(partner_id, f"{partner_id}-shop")
+    password = secrets.token_urlsafe(24)
+    await grant(stack_env.bootstrap, partner_id, stack_env.topic_prefix, password, partitions=3)
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=external,
+        security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_plain_username=partner_id,
+        sasl_plain_password=password,
+        enable_idempotence=True,
+    )
+    await producer.start()
+    try:
+        body = json.dumps(offer(f"{partner_id}-shop", "over-kafka")).encode()
+        await producer.send_and_wait(
+            stack_env.topic(partner_offers_topic(partner_id)), body, key=b"over-kafka"
+        )
+    finally:
+        await producer.stop()
+    assert await eventually(lambda: partners.offer_version(key, "over-kafka")) == 1
