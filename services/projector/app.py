@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field
 
+from services.projector.api.offers import router as offers_router
 from services.projector.api.routes import router
 from services.projector.handlers.dispatch import apply_event
 from services.projector.live import GenerationChanged, LiveGeneration
@@ -21,6 +22,7 @@ from shared.contracts.topics import (
     COMPETITIONS_EVENTS,
     ENROLLMENT_EVENTS,
     LEGAL_EVENTS,
+    PARTNERS_EVENTS,
     RELIEF_EVENTS,
     dead_letter_topic,
 )
@@ -50,7 +52,8 @@ class ProjectorSettings(ServiceSettings):
 
     @property
     def source_topics(self) -> list[str]:
-        return [self.topic(t) for t in (ENROLLMENT_EVENTS, RELIEF_EVENTS, COMPETITIONS_EVENTS, LEGAL_EVENTS)]
+        sources = (ENROLLMENT_EVENTS, RELIEF_EVENTS, COMPETITIONS_EVENTS, LEGAL_EVENTS, PARTNERS_EVENTS)
+        return [self.topic(t) for t in sources]
 
     @property
     def dead_letter_topic(self) -> str:
@@ -135,6 +138,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
     install_common(app, SERVICE, standard_checks(app, broker=broker))
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(offers_router)
     return app
 
 

@@ -3,6 +3,7 @@
 from services.projector.handlers.competitions_events import apply_competitions_event
 from services.projector.handlers.enrollment_events import apply_enrollment_event
 from services.projector.handlers.legal_events import apply_legal_event
+from services.projector.handlers.partners_events import apply_partners_event
 from services.projector.handlers.relief_events import apply_relief_event
 from shared.contracts.envelope import EventEnvelope, EventPayload
 from shared.db import Conn
@@ -15,5 +16,7 @@ async def apply_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload
         await apply_competitions_event(conn, envelope, payload)
     elif envelope.event_type.startswith("legal."):
         await apply_legal_event(conn, envelope, payload)
+    elif envelope.event_type.startswith("partners."):
+        await apply_partners_event(conn, envelope, payload)
     else:
         await apply_enrollment_event(conn, envelope, payload)

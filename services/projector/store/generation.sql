@@ -123,6 +123,62 @@ CREATE TABLE legal_cases (
 );
 CREATE INDEX legal_cases_by_member ON legal_cases (member_id);
 
+-- Partner merchants and their offers (会员普惠), from the partners service's events. A merchant's
+-- `version` is its envelope's subject_version (the partners service's per-merchant sequence); a
+-- delisting for a merchant not seen yet keeps a row with the version, so an older listing that
+-- arrives later cannot bring it back. region_prefix is the region without its trailing zero
+-- pairs (330100 -> 3301).
+CREATE TABLE merchants (
+    merchant_id   text PRIMARY KEY,
+    version       integer NOT NULL,
+    partner_id    text NOT NULL,
+    name          text,
+    category      text,
+    region        text,
+    region_prefix text,
+    address       text,
+    listed_at     timestamptz,
+    delisted_at   timestamptz,
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+-- The directory: listed merchants within a region range, by name.
+CREATE INDEX merchants_listed_by_region ON merchants (region, name, merchant_id) WHERE delisted_at IS NULL;
+CREATE INDEX merchants_listed_by_name ON merchants (name, merchant_id) WHERE delisted_at IS NULL;
+
+-- One row per offer key ("<partner_id>/<offer_id>"); `version` is the partner's version of the
+-- offer: an older version never overwrites a newer one, and a withdrawn offer stays withdrawn
+-- (a withdrawal that arrives first keeps a row with only the keys). Which offers a card shows is
+-- decided at read time (validity window, merchant listed, the member's region and groups).
+CREATE TABLE offers (
+    offer_key           text PRIMARY KEY,
+    version             integer NOT NULL,
+    partner_id          text NOT NULL,
+    merchant_id         text NOT NULL,
+    offer_id            text NOT NULL,
+    title               text,
+    description         text,
+    discount_kind       text,
+    discount_percent    numeric,
+    discount_amount_fen bigint,
+    category            text,
+    region              text,
+    region_prefix       text,
+    valid_from          timestamptz,
+    valid_until         timestamptz,
+    eligibility         text,
+    published_at        timestamptz,
+    withdrawn_at        timestamptz,
+    updated_at          timestamptz NOT NULL DEFAULT now()
+);
+-- The card: one range scan per (region, eligibility) covering the member, already in page order
+-- (and per (region, category, eligibility) when the card is filtered by category).
+CREATE INDEX offers_live_by_region
+    ON offers (region, eligibility, valid_until, offer_key) WHERE withdrawn_at IS NULL;
+CREATE INDEX offers_live_by_region_category
+    ON offers (region, category, eligibility, valid_until, offer_key) WHERE withdrawn_at IS NULL;
+-- The directory's count of live offers per merchant.
+CREATE INDEX offers_live_by_merchant ON offers (merchant_id, valid_until) WHERE withdrawn_at IS NULL;
+
 -- The idempotent consumer's tables (same columns as shared/migrations), per generation.
 CREATE TABLE processed_events (
     consumer     text        NOT NULL,
