@@ -89,8 +89,6 @@ def create_app(settings: LegalSettings) -> FastAPI:
             )
             scheduler = DeadlineScheduler(deps, settings.scheduler_interval_seconds)
             scheduler_task = asyncio.create_task(scheduler.run(), name="deadline-scheduler")
-            scheduler = DeadlineScheduler(deps, settings.scheduler_interval_seconds)
-            scheduler_task = asyncio.create_task(scheduler.run(), name="deadline-scheduler")
 
             async def stop_scheduler() -> None:
                 scheduler.stop()
