@@ -66,6 +66,10 @@ integration: venv infra-up ## integration tests on the real broker and database
 test: venv lint typecheck infra-up ## lint, type check, unit, integration and fault-injection tests
 	@$(WITH_INFRA) scripts/pytest.sh tests
 
+.PHONY: bench
+bench: venv infra-up ## benchmarks on the real Kafka and PostgreSQL into bench/results/: make bench SIZE=tiny|small|medium|city
+	@$(WITH_INFRA) $(BIN)/python -m bench --size $(or $(SIZE),small) $(BENCH_ARGS)
+
 test-faults: venv ## only the fault-injection suite (also part of make test); numbers in .run/fault-report.json
 	@scripts/pytest.sh tests/faults -q
 	@cat .run/fault-report.json

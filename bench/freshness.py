@@ -1,0 +1,300 @@
+"""Measure 2: freshness, from an HTTP command accepted to the change visible on the card.
+
+Enrollment and the projector run as real processes on their own topics and databases. A load
+generator sends commands open loop (each at its scheduled time, whether or not earlier ones have
+answered, so a slow system cannot hide its latency by slowing the generator down) at a steady
+rate, a mix of a busy counter:
+
+- 40 % applications (POST /applications): visible when the card shows the pending application;
+- 30 % approvals of applications already on the card: visible when the card shows the member;
+- 30 % transfers of enrolled members to another base union: visible when the card shows the
+  new union.
+
+A watcher polls the projector's read model (the live generation, through public's views) every
+10 ms for every change still outstanding, in three set queries, so watching costs the system
+little; a change counts as visible at the poll that first sees it (resolution ~10 ms).
+Per command: `command` = scheduled → accepted (2xx), `freshness` = accepted → visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.stack import BenchStack, admin_headers
+from services.enrollment.domain.national_id import check_char
+
+
+def national_id(i: int) -> str:
+    """The i-th of a series of valid, distinct national ID numbers (adults born 1970-1999)."""
+    born = date(1970, 1, 1) + timedelta(days=i // 1000)
+    first17 = f"330106{born:%Y%m%d}{i % 1000:03d}"
+    return first17 + check_char(first17)
+
+
+def percentiles(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    xs = sorted(values)
+
+    def q(p: float) -> float:
+        return xs[min(len(xs) - 1, max(0, round(p * (len(xs) - 1))))]
+
+    return {"p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "max": xs[-1], "n": len(xs)}
+
+
+@dataclass
+class Pending:
+    kind: str  # application | approval | transfer
+    member_id: uuid.UUID
+    accepted_at: float
+    target_union: uuid.UUID | None = None
+    application_id: uuid.UUID | None = None
+
+
+@dataclass
+class Driver:
+    enrollment: str
+    db: asyncpg.Connection
+    unions: list[uuid.UUID]
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    ids: itertools.count[int] = field(default_factory=itertools.count)
+    approvable: deque[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=deque)  # (app, person)
+    members: deque[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=deque)  # (member, union)
+    outstanding: dict[int, Pending] = field(default_factory=dict)
+    seen: list[tuple[Pending, float]] = field(default_factory=list)
+    command_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    accepted: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    client: httpx.AsyncClient | None = None
+    _keys: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def apply(self, scheduled: float | None = None) -> None:
+        i = next(self.ids)
+        body = {
+            "name": f"职工{i}",
+            "national_id": national_id(i),
+            "phone": f"138{i:08d}",
+            "employer": "杭州某物流有限公司",
+            "employment_type": "employee",
+            "base_union_id": str(self.rng.choice(self.unions)),
+        }
+        r = await self._post("/applications", body, scheduled)
+        if r is not None:
+            app = r["application"]
+            self._track(
+                Pending(
+                    "application",
+                    uuid.UUID(app["member_id"]),
+                    time.monotonic(),
+                    application_id=uuid.UUID(app["application_id"]),
+                )
+            )
+
+    async def approve(self, scheduled: float | None = None) -> None:
+        if not self.approvable:
+            return await self.apply(scheduled)
+        app_id, person = self.approvable.popleft()
+        r = await self._post(f"/applications/{app_id}/approve", None, scheduled)
+        if r is not None:
+            self._track(
+                Pending("approval", person, time.monotonic(), target_union=uuid.UUID(r["base_union_id"]))
+            )
+        return None
+
+    async def transfer(self, scheduled: float | None = None) -> None:
+        if not self.members:
+            return await self.apply(scheduled)
+        member, union = self.members.popleft()
+        to = self.rng.choice([u for u in self.unions if u != union])
+        r = await self._post(
+            f"/members/{member}/transfer", {"to_union_id": str(to), "reason": "调动"}, scheduled
+        )
+        if r is not None:
+            self._track(Pending("transfer", member, time.monotonic(), target_union=to))
+        else:
+            self.members.append((member, union))
+        return None
+
+    def _track(self, p: Pending) -> None:
+        self.outstanding[next(self._keys)] = p
+
+    async def _post(self, path: str, body: Any, scheduled: float | None) -> Any:
+        assert self.client is not None
+        try:
+            r = await self.client.post(self.enrollment + path, json=body, headers=admin_headers())
+        except httpx.HTTPError as exc:
+            self._error(f"{path}: {exc!r}")
+            return None
+        if scheduled is not None:
+            self.command_ms.append(1000 * (time.monotonic() - scheduled))
+        if r.status_code >= 300:
+            self._error(f"{path}: {r.status_code} {r.text[:200]}")
+            return None
+        self.accepted += 1
+        return r.json()
+
+    def _error(self, what: str) -> None:
+        self.errors += 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(what)
+
+    async def watch_once(self) -> None:
+        """One poll of the read model for every change still outstanding."""
+        if not self.outstanding:
+            return
+        items = list(self.outstanding.items())
+        apps = [p.member_id for _, p in items if p.kind == "application"]
+        cards = [p.member_id for _, p in items if p.kind != "application"]
+        found_apps: set[uuid.UUID] = set()
+        found_cards: dict[uuid.UUID, uuid.UUID] = {}
+        if apps:
+            rows = await self.db.fetch(
+                "SELECT person_id FROM public.applications WHERE person_id = ANY($1::uuid[])", apps
+            )
+            found_apps = {r["person_id"] for r in rows}
+        if cards:
+            rows = await self.db.fetch(
+                "SELECT member_id, base_union_id FROM public.cards WHERE member_id = ANY($1::uuid[])", cards
+            )
+            found_cards = {r["member_id"]: r["base_union_id"] for r in rows}
+        now = time.monotonic()
+        for key, p in items:
+            if p.kind == "application":
+                visible = p.member_id in found_apps
+            else:
+                visible = found_cards.get(p.member_id) == p.target_union
+            if visible:
+                del self.outstanding[key]
+                self.seen.append((p, now))
+                if p.kind == "application" and p.application_id is not None:
+                    self.approvable.append((p.application_id, p.member_id))
+                elif p.target_union is not None:
+                    self.members.append((p.member_id, p.target_union))
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            began = time.monotonic()
+            await self.watch_once()
+            await asyncio.sleep(max(0.0, 0.01 - (time.monotonic() - began)))
+
+
+async def _union(
+    client: httpx.AsyncClient, url: str, name: str, kind: str, parent: uuid.UUID | None
+) -> uuid.UUID:
+    body = {"name": name, "kind": kind, "parent_id": str(parent) if parent else None, "region": "330106"}
+    r = await client.post(url + "/unions", json=body, headers=admin_headers())
+    r.raise_for_status()
+    return uuid.UUID(r.json()["union_id"])
+
+
+async def step(driver: Driver, rate: int, seconds: float) -> dict[str, Any]:
+    """Send commands at `rate`/s for `seconds`, open loop; wait up to 15 s for the last to show."""
+    driver.command_ms = []
+    driver.seen = []
+    driver.errors = 0
+    driver.accepted = 0
+    kinds = (["apply"] * 4) + (["approve"] * 3) + (["transfer"] * 3)
+    tasks: list[asyncio.Task[None]] = []
+    n = int(rate * seconds)
+    t0 = time.monotonic() + 0.05
+    late = 0.0
+    for k in range(n):
+        scheduled = t0 + k / rate
+        delay = scheduled - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        else:
+            late = max(late, -delay)
+        kind = kinds[k % len(kinds)]
+        tasks.append(asyncio.create_task(getattr(driver, kind)(scheduled)))
+    sent_s = time.monotonic() - t0
+    await asyncio.gather(*tasks)
+    accepted = driver.accepted
+    deadline = time.monotonic() + 15
+    while driver.outstanding and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    fresh = [1000 * (seen - p.accepted_at) for p, seen in driver.seen]
+    by_kind = {
+        kind: percentiles([1000 * (seen - p.accepted_at) for p, seen in driver.seen if p.kind == kind])
+        for kind in ("application", "approval", "transfer")
+    }
+    not_visible = len(driver.outstanding)
+    driver.outstanding.clear()
+    return {
+        "target_rate": rate,
+        "seconds": seconds,
+        "commands": n,
+        "accepted": accepted,
+        "achieved_rate": accepted / max(sent_s, seconds),
+        "generator_max_late_ms": 1000 * late,
+        "errors": driver.errors,
+        "error_samples": driver.error_samples[:3],
+        "not_visible": not_visible,
+        "command_ms": percentiles(driver.command_ms),
+        "freshness_ms": percentiles(fresh),
+        "freshness_by_kind_ms": by_kind,
+    }
+
+
+async def measure(
+    bench: BenchStack, rates: list[int], seconds: float, warm_members: int = 300
+) -> dict[str, Any]:
+    prefix = bench.prefix("fresh")
+    enrollment = bench.service("enrollment", prefix=prefix, database=bench.database("fresh_enrollment"))
+    projector = bench.service("projector", prefix=prefix, database=bench.database("fresh_projector"))
+    bench.rss.phase = "freshness"
+    await bench.start(enrollment, projector)
+    db = await asyncpg.connect(projector.dsn)
+    stop = asyncio.Event()
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        root = await _union(client, enrollment.url, "杭州市总工会", "city", None)
+        district = await _union(client, enrollment.url, "西湖区总工会", "county", root)
+        unions = [
+            await _union(client, enrollment.url, f"西湖区第{i + 1}基层工会", "base", district)
+            for i in range(10)
+        ]
+        driver = Driver(enrollment.url, db, unions, client=client)
+        watcher = asyncio.create_task(driver.watch(stop))
+        try:
+            # Warm-up (not measured): members to transfer, applications to approve.
+            for _ in range(warm_members // 50):
+                await asyncio.gather(*(driver.apply() for _ in range(50)))
+            await _settle(driver)
+            for _ in range(warm_members // 2 // 50):
+                await asyncio.gather(*(driver.approve() for _ in range(50)))
+            await _settle(driver)
+            steps = []
+            for rate in rates:
+                bench.rss.phase = f"freshness {rate}/s"
+                steps.append(await step(driver, rate, seconds))
+                last = steps[-1]
+                print(
+                    f"    freshness at {rate}/s: {last['freshness_ms']} "
+                    f"(achieved {last['achieved_rate']:.0f}/s, {last['errors']} errors)",
+                    flush=True,
+                )
+        finally:
+            stop.set()
+            await watcher
+            await db.close()
+    await bench.stop(enrollment, projector)
+    return {"steps": steps, "warm_members": warm_members}
+
+
+async def _settle(driver: Driver, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while driver.outstanding and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)

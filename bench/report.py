@@ -1,0 +1,232 @@
+"""The run's results as bench/results/results.{json,md,png}."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _f(x: float | None, digits: int = 0) -> str:
+    return "—" if x is None else f"{x:,.{digits}f}"
+
+
+def _ok(passed: bool | None) -> str:
+    return "—" if passed is None else ("✅ met" if passed else "❌ below target")
+
+
+def verdicts(r: dict[str, Any]) -> dict[str, Any]:
+    """The targets of the issue, checked against the run's own figures (ratios side by side)."""
+    v: dict[str, Any] = {}
+    proj = (r.get("projector") or [{}])[0].get("events_per_s")
+    a = (r.get("raw_consumer") or {}).get("events_per_s")
+    b = (r.get("raw_copy") or {}).get("events_per_s")
+    c = (r.get("naive") or {}).get("events_per_s")
+    if proj and a:
+        limit = min(x for x in (a, b) if x)
+        v["vs_limit"] = proj / limit
+        v["vs_limit_ok"] = proj / limit >= 0.5
+    if proj and c:
+        v["vs_naive"] = proj / c
+        v["vs_naive_ok"] = proj / c >= 10
+    fresh = [s for s in (r.get("freshness") or {}).get("steps", []) if s.get("freshness_ms")]
+    if fresh:
+        top = max(fresh, key=lambda s: s["target_rate"])
+        v["freshness_p99_ms"] = top["freshness_ms"]["p99"]
+        v["freshness_ok"] = (
+            top["freshness_ms"]["p99"] < 1000 and top["achieved_rate"] >= 0.95 * top["target_rate"]
+        )
+    offers = r.get("offers") or {}
+    if offers.get("latency_ms"):
+        v["offers_p99_ms"] = offers["latency_ms"]["p99"]
+        v["offers_ok"] = (
+            offers["latency_ms"]["p99"] < 10
+            and offers.get("achieved_rate", 0) >= 0.95 * offers["target_rate"]
+        )
+    peaks = [mb for phase in (r.get("rss_mb") or {}).values() for mb in phase.values()]
+    if peaks:
+        v["rss_max_mb"] = max(peaks)
+        v["rss_ok"] = max(peaks) < 200
+    return v
+
+
+def markdown(r: dict[str, Any]) -> str:
+    v = verdicts(r)
+    m = r["machine"]
+    lines = [
+        f"# Zhijia benchmark — SIZE={r['size']} ({r['members']:,} members, seed {r['seed']})",
+        "",
+        f"Run {r['started_at']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, "
+        f"Python {m['python']}, {m['postgres']}, {m['kafka']}. Kafka, PostgreSQL, the services and the "
+        "load generators all share this one machine. Re-run: "
+        f"`{r['command']}`. Total {r.get('duration_s', 0):.0f} s.",
+        "",
+        "Figures are measured side by side in this one run; the targets are checked as ratios. "
+        "Absolute numbers are for this machine only.",
+        "",
+        "| # | measure | result | target | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    back = r.get("backlog", {})
+    proj_runs = r.get("projector") or []
+    p1 = proj_runs[0] if proj_runs else {}
+    a = r.get("raw_consumer", {})
+    b = r.get("raw_copy", {})
+    c = r.get("naive", {})
+    lines.append(
+        f"| 1 | projector catch-up from a backlog of {back.get('events', 0):,} events | "
+        f"**{_f(p1.get('events_per_s'))} events/s** ({_f(p1.get('catchup_s'), 1)} s) | | |"
+    )
+    lines.append(
+        f"| 1a | raw aiokafka consumer, same topics, no work | {_f(a.get('events_per_s'))} events/s | | |"
+    )
+    lines.append(
+        f"| 1b | raw PostgreSQL COPY of the same rows ({_f(b.get('rows'))} rows) | "
+        f"{_f(b.get('events_per_s'))} events/s | | |"
+    )
+    lines.append(
+        f"| 1c | naive projector, one event per transaction ({_f(c.get('events'))}-event sample) | "
+        f"{_f(c.get('events_per_s'))} events/s | | |"
+    )
+    lines.append(
+        f"| 1 | projector ÷ min(a, b) | {_f(100 * v['vs_limit'] if 'vs_limit' in v else None)} % | ≥ 50 % | "
+        f"{_ok(v.get('vs_limit_ok'))} |"
+    )
+    lines.append(
+        f"| 1 | projector ÷ naive (c) | {_f(v.get('vs_naive'), 1)}× | ≥ 10× | {_ok(v.get('vs_naive_ok'))} |"
+    )
+    for step in (r.get("freshness") or {}).get("steps", []):
+        fm = step.get("freshness_ms") or {}
+        cm = step.get("command_ms") or {}
+        target_ok = None
+        if fm:
+            target_ok = fm["p99"] < 1000 and step["achieved_rate"] >= 0.95 * step["target_rate"]
+        lines.append(
+            f"| 2 | freshness at {step['target_rate']} commands/s (achieved {_f(step['achieved_rate'])}/s, "
+            f"{step['accepted']:,} accepted, {step['errors']} errors, {step['not_visible']} not seen) | "
+            f"p50 {_f(fm.get('p50'))} / p95 {_f(fm.get('p95'))} / p99 **{_f(fm.get('p99'))} ms** "
+            f"(command p99 {_f(cm.get('p99'))} ms) | p99 < 1 s at 500/s | {_ok(target_ok)} |"
+        )
+    offers = r.get("offers") or {}
+    if offers:
+        lat = offers.get("latency_ms") or {}
+        lines.append(
+            f"| 3 | card offers at {offers.get('target_rate')} req/s "
+            f"(achieved {_f(offers.get('achieved_rate'))}/s, "
+            f"{_f(offers.get('live_offers'))} live offers, {offers.get('errors', 0)} errors) | "
+            f"p50 {_f(lat.get('p50'), 1)} / p99 **{_f(lat.get('p99'), 1)} ms** | p99 < 10 ms | "
+            f"{_ok(v.get('offers_ok'))} |"
+        )
+        if offers.get("skipped"):
+            lines.append(f"| 3 | card offers | not measured: {offers['skipped']} | p99 < 10 ms | — |")
+    peaks: dict[str, float] = {}
+    for phase in (r.get("rss_mb") or {}).values():
+        for label, mb in phase.items():
+            name = label.split("#")[0]
+            peaks[name] = max(peaks.get(name, 0.0), mb)
+    lines.append(
+        "| 4 | peak RSS per service | "
+        + ", ".join(f"{k} {mb:.0f} MB" for k, mb in sorted(peaks.items()))
+        + f" | < 200 MB each | {_ok(v.get('rss_ok'))} |"
+    )
+    if proj_runs:
+        base = proj_runs[0]["events_per_s"] or 1
+        lines.append(
+            "| 5 | projector scale-out, "
+            f"{r['partitions']} partitions | "
+            + ", ".join(
+                f"{x['replicas']}× {_f(x['events_per_s'])}/s ({x['events_per_s'] / base:.2f})"
+                for x in proj_runs
+            )
+            + " | reported | — |"
+        )
+    lines += ["", "## Event mix of the day", "", "| event | count |", "|---|---|"]
+    lines += [f"| {k} | {n:,} |" for k, n in (back.get("mix") or {}).items()]
+    lines += [
+        "",
+        "## Memory (peak VmRSS, MB) by phase",
+        "",
+        "| phase | " + " | ".join(["service", "MB"]) + " |",
+        "|---|---|---|",
+    ]
+    for phase, services in (r.get("rss_mb") or {}).items():
+        for label, mb in sorted(services.items()):
+            lines.append(f"| {phase} | {label} | {mb:.0f} |")
+    for name, frames in (r.get("profiles") or {}).items():
+        if frames:
+            lines += [
+                "",
+                f"## Profile: {name} (py-spy, top frames by own time)",
+                "",
+                "| frame | own % | total % |",
+                "|---|---|---|",
+            ]
+            lines += [f"| `{f}` | {own:.1f} | {tot:.1f} |" for f, own, tot in frames]
+    notes = r.get("notes") or []
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def plot(r: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    names, values = [], []
+    for label, key in (
+        ("projector", None),
+        ("raw consumer (a)", "raw_consumer"),
+        ("COPY (b)", "raw_copy"),
+        ("naive (c)", "naive"),
+    ):
+        value = (
+            (r.get("projector") or [{}])[0].get("events_per_s")
+            if key is None
+            else (r.get(key) or {}).get("events_per_s")
+        )
+        if value:
+            names.append(label)
+            values.append(value)
+    ax = axes[0]
+    ax.bar(names, values, color=["tab:blue", "tab:gray", "tab:gray", "tab:red"][: len(names)])
+    ax.set_yscale("log")
+    ax.set_ylabel("events/s (log)")
+    ax.set_title("1. catch-up throughput")
+    for i, val in enumerate(values):
+        ax.text(i, val, f"{val:,.0f}", ha="center", va="bottom", fontsize=8)
+    ax = axes[1]
+    steps = [s for s in (r.get("freshness") or {}).get("steps", []) if s.get("freshness_ms")]
+    if steps:
+        x = [s["target_rate"] for s in steps]
+        for q in ("p50", "p95", "p99"):
+            ax.plot(x, [s["freshness_ms"][q] for s in steps], marker="o", label=q)
+        ax.axhline(1000, color="red", linestyle="--", linewidth=1, label="target p99")
+        ax.set_xlabel("commands/s")
+        ax.set_ylabel("ms, command accepted → on the card")
+        ax.set_yscale("log")
+        ax.legend()
+    ax.set_title("2. freshness")
+    ax = axes[2]
+    runs = r.get("projector") or []
+    if runs:
+        ax.plot([x["replicas"] for x in runs], [x["events_per_s"] for x in runs], marker="o")
+        ax.set_xticks([x["replicas"] for x in runs])
+        ax.set_xlabel("projector replicas")
+        ax.set_ylabel("events/s")
+        ax.set_ylim(bottom=0)
+    ax.set_title(f"5. scale-out ({r.get('partitions')} partitions, {r['machine']['cores']} cores)")
+    fig.suptitle(f"Zhijia bench, SIZE={r['size']} ({r['members']:,} members)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write(r: dict[str, Any], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    r["verdicts"] = verdicts(r)
+    paths = [out / "results.json", out / "results.md", out / "results.png"]
+    paths[0].write_text(json.dumps(r, indent=2, default=str, ensure_ascii=False) + "\n")
+    paths[1].write_text(markdown(r))
+    plot(r, paths[2])
+    return paths

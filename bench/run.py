@@ -1,0 +1,163 @@
+"""`python -m bench --size small`: every measurement in one run, then the report.
+
+Needs KAFKA_BOOTSTRAP_SERVERS and POSTGRES_DSN (`eval "$(deploy/infra.sh env)"`; `make bench` does
+it). Everything the run creates (topics `zbench<id>.*`, databases `zbench_<id>_*`) is deleted at
+the end, also when it fails.
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import catchup, report
+from bench.stack import RAW, BenchStack, top_frames
+from bench.workload import SEED, SIZES, City
+
+
+def machine() -> dict[str, Any]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "postgres": _version(["psql", "--version"]),
+        "kafka": "Apache Kafka 4.x (deploy/infra.sh, KRaft, single node, 512 MB heap)",
+    }
+
+
+def _version(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--size", choices=sorted(SIZES, key=SIZES.__getitem__), default="small")
+    p.add_argument("--seed", type=int, default=SEED)
+    p.add_argument("--partitions", type=int, default=8)
+    p.add_argument("--replicas", default="1,2,4", help="projector replicas for the scale-out runs")
+    p.add_argument("--skip", default="", help="comma-separated: catchup,copy,naive,scaleout,freshness,offers")
+    p.add_argument("--fresh-rates", default="100,250,500", help="commands/s for the freshness steps")
+    p.add_argument("--fresh-seconds", type=float, default=20.0)
+    p.add_argument("--offers-rate", type=int, default=1000)
+    p.add_argument("--offers-seconds", type=float, default=20.0)
+    p.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    return p.parse_args()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    skip = {s for s in args.skip.split(",") if s}
+    bench = BenchStack(
+        run_id=catchup.new_run_id(),
+        bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        postgres_dsn=os.environ["POSTGRES_DSN"],
+        partitions=args.partitions,
+    )
+    city = City(SIZES[args.size], args.seed)
+    results: dict[str, Any] = {
+        "size": args.size,
+        "members": city.members,
+        "seed": args.seed,
+        "partitions": args.partitions,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "command": f"make bench SIZE={args.size}",
+    }
+    bench.rss.start()
+    began = time.monotonic()
+    try:
+        if "catchup" not in skip:
+            prefix = bench.prefix("day")
+            topics = catchup.projector_topics(prefix)
+            log(f"producing the day of a {city.members:,}-member city (seed {args.seed}) to {prefix}*")
+            backlog = await catchup.produce(bench.bootstrap, prefix, city.events(), args.partitions, topics)
+            results["backlog"] = {
+                "events": backlog.events,
+                "all_events": sum(backlog.by_topic.values()),
+                "by_topic": {t.removeprefix(prefix): n for t, n in sorted(backlog.by_topic.items())},
+                "mix": dict(sorted(city.counts.items(), key=lambda kv: -kv[1])),
+                "produce_s": backlog.produce_s,
+                "mb": backlog.bytes / 1e6,
+            }
+            log(f"backlog: {backlog.events:,} events for the projector in {backlog.produce_s:.1f}s")
+
+            log("(a) raw aiokafka consumer")
+            results["raw_consumer"] = await catchup.raw_consumer(bench.bootstrap, topics)
+            log(f"    {results['raw_consumer']['events_per_s']:,.0f} events/s")
+            if "copy" not in skip:
+                log("(b) raw PostgreSQL COPY of the same rows")
+                results["raw_copy"] = await catchup.raw_copy(bench, city, topics, prefix)
+                log(f"    {results['raw_copy']['events_per_s']:,.0f} events/s")
+            if "naive" not in skip:
+                log("(c) naive projector, one event per transaction")
+                results["naive"] = await catchup.naive_projector(bench, backlog, sample=5000, seconds=30)
+                log(f"    {results['naive']['events_per_s']:,.0f} events/s")
+
+            replicas = [int(r) for r in args.replicas.split(",") if r]
+            if "scaleout" in skip:
+                replicas = replicas[:1]
+            runs = []
+            for n in replicas:
+                log(f"projector catch-up, {n} replica(s)")
+                profile_to = RAW / "profile-projector-catchup.txt" if n == 1 else None
+                runs.append(await catchup.projector_catchup(bench, backlog, n, profile_to=profile_to))
+                log(f"    {runs[-1]['events_per_s']:,.0f} events/s ({runs[-1]['catchup_s']:.1f}s)")
+            results["projector"] = runs
+            results["profiles"] = {"projector_catchup": top_frames(RAW / "profile-projector-catchup.txt")}
+
+        if "freshness" not in skip:
+            from bench import freshness
+
+            rates = [int(r) for r in args.fresh_rates.split(",") if r]
+            results["freshness"] = await freshness.measure(bench, rates, args.fresh_seconds)
+        if "offers" not in skip:
+            from bench import offers
+
+            if not results.get("projector"):
+                results["offers"] = {"skipped": "needs the catch-up run's read model (do not skip catchup)"}
+            else:
+                log(f"(3) card reads with offers at {args.offers_rate}/s")
+                db = results["projector"][0]["database"]
+                results["offers"] = await offers.measure(
+                    bench, city, prefix, db, args.offers_rate, args.offers_seconds
+                )
+                results["profiles"]["card_offers"] = top_frames(RAW / "profile-projector-offers.txt")
+                log(f"    offers p99 {results['offers']['latency_ms']['p99']} ms")
+    finally:
+        results["rss_mb"] = bench.rss.peaks
+        results["duration_s"] = time.monotonic() - began
+        log("cleaning up: stopping services, dropping the bench's databases and topics")
+        await bench.close()
+    return results
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def main() -> None:
+    args = parse()
+    RAW.mkdir(parents=True, exist_ok=True)
+    results = asyncio.run(run(args))
+    out = Path(args.out)
+    paths = report.write(results, out)
+    print(report.markdown(results))
+    log("wrote " + ", ".join(str(p) for p in paths))
