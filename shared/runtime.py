@@ -1,9 +1,22 @@
 """Running a service process: uvicorn with a bounded graceful shutdown on SIGTERM/SIGINT."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import uvicorn
 from fastapi import FastAPI
 
+from shared.logging import configure_logging
 from shared.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def run_service(service: str, settings_type: type[S], create_app: Callable[[S], FastAPI]) -> None:
+    """A service process's entry point: settings from the environment, logging, then serve."""
+    settings = settings_type()
+    configure_logging(service, settings.log_level, settings.log_format)
+    serve(create_app(settings), settings)
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
