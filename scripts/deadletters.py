@@ -213,9 +213,12 @@ def build_replay(letter: Letter, dlq_topic: str) -> ReplayRecord:
             f"letter {format_position(letter.position)} has no deadletter_topic header: "
             "its original topic is unknown, it cannot be replayed"
         )
+    partition = letter.origin_partition
     return ReplayRecord(
         topic=topic,
-        partition=letter.origin_partition,
+        # A letter that never was on its topic (refused at the partners' HTTP ingress: partition
+        # -1) goes where its key sends it.
+        partition=partition if partition is not None and partition >= 0 else None,
         key=letter.key,
         value=letter.value,
         headers=replay_headers(letter.headers, f"{dlq_topic}:{letter.partition}:{letter.offset}"),

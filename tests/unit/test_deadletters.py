@@ -99,6 +99,13 @@ def test_the_replayed_record_is_the_original_key_value_and_destination() -> None
     )
 
 
+def test_a_letter_refused_before_it_reached_its_topic_goes_where_its_key_sends_it() -> None:
+    refused = letter(1, 7, origin="t1.partners.acme.offers.v1")
+    headers = tuple((k, b"-1" if k == "deadletter_partition" else v) for k, v in refused.headers)
+    record = build_replay(Letter(1, 7, refused.timestamp_ms, refused.key, refused.value, headers), DLQ)
+    assert record.topic == "t1.partners.acme.offers.v1" and record.partition is None
+
+
 def test_a_letter_without_its_origin_cannot_be_replayed() -> None:
     with pytest.raises(DeadLetterError, match="1:7 has no deadletter_topic header"):
         build_replay(letter(1, 7, origin=None), DLQ)
