@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.stack import AUTH_SECRET, BenchStack
+from bench.stack import AUTH_SECRET, BenchStack, cpu_seconds, profile
 from bench.workload import City, Event
 from services.projector.app import MIGRATIONS, ProjectorSettings
 from services.projector.handlers.dispatch import apply_event
@@ -30,8 +30,9 @@ from shared.consumer import IdempotentConsumer
 from shared.contracts import competitions as comp
 from shared.contracts import enrollment as enr
 from shared.contracts import legal, relief
+from shared.contracts import partners as prt
 from shared.contracts.envelope import EventPayload
-from shared.db import Conn, open_pool
+from shared.db import Conn, ensure_database, open_pool
 from shared.kafka import ensure_topics
 
 
@@ -136,6 +137,8 @@ async def projector_catchup(
         for i in range(replicas)
     ]
     consumer_name = f"{backlog.prefix}projector"
+    # Made beforehand: replicas starting at once on a missing database race to create it.
+    await ensure_database(bench.dsn(database))
     bench.rss.phase = f"{label} x{replicas}"
     started = time.monotonic()
     await bench.start(*services)
@@ -143,17 +146,16 @@ async def projector_catchup(
     conn = await asyncpg.connect(bench.dsn(database))
     spy = None
     try:
-        profiling = False
+        cpu0: list[float] | None = None
         deadline = time.monotonic() + 3600
         while time.monotonic() < deadline:
             n = await applied_count(conn, consumer_name)
             if n >= backlog.events:
                 break
-            if not profiling and n > 0 and profile_to is not None and services[0].pid:
-                from bench.stack import profile
-
-                spy = profile(services[0].pid, 600, profile_to)
-                profiling = True
+            if cpu0 is None and n > 0:
+                cpu0 = [cpu_seconds(s.pid) for s in services]
+                if profile_to is not None and services[0].pid:
+                    spy = profile(services[0].pid, 600, profile_to)
             await asyncio.sleep(0.05)
         else:
             raise RuntimeError(f"projector x{replicas} did not catch up within an hour")
@@ -164,6 +166,7 @@ async def projector_catchup(
         )
         window = max(1e-6, done_wall - float(first_wall))
         rate = backlog.events / window
+        cpu = [cpu_seconds(s.pid) - c for s, c in zip(services, cpu0 or [0.0] * replicas, strict=True)]
         cards = await conn.fetchval("SELECT count(*) FROM public.cards")
     finally:
         await conn.close()
@@ -180,6 +183,8 @@ async def projector_catchup(
         "window_s": window,
         "events_per_s": rate,
         "cards": int(cards),
+        # CPU the replicas used while catching up, in cores (1.0 = one core busy all along).
+        "cpu_cores": [round(c / window, 2) for c in cpu],
     }
 
 
@@ -283,6 +288,36 @@ COLUMNS: dict[str, list[str]] = {
         "next_deadline",
         "next_due_on",
     ],
+    "merchants": [
+        "merchant_id",
+        "version",
+        "partner_id",
+        "name",
+        "category",
+        "region",
+        "region_prefix",
+        "address",
+        "listed_at",
+    ],
+    "offers": [
+        "offer_key",
+        "version",
+        "partner_id",
+        "merchant_id",
+        "offer_id",
+        "title",
+        "description",
+        "discount_kind",
+        "discount_percent",
+        "discount_amount_fen",
+        "category",
+        "region",
+        "region_prefix",
+        "valid_from",
+        "valid_until",
+        "eligibility",
+        "published_at",
+    ],
     "processed_events": ["consumer", "event_id"],
 }
 
@@ -376,6 +411,45 @@ def rows_for(event: Event, consumer: str) -> Iterator[tuple[str, tuple[Any, ...]
                     p.entry.team_name,
                     p.rank,
                     p.granted_at,
+                ),
+            )
+        case prt.MerchantListed():
+            yield (
+                "merchants",
+                (
+                    p.merchant_id,
+                    v,
+                    p.partner_id,
+                    p.name,
+                    p.category.value,
+                    p.region,
+                    prt.region_prefix(p.region),
+                    p.address,
+                    p.listed_at,
+                ),
+            )
+        case prt.OfferPublished():
+            disc = p.discount
+            yield (
+                "offers",
+                (
+                    p.offer_key,
+                    p.version,
+                    p.partner_id,
+                    p.merchant_id,
+                    p.offer_id,
+                    p.title,
+                    p.description,
+                    disc.kind.value,
+                    disc.percent,
+                    disc.amount_fen,
+                    p.category.value,
+                    p.region,
+                    prt.region_prefix(p.region),
+                    p.valid_from,
+                    p.valid_until,
+                    p.eligibility.value,
+                    p.published_at,
                 ),
             )
         case _:

@@ -9,6 +9,10 @@ def _f(x: float | None, digits: int = 0) -> str:
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
+def _cores(run: dict[str, Any]) -> str:
+    return "+".join(f"{c:.2f}" for c in run.get("cpu_cores") or []) or "—"
+
+
 def _ok(passed: bool | None) -> str:
     return "—" if passed is None else ("✅ met" if passed else "❌ below target")
 
@@ -73,7 +77,8 @@ def markdown(r: dict[str, Any]) -> str:
     c = r.get("naive", {})
     lines.append(
         f"| 1 | projector catch-up from a backlog of {back.get('events', 0):,} events | "
-        f"**{_f(p1.get('events_per_s'))} events/s** ({_f(p1.get('catchup_s'), 1)} s) | | |"
+        f"**{_f(p1.get('events_per_s'))} events/s** ({_f(p1.get('catchup_s'), 1)} s, "
+        f"projector process at {_cores(p1)} cores) | | |"
     )
     lines.append(
         f"| 1a | raw aiokafka consumer, same topics, no work | {_f(a.get('events_per_s'))} events/s | | |"
@@ -132,8 +137,9 @@ def markdown(r: dict[str, Any]) -> str:
         lines.append(
             "| 5 | projector scale-out, "
             f"{r['partitions']} partitions | "
-            + ", ".join(
-                f"{x['replicas']}× {_f(x['events_per_s'])}/s ({x['events_per_s'] / base:.2f})"
+            + "; ".join(
+                f"{x['replicas']}× {_f(x['events_per_s'])}/s "
+                f"({x['events_per_s'] / base:.2f}×, cores {_cores(x)})"
                 for x in proj_runs
             )
             + " | reported | — |"
@@ -160,6 +166,16 @@ def markdown(r: dict[str, Any]) -> str:
                 "|---|---|---|",
             ]
             lines += [f"| `{f}` | {own:.1f} | {tot:.1f} |" for f, own, tot in frames]
+    lb, la = r.get("load_before"), r.get("load_after")
+    if lb and la:
+        lines += [
+            "",
+            f"Machine load (1/5/15-min load average) at the start: {lb[0]:.1f}/{lb[1]:.1f}/{lb[2]:.1f}, "
+            f"at the end: {la[0]:.1f}/{la[1]:.1f}/{la[2]:.1f} (2 cores: above 2 means other work was "
+            "competing for the CPU).",
+        ]
+    if r.get("errors"):
+        lines += ["", "## Errors", ""] + [f"- {k}: `{v[:300]}`" for k, v in r["errors"].items()]
     notes = r.get("notes") or []
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]

@@ -11,6 +11,7 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,13 +81,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "command": f"make bench SIZE={args.size}",
+        "profiles": {},
     }
     bench.rss.start()
     began = time.monotonic()
+    results["load_before"] = os.getloadavg()
+    errors: dict[str, str] = {}
+
+    async def phase(name: str, work: Awaitable[Any]) -> Any:
+        """One measurement; a failure is recorded in the results and the run goes on."""
+        try:
+            return await work
+        except Exception as exc:
+            log(f"    {name} failed: {exc!r}")
+            errors[name] = repr(exc)[:2000]
+            return None
+
     try:
+        prefix = bench.prefix("day")
+        topics = catchup.projector_topics(prefix)
+        replicas = [int(r) for r in args.replicas.split(",") if r]
+        if "scaleout" in skip:
+            replicas = replicas[:1]
         if "catchup" not in skip:
-            prefix = bench.prefix("day")
-            topics = catchup.projector_topics(prefix)
             log(f"producing the day of a {city.members:,}-member city (seed {args.seed}) to {prefix}*")
             backlog = await catchup.produce(bench.bootstrap, prefix, city.events(), args.partitions, topics)
             results["backlog"] = {
@@ -99,35 +116,39 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             log(f"backlog: {backlog.events:,} events for the projector in {backlog.produce_s:.1f}s")
 
-            log("(a) raw aiokafka consumer")
-            results["raw_consumer"] = await catchup.raw_consumer(bench.bootstrap, topics)
-            log(f"    {results['raw_consumer']['events_per_s']:,.0f} events/s")
+            log("(a) raw aiokafka consumer, same topics, no work")
+            results["raw_consumer"] = await phase(
+                "raw_consumer", catchup.raw_consumer(bench.bootstrap, topics)
+            )
             if "copy" not in skip:
                 log("(b) raw PostgreSQL COPY of the same rows")
-                results["raw_copy"] = await catchup.raw_copy(bench, city, topics, prefix)
-                log(f"    {results['raw_copy']['events_per_s']:,.0f} events/s")
+                results["raw_copy"] = await phase("raw_copy", catchup.raw_copy(bench, city, topics, prefix))
             if "naive" not in skip:
                 log("(c) naive projector, one event per transaction")
-                results["naive"] = await catchup.naive_projector(bench, backlog, sample=5000, seconds=30)
-                log(f"    {results['naive']['events_per_s']:,.0f} events/s")
-
-            replicas = [int(r) for r in args.replicas.split(",") if r]
-            if "scaleout" in skip:
-                replicas = replicas[:1]
+                results["naive"] = await phase(
+                    "naive", catchup.naive_projector(bench, backlog, sample=5000, seconds=30)
+                )
             runs = []
             for n in replicas:
                 log(f"projector catch-up, {n} replica(s)")
                 profile_to = RAW / "profile-projector-catchup.txt" if n == 1 else None
-                runs.append(await catchup.projector_catchup(bench, backlog, n, profile_to=profile_to))
-                log(f"    {runs[-1]['events_per_s']:,.0f} events/s ({runs[-1]['catchup_s']:.1f}s)")
+                run_n = await phase(
+                    f"projector_x{n}", catchup.projector_catchup(bench, backlog, n, profile_to=profile_to)
+                )
+                if run_n:
+                    runs.append(run_n)
+                    log(f"    {run_n['events_per_s']:,.0f} events/s ({run_n['catchup_s']:.1f}s)")
             results["projector"] = runs
-            results["profiles"] = {"projector_catchup": top_frames(RAW / "profile-projector-catchup.txt")}
+            results["profiles"]["projector_catchup"] = top_frames(RAW / "profile-projector-catchup.txt")
 
         if "freshness" not in skip:
             from bench import freshness
 
+            log("(2) freshness: enrollment commands to the card, open loop")
             rates = [int(r) for r in args.fresh_rates.split(",") if r]
-            results["freshness"] = await freshness.measure(bench, rates, args.fresh_seconds)
+            results["freshness"] = await phase(
+                "freshness", freshness.measure(bench, rates, args.fresh_seconds)
+            )
         if "offers" not in skip:
             from bench import offers
 
@@ -136,14 +157,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 log(f"(3) card reads with offers at {args.offers_rate}/s")
                 db = results["projector"][0]["database"]
-                results["offers"] = await offers.measure(
-                    bench, city, prefix, db, args.offers_rate, args.offers_seconds
+                results["offers"] = await phase(
+                    "offers", offers.measure(bench, city, prefix, db, args.offers_rate, args.offers_seconds)
                 )
                 results["profiles"]["card_offers"] = top_frames(RAW / "profile-projector-offers.txt")
-                log(f"    offers p99 {results['offers']['latency_ms']['p99']} ms")
+                if results["offers"]:
+                    log(f"    offers p99 {results['offers']['latency_ms']['p99']} ms")
     finally:
         results["rss_mb"] = bench.rss.peaks
         results["duration_s"] = time.monotonic() - began
+        results["load_after"] = os.getloadavg()
+        results["errors"] = errors
         log("cleaning up: stopping services, dropping the bench's databases and topics")
         await bench.close()
     return results
