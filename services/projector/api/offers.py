@@ -8,16 +8,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from services.projector.api.access import pool_of, readable_card
 from services.projector.domain import offers as rules
-from services.projector.store import cards, generations
+from services.projector.store import generations
 from services.projector.store import offers as store
-from shared.auth import CurrentPrincipal, Role, forbid
+from shared.auth import CurrentPrincipal
 from shared.contracts.partners import OfferCategory
-from shared.errors import InvalidInput, NotFound
+from shared.errors import InvalidInput
 
 router = APIRouter()
 
@@ -86,11 +86,6 @@ class MerchantsOut(BaseModel):
     next_cursor: str | None = None
 
 
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
-
-
 def _category(category: str | None) -> str | None:
     if category is None:
         return None
@@ -138,20 +133,8 @@ async def card_offers(
     """Partner offers for the member's card. Order: the member's own group first (hardship
     households, then model workers), then offers for all members; then the most local region
     first (district, city, province); then the soonest-ending first; then offer_key."""
-    own = principal.is_member(member_id)
-    if principal.role is Role.MEMBER and not own:
-        # Same answer as for an id with no card: a member cannot probe which ids exist.
-        raise NotFound(f"no card for member {member_id}")
-    async with generations.reading(_pool(request)) as conn:
-        row = await cards.get_card(conn, member_id)
-        if row is None:
-            if own:
-                raise NotFound("no card yet: your application may still be on its way")
-            raise NotFound(f"no card for member {member_id}")
-        if not own:
-            path = row["union_path"] or row["application_union_path"] or []
-            if not principal.covers_union(path):
-                raise forbid("this member is outside your scope")
+    async with generations.reading(pool_of(request)) as conn:
+        _, own = await readable_card(conn, principal, member_id)
         wanted = _category(category)
         after = _cursor(cursor)
         context = await store.member_context(conn, member_id)
@@ -211,7 +194,7 @@ async def merchant_directory(
         after = rules.decode_merchant_cursor(cursor) if cursor is not None else None
     except rules.InvalidCursor as exc:
         raise InvalidInput(str(exc)) from None
-    async with generations.reading(_pool(request)) as conn:
+    async with generations.reading(pool_of(request)) as conn:
         rows = await store.directory(conn, lo, hi, wanted, after, limit + 1)
     next_cursor = None
     if len(rows) > limit:

@@ -10,11 +10,11 @@ from decimal import Decimal
 from importlib import resources
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from services.projector.api.access import pool_of, readable_card
 from services.projector.domain.card import gaps, needs_action
 from services.projector.offsets import lag, source_partitions
 from services.projector.store import cards, generations
@@ -140,11 +140,6 @@ class CardSummary(BaseModel):
     union_name: str
 
 
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
-
-
 def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
     membership = None
     if row["membership_number"] is not None:
@@ -189,23 +184,11 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
 
 @router.get("/cards/{member_id}", tags=["cards"])
 async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
-    own = principal.is_member(member_id)
-    if principal.role is Role.MEMBER and not own:
-        # Same answer as for an id with no card: a member cannot probe which ids exist.
-        raise NotFound(f"no card for member {member_id}")
-    async with generations.reading(_pool(request)) as conn:
-        row = await cards.get_card(conn, member_id)
+    async with generations.reading(pool_of(request)) as conn:
+        row, own = await readable_card(conn, principal, member_id)
         relief = await cards.get_relief_case(conn, member_id) if own else None
         achieved = await cards.achievements(conn, member_id)
         disputes = await cards.legal_cases_of(conn, member_id) if own else []
-    if row is None:
-        if own:
-            raise NotFound("no card yet: your application may still be on its way")
-        raise NotFound(f"no card for member {member_id}")
-    if not own:
-        path = row["union_path"] or row["application_union_path"] or []
-        if not principal.covers_union(path):
-            raise forbid("this member is outside your scope")
     card = _card_out(member_id, row)
     card.honours = [HonourView(**h) for h in achieved["honours"]]
     card.results = [ResultView(**x) for x in achieved["results"]]
@@ -232,7 +215,7 @@ async def list_union_cards(
     after: Annotated[uuid.UUID | None, Query(description="member_id to continue after")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CardSummary]:
-    async with generations.reading(_pool(request)) as conn:
+    async with generations.reading(pool_of(request)) as conn:
         path = await cards.union_path(conn, union_id)
         if path is None:
             raise NotFound(f"union {union_id} is not known to the card service")
@@ -248,7 +231,7 @@ async def projection_status(request: Request, principal: CurrentPrincipal) -> Pr
     if principal.role is not Role.ADMIN:
         raise forbid("only an admin sees the projection's status")
     state = request.app.state
-    async with _pool(request).acquire() as conn, conn.transaction(readonly=True):
+    async with pool_of(request).acquire() as conn, conn.transaction(readonly=True):
         live = await generations.active(conn)
         await generations.use_schema(conn, live.schema)
         tracked = await generations.positions(conn, state.consumer_name)
