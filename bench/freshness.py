@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import signal
 import time
 import uuid
 from collections import deque
@@ -29,9 +30,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.stack import BenchStack, admin_headers
+from bench.http import Client
+from bench.stack import RAW, BenchStack, admin_headers, profile
 from services.enrollment.domain.national_id import check_char
 
 
@@ -58,6 +60,7 @@ class Pending:
     kind: str  # application | approval | transfer
     member_id: uuid.UUID
     accepted_at: float
+    accepted_wall: float = 0.0
     target_union: uuid.UUID | None = None
     application_id: uuid.UUID | None = None
 
@@ -72,12 +75,13 @@ class Driver:
     approvable: deque[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=deque)  # (app, person)
     members: deque[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=deque)  # (member, union)
     outstanding: dict[int, Pending] = field(default_factory=dict)
-    seen: list[tuple[Pending, float]] = field(default_factory=list)
+    seen: list[tuple[Pending, float, float]] = field(default_factory=list)
+    last_seen: list[tuple[Pending, float, float]] = field(default_factory=list)
     command_ms: list[float] = field(default_factory=list)
     errors: int = 0
     accepted: int = 0
     error_samples: list[str] = field(default_factory=list)
-    client: httpx.AsyncClient | None = None
+    client: Client | None = None
     _keys: itertools.count[int] = field(default_factory=itertools.count)
 
     async def apply(self, scheduled: float | None = None) -> None:
@@ -128,22 +132,24 @@ class Driver:
         return None
 
     def _track(self, p: Pending) -> None:
+        p.accepted_wall = time.time() - (time.monotonic() - p.accepted_at)
         self.outstanding[next(self._keys)] = p
 
     async def _post(self, path: str, body: Any, scheduled: float | None) -> Any:
         assert self.client is not None
         try:
-            r = await self.client.post(self.enrollment + path, json=body, headers=admin_headers())
-        except httpx.HTTPError as exc:
+            async with asyncio.timeout(30):
+                status, answer = await self.client.post(path, body)
+        except (OSError, ConnectionError, TimeoutError, ValueError, asyncio.IncompleteReadError) as exc:
             self._error(f"{path}: {exc!r}")
             return None
         if scheduled is not None:
             self.command_ms.append(1000 * (time.monotonic() - scheduled))
-        if r.status_code >= 300:
-            self._error(f"{path}: {r.status_code} {r.text[:200]}")
+        if status >= 300:
+            self._error(f"{path}: {status} {str(answer)[:200]}")
             return None
         self.accepted += 1
-        return r.json()
+        return answer
 
     def _error(self, what: str) -> None:
         self.errors += 1
@@ -169,7 +175,7 @@ class Driver:
                 "SELECT member_id, base_union_id FROM public.cards WHERE member_id = ANY($1::uuid[])", cards
             )
             found_cards = {r["member_id"]: r["base_union_id"] for r in rows}
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
         for key, p in items:
             if p.kind == "application":
                 visible = p.member_id in found_apps
@@ -177,7 +183,7 @@ class Driver:
                 visible = found_cards.get(p.member_id) == p.target_union
             if visible:
                 del self.outstanding[key]
-                self.seen.append((p, now))
+                self.seen.append((p, now, wall))
                 if p.kind == "application" and p.application_id is not None:
                     self.approvable.append((p.application_id, p.member_id))
                 elif p.target_union is not None:
@@ -190,13 +196,12 @@ class Driver:
             await asyncio.sleep(max(0.0, 0.01 - (time.monotonic() - began)))
 
 
-async def _union(
-    client: httpx.AsyncClient, url: str, name: str, kind: str, parent: uuid.UUID | None
-) -> uuid.UUID:
+async def _union(client: Client, name: str, kind: str, parent: uuid.UUID | None) -> uuid.UUID:
     body = {"name": name, "kind": kind, "parent_id": str(parent) if parent else None, "region": "330106"}
-    r = await client.post(url + "/unions", json=body, headers=admin_headers())
-    r.raise_for_status()
-    return uuid.UUID(r.json()["union_id"])
+    status, answer = await client.post("/unions", body)
+    if status != 201:
+        raise RuntimeError(f"POST /unions: {status} {answer}")
+    return uuid.UUID(answer["union_id"])
 
 
 async def step(driver: Driver, rate: int, seconds: float) -> dict[str, Any]:
@@ -225,9 +230,10 @@ async def step(driver: Driver, rate: int, seconds: float) -> dict[str, Any]:
     deadline = time.monotonic() + 15
     while driver.outstanding and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    fresh = [1000 * (seen - p.accepted_at) for p, seen in driver.seen]
+    driver.last_seen = list(driver.seen)
+    fresh = [1000 * (seen - p.accepted_at) for p, seen, _ in driver.seen]
     by_kind = {
-        kind: percentiles([1000 * (seen - p.accepted_at) for p, seen in driver.seen if p.kind == kind])
+        kind: percentiles([1000 * (seen - p.accepted_at) for p, seen, _ in driver.seen if p.kind == kind])
         for kind in ("application", "approval", "transfer")
     }
     not_visible = len(driver.outstanding)
@@ -258,16 +264,17 @@ async def measure(
     await bench.start(enrollment, projector)
     db = await asyncpg.connect(projector.dsn)
     stop = asyncio.Event()
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        root = await _union(client, enrollment.url, "杭州市总工会", "city", None)
-        district = await _union(client, enrollment.url, "西湖区总工会", "county", root)
-        unions = [
-            await _union(client, enrollment.url, f"西湖区第{i + 1}基层工会", "base", district)
-            for i in range(10)
-        ]
+    token = admin_headers()["Authorization"].removeprefix("Bearer ")
+    client = Client("127.0.0.1", enrollment.port, token)
+    published = Published(bench.bootstrap, f"{prefix}enrollment.events.v1")
+    steps: list[dict[str, Any]] = []
+    try:
+        root = await _union(client, "杭州市总工会", "city", None)
+        district = await _union(client, "西湖区总工会", "county", root)
+        unions = [await _union(client, f"西湖区第{i + 1}基层工会", "base", district) for i in range(10)]
         driver = Driver(enrollment.url, db, unions, client=client)
         watcher = asyncio.create_task(driver.watch(stop))
+        await published.start()
         try:
             # Warm-up (not measured): members to transfer, applications to approve.
             for _ in range(warm_members // 50):
@@ -276,22 +283,77 @@ async def measure(
             for _ in range(warm_members // 2 // 50):
                 await asyncio.gather(*(driver.approve() for _ in range(50)))
             await _settle(driver)
-            steps = []
             for rate in rates:
                 bench.rss.phase = f"freshness {rate}/s"
-                steps.append(await step(driver, rate, seconds))
-                last = steps[-1]
+                spy = (
+                    profile(enrollment.pid, 600, RAW / "profile-enrollment-freshness.txt")
+                    if enrollment.pid
+                    else None
+                )
+                result = await step(driver, rate, seconds)
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled on Ctrl-C
+                    await asyncio.to_thread(spy.wait)
+                result["split_ms"] = published.split(driver.last_seen)
+                steps.append(result)
                 print(
-                    f"    freshness at {rate}/s: {last['freshness_ms']} "
-                    f"(achieved {last['achieved_rate']:.0f}/s, {last['errors']} errors)",
+                    f"    freshness at {rate}/s: {result['freshness_ms']} "
+                    f"(achieved {result['achieved_rate']:.0f}/s, {result['errors']} errors)",
                     flush=True,
                 )
+                if result["achieved_rate"] < 0.8 * rate:
+                    print(f"    stopping here: the system did not keep up with {rate}/s", flush=True)
+                    break
         finally:
             stop.set()
             await watcher
-            await db.close()
-    await bench.stop(enrollment, projector)
+            await published.stop()
+    finally:
+        client.close()
+        await db.close()
+        await bench.stop(enrollment, projector)
     return {"steps": steps, "warm_members": warm_members}
+
+
+class Published:
+    """When each member's events reached Kafka (the record timestamps the relay's producer set),
+    to split freshness into accepted → published (outbox relay) and published → on the card."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._topic = topic
+        self._times: dict[bytes, list[float]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        await self._consumer._client.force_metadata_update()
+        tps = [TopicPartition(self._topic, p) for p in self._consumer.partitions_for_topic(self._topic) or []]
+        self._consumer.assign(tps)
+        await self._consumer.seek_to_end(*tps)
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                for r in records:
+                    self._times.setdefault(r.key, []).append(r.timestamp / 1000)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
+
+    def split(self, seen: list[tuple[Pending, float, float]]) -> dict[str, Any]:
+        relay, project = [], []
+        for p, _, seen_wall in seen:
+            times = [t for t in self._times.get(str(p.member_id).encode(), []) if t >= p.accepted_wall - 0.05]
+            if times:
+                relay.append(1000 * max(0.0, times[0] - p.accepted_wall))
+                project.append(1000 * max(0.0, seen_wall - times[0]))
+        return {"accepted_to_published": percentiles(relay), "published_to_card": percentiles(project)}
 
 
 async def _settle(driver: Driver, timeout: float = 30) -> None:

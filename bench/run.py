@@ -149,6 +149,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["freshness"] = await phase(
                 "freshness", freshness.measure(bench, rates, args.fresh_seconds)
             )
+            results["profiles"]["enrollment_commands"] = top_frames(RAW / "profile-enrollment-freshness.txt")
         if "offers" not in skip:
             from bench import offers
 
