@@ -28,6 +28,7 @@ class FaultInfra:
     base: Path
     kafka_port: int = 39092
     controller_port: int = 39093
+    partner_port: int = 39094
     pg_port: int = 58432
 
     @property
@@ -38,6 +39,7 @@ class FaultInfra:
             "ZHIJIA_PG_DIR": str(self.base / "pg"),
             "KAFKA_PORT": str(self.kafka_port),
             "KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            "KAFKA_PARTNER_PORT": str(self.partner_port),
             "PG_PORT": str(self.pg_port),
         }
 
