@@ -236,6 +236,7 @@ async def test_partner_credentials_are_checked(partners: Partners) -> None:
     await partners.merchant(partner_id, f"{partner_id}-shop")
     body = offer(f"{partner_id}-shop", "x")
     assert (await partners.http.post(f"{partners.url}/partner-api/v1/offers", json=body)).status_code == 401
+    assert (await partners.submit(key, b"{" + b" " * 20_000 + b"}")).status_code == 413
     forged = f"zjp_{partner_id}_{'A' * 43}"
     assert (await partners.submit(forged, body)).status_code == 401
 

@@ -22,6 +22,7 @@ from services.partners.api.schemas import (
     RejectionsOut,
     StatusIn,
 )
+from services.partners.domain import offers
 from services.partners.domain.offers import Rejected
 from services.partners.handlers import admin, ingress
 from services.partners.handlers.common import Deps
@@ -172,10 +173,9 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
     """Publish one offer event (create, update or withdraw), exactly as on your Kafka topic.
     202: checked and written to your topic; it becomes visible once decided (see GET
     /partner-api/v1/offers/{offer_id}). Re-sending the same version is harmless."""
+    body = await _capped_body(request, offers.MAX_BYTES)
     try:
-        queued = await ingress.submit_over_http(
-            deps, partner.partner_id, await request.body(), correlation_id_of(request)
-        )
+        queued = await ingress.submit_over_http(deps, partner.partner_id, body, correlation_id_of(request))
     except Rejected as rejected:
         raise InvalidInput("event rejected", reasons=rejected.reasons) from rejected
     except KafkaError as exc:
@@ -191,6 +191,21 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
         partition=queued.partition,
         offset=queued.offset,
     )
+
+
+async def _capped_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 once it passes `limit` (an event is small; never read a huge one)."""
+    too_large = HTTPException(
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=f"an event is at most {limit} bytes"
+    )
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
 
 
 @router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"])
