@@ -111,6 +111,8 @@ def markdown(r: dict[str, Any]) -> str:
         relay = split.get("accepted_to_published") or {}
         card = split.get("published_to_card") or {}
         verdict = "reported | —"
+        if step.get("sustained") is False:
+            verdict = "reported | not sustained: commands queue in front of enrollment"
         if step["target_rate"] >= 500:
             ok = bool(fm) and fm["p99"] < 1000 and step["achieved_rate"] >= 0.95 * step["target_rate"]
             verdict = f"p99 < 1 s at 500/s | {_ok(ok)}"
@@ -186,7 +188,7 @@ def markdown(r: dict[str, Any]) -> str:
         if frames:
             lines += [
                 "",
-                f"## Profile: {name} (py-spy, top frames by own time)",
+                f"## Profile: {name} (py-spy; frames by own time, then the project's by total time)",
                 "",
                 "| frame | own % | total % |",
                 "|---|---|---|",

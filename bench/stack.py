@@ -263,7 +263,8 @@ def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | No
 
 
 def top_frames(collapsed: Path, n: int = 12) -> list[tuple[str, float, float]]:
-    """From py-spy's collapsed stacks: the functions with most samples, as (frame, self %, total %)."""
+    """From py-spy's collapsed stacks: the frames with most own samples, then the project's own
+    frames with most samples under them, as (frame, own %, total %)."""
     if not collapsed.exists():
         return []
     own: dict[str, int] = {}
@@ -284,7 +285,14 @@ def top_frames(collapsed: Path, n: int = 12) -> list[tuple[str, float, float]]:
     if not samples:
         return []
     ranked = sorted(own, key=lambda f: -own[f])[:n]
-    return [(f, 100 * own[f] / samples, 100 * total[f] / samples) for f in ranked]
+    # and the project's own functions (services/, shared/) that most time is spent under
+    ours = [
+        f
+        for f in total
+        if ("services/" in f or "shared/" in f) and f not in ranked and total[f] < 0.75 * samples
+    ]
+    ranked += sorted(ours, key=lambda f: -total[f])[: n // 2]
+    return [(f, 100 * own[f] / samples if f in own else 0.0, 100 * total[f] / samples) for f in ranked]
 
 
 def wall() -> float:
