@@ -31,7 +31,7 @@ from shared.contracts import competitions as comp
 from shared.contracts import enrollment as enr
 from shared.contracts import legal, relief
 from shared.contracts import partners as prt
-from shared.contracts.envelope import EventPayload
+from shared.contracts.envelope import EventPayload, decode_event
 from shared.db import Conn, ensure_database, open_pool
 from shared.kafka import ensure_topics
 
@@ -531,6 +531,26 @@ async def raw_copy(
     finally:
         await pool.close()
     return {"events": events, "rows": rows, "seconds": copied_s, "events_per_s": events / copied_s}
+
+
+# --- (d) decoding alone -------------------------------------------------------------------------
+
+
+def decode_only(city: City, topics: list[str], prefix: str, limit: int = 100_000) -> dict[str, Any]:
+    """decode_event (envelope and payload validated with the contracts) on the backlog's records,
+    nothing else: what one core can decode, the ceiling of any Python consumer of these events."""
+    wanted = {t.removeprefix(prefix) for t in topics}
+    values = []
+    for event in city.events():
+        if event.topic in wanted:
+            values.append(event.value())
+            if len(values) >= limit:
+                break
+    started = time.process_time()
+    for value in values:
+        decode_event(value)
+    elapsed = time.process_time() - started
+    return {"events": len(values), "cpu_s": elapsed, "events_per_s": len(values) / elapsed}
 
 
 # --- (c) the naive projector --------------------------------------------------------------------

@@ -96,6 +96,11 @@ def markdown(r: dict[str, Any]) -> str:
         f"| 1c | naive projector, one event per transaction ({_f(c.get('events'))}-event sample) | "
         f"{_f(c.get('events_per_s'))} events/s | | |"
     )
+    d = r.get("decode_only") or {}
+    lines.append(
+        f"| 1d | decoding alone (decode_event: envelope + payload validated), CPU time of one core | "
+        f"{_f(d.get('events_per_s'))} events/s | | |"
+    )
     lines.append(
         f"| 1 | projector ÷ min(a, b) | {_f(100 * v['vs_limit'] if 'vs_limit' in v else None)} % | ≥ 50 % | "
         f"{_ok(v.get('vs_limit_ok'))} |"
