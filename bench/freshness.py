@@ -33,7 +33,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.http import Client
-from bench.stack import RAW, BenchStack, admin_headers, profile
+from bench.stack import RAW, BenchStack, admin_headers, cpu_seconds, profile
 from services.enrollment.domain.national_id import check_char
 
 
@@ -294,7 +294,14 @@ async def measure(
                     if enrollment.pid
                     else None
                 )
+                cpu0 = {s.label: (cpu_seconds(s.pid), time.monotonic()) for s in (enrollment, projector)}
                 result = await step(driver, rate, seconds)
+                result["cpu_cores"] = {
+                    s.label: round(
+                        (cpu_seconds(s.pid) - cpu0[s.label][0]) / (time.monotonic() - cpu0[s.label][1]), 2
+                    )
+                    for s in (enrollment, projector)
+                }
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled on Ctrl-C
                     await asyncio.to_thread(spy.wait)

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from bench import catchup
-from bench.stack import AUTH_SECRET, RAW, BenchStack, admin_headers, profile
+from bench.stack import AUTH_SECRET, RAW, BenchStack, admin_headers, cpu_seconds, profile
 from bench.workload import City, member_ids
 from shared.auth import Role, mint_token
 
@@ -89,7 +89,11 @@ async def measure(
             spy = None
             if kind == "offers" and projector.pid is not None:
                 spy = profile(projector.pid, 600, RAW / "profile-projector-offers.txt")
+            cpu0, t0 = cpu_seconds(projector.pid), time.monotonic()
             step = await loadgen({**spec, "rate": r, "paths": kind_paths}, f"{kind}-{r}")
+            step["projector_cpu_cores"] = round(
+                (cpu_seconds(projector.pid) - cpu0) / (time.monotonic() - t0), 2
+            )
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 await asyncio.to_thread(spy.wait)

@@ -126,7 +126,9 @@ def markdown(r: dict[str, Any]) -> str:
             f"{step['accepted']:,} accepted, {step['errors']} errors, {step['not_visible']} not seen) | "
             f"p50 {_f(fm.get('p50'))} / p95 {_f(fm.get('p95'))} / p99 **{_f(fm.get('p99'))} ms**; "
             f"of which relay p99 {_f(relay.get('p99'))}, projector p99 {_f(card.get('p99'))} ms; "
-            f"command (scheduled → accepted) p50 {_f(cm.get('p50'))} / p99 {_f(cm.get('p99'))} ms "
+            f"command (scheduled → accepted) p50 {_f(cm.get('p50'))} / p99 {_f(cm.get('p99'))} ms; "
+            + ", ".join(f"{k} at {c:.2f} cores" for k, c in (step.get("cpu_cores") or {}).items())
+            + " "
             f"| {verdict} |"
         )
     if steps and max(s["target_rate"] for s in steps) < 500:
@@ -144,7 +146,8 @@ def markdown(r: dict[str, Any]) -> str:
             lines.append(
                 f"| 3 | {label} at {step['target_rate']:.0f} req/s (achieved {_f(step['achieved_rate'])}/s, "
                 f"{_f(offers.get('live_offers'))} live offers, {step['errors']} errors) | "
-                f"p50 {_f(lat.get('p50'), 1)} / p99 **{_f(lat.get('p99'), 1)} ms** | "
+                f"p50 {_f(lat.get('p50'), 1)} / p99 **{_f(lat.get('p99'), 1)} ms**; "
+                f"projector at {_f(step.get('projector_cpu_cores'), 2)} cores | "
                 + ("p99 < 10 ms at 1,000/s | " + _ok(v.get("offers_ok")) if target else "reported | —")
                 + " |"
             )
