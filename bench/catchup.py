@@ -35,6 +35,10 @@ from shared.contracts.envelope import EventPayload, decode_event
 from shared.db import Conn, ensure_database, open_pool
 from shared.kafka import ensure_topics
 
+# py-spy samples the first seconds of the 1-replica catch-up only: it needs CPU too, and the
+# machine has two cores.
+PROFILE_SECONDS = 10
+
 
 def projector_topics(prefix: str) -> list[str]:
     """The topics the projector reads, as its own settings name them."""
@@ -155,7 +159,7 @@ async def projector_catchup(
             if cpu0 is None and n > 0:
                 cpu0 = [cpu_seconds(s.pid) for s in services]
                 if profile_to is not None and services[0].pid:
-                    spy = profile(services[0].pid, 600, profile_to)
+                    spy = profile(services[0].pid, PROFILE_SECONDS, profile_to)
             await asyncio.sleep(0.05)
         else:
             raise RuntimeError(f"projector x{replicas} did not catch up within an hour")
@@ -171,7 +175,8 @@ async def projector_catchup(
     finally:
         await conn.close()
         if spy is not None:
-            spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled on Ctrl-C
+            if spy.poll() is None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled on Ctrl-C
             await asyncio.to_thread(spy.wait)
         await bench.stop(*services)
     return {

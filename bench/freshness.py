@@ -289,9 +289,10 @@ async def measure(
             await _settle(driver)
             for rate in rates:
                 bench.rss.phase = f"freshness {rate}/s"
+                # Profiled at the first rate only: py-spy takes CPU from the 2 cores too.
                 spy = (
                     profile(enrollment.pid, 600, RAW / "profile-enrollment-freshness.txt")
-                    if enrollment.pid
+                    if enrollment.pid and rate == rates[0]
                     else None
                 )
                 cpu0 = {s.label: (cpu_seconds(s.pid), time.monotonic()) for s in (enrollment, projector)}

@@ -41,8 +41,9 @@ NOTES = [
     "reads by the member (own card, with relief status), half by the city's cadre or an admin. It shares "
     "the 2 cores with the projector, PostgreSQL and Kafka.",
     "Memory: VmRSS of every service process, sampled every 0.5 s, peak per phase.",
-    "Profiles: py-spy (200 Hz, idle frames left out) attached to the projector during the 1-replica "
-    "catch-up and the offers reads, and to enrollment during each freshness step (the last one kept).",
+    "Profiles: py-spy (200 Hz, idle frames left out) attached to the projector during the first 10 s of "
+    "the 1-replica catch-up and during the lowest-rate offers reads, and to enrollment during the first "
+    "freshness step (py-spy needs CPU too, so it is kept off the other measurements).",
     "This machine is shared: other engineers' test runs use the same cores during the run (see the load "
     "averages), so absolute figures move from run to run; the ratios are measured side by side.",
 ]
