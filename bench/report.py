@@ -224,24 +224,24 @@ def plot(r: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig, grid = plt.subplots(2, 2, figsize=(13, 8.5))
+    axes = list(grid.flat)
     names, values = [], []
-    for label, key in (
+    bars = (
         ("projector", None),
-        ("raw consumer (a)", "raw_consumer"),
-        ("COPY (b)", "raw_copy"),
-        ("naive (c)", "naive"),
-    ):
-        value = (
-            (r.get("projector") or [{}])[0].get("events_per_s")
-            if key is None
-            else (r.get(key) or {}).get("events_per_s")
-        )
-        if value:
+        ("raw consumer\n(a)", "raw_consumer"),
+        ("COPY\n(b)", "raw_copy"),
+        ("naive\n(c)", "naive"),
+        ("decode only\n(d)", "decode_only"),
+    )
+    for label, key in bars:
+        source = (r.get("projector") or [{}])[0] if key is None else (r.get(key) or {})
+        if source.get("events_per_s"):
             names.append(label)
-            values.append(value)
+            values.append(source["events_per_s"])
     ax = axes[0]
-    ax.bar(names, values, color=["tab:blue", "tab:gray", "tab:gray", "tab:red"][: len(names)])
+    colours = {"projector": "tab:blue", "naive\n(c)": "tab:red"}
+    ax.bar(names, values, color=[colours.get(n, "tab:gray") for n in names])
     ax.set_yscale("log")
     ax.set_ylabel("events/s (log)")
     ax.set_title("1. catch-up throughput")
@@ -252,14 +252,36 @@ def plot(r: dict[str, Any], path: Path) -> None:
     if steps:
         x = [s["target_rate"] for s in steps]
         for q in ("p50", "p95", "p99"):
-            ax.plot(x, [s["freshness_ms"][q] for s in steps], marker="o", label=q)
+            ax.plot(x, [s["freshness_ms"][q] for s in steps], marker="o", label=f"freshness {q}")
+        ax.plot(x, [s["command_ms"]["p99"] for s in steps], marker="x", linestyle=":", label="command p99")
         ax.axhline(1000, color="red", linestyle="--", linewidth=1, label="target p99")
         ax.set_xlabel("commands/s")
-        ax.set_ylabel("ms, command accepted → on the card")
+        ax.set_ylabel("ms")
         ax.set_yscale("log")
-        ax.legend()
-    ax.set_title("2. freshness")
+        ax.legend(fontsize=8)
+    ax.set_title("2. freshness: accepted → on the card")
     ax = axes[2]
+    offers = r.get("offers") or {}
+    for kind in ("card", "offers"):
+        kind_steps = offers.get(f"{kind}_steps") or []
+        if kind_steps:
+            x = [s["target_rate"] for s in kind_steps]
+            ax.plot(x, [s["latency_ms"]["p99"] for s in kind_steps], marker="o", label=f"{kind} p99")
+            ax.plot(
+                x,
+                [s["latency_ms"]["p50"] for s in kind_steps],
+                marker=".",
+                linestyle=":",
+                label=f"{kind} p50",
+            )
+    if offers:
+        ax.axhline(10, color="red", linestyle="--", linewidth=1, label="target p99")
+        ax.set_yscale("log")
+        ax.set_xlabel("requests/s")
+        ax.set_ylabel("ms")
+        ax.legend(fontsize=8)
+    ax.set_title("3. card reads (with 100,000 offers)")
+    ax = axes[3]
     runs = r.get("projector") or []
     if runs:
         ax.plot([x["replicas"] for x in runs], [x["events_per_s"] for x in runs], marker="o")
@@ -268,9 +290,9 @@ def plot(r: dict[str, Any], path: Path) -> None:
         ax.set_ylabel("events/s")
         ax.set_ylim(bottom=0)
     ax.set_title(f"5. scale-out ({r.get('partitions')} partitions, {r['machine']['cores']} cores)")
-    fig.suptitle(f"Zhijia bench, SIZE={r['size']} ({r['members']:,} members)")
+    fig.suptitle(f"Zhijia bench, SIZE={r['size']} ({r['members']:,} members), {r['started_at']}")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
