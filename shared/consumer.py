@@ -21,6 +21,7 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from shared.batched_writes import BatchedWrites
 from shared.contracts import ContractError, EventEnvelope, decode_event
 from shared.contracts.envelope import EventPayload
 from shared.db import TRANSIENT_ERRORS, Conn
@@ -91,6 +92,7 @@ class IdempotentConsumer:
         prepare: Prepare | None = None,
         retry: RetryPolicy | None = None,
         decode: Decode = decode_record,
+        batch_writes: bool = False,
     ) -> None:
         self.name = name
         self._pool = pool
@@ -100,6 +102,9 @@ class IdempotentConsumer:
         self._prepare = prepare
         self._retry = retry or RetryPolicy()
         self._decode = decode
+        # Handlers' INSERTs go out as one pipelined executemany per statement at the end of the
+        # batch (shared/batched_writes.py) instead of one round trip per event.
+        self._batch_writes = batch_writes
 
     async def handle_batch(self, records: Sequence[ConsumerRecord[Any, Any]]) -> BatchResult:
         result = BatchResult()
@@ -185,6 +190,7 @@ class IdempotentConsumer:
                     [envelope.event_id for _, envelope, _ in decoded],
                 )
             }
+            target: Any = BatchedWrites(conn) if self._batch_writes else conn
             for _, envelope, payload in decoded:
                 if envelope.event_id not in fresh:
                     duplicates += 1
@@ -193,8 +199,10 @@ class IdempotentConsumer:
                 with structlog.contextvars.bound_contextvars(
                     correlation_id=envelope.correlation_id, event_id=str(envelope.event_id)
                 ):
-                    await self._apply(conn, envelope, payload)
+                    await self._apply(target, envelope, payload)
                 applied += 1
+            if isinstance(target, BatchedWrites):
+                await target.flush()
             await self._save_positions(conn, records)
             failpoint("consumer.before_commit")  # applied, not yet committed
         # Counted only once committed: a retried transaction must not count twice.

@@ -65,8 +65,9 @@ def build_consumer(
 ) -> IdempotentConsumer:
     """The idempotent consumer with the projector's handlers; prepare picks the generation."""
     return IdempotentConsumer(
-        settings.consumer_name, pool, producer, settings.dead_letter_topic, apply_event, prepare=prepare
-    )
+        settings.consumer_name, pool, producer, settings.dead_letter_topic, apply_event,
+        prepare=prepare, batch_writes=True,
+    )  # fmt: skip
 
 
 def create_app(settings: ProjectorSettings) -> FastAPI:
