@@ -67,6 +67,8 @@ class ContractRegistry:
     def __init__(self) -> None:
         self._contracts: dict[tuple[str, int], type[EventPayload]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        # Versions per event type, computed once: asked twice for every event decoded.
+        self._versions: dict[str, list[int]] = {}
 
     def contract(self, event_type: str, version: int) -> Callable[[type[P]], type[P]]:
         def register(cls: type[P]) -> type[P]:
@@ -76,6 +78,7 @@ class ContractRegistry:
             cls.event_type = event_type
             cls.schema_version = version
             self._contracts[key] = cls
+            self._versions.pop(event_type, None)
             return cls
 
         return register
@@ -97,7 +100,12 @@ class ContractRegistry:
         return register
 
     def versions(self, event_type: str) -> list[int]:
-        return sorted(v for (t, v) in self._contracts if t == event_type)
+        found = self._versions.get(event_type)
+        if found is None:
+            found = sorted(v for (t, v) in self._contracts if t == event_type)
+            if found:
+                self._versions[event_type] = found
+        return found  # shared: callers only read it
 
     def latest_version(self, event_type: str) -> int:
         versions = self.versions(event_type)
