@@ -135,7 +135,7 @@ async def projector_catchup(
     bench: BenchStack, backlog: Backlog, replicas: int, *, profile_to: Any = None, label: str = "catch-up"
 ) -> dict[str, Any]:
     """Start `replicas` projectors on a fresh database; time them until nothing is left to apply."""
-    database = bench.database(f"proj_r{replicas}")
+    database = bench.database(f"proj_{label.replace('-', '')}_r{replicas}")
     services = [
         bench.service("projector", prefix=backlog.prefix, database=database, label=f"projector#{i + 1}")
         for i in range(replicas)

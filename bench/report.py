@@ -192,6 +192,13 @@ def markdown(r: dict[str, Any]) -> str:
     for phase, services in (r.get("rss_mb") or {}).items():
         for label, mb in sorted(services.items()):
             lines.append(f"| {phase} | {label} | {mb:.0f} |")
+    profiled = r.get("projector_profiled") or {}
+    if profiled.get("events_per_s"):
+        lines += [
+            "",
+            f"The extra catch-up run under py-spy did {profiled['events_per_s']:,.0f} events/s "
+            f"(profiler overhead included; the figures above ran without it).",
+        ]
     for name, frames in (r.get("profiles") or {}).items():
         if frames:
             lines += [
