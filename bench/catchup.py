@@ -156,6 +156,8 @@ async def projector_catchup(
             n = await applied_count(conn, consumer_name)
             if n >= backlog.events:
                 break
+            if spy is not None and spy.poll() is not None:
+                break  # a run for the profile ends with the profile
             if cpu0 is None and n > 0:
                 cpu0 = [cpu_seconds(s.pid) for s in services]
                 if profile_to is not None and services[0].pid:
@@ -169,7 +171,8 @@ async def projector_catchup(
             "SELECT extract(epoch FROM min(processed_at))::float8 FROM public.processed_events"
         )
         window = max(1e-6, done_wall - float(first_wall))
-        rate = backlog.events / window
+        applied = min(n, backlog.events)
+        rate = applied / window
         cpu = [cpu_seconds(s.pid) - c for s, c in zip(services, cpu0 or [0.0] * replicas, strict=True)]
         cards = await conn.fetchval("SELECT count(*) FROM public.cards")
     finally:
@@ -182,7 +185,7 @@ async def projector_catchup(
     return {
         "database": database,
         "replicas": replicas,
-        "events": backlog.events,
+        "events": applied,
         "start_to_ready_s": ready - started,
         "catchup_s": done - ready,
         "window_s": window,
