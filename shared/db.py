@@ -45,8 +45,10 @@ async def ensure_database(dsn: str) -> None:
             try:
                 await conn.execute(f'CREATE DATABASE "{name}"')
                 log.info("database_created", database=name)
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another replica created it first
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                # Another replica created it first (two racing CREATEs can also end in a unique
+                # violation on pg_database's name index rather than "already exists").
+                pass
     finally:
         await conn.close()
 

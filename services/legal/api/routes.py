@@ -35,7 +35,7 @@ from shared.http import CallerDep
 router = APIRouter()
 
 
-def _deps(request: Request) -> Deps:
+async def _deps(request: Request) -> Deps:
     deps: Deps = request.app.state.deps
     return deps
 

@@ -34,7 +34,7 @@ from shared.http import CallerDep, correlation_id_of
 router = APIRouter()
 
 
-def _deps(request: Request) -> Deps:
+async def _deps(request: Request) -> Deps:
     deps: Deps = request.app.state.deps
     return deps
 
