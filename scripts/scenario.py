@@ -421,9 +421,9 @@ async def play_partners(office: Office) -> list[str]:
     lines.insert(
         0, f"2 partners, {len(merchants)} merchants, {accepted} offers accepted, 1 updated to version 2"
     )
-    lines.append(
-        "the Ningbo offer is not on Hangzhou cards; the hardship offer only on the hardship member's own"
-    )
+    lines.append("the Ningbo offer stays off Hangzhou cards; the check-up is on the model worker's card only")
+    lines.append("the hardship offer shows only to members in the relief register, and only to themselves")
+    lines.append("(none here yet: the demo's relief cases are still in public disclosure)")
     return lines
 
 
