@@ -8,7 +8,6 @@ process's resident memory (VmRSS) is sampled while it runs.
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
 from scripts import stack
+from scripts.stack import free_port
 from shared.auth import Role, mint_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,12 +26,6 @@ RAW = ROOT / "bench" / "raw"  # logs, profiles: git-ignored
 AUTH_SECRET = "bench-only-auth-secret-" + "b" * 24
 PII_KEY = "bench-only-pii-key-" + "p" * 28
 SPECS = {s.name: s for s in stack.SERVICES}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def admin_headers() -> dict[str, str]:

@@ -8,6 +8,7 @@ Infrastructure addresses come from the environment (KAFKA_BOOTSTRAP_SERVERS, POS
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +37,13 @@ SERVICES = [
     ServiceSpec("competitions", 8005, "zhijia_competitions"),
     ServiceSpec("partners", 8006, "zhijia_partners"),
 ]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now (for services started on the side)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def dev_secrets() -> dict[str, str]:

@@ -25,13 +25,14 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from scripts import stack
+from scripts.stack import free_port
 from shared.auth import Role, mint_token
 from shared.contracts import decode_event, encode_event, new_envelope
 from shared.contracts.enrollment import ApplicationRejected
 from shared.contracts.topics import ENROLLMENT_EVENTS, dead_letter_topic
 from tests.faults.harness import FaultInfra, Replica, assigned_partitions, supervise
 from tests.faults.workload import Workload
-from tests.integration.conftest import free_port, read_topic
+from tests.integration.conftest import read_topic
 
 pytestmark = pytest.mark.faults
 

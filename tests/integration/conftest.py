@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -16,18 +15,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from scripts import stack
+from scripts.stack import free_port
 from shared.auth import Role, mint_token
 
 pytestmark = pytest.mark.integration
 
 AUTH_SECRET = "integration-tests-only-" + "x" * 24
 PII_KEY = "integration-tests-pii-key-" + "y" * 24
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
