@@ -36,13 +36,12 @@ class PartnerTopics:
         return f"{self.prefix}{partner_rejections_topic(partner_id)}"
 
     def offers_pattern(self) -> str:
-        """Every partner's offers topic, for one pattern subscription (new partners included)."""
-        return f"^{re.escape(self.prefix)}partners\\.[a-z0-9-]+\\.offers\\.v1$"
+        """Every partner's offers topic, for one pattern subscription (new partners included);
+        the same expression names the partner a topic belongs to."""
+        return f"^{re.escape(self.prefix)}partners\\.(?P<partner>[a-z0-9-]+)\\.offers\\.v1$"
 
     def partner_of(self, topic: str) -> str | None:
-        match = re.fullmatch(
-            f"{re.escape(self.prefix)}partners\\.(?P<partner>[a-z0-9-]+)\\.offers\\.v1", topic
-        )
+        match = re.fullmatch(self.offers_pattern(), topic)
         return match["partner"] if match else None
 
 
