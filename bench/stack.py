@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
-from aiokafka.admin import AIOKafkaAdminClient
 
 from scripts import stack
+from scripts.leftovers import delete_topics, prefix_matcher
 from scripts.stack import free_port
 from shared.auth import Role, mint_token
 
@@ -206,21 +206,7 @@ class BenchStack:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
-        await delete_topics(self.bootstrap, tuple(self.prefixes))
-
-
-async def delete_topics(bootstrap: str, prefixes: tuple[str, ...]) -> list[str]:
-    if not prefixes:
-        return []
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        doomed = [t for t in await admin.list_topics() if t.startswith(prefixes)]
-        if doomed:
-            await admin.delete_topics(doomed)
-        return doomed
-    finally:
-        await admin.close()
+        await delete_topics(self.bootstrap, prefix_matcher(*self.prefixes))
 
 
 def py_spy() -> str | None:

@@ -42,7 +42,9 @@
 #                          deploy/kafka/PARTNERS-KAFKA.md and
 #                          scripts/partner_kafka_access.py
 #   KAFKA_HEAP_OPTS        broker heap                  (-Xms256m -Xmx512m)
-#   KAFKA_START_TIMEOUT    seconds to wait for broker   (90)
+#   KAFKA_START_TIMEOUT    seconds the starting broker may go without
+#                          writing to its log before we give up      (90)
+#   KAFKA_START_LIMIT      seconds to wait for the broker at most    (900)
 #   PG_PORT                PostgreSQL port on 127.0.0.1 (55432)
 #   PG_USER / PG_PASSWORD  service login role (CREATEDB) (zhijia / zhijia);
 #                          applied when PostgreSQL starts
@@ -61,6 +63,7 @@ KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_PARTNER_PORT=${KAFKA_PARTNER_PORT:-9094}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+KAFKA_START_LIMIT=${KAFKA_START_LIMIT:-900}
 PG_PORT=${PG_PORT:-55432}
 PG_USER=${PG_USER:-zhijia}
 PG_PASSWORD=${PG_PASSWORD:-zhijia}
@@ -269,9 +272,13 @@ kafka_running_listener_port() {
 }
 
 # Waits until the broker answers on its port and (when log_offset is given)
-# the log written since log_offset says the server started.
+# the log written since log_offset says the server started. A broker that
+# recovers many partitions (after a kill) takes long but keeps logging, so
+# the timeout counts from its last log line, within an overall limit.
 wait_kafka_ready() {
     local pid=$1 port=$2 log_offset=${3:-} started=$SECONDS size
+    local progress=$SECONDS seen last_seen told=0
+    last_seen=$(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0)
     while :; do
         if ! kill -0 "$pid" 2>/dev/null; then
             rm -f "$KAFKA_PIDFILE"
@@ -285,8 +292,17 @@ wait_kafka_ready() {
                 return 0
             fi
         fi
-        if ((SECONDS - started >= KAFKA_START_TIMEOUT)); then
-            kafka_fail "kafka (pid $pid) not ready on $HOST:$port after ${KAFKA_START_TIMEOUT}s; it is left running: inspect the log, then run '$0 down'"
+        seen=$(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0)
+        if [[ $seen != "$last_seen" ]]; then
+            last_seen=$seen
+            progress=$SECONDS
+        fi
+        if ((SECONDS - progress >= KAFKA_START_TIMEOUT || SECONDS - started >= KAFKA_START_LIMIT)); then
+            kafka_fail "kafka (pid $pid) not ready on $HOST:$port after $((SECONDS - started))s (its log silent for $((SECONDS - progress))s); it is left running: inspect the log, then run '$0 down'"
+        fi
+        if ((!told && SECONDS - started >= 30)); then
+            told=1
+            log "kafka: still starting after 30s (recovering its partitions; see $KAFKA_LOG)"
         fi
         sleep 0.25
     done

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -25,6 +26,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from scripts import stack
+from scripts.leftovers import delete_topics, drop_databases
 from scripts.stack import free_port
 from shared.auth import Role, mint_token
 from shared.contracts import decode_event, encode_event, new_envelope
@@ -47,6 +49,8 @@ def fault_infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultInfra
     base = Path(os.environ.get("FAULT_INFRA_DIR", "/tmp/zhijia-faults"))  # noqa: S108
     infra = FaultInfra(base)
     infra.up()
+    # This broker and server are the suite's alone: whatever an earlier (killed) run left goes.
+    asyncio.run(_remove_runs(infra, FAULT_RUN))
     yield infra
     infra.run("down")
 
@@ -76,11 +80,21 @@ async def system(fault_infra: FaultInfra, tmp_path: Path) -> AsyncIterator[dict[
     finally:
         for r in replicas.values():
             r.stop()
+        await _remove_runs(fault_infra, re.compile(rf"^z?f_?{run}[._]"))
         # Other tests must keep using the main infrastructure, not this private one.
         if saved_dsn is None:
             os.environ.pop("POSTGRES_DSN", None)
         else:
             os.environ["POSTGRES_DSN"] = saved_dsn
+
+
+FAULT_RUN = re.compile(r"^(f[0-9a-f]{6}\.|zf_[0-9a-f]{6}_)")
+
+
+async def _remove_runs(infra: FaultInfra, run: re.Pattern[str]) -> None:
+    """Topics and databases of fault runs matching `run` (a broker full of old topics starts slowly)."""
+    await delete_topics(infra.bootstrap, lambda name: bool(run.match(name)))
+    await drop_databases(infra.postgres_dsn, lambda name: bool(run.match(name)))
 
 
 def admin(role: Role = Role.ADMIN) -> dict[str, str]:

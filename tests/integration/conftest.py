@@ -14,7 +14,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from scripts import stack
+from scripts import leftovers, stack
 from scripts.stack import free_port
 from shared.auth import Role, mint_token
 
@@ -72,8 +72,13 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def run_id() -> str:
-    return uuid.uuid4().hex[:8]
+def run_id(infra: dict[str, str]) -> Iterator[str]:
+    """This run's id; its topics and databases go when it ends, with those of killed earlier runs."""
+    bootstrap, dsn = infra["KAFKA_BOOTSTRAP_SERVERS"], infra["POSTGRES_DSN"]
+    asyncio.run(leftovers.sweep(bootstrap, dsn))
+    run = leftovers.new_run_id()
+    yield run
+    asyncio.run(leftovers.remove_run(bootstrap, dsn, run))
 
 
 @pytest.fixture(scope="session")

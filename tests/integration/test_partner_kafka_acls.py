@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.conn import create_conn
 from aiokafka.errors import (
     GroupAuthorizationFailedError,
@@ -25,13 +24,14 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
+from scripts.leftovers import delete_topics, new_run_id, prefix_matcher
 from scripts.partner_kafka_access import group_prefix, partner_topics
 from tests.integration.conftest import partner_listener
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN = uuid.uuid4().hex[:8]
+RUN = new_run_id()
 PREFIX = f"t{RUN}."
 A = f"pa-{RUN}"
 B = f"pb-{RUN}"
@@ -88,16 +88,7 @@ def partners(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) ->
     finally:
         for p in (A, B):
             _access(internal, "revoke", p)
-        asyncio.run(_delete_topics(internal))
-
-
-async def _delete_topics(internal: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=internal)
-    await admin.start()
-    try:
-        await admin.delete_topics([t for p in (A, B) for t in partner_topics(p, PREFIX)])
-    finally:
-        await admin.close()
+        asyncio.run(delete_topics(internal, prefix_matcher(PREFIX)))
 
 
 @pytest.fixture
