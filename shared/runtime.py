@@ -28,5 +28,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         access_log=False,  # the correlation middleware logs each request once
         timeout_graceful_shutdown=10,
         lifespan="on",
+        loop="uvloop",
+        http="httptools",
     )
     uvicorn.Server(config).run()
