@@ -7,9 +7,7 @@ from typing import Any
 import asyncpg
 from fastapi import Request
 
-from services.projector.store import cards
 from shared.auth import Principal, Role, forbid
-from shared.db import Conn
 from shared.errors import NotFound
 
 
@@ -27,12 +25,11 @@ def refuse_other_members(principal: Principal, member_id: uuid.UUID) -> bool:
     return own
 
 
-async def readable_card(
-    conn: Conn, principal: Principal, member_id: uuid.UUID
-) -> tuple[dict[str, Any], bool]:
-    """The card's row and whether the caller is the member; 404 without a card, 403 out of scope."""
-    own = refuse_other_members(principal, member_id)
-    row = await cards.get_card(conn, member_id)
+def require_readable(
+    principal: Principal, member_id: uuid.UUID, row: dict[str, Any] | None, own: bool
+) -> dict[str, Any]:
+    """The card's row if the caller may read it; 404 without a card, 403 out of scope. `own` is
+    what refuse_other_members answered (asked first: it decides what the card read fetches)."""
     if row is None:
         if own:
             raise NotFound("no card yet: your application may still be on its way")
@@ -41,4 +38,4 @@ async def readable_card(
         path = row["union_path"] or row["application_union_path"] or []
         if not principal.covers_union(path):
             raise forbid("this member is outside your scope")
-    return row, own
+    return row

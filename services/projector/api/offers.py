@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from services.projector.api.access import pool_of, readable_card
+from services.projector.api.access import pool_of, refuse_other_members, require_readable
 from services.projector.domain import offers as rules
 from services.projector.store import generations
 from services.projector.store import offers as store
@@ -133,22 +133,24 @@ async def card_offers(
     """Partner offers for the member's card. Order: the member's own group first (hardship
     households, then model workers), then offers for all members; then the most local region
     first (district, city, province); then the soonest-ending first; then offer_key."""
-    async with generations.reading(pool_of(request)) as conn:
-        _, own = await readable_card(conn, principal, member_id)
-        wanted = _category(category)
-        after = _cursor(cursor)
-        context = await store.member_context(conn, member_id)
-        # The relief case is read only for the member themself: nobody else's answer depends on it.
-        relief = await store.relief_status(conn, member_id) if own else None
+    own = refuse_other_members(principal, member_id)
+    wanted = _category(category)
+    after = _cursor(cursor)
+    # Two statements through the public views of the live generation (no transaction: a card and
+    # an offer list read a moment apart are still a card and an offer list that both existed).
+    async with pool_of(request).acquire() as conn:
+        found_card = await store.card_context(conn, member_id, own=own)
+        context = require_readable(principal, member_id, found_card, own)
+        # The relief case was read only for the member themself: nobody else's answer depends on it.
         audience = rules.audience(
-            context["status"] if context else None,
-            model_worker=bool(context and context["model_worker"]),
-            relief_status=relief,
+            context["status"],
+            model_worker=bool(context["model_worker"]),
+            relief_status=context["relief_status"],
             viewer_is_member=own,
         )
         if not audience.groups:
             return CardOffersOut(member_id=member_id, items=[], reason=audience.reason)
-        region = rules.member_region(context["union_region"] if context else None)
+        region = rules.member_region(context["union_region"])
         if region is None:
             return CardOffersOut(
                 member_id=member_id, items=[], reason="the member's union has no administrative region code"

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from services.projector.api.access import pool_of, readable_card
+from services.projector.api.access import pool_of, refuse_other_members, require_readable
 from services.projector.domain.card import gaps, needs_action
 from services.projector.offsets import lag, source_partitions
 from services.projector.store import cards, generations
@@ -184,16 +184,17 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
 
 @router.get("/cards/{member_id}", tags=["cards"])
 async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
-    async with generations.reading(pool_of(request)) as conn:
-        row, own = await readable_card(conn, principal, member_id)
-        relief = await cards.get_relief_case(conn, member_id) if own else None
-        achieved = await cards.achievements(conn, member_id)
-        disputes = await cards.legal_cases_of(conn, member_id) if own else []
+    own = refuse_other_members(principal, member_id)
+    # One statement through the public views of the live generation: one round trip, one snapshot.
+    async with pool_of(request).acquire() as conn:
+        found = await cards.card_with_details(conn, member_id, own=own)
+    row = require_readable(principal, member_id, found, own)
+    relief = row["relief"]
     card = _card_out(member_id, row)
-    card.honours = [HonourView(**h) for h in achieved["honours"]]
-    card.results = [ResultView(**x) for x in achieved["results"]]
-    card.awards = [AwardView(**a) for a in achieved["awards"]]
-    card.legal_cases = [LegalCaseView(**d) for d in disputes]
+    card.honours = [HonourView(**h) for h in row["honours"]]
+    card.results = [ResultView(**x) for x in row["results"]]
+    card.awards = [AwardView(**a) for a in row["awards"]]
+    card.legal_cases = [LegalCaseView(**d) for d in row["legal_cases"]]
     if relief is not None:
         card.relief = ReliefView(
             case_id=relief["case_id"],

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from shared.contracts.competitions import (
@@ -67,23 +68,74 @@ async def upsert_application(
     )  # fmt: skip
 
 
-async def get_card(conn: Conn, member_id: uuid.UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
-        """SELECT c.*, u.name AS union_name, u.path AS union_path, u.path_names AS union_path_names,
-                  a.status AS application_status, a.reason AS application_reason,
-                  a.application_id, a.version AS application_version,
-                  a.base_union_id AS application_union_id,
-                  au.path AS application_union_path
-           FROM (SELECT $1::uuid AS id) k
-           LEFT JOIN cards c ON c.member_id = k.id
-           LEFT JOIN unions u ON u.union_id = c.base_union_id
-           LEFT JOIN applications a ON a.person_id = k.id
-           LEFT JOIN unions au ON au.union_id = a.base_union_id""",
-        member_id,
-    )
+# The card row, its union and the member's latest application: what every card read starts from
+# (and what the access check needs). {extra} adds columns of a particular read, fixed text only.
+CARD_ROW = """
+SELECT c.*, u.name AS union_name, u.path AS union_path, u.path_names AS union_path_names,
+       u.region AS union_region,
+       a.status AS application_status, a.reason AS application_reason,
+       a.application_id, a.version AS application_version,
+       a.base_union_id AS application_union_id,
+       au.path AS application_union_path {extra}
+FROM (SELECT $1::uuid AS id) k
+LEFT JOIN cards c ON c.member_id = k.id
+LEFT JOIN unions u ON u.union_id = c.base_union_id
+LEFT JOIN applications a ON a.person_id = k.id
+LEFT JOIN unions au ON au.union_id = a.base_union_id
+"""
+
+# Everything the card shows, in one statement (one round trip, one snapshot). $2: whether the
+# member themself reads (only then are the relief case and the disputes read); $3: how many
+# recent results and awards.
+CARD_DETAILS = """,
+       CASE WHEN $2 THEN (SELECT jsonb_build_object('case_id', r.case_id, 'status', r.status,
+                                     'tier', r.tier, 'aid_year', r.aid_year,
+                                     'aid_paid_fen', r.aid_paid_fen)
+                          FROM relief_cases r WHERE r.member_id = k.id) END AS relief,
+       (SELECT coalesce(jsonb_agg(h ORDER BY h.granted_on DESC), '[]')
+        FROM (SELECT kind, title, granted_on, valid_until, competition_name, team_name FROM honours
+              WHERE member_id = k.id AND revoked_on IS NULL AND valid_until >= current_date) h)
+           AS honours,
+       (SELECT coalesce(jsonb_agg(x ORDER BY x.finalized_at DESC), '[]')
+        FROM (SELECT competition_name, competition_kind, stage_name, team_name, rank, of_entries,
+                     score, finalized_at
+              FROM competition_results WHERE member_id = k.id ORDER BY finalized_at DESC LIMIT $3) x)
+           AS results,
+       (SELECT coalesce(jsonb_agg(w ORDER BY w.granted_at DESC), '[]')
+        FROM (SELECT title, competition_name, team_name, rank, granted_at FROM competition_awards
+              WHERE member_id = k.id ORDER BY granted_at DESC LIMIT $3) w)
+           AS awards,
+       CASE WHEN $2 THEN
+           (SELECT coalesce(jsonb_agg(to_jsonb(d) - 'closed' - 'updated_at'
+                                      ORDER BY d.closed, d.updated_at DESC), '[]')
+            FROM (SELECT case_no, kind, stage, outcome, next_deadline, next_due_on,
+                         stage = 'closed' AS closed, updated_at
+                  FROM legal_cases WHERE member_id = k.id) d)
+       ELSE '[]' END AS legal_cases"""
+CARD_DETAIL_LISTS = ("honours", "results", "awards", "legal_cases")
+
+
+def _card_or_none(row: Any) -> dict[str, Any] | None:
     if row is None or (row["member_id"] is None and row["application_id"] is None):
         return None
     return dict(row)
+
+
+async def get_card(conn: Conn, member_id: uuid.UUID) -> dict[str, Any] | None:
+    return _card_or_none(await conn.fetchrow(CARD_ROW.format(extra=""), member_id))
+
+
+async def card_with_details(
+    conn: Conn, member_id: uuid.UUID, *, own: bool, recent: int = 5
+) -> dict[str, Any] | None:
+    """The card row with "relief" (a dict or None) and the lists "honours" (current today),
+    "results" and "awards" (the most recent), "legal_cases" (open first, latest first)."""
+    card = _card_or_none(await conn.fetchrow(CARD_ROW.format(extra=CARD_DETAILS), member_id, own, recent))
+    if card is not None:
+        card["relief"] = json.loads(card["relief"]) if card["relief"] is not None else None
+        for name in CARD_DETAIL_LISTS:
+            card[name] = json.loads(card[name], parse_float=Decimal)  # scores stay exact
+    return card
 
 
 async def list_cards(
@@ -122,11 +174,6 @@ async def upsert_relief_case(conn: Conn, version: int, case: CaseSnapshot) -> No
         case.member_id, version, case.case_id, case.status.value, case.tier.value if case.tier else None,
         case.union_id, case.aid_year, case.aid_paid_fen,
     )  # fmt: skip
-
-
-async def get_relief_case(conn: Conn, member_id: uuid.UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow("SELECT * FROM relief_cases WHERE member_id = $1", member_id)
-    return dict(row) if row else None
 
 
 async def upsert_honour(conn: Conn, version: int, h: HonourGranted | HonourRenewed) -> None:
@@ -182,32 +229,6 @@ async def insert_award(conn: Conn, version: int, a: AwardGranted) -> None:
     )  # fmt: skip
 
 
-async def achievements(conn: Conn, member_id: uuid.UUID, recent: int = 5) -> dict[str, list[dict[str, Any]]]:
-    """Honours current today (not revoked, not expired), and the most recent results and awards."""
-    honours = await conn.fetch(
-        """SELECT kind, title, granted_on, valid_until, competition_name, team_name FROM honours
-           WHERE member_id = $1 AND revoked_on IS NULL AND valid_until >= current_date
-           ORDER BY granted_on DESC""",
-        member_id,
-    )
-    results = await conn.fetch(
-        """SELECT competition_name, competition_kind, stage_name, team_name, rank, of_entries, score,
-                  finalized_at
-           FROM competition_results WHERE member_id = $1 ORDER BY finalized_at DESC LIMIT $2""",
-        member_id, recent,
-    )  # fmt: skip
-    awards = await conn.fetch(
-        """SELECT title, competition_name, team_name, rank, granted_at FROM competition_awards
-           WHERE member_id = $1 ORDER BY granted_at DESC LIMIT $2""",
-        member_id, recent,
-    )  # fmt: skip
-    return {
-        "honours": [dict(r) for r in honours],
-        "results": [dict(r) for r in results],
-        "awards": [dict(r) for r in awards],
-    }
-
-
 async def upsert_legal_case(conn: Conn, version: int, case: LegalCaseSnapshot) -> None:
     deadline = case.next_deadline
     await conn.executemany(
@@ -225,12 +246,3 @@ async def upsert_legal_case(conn: Conn, version: int, case: LegalCaseSnapshot) -
             for member_id in case.member_ids
         ],
     )  # fmt: skip
-
-
-async def legal_cases_of(conn: Conn, member_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """SELECT case_no, kind, stage, outcome, next_deadline, next_due_on FROM legal_cases
-           WHERE member_id = $1 ORDER BY (stage = 'closed'), updated_at DESC""",
-        member_id,
-    )
-    return [dict(r) for r in rows]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.projector.domain.offers import MODEL_WORKER_HONOUR, Branch, MerchantKey
+from services.projector.store.cards import CARD_ROW
 from shared.contracts.partners import (
     MerchantDelisted,
     MerchantListed,
@@ -92,28 +93,23 @@ async def withdraw_offer(conn: Conn, o: OfferWithdrawn) -> None:
     )  # fmt: skip
 
 
-async def member_context(conn: Conn, member_id: uuid.UUID) -> dict[str, Any] | None:
-    """The member's card status, base union (path and region) and whether they hold a current
-    model-worker honour today; None when there is no card."""
-    row = await conn.fetchrow(
-        """SELECT c.status, c.base_union_id, u.region AS union_region,
-                  EXISTS (SELECT 1 FROM honours h
-                          WHERE h.member_id = c.member_id AND h.kind = $2 AND h.revoked_on IS NULL
-                            AND h.granted_on <= current_date AND h.valid_until >= current_date)
-                      AS model_worker
-           FROM cards c LEFT JOIN unions u ON u.union_id = c.base_union_id
-           WHERE c.member_id = $1""",
-        member_id, MODEL_WORKER_HONOUR,
-    )  # fmt: skip
-    return dict(row) if row else None
+# What the card's offers depend on, with the card row the access check needs: the card's status,
+# its union's region, a current model-worker honour today, and (only when the member themself
+# reads, $2) the relief case's status. One statement, fixed text.
+CARD_CONTEXT = """,
+       EXISTS (SELECT 1 FROM honours h
+               WHERE h.member_id = c.member_id AND h.kind = $3 AND h.revoked_on IS NULL
+                 AND h.granted_on <= current_date AND h.valid_until >= current_date) AS model_worker,
+       CASE WHEN $2 THEN (SELECT r.status FROM relief_cases r WHERE r.member_id = k.id) END
+           AS relief_status"""
 
 
-async def relief_status(conn: Conn, member_id: uuid.UUID) -> str | None:
-    """The member's relief case status (read only when the member themself asks)."""
-    status: str | None = await conn.fetchval(
-        "SELECT status FROM relief_cases WHERE member_id = $1", member_id
-    )
-    return status
+async def card_context(conn: Conn, member_id: uuid.UUID, *, own: bool) -> dict[str, Any] | None:
+    """The card row (None without a card) with "model_worker" and "relief_status"."""
+    row = await conn.fetchrow(CARD_ROW.format(extra=CARD_CONTEXT), member_id, own, MODEL_WORKER_HONOUR)
+    if row is None or (row["member_id"] is None and row["application_id"] is None):
+        return None
+    return dict(row)
 
 
 # The card's offers: one LATERAL range scan per branch (in card order), on offers_live_by_region
