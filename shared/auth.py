@@ -4,6 +4,7 @@ A token is an HS256 JWT: {"sub", "role", "member_id"?, "union_id"?, "exp"}. A ca
 their union and every union below it; a member sees only their own records.
 """
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 ISSUER = "zhijia"
 ALGORITHM = "HS256"
@@ -27,6 +28,8 @@ class Role(StrEnum):
 
 
 class Principal(BaseModel):
+    model_config = ConfigDict(frozen=True)  # one verified token's principal serves many requests
+
     sub: str
     role: Role
     member_id: uuid.UUID | None = None
@@ -72,15 +75,47 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(secret: str, token: str) -> Principal:
-    claims = jwt.decode(
+def _verified_claims(secret: str, token: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(
         token,
         secret,
         algorithms=[ALGORITHM],
         issuer=ISSUER,
         options={"require": ["exp", "sub", "iss"]},
     )
-    return Principal.model_validate(claims)
+    return claims
+
+
+def verify_token(secret: str, token: str) -> Principal:
+    return Principal.model_validate(_verified_claims(secret, token))
+
+
+class VerifiedTokens:
+    """Tokens already verified, until they expire: checking a signature costs more than the rest
+    of a card read. Only a token that passed every check is kept, and every check but expiry
+    gives the same answer later (the claims are signed), so a hit needs only the clock. Bounded:
+    the oldest entry goes first."""
+
+    def __init__(self, secret: str, max_entries: int = 20_000) -> None:
+        self._secret = secret
+        self._max = max_entries
+        self._known: dict[str, tuple[Principal, float]] = {}
+
+    def verify(self, token: str, now: float | None = None) -> Principal:
+        at = time.time() if now is None else now
+        hit = self._known.get(token)
+        if hit is not None:
+            principal, expires = hit
+            if at < expires:
+                return principal
+            del self._known[token]
+            raise jwt.ExpiredSignatureError("Signature has expired")
+        claims = _verified_claims(self._secret, token)
+        principal, expires = Principal.model_validate(claims), float(claims["exp"])
+        if len(self._known) >= self._max:
+            del self._known[next(iter(self._known))]
+        self._known[token] = (principal, expires)
+        return principal
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -96,9 +131,9 @@ async def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
-    secret: str = request.app.state.auth_secret
+    tokens: VerifiedTokens = request.app.state.verified_tokens
     try:
-        return verify_token(secret, credentials.credentials)
+        return tokens.verify(credentials.credentials)
     except jwt.ExpiredSignatureError as exc:
         raise _unauthorized("token expired") from exc
     except (jwt.InvalidTokenError, ValidationError) as exc:

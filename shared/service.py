@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from shared.auth import VerifiedTokens
 from shared.consumer import IdempotentConsumer
 from shared.contracts.topics import ENROLLMENT_EVENTS, dead_letter_topic
 from shared.db import open_pool
@@ -78,7 +79,7 @@ async def service_runtime(
         app.state.relay = await stack.enter_async_context(
             running_relay(settings.database_url, producer, service)
         )
-        app.state.auth_secret = settings.auth_secret.get_secret_value()
+        app.state.verified_tokens = VerifiedTokens(settings.auth_secret.get_secret_value())
         app.state.pool = pool
         yield Runtime(pool, producer, stack)
 

@@ -17,6 +17,7 @@ from services.projector.api.offers import router as offers_router
 from services.projector.api.routes import router
 from services.projector.handlers.dispatch import apply_event
 from services.projector.live import GenerationChanged, LiveGeneration
+from shared.auth import VerifiedTokens
 from shared.consumer import IdempotentConsumer, Prepare
 from shared.contracts.topics import (
     COMPETITIONS_EVENTS,
@@ -117,7 +118,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         app.state.offsets = offsets
         app.state.consumer_name = settings.consumer_name
         app.state.source_topics = settings.source_topics
-        app.state.auth_secret = settings.auth_secret.get_secret_value()
+        app.state.verified_tokens = VerifiedTokens(settings.auth_secret.get_secret_value())
         await broker.start()
         log.info("service_started", port=settings.http_port, topics=settings.source_topics)
         try:

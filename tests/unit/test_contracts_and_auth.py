@@ -1,10 +1,11 @@
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import jwt
 import pytest
 
-from shared.auth import Principal, Role, mint_token, verify_token
+from shared.auth import Principal, Role, VerifiedTokens, mint_token, verify_token
 from shared.contracts import (
     ContractError,
     UnknownEventType,
@@ -92,6 +93,30 @@ def test_tokens_signed_with_another_secret_or_expired_are_refused() -> None:
     expired = mint_token(SECRET, sub="x", role=Role.ADMIN, ttl=timedelta(seconds=-1))
     with pytest.raises(jwt.ExpiredSignatureError):
         verify_token(SECRET, expired)
+
+
+def test_a_verified_token_is_remembered_until_it_expires_and_no_longer() -> None:
+    tokens = VerifiedTokens(SECRET, max_entries=2)
+    token = mint_token(SECRET, sub="li", role=Role.ADMIN, ttl=timedelta(minutes=5))
+    now = time.time()
+    first = tokens.verify(token, now=now)
+    assert tokens.verify(token, now=now + 60) is first  # the remembered principal, no new check
+    with pytest.raises(jwt.ExpiredSignatureError):
+        tokens.verify(token, now=now + 301)
+    assert tokens.verify(token) is not first  # forgotten: checked afresh (by the real clock)
+
+
+def test_refused_tokens_are_never_remembered_and_the_cache_is_bounded() -> None:
+    tokens = VerifiedTokens(SECRET, max_entries=2)
+    forged = mint_token("o" * 40, sub="x", role=Role.ADMIN)
+    for _ in range(2):
+        with pytest.raises(jwt.InvalidSignatureError):
+            tokens.verify(forged)
+    a, b, c = (mint_token(SECRET, sub=s, role=Role.ADMIN) for s in "abc")
+    pa = tokens.verify(a)
+    tokens.verify(b)
+    tokens.verify(c)  # a, the oldest, makes room
+    assert tokens.verify(a) is not pa and tokens.verify(a) == pa
 
 
 def test_a_cadre_token_without_a_union_is_invalid() -> None:
