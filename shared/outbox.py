@@ -23,7 +23,7 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-NOTIFY_CHANNEL = "outbox_ready"
+NOTIFY_CHANNEL = "outbox_ready"  # notified by the outbox's insert trigger
 
 
 def event_headers(envelope: EventEnvelope) -> dict[str, str]:
@@ -70,8 +70,7 @@ async def enqueue_record(
         json.dumps(headers),
         value,
     )
-    # Delivered on commit only; wakes the relay without polling delay.
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    # The insert wakes the relay on commit (trigger of shared/migrations/0002_outbox_wakes_relay.sql).
 
 
 class OutboxRelay:
