@@ -203,11 +203,10 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
             decision_reason=None,
         )
         await q.insert_application(conn, application, submitted_by=caller.actor)
-        await q.audit(
-            conn, caller.actor, "application.submitted", str(application.application_id),
+        version = await q.audit_and_next_version(
+            conn, person.person_id, caller.actor, "application.submitted", str(application.application_id),
             caller.correlation_id, union_id=form.base_union_id,
         )  # fmt: skip
-        version = await q.next_person_version(conn, person.person_id)
         await _emit(
             conn, deps, caller, person.person_id, version,
             ApplicationSubmitted(
@@ -268,7 +267,14 @@ async def approve_application(deps: Deps, caller: Caller, application_id: uuid.U
             )
         await q.save_member(conn, member)
         await q.decide_application(conn, application_id, ApplicationStatus.APPROVED, caller.actor, None)
-        await q.audit(conn, caller.actor, "application.approved", str(application_id), caller.correlation_id)
+        version = await q.audit_and_next_version(
+            conn,
+            person.person_id,
+            caller.actor,
+            "application.approved",
+            str(application_id),
+            caller.correlation_id,
+        )
         if existing is None:
             payload = MemberEnrolled(
                 application_id=application_id, decided_by=caller.actor, member=q.snapshot(member)
@@ -281,7 +287,6 @@ async def approve_application(deps: Deps, caller: Caller, application_id: uuid.U
                 reinstated_at=now,
                 member=q.snapshot(member),
             )
-        version = await q.next_person_version(conn, person.person_id)
         await _emit(conn, deps, caller, person.person_id, version, payload)
         return member
 
@@ -293,15 +298,15 @@ async def reject_application(
     async with deps.pool.acquire() as conn, conn.transaction():
         application = await _pending_in_scope(conn, caller, application_id)
         await q.decide_application(conn, application_id, ApplicationStatus.REJECTED, caller.actor, reason)
-        await q.audit(
+        version = await q.audit_and_next_version(
             conn,
+            application.person_id,
             caller.actor,
             "application.rejected",
             str(application_id),
             caller.correlation_id,
             reason=reason,
         )
-        version = await q.next_person_version(conn, application.person_id)
         await _emit(
             conn, deps, caller, application.person_id, version,
             ApplicationRejected(
@@ -361,11 +366,10 @@ async def transfer_member(
         from_union_id = member.membership.base_union_id
         moved = replace(member, membership=rules.transfer(member.membership, to_union_id, now, reason))
         await q.save_member(conn, moved)
-        await q.audit(
-            conn, caller.actor, "member.transferred", str(member_id), caller.correlation_id,
+        version = await q.audit_and_next_version(
+            conn, member_id, caller.actor, "member.transferred", str(member_id), caller.correlation_id,
             from_union_id=from_union_id, to_union_id=to_union_id, reason=reason,
         )  # fmt: skip
-        version = await q.next_person_version(conn, member_id)
         await _emit(
             conn, deps, caller, member_id, version,
             MemberTransferred(
@@ -382,8 +386,9 @@ async def leave_member(deps: Deps, caller: Caller, member_id: uuid.UUID, reason:
         member = await _member_for(conn, caller, member_id, self_allowed=True, lock=True)
         left = replace(member, membership=rules.leave(member.membership, now, reason))
         await q.save_member(conn, left)
-        await q.audit(conn, caller.actor, "member.left", str(member_id), caller.correlation_id, reason=reason)
-        version = await q.next_person_version(conn, member_id)
+        version = await q.audit_and_next_version(
+            conn, member_id, caller.actor, "member.left", str(member_id), caller.correlation_id, reason=reason
+        )
         await _emit(
             conn,
             deps,
@@ -410,15 +415,15 @@ async def reinstate_member(
         back = replace(member, membership=rules.reinstate(member.membership, union_id, now))
         assert left_at is not None
         await q.save_member(conn, back)
-        await q.audit(
+        version = await q.audit_and_next_version(
             conn,
+            member_id,
             caller.actor,
             "member.reinstated",
             str(member_id),
             caller.correlation_id,
             union_id=union_id,
         )
-        version = await q.next_person_version(conn, member_id)
         await _emit(
             conn, deps, caller, member_id, version,
             MemberReinstated(

@@ -103,10 +103,23 @@ async def lock_person(conn: Conn, person_id: uuid.UUID) -> PersonRow | None:
     return PersonRow(row["person_id"], row["national_id_masked"], row["version"]) if row else None
 
 
-async def next_person_version(conn: Conn, person_id: uuid.UUID) -> int:
+async def audit_and_next_version(
+    conn: Conn,
+    person_id: uuid.UUID,
+    actor: str,
+    action: str,
+    subject: str,
+    correlation_id: str,
+    **detail: Any,
+) -> int:
+    """The audit row and the person's next event version, in one statement (one round trip)."""
     version = await conn.fetchval(
-        "UPDATE persons SET version = version + 1 WHERE person_id = $1 RETURNING version", person_id
-    )
+        """WITH trail AS (
+               INSERT INTO audit_log (actor, action, subject, correlation_id, detail)
+               VALUES ($2, $3, $4, $5, $6::jsonb))
+           UPDATE persons SET version = version + 1 WHERE person_id = $1 RETURNING version""",
+        person_id, actor, action, subject, correlation_id, json.dumps(detail, default=str),
+    )  # fmt: skip
     return int(version)
 
 
@@ -216,28 +229,30 @@ class MemberRow:
 
 
 async def get_member(conn: Conn, member_id: uuid.UUID, *, for_update: bool = False) -> MemberRow | None:
+    """The member with its periods (one statement); with for_update, the member row stays locked."""
     lock = " FOR UPDATE OF m" if for_update else ""
     row = await conn.fetchrow(
-        f"""SELECT m.*, p.national_id_masked FROM members m
+        f"""SELECT m.*, p.national_id_masked,
+                   ARRAY(SELECT ROW(mp.union_id, mp.started_at, mp.ended_at, mp.end_reason, mp.end_note)
+                         FROM membership_periods mp WHERE mp.member_id = m.member_id
+                         ORDER BY mp.seq) AS periods
+            FROM members m
             JOIN persons p ON p.person_id = m.member_id WHERE m.member_id = $1{lock}""",
         member_id,
     )
     if row is None:
         return None
-    periods = await conn.fetch(
-        "SELECT * FROM membership_periods WHERE member_id = $1 ORDER BY seq", member_id
-    )
     membership = Membership(
         member_id=member_id,
         periods=tuple(
             Period(
-                union_id=p["union_id"],
-                started_at=p["started_at"],
-                ended_at=p["ended_at"],
-                end_reason=PeriodEnd(p["end_reason"]) if p["end_reason"] else None,
-                end_note=p["end_note"],
+                union_id=union_id,
+                started_at=started_at,
+                ended_at=ended_at,
+                end_reason=PeriodEnd(end_reason) if end_reason else None,
+                end_note=end_note,
             )
-            for p in periods
+            for union_id, started_at, ended_at, end_reason, end_note in row["periods"]
         ),
     )
     return MemberRow(
@@ -254,30 +269,36 @@ async def get_member(conn: Conn, member_id: uuid.UUID, *, for_update: bool = Fal
 
 
 async def save_member(conn: Conn, member: MemberRow) -> None:
-    """Write the member and its periods; the stored status is recomputed here on every write."""
+    """Write the member and its periods in one statement; the stored status is recomputed here on
+    every write. Periods are written in order, so a period is ended before the next one opens
+    (one open period per member is a unique index)."""
     m = member.membership
+    periods = list(enumerate(m.periods))
     await conn.execute(
-        """INSERT INTO members (member_id, name, phone, employer, employment_type, membership_number,
-               card_number, base_union_id, status, member_since)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-           ON CONFLICT (member_id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone,
-               employer = EXCLUDED.employer, employment_type = EXCLUDED.employment_type,
-               base_union_id = EXCLUDED.base_union_id, status = EXCLUDED.status,
-               member_since = EXCLUDED.member_since, updated_at = now()""",
-        member.member_id, member.name, member.phone, member.employer, member.employment_type.value,
-        member.membership_number, member.card_number, m.base_union_id, m.status.value, m.member_since,
-    )  # fmt: skip
-    await conn.executemany(
-        """INSERT INTO membership_periods
+        """WITH member AS (
+               INSERT INTO members (member_id, name, phone, employer, employment_type,
+                   membership_number, card_number, base_union_id, status, member_since)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT (member_id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone,
+                   employer = EXCLUDED.employer, employment_type = EXCLUDED.employment_type,
+                   base_union_id = EXCLUDED.base_union_id, status = EXCLUDED.status,
+                   member_since = EXCLUDED.member_since, updated_at = now())
+           INSERT INTO membership_periods
                (member_id, seq, union_id, started_at, ended_at, end_reason, end_note)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           SELECT $1, p.seq, p.union_id, p.started_at, p.ended_at, p.end_reason, p.end_note
+           FROM unnest($11::int[], $12::uuid[], $13::timestamptz[], $14::timestamptz[], $15::text[],
+                       $16::text[]) AS p(seq, union_id, started_at, ended_at, end_reason, end_note)
+           ORDER BY p.seq
            ON CONFLICT (member_id, seq) DO UPDATE SET ended_at = EXCLUDED.ended_at,
                end_reason = EXCLUDED.end_reason, end_note = EXCLUDED.end_note""",
-        [
-            (member.member_id, seq, p.union_id, p.started_at, p.ended_at,
-             p.end_reason.value if p.end_reason else None, p.end_note)
-            for seq, p in enumerate(m.periods)
-        ],
+        member.member_id, member.name, member.phone, member.employer, member.employment_type.value,
+        member.membership_number, member.card_number, m.base_union_id, m.status.value, m.member_since,
+        [seq for seq, _ in periods],
+        [p.union_id for _, p in periods],
+        [p.started_at for _, p in periods],
+        [p.ended_at for _, p in periods],
+        [p.end_reason.value if p.end_reason else None for _, p in periods],
+        [p.end_note for _, p in periods],
     )  # fmt: skip
 
 
