@@ -98,8 +98,8 @@ def markdown(r: dict[str, Any]) -> str:
     )
     d = r.get("decode_only") or {}
     lines.append(
-        f"| 1d | decoding alone (decode_event: envelope + payload validated), CPU time of one core | "
-        f"{_f(d.get('events_per_s'))} events/s | | |"
+        "| 1d | decoding alone (as consumers decode: envelope and payload validated, type from the "
+        f"headers), CPU time of one core | {_f(d.get('events_per_s'))} events/s | | |"
     )
     lines.append(
         f"| 1 | projector ÷ min(a, b) | {_f(100 * v['vs_limit'] if 'vs_limit' in v else None)} % | ≥ 50 % | "

@@ -152,7 +152,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if "copy" not in skip:
                 log("(b) raw PostgreSQL COPY of the same rows")
                 results["raw_copy"] = await phase("raw_copy", catchup.raw_copy(bench, city, topics, prefix))
-            log("(d) decoding alone: decode_event on the same records, one core")
+            log("(d) decoding alone: as the consumers decode, on the same records, one core")
             results["decode_only"] = catchup.decode_only(city, topics, prefix)
             if "naive" not in skip:
                 log("(c) naive projector, one event per transaction")

@@ -22,7 +22,7 @@ import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from shared.batched_writes import BatchedWrites
-from shared.contracts import ContractError, EventEnvelope, decode_event
+from shared.contracts import ContractError, EventMetadata, decode_event
 from shared.contracts.envelope import EventPayload
 from shared.db import TRANSIENT_ERRORS, Conn
 from shared.faults import failpoint
@@ -30,16 +30,29 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-Apply = Callable[[Conn, EventEnvelope, EventPayload], Awaitable[None]]
+Apply = Callable[[Conn, EventMetadata, EventPayload], Awaitable[None]]
 # Runs first in every batch transaction (e.g. to point search_path at the live read model).
 Prepare = Callable[[Conn], Awaitable[None]]
 # Turns a record into an event; raises ContractError (the record is dead-lettered) if it cannot.
-Decode = Callable[["ConsumerRecord[Any, Any]"], tuple[EventEnvelope, EventPayload]]
+Decode = Callable[["ConsumerRecord[Any, Any]"], tuple[EventMetadata, EventPayload]]
 
 
-def decode_record(record: "ConsumerRecord[Any, Any]") -> tuple[EventEnvelope, EventPayload]:
-    """Our own services' events: a versioned envelope in the record's value."""
-    return decode_event(record.value)
+def decode_record(record: "ConsumerRecord[Any, Any]") -> tuple[EventMetadata, EventPayload]:
+    """Our own services' events: a versioned envelope in the record's value (the headers our
+    outbox writes name its type and version, which lets decode_event validate in one pass)."""
+    return decode_event(record.value, header_hint(record.headers))
+
+
+def header_hint(headers: Any) -> tuple[str, int] | None:
+    """(event type, schema version) as the record's headers claim them, if they do."""
+    found: dict[str, bytes] = {}
+    for key, value in headers or ():
+        if key in ("event_type", "schema_version") and isinstance(value, bytes):
+            found[key] = value
+    try:
+        return found["event_type"].decode(), int(found["schema_version"])
+    except (KeyError, ValueError):
+        return None
 
 
 def dead_letter_headers(
@@ -60,7 +73,7 @@ class BatchAborted(Exception):
     so the consumer neither isolates nor dead-letters anything; the caller decides what next."""
 
 
-Decoded = tuple[ConsumerRecord[Any, Any], EventEnvelope, EventPayload]
+Decoded = tuple[ConsumerRecord[Any, Any], EventMetadata, EventPayload]
 
 
 @dataclass

@@ -4,6 +4,7 @@ from shared.contracts.envelope import (
     REGISTRY,
     ContractError,
     EventEnvelope,
+    EventMetadata,
     UnknownEventType,
     UnsupportedSchemaVersion,
     contract_for,
@@ -17,6 +18,7 @@ from shared.contracts.envelope import (
 __all__ = [
     "ContractError",
     "EventEnvelope",
+    "EventMetadata",
     "UnknownEventType",
     "UnsupportedSchemaVersion",
     "contract_for",

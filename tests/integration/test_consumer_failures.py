@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from scripts.stack import database_url
 from shared.consumer import IdempotentConsumer, RetryPolicy
-from shared.contracts import EventEnvelope, encode_event, new_envelope
+from shared.contracts import EventEnvelope, EventMetadata, encode_event, new_envelope
 from shared.contracts.enrollment import UnionKind, UnionRef, UnionRegistered
 from shared.contracts.envelope import EventPayload
 from shared.db import Conn, open_pool
@@ -62,7 +62,7 @@ def union_registered(name: str) -> EventEnvelope:
     return new_envelope(payload, source="test", subject=str(union_id), subject_version=1, correlation_id="c")
 
 
-async def record_applied(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+async def record_applied(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
     await conn.execute("INSERT INTO applied (event_id) VALUES ($1)", envelope.event_id)
 
 
@@ -73,7 +73,7 @@ async def test_a_handler_that_keeps_raising_is_dead_lettered_after_bounded_retri
     await ensure_topics(infra["KAFKA_BOOTSTRAP_SERVERS"], {dlq: 1})
     attempts: list[str] = []
 
-    async def apply(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+    async def apply(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
         if isinstance(payload, UnionRegistered) and payload.name == "broken":
             attempts.append(payload.name)
             raise ValueError("cannot project this union")
@@ -101,7 +101,7 @@ async def test_an_unavailable_database_is_retried_and_never_dead_letters(
 ) -> None:
     failures = [asyncpg.exceptions.CannotConnectNowError("the database system is starting up")] * 2
 
-    async def flaky(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+    async def flaky(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
         if failures:
             raise failures.pop()
         await record_applied(conn, envelope, payload)

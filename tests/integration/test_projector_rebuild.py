@@ -29,7 +29,7 @@ from services.projector.store import generations
 from services.projector.store.generations import Generation
 from shared.auth import Role
 from shared.consumer import Apply, IdempotentConsumer
-from shared.contracts import EventEnvelope, decode_event, encode_event, new_envelope
+from shared.contracts import EventEnvelope, EventMetadata, decode_event, encode_event, new_envelope
 from shared.contracts.enrollment import UnionKind, UnionRef, UnionRegistered
 from shared.contracts.envelope import EventPayload
 from shared.contracts.topics import ENROLLMENT_EVENTS
@@ -190,7 +190,7 @@ async def test_a_swap_waits_for_the_batch_in_flight_and_the_next_batch_waits_for
     await live.resync(FakeKafkaConsumer(), "test")
     entered, release = asyncio.Event(), asyncio.Event()
 
-    async def slow_apply(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+    async def slow_apply(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
         entered.set()
         await release.wait()
         await apply_event(conn, envelope, payload)

@@ -9,7 +9,7 @@ from shared.contracts.enrollment import (
     MemberTransferred,
     UnionRegistered,
 )
-from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.envelope import EventMetadata, EventPayload
 from shared.db import Conn
 from shared.logging import get_logger
 
@@ -17,7 +17,7 @@ log = get_logger(__name__)
 
 
 def make_apply() -> Apply:
-    async def apply_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+    async def apply_event(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
         match payload:
             case UnionRegistered():
                 await qm.upsert_union(conn, payload)

@@ -20,7 +20,7 @@ from services.partners.domain.offers import Decision, Outcome, Rejected
 from services.partners.handlers.common import Deps, emit
 from services.partners.store import partners as q
 from shared.consumer import dead_letter_headers
-from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.envelope import EventEnvelope, EventMetadata, EventPayload
 from shared.contracts.partners import (
     OfferAction,
     OfferPublished,
@@ -54,7 +54,7 @@ class PartnerSubmission(EventPayload):
 
 
 def record_decoder(deps: Deps) -> Any:
-    def decode(record: "ConsumerRecord[Any, Any]") -> tuple[EventEnvelope, EventPayload]:
+    def decode(record: "ConsumerRecord[Any, Any]") -> tuple[EventMetadata, EventPayload]:
         """Never refuses: every record, however bad, is handled (and if bad, rejected with a reason)."""
         origin = f"{record.topic}:{record.partition}:{record.offset}"
         received_at = datetime.fromtimestamp(record.timestamp / 1000, UTC)
@@ -93,7 +93,7 @@ def _correlation_id(record: "ConsumerRecord[Any, Any]") -> str | None:
 
 
 def make_apply(deps: Deps) -> Any:
-    async def apply(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+    async def apply(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
         assert isinstance(payload, PartnerSubmission)
         await handle(
             conn,

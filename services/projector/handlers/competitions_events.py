@@ -8,11 +8,11 @@ from shared.contracts.competitions import (
     HonourRevoked,
     ResultFinalized,
 )
-from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.envelope import EventMetadata, EventPayload
 from shared.db import Conn
 
 
-async def apply_competitions_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+async def apply_competitions_event(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
     version = envelope.subject_version
     match payload:
         case HonourGranted() | HonourRenewed():

@@ -5,11 +5,11 @@ from services.projector.handlers.enrollment_events import apply_enrollment_event
 from services.projector.handlers.legal_events import apply_legal_event
 from services.projector.handlers.partners_events import apply_partners_event
 from services.projector.handlers.relief_events import apply_relief_event
-from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.envelope import EventMetadata, EventPayload
 from shared.db import Conn
 
 
-async def apply_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+async def apply_event(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
     if envelope.event_type.startswith("relief."):
         await apply_relief_event(conn, envelope, payload)
     elif envelope.event_type.startswith("competitions."):

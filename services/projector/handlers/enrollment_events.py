@@ -10,14 +10,14 @@ from shared.contracts.enrollment import (
     MemberTransferred,
     UnionRegistered,
 )
-from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.envelope import EventMetadata, EventPayload
 from shared.db import Conn
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
-async def apply_enrollment_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+async def apply_enrollment_event(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
     version = envelope.subject_version
     match payload:
         case UnionRegistered():

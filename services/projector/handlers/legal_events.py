@@ -1,12 +1,12 @@
 """Legal events into the card read model: each worker's disputes, stage and next deadline."""
 
 from services.projector.store import cards
-from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.envelope import EventMetadata, EventPayload
 from shared.contracts.legal import CaseSnapshot
 from shared.db import Conn
 
 
-async def apply_legal_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+async def apply_legal_event(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
     """Case events carry the case as it stands; supervision letters concern employers, not cards."""
     case = getattr(payload, "case", None)
     if isinstance(case, CaseSnapshot):

@@ -2,7 +2,7 @@
 withdrawn. Which offers a member sees is decided when the card is read, not here."""
 
 from services.projector.store import offers
-from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.envelope import EventMetadata, EventPayload
 from shared.contracts.partners import (
     MerchantDelisted,
     MerchantListed,
@@ -23,7 +23,7 @@ def _check_key(payload: OfferPublished | OfferWithdrawn) -> None:
         raise MismatchedOfferKey(f"offer_key {payload.offer_key!r} is not {expected!r}")
 
 
-async def apply_partners_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> None:
+async def apply_partners_event(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
     match payload:
         case MerchantListed():
             # Merchants are versioned by the partners service's per-merchant event sequence.

@@ -1,12 +1,12 @@
 """Relief events into the card read model: the member's own case status and aid paid."""
 
 from services.projector.store import cards
-from shared.contracts.envelope import EventEnvelope, EventPayload
+from shared.contracts.envelope import EventMetadata, EventPayload
 from shared.contracts.relief import CaseSnapshot
 from shared.db import Conn
 
 
-async def apply_relief_event(conn: Conn, envelope: EventEnvelope, payload: EventPayload) -> bool:
+async def apply_relief_event(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> bool:
     """Every relief event carries the case as it stands after it; the newest one wins."""
     case = getattr(payload, "case", None)
     if not isinstance(case, CaseSnapshot):
