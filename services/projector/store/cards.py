@@ -115,14 +115,11 @@ CARD_DETAILS = """,
 CARD_DETAIL_LISTS = ("honours", "results", "awards", "legal_cases")
 
 
-def _card_or_none(row: Any) -> dict[str, Any] | None:
+def card_or_none(row: Any) -> dict[str, Any] | None:
+    """The row as a dict, or None when the member has neither a card nor an application."""
     if row is None or (row["member_id"] is None and row["application_id"] is None):
         return None
     return dict(row)
-
-
-async def get_card(conn: Conn, member_id: uuid.UUID) -> dict[str, Any] | None:
-    return _card_or_none(await conn.fetchrow(CARD_ROW.format(extra=""), member_id))
 
 
 async def card_with_details(
@@ -130,7 +127,7 @@ async def card_with_details(
 ) -> dict[str, Any] | None:
     """The card row with "relief" (a dict or None) and the lists "honours" (current today),
     "results" and "awards" (the most recent), "legal_cases" (open first, latest first)."""
-    card = _card_or_none(await conn.fetchrow(CARD_ROW.format(extra=CARD_DETAILS), member_id, own, recent))
+    card = card_or_none(await conn.fetchrow(CARD_ROW.format(extra=CARD_DETAILS), member_id, own, recent))
     if card is not None:
         card["relief"] = json.loads(card["relief"]) if card["relief"] is not None else None
         for name in CARD_DETAIL_LISTS:

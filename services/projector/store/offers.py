@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.projector.domain.offers import MODEL_WORKER_HONOUR, Branch, MerchantKey
-from services.projector.store.cards import CARD_ROW
+from services.projector.store.cards import CARD_ROW, card_or_none
 from shared.contracts.partners import (
     MerchantDelisted,
     MerchantListed,
@@ -106,10 +106,9 @@ CARD_CONTEXT = """,
 
 async def card_context(conn: Conn, member_id: uuid.UUID, *, own: bool) -> dict[str, Any] | None:
     """The card row (None without a card) with "model_worker" and "relief_status"."""
-    row = await conn.fetchrow(CARD_ROW.format(extra=CARD_CONTEXT), member_id, own, MODEL_WORKER_HONOUR)
-    if row is None or (row["member_id"] is None and row["application_id"] is None):
-        return None
-    return dict(row)
+    return card_or_none(
+        await conn.fetchrow(CARD_ROW.format(extra=CARD_CONTEXT), member_id, own, MODEL_WORKER_HONOUR)
+    )
 
 
 # The card's offers: one LATERAL range scan per branch (in card order), on offers_live_by_region
