@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from shared.batched_writes import BatchedWrites
@@ -26,7 +25,7 @@ from shared.contracts import ContractError, EventMetadata, decode_event
 from shared.contracts.envelope import EventPayload
 from shared.db import TRANSIENT_ERRORS, Conn
 from shared.faults import failpoint
-from shared.logging import get_logger
+from shared.logging import applying_event, get_logger
 
 log = get_logger(__name__)
 
@@ -209,9 +208,7 @@ class IdempotentConsumer:
                     duplicates += 1
                     continue
                 fresh.discard(envelope.event_id)  # the same event twice in one batch
-                with structlog.contextvars.bound_contextvars(
-                    correlation_id=envelope.correlation_id, event_id=str(envelope.event_id)
-                ):
+                with applying_event(envelope.correlation_id, envelope.event_id):
                     await self._apply(target, envelope, payload)
                 applied += 1
             if isinstance(target, BatchedWrites):

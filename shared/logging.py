@@ -6,13 +6,40 @@ same processors, so every line a service prints is JSON.
 
 import logging
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
 
+# The event a consumer is applying: (correlation id, event id). One ContextVar set per event,
+# because bind_contextvars (a variable per key, merged and reset) cost the projector 8 % of its
+# catch-up; the processor below puts both on every line logged while the event is applied.
+_APPLYING: ContextVar[tuple[str, uuid.UUID] | None] = ContextVar("zhijia_applying_event", default=None)
+
+
+@contextmanager
+def applying_event(correlation_id: str, event_id: uuid.UUID) -> Iterator[None]:
+    token = _APPLYING.set((correlation_id, event_id))
+    try:
+        yield
+    finally:
+        _APPLYING.reset(token)
+
+
+def _add_applying_event(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    applying = _APPLYING.get()
+    if applying is not None:
+        event_dict["correlation_id"], event_dict["event_id"] = applying[0], str(applying[1])
+    return event_dict
+
+
 _SHARED: list[Any] = [
-    # correlation_id and friends are bound per request/event with bind_contextvars.
+    # correlation_id and friends are bound per request with bind_contextvars, per event above.
     structlog.contextvars.merge_contextvars,
+    _add_applying_event,
     structlog.processors.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
