@@ -8,6 +8,7 @@ leave and one come back, waits until every member card agrees, then prints a sum
 import argparse
 import asyncio
 import random
+import re
 import time
 import uuid
 from collections import Counter
@@ -356,6 +357,10 @@ async def play_honours(
     return [f"{member['name']}: 杭州市劳动模范 until {r.json()['valid_until']}"], [member["member_id"]]
 
 
+# Partners registered by the demo: meituan-HHMMSS and intime-HHMMSS (one pair per run).
+DEMO_PARTNER = re.compile(r"(meituan|intime)-[0-9]{6}")
+
+
 async def play_partners(office: Office) -> list[str]:
     """Two partner platforms chosen by the city federation publish offers over the partner API;
     one tries a merchant that is not its own and is refused with the reason."""
@@ -366,6 +371,7 @@ async def play_partners(office: Office) -> list[str]:
         "valid_until": (now + timedelta(days=60)).isoformat(),
     }
     meituan, intime = f"meituan-{tag}", f"intime-{tag}"
+    retired = await retire_earlier_demo_partners(office, keep=(meituan, intime))
     merchants = [
         (meituan, "zhiweiguan", "知味观 · 湖滨店", "dining", "330100"),
         (meituan, "hz-health", "杭州体检中心", "health", "330100"),
@@ -421,18 +427,46 @@ async def play_partners(office: Office) -> list[str]:
     lines.insert(
         0, f"2 partners, {len(merchants)} merchants, {accepted} offers accepted, 1 updated to version 2"
     )
+    if retired:
+        lines.insert(1, f"{retired} partners of earlier demo runs suspended, their merchants delisted")
     lines.append("the Ningbo offer stays off Hangzhou cards; the check-up is on the model worker's card only")
     lines.append("the hardship offer shows only to members in the relief register, and only to themselves")
     lines.append("(none here yet: the demo's relief cases are still in public disclosure)")
     return lines
 
 
+async def retire_earlier_demo_partners(office: Office, keep: tuple[str, ...]) -> int:
+    """Each run registers its own demo partners; those of earlier runs leave the programme (their
+    merchants delisted, so their offers leave the cards, the partner suspended), as a federation
+    would end a partnership. Otherwise every re-run would add the same offers to the cards again."""
+    r = await office.call("GET", f"{PARTNERS}/partners", headers=office.admin)
+    r.raise_for_status()
+    retired = 0
+    for partner in r.json():
+        pid = partner["partner_id"]
+        if not DEMO_PARTNER.fullmatch(pid) or pid in keep or partner["status"] == "suspended":
+            continue
+        why = {"reason": "演示重跑：上一轮演示的合作方退出"}
+        listed = await office.call("GET", f"{PARTNERS}/partners/{pid}/merchants", headers=office.admin)
+        listed.raise_for_status()
+        for m in listed.json():
+            if m["listed"]:
+                url = f"{PARTNERS}/partners/{pid}/merchants/{m['merchant_id']}/delist"
+                (await office.call("POST", url, json=why, headers=office.admin)).raise_for_status()
+        url = f"{PARTNERS}/partners/{pid}/suspend"
+        (await office.call("POST", url, json=why, headers=office.admin)).raise_for_status()
+        retired += 1
+    return retired
+
+
 async def _until_offers_projected(office: Office, member_id: str) -> None:
-    """The offers travel partners -> Kafka -> projector: wait (briefly) for the last update to land."""
+    """The offers travel partners -> Kafka -> projector: wait (briefly) for this run's last update
+    to land and the earlier runs' offers to leave."""
     me = office.headers(Role.MEMBER, member_id=uuid.UUID(member_id))
     for _ in range(150):
         r = await office.call("GET", f"{CARDS}/cards/{member_id}/offers", headers=me)
-        if r.status_code == 200 and any("春季加码" in o["title"] for o in r.json()["items"]):
+        titles = [o["title"] for o in r.json()["items"]] if r.status_code == 200 else []
+        if titles.count("会员 8 折 (春季加码)") == 1 and "会员 8.5 折" not in titles:
             return
         await asyncio.sleep(0.1)
 
