@@ -119,16 +119,32 @@ class IdempotentConsumer:
         self._batch_writes = batch_writes
 
     async def handle_batch(self, records: Sequence[ConsumerRecord[Any, Any]]) -> BatchResult:
+        decoded, result = await self.decode_batch(records)
+        return await self.apply_decoded(decoded, records, result)
+
+    async def decode_batch(
+        self, records: Sequence[ConsumerRecord[Any, Any]]
+    ) -> tuple[list[Decoded], BatchResult]:
+        """Decode every record; what cannot be decoded is dead-lettered at once with the reason."""
         result = BatchResult()
         decoded: list[Decoded] = []
-        for record in records:
+        for i, record in enumerate(records):
+            if i % 50 == 49:
+                # Let other work on the loop (a batch being written: its next statement) go on.
+                await asyncio.sleep(0)
             try:
                 envelope, payload = self._decode(record)
             except ContractError as exc:
                 await self._dead_letter_counted(record, str(exc), result)
                 continue
             decoded.append((record, envelope, payload))
+        return decoded, result
 
+    async def apply_decoded(
+        self, decoded: list[Decoded], records: Sequence[ConsumerRecord[Any, Any]], result: BatchResult
+    ) -> BatchResult:
+        """Apply a decoded batch in one transaction with the positions of all its `records`; an
+        event that breaks the batch is found by applying one at a time and dead-lettered."""
         try:
             await self._with_infrastructure_retries(
                 functools.partial(self._apply_in_one_transaction, decoded, records, result)
