@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field
 
+from services.projector.ahead import OneBatchAhead
 from services.projector.api.offers import router as offers_router
 from services.projector.api.routes import router
 from services.projector.handlers.dispatch import apply_event
-from services.projector.live import GenerationChanged, LiveGeneration
+from services.projector.live import LiveGeneration
 from shared.auth import VerifiedTokens
 from shared.consumer import IdempotentConsumer, Prepare
 from shared.contracts.topics import (
@@ -73,7 +74,7 @@ def build_consumer(
 
 def create_app(settings: ProjectorSettings) -> FastAPI:
     broker = make_broker(settings.kafka_bootstrap_servers, SERVICE)
-    holder: dict[str, IdempotentConsumer] = {}
+    holder: dict[str, OneBatchAhead] = {}
     live = LiveGeneration(settings.consumer_name)
 
     # on (re)assignment: resume from the live generation's own positions
@@ -86,15 +87,13 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         records = records_of(message)
         if live.resync_due:
             # Assigned anew, or the live generation changed: position every assigned partition
-            # at the live generation's own tracked positions and apply nothing of this batch
-            # (its records are read again from there). The ack commits those positions.
+            # at the live generation's own tracked positions (once the batch in flight has
+            # committed its own) and apply nothing of this batch (its records are read again
+            # from there). The ack commits those positions.
+            await holder["ahead"].drain()
             await live.resync(message.consumer, "not positioned yet")
             return
-        try:
-            await holder["consumer"].handle_batch(records)
-        except GenerationChanged:
-            # A swap committed before this batch's transaction began: nothing was applied.
-            await live.resync(message.consumer, "generation changed")
+        await holder["ahead"].handle(message.consumer, records)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,8 +104,8 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         )
         producer = make_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-deadletter")
         await producer.start()
-        holder["consumer"] = build_consumer(settings, pool, producer, live.prepare)
-        live.bind(pool, lambda: subscriber.consumer)
+        holder["ahead"] = ahead = OneBatchAhead(build_consumer(settings, pool, producer, live.prepare), live)
+        live.bind(pool, lambda: subscriber.consumer, before_revoke=ahead.drain)
         # Group-less: reads the partitions' end offsets for /projection/status, joins no group.
         offsets = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -124,7 +123,8 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         try:
             yield
         finally:
-            await broker.stop()  # stops consuming; an unfinished batch is not committed
+            await broker.stop()  # stops consuming
+            await ahead.drain()  # the batch in flight commits (or not) before the pool closes
             await offsets.stop()
             await producer.stop()
             await pool.close()

@@ -21,7 +21,7 @@ committed offsets are where the OLD generation stood, which may be ahead of the 
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -45,14 +45,22 @@ class LiveGeneration(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
         self._name = consumer_name
         self._pool: asyncpg.Pool | None = None
         self._kafka: Callable[[], Any] = lambda: None
+        self._before_revoke: Callable[[], Awaitable[Any]] | None = None
         self._lock = asyncio.Lock()
         self.generation: int | None = None  # the generation the Kafka consumer is positioned for
         self.resync_due = True
 
-    def bind(self, pool: asyncpg.Pool, kafka_consumer: Callable[[], Any]) -> None:
-        """The pool, and how to reach the subscriber's AIOKafkaConsumer (it exists once started)."""
+    def bind(
+        self,
+        pool: asyncpg.Pool,
+        kafka_consumer: Callable[[], Any],
+        before_revoke: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        """The pool, how to reach the subscriber's AIOKafkaConsumer (it exists once started),
+        and what must finish before partitions go to another member (the batch in flight)."""
         self._pool = pool
         self._kafka = kafka_consumer
+        self._before_revoke = before_revoke
 
     async def prepare(self, conn: Conn) -> None:
         live = await generations.active(conn, lock="share")
@@ -102,7 +110,9 @@ class LiveGeneration(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
         )
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        pass
+        # The batch in flight commits its positions before another member resumes from them.
+        if self._before_revoke is not None:
+            await self._before_revoke()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.resync_due = True
