@@ -136,9 +136,9 @@ async def card_offers(
     own = refuse_other_members(principal, member_id)
     wanted = _category(category)
     after = _cursor(cursor)
-    # Two statements through the public views of the live generation (no transaction: a card and
-    # an offer list read a moment apart are still a card and an offer list that both existed).
-    async with pool_of(request).acquire() as conn:
+    # In the live generation's own tables (generations.reading), not through the public views:
+    # a swap drops and re-creates the views, and a read locking them in another order deadlocked.
+    async with generations.reading(pool_of(request)) as conn:
         found_card = await store.card_context(conn, member_id, own=own)
         context = require_readable(principal, member_id, found_card, own)
         # The relief case was read only for the member themself: nobody else's answer depends on it.

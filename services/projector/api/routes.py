@@ -185,8 +185,9 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
 @router.get("/cards/{member_id}", tags=["cards"])
 async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
     own = refuse_other_members(principal, member_id)
-    # One statement through the public views of the live generation: one round trip, one snapshot.
-    async with pool_of(request).acquire() as conn:
+    # In the live generation's own tables (generations.reading), not through the public views:
+    # a swap drops and re-creates the views, and a read locking them in another order deadlocked.
+    async with generations.reading(pool_of(request)) as conn:
         found = await cards.card_with_details(conn, member_id, own=own)
     row = require_readable(principal, member_id, found, own)
     relief = row["relief"]
