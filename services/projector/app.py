@@ -18,6 +18,7 @@ from services.projector.api.offers import router as offers_router
 from services.projector.api.routes import router
 from services.projector.handlers.dispatch import apply_event
 from services.projector.live import LiveGeneration
+from services.projector.store.generations import LiveSchema
 from shared.auth import VerifiedTokens
 from shared.consumer import IdempotentConsumer, Prepare
 from shared.contracts.topics import (
@@ -114,6 +115,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         )
         await offsets.start()
         app.state.pool = pool
+        app.state.live_schema = LiveSchema()
         app.state.offsets = offsets
         app.state.consumer_name = settings.consumer_name
         app.state.source_topics = settings.source_topics

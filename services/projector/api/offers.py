@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from services.projector.api.access import pool_of, refuse_other_members, require_readable
+from services.projector.api.access import live_schema, pool_of, refuse_other_members, require_readable
 from services.projector.domain import offers as rules
 from services.projector.store import generations
 from services.projector.store import offers as store
@@ -136,10 +136,11 @@ async def card_offers(
     own = refuse_other_members(principal, member_id)
     wanted = _category(category)
     after = _cursor(cursor)
-    # In the live generation's own tables (generations.reading), not through the public views:
-    # a swap drops and re-creates the views, and a read locking them in another order deadlocked.
-    async with generations.reading(pool_of(request)) as conn:
-        found_card = await store.card_context(conn, member_id, own=own)
+    # Two statements on the live generation's own tables (LiveSchema), no transaction: a card and
+    # an offer list read a moment apart are still a card and an offer list that both existed.
+    live = live_schema(request)
+    async with pool_of(request).acquire() as conn:
+        found_card = await store.card_context(conn, live, member_id, own=own)
         context = require_readable(principal, member_id, found_card, own)
         # The relief case was read only for the member themself: nobody else's answer depends on it.
         audience = rules.audience(
@@ -156,7 +157,7 @@ async def card_offers(
                 member_id=member_id, items=[], reason="the member's union has no administrative region code"
             )
         plan = rules.branches(region, audience.groups, after)
-        found = await store.card_offers(conn, plan, wanted, limit + 1)
+        found = await store.card_offers(conn, live, plan, wanted, limit + 1)
     items = [_offer_view(r) for r in found[:limit]]
     next_cursor = None
     if len(found) > limit:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from services.projector.api.access import pool_of, refuse_other_members, require_readable
+from services.projector.api.access import live_schema, pool_of, refuse_other_members, require_readable
 from services.projector.domain.card import gaps, needs_action
 from services.projector.offsets import lag, source_partitions
 from services.projector.store import cards, generations
@@ -185,10 +185,11 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
 @router.get("/cards/{member_id}", tags=["cards"])
 async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
     own = refuse_other_members(principal, member_id)
-    # In the live generation's own tables (generations.reading), not through the public views:
-    # a swap drops and re-creates the views, and a read locking them in another order deadlocked.
-    async with generations.reading(pool_of(request)) as conn:
-        found = await cards.card_with_details(conn, member_id, own=own)
+    # One statement on the live generation's own tables (LiveSchema): one round trip, one
+    # snapshot. Not through the public views: a swap re-creates them, and reads locking them in
+    # another order deadlocked with it.
+    async with pool_of(request).acquire() as conn:
+        found = await cards.card_with_details(conn, live_schema(request), member_id, own=own)
     row = require_readable(principal, member_id, found, own)
     relief = row["relief"]
     card = _card_out(member_id, row)

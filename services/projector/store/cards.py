@@ -5,6 +5,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from services.projector.store.generations import LiveSchema
 from shared.contracts.competitions import (
     AwardGranted,
     HonourGranted,
@@ -76,12 +77,12 @@ SELECT c.*, u.name AS union_name, u.path AS union_path, u.path_names AS union_pa
        a.status AS application_status, a.reason AS application_reason,
        a.application_id, a.version AS application_version,
        a.base_union_id AS application_union_id,
-       au.path AS application_union_path {extra}
+       au.path AS application_union_path, {guard} {extra}
 FROM (SELECT $1::uuid AS id) k
-LEFT JOIN cards c ON c.member_id = k.id
-LEFT JOIN unions u ON u.union_id = c.base_union_id
-LEFT JOIN applications a ON a.person_id = k.id
-LEFT JOIN unions au ON au.union_id = a.base_union_id
+LEFT JOIN {s}.cards c ON c.member_id = k.id
+LEFT JOIN {s}.unions u ON u.union_id = c.base_union_id
+LEFT JOIN {s}.applications a ON a.person_id = k.id
+LEFT JOIN {s}.unions au ON au.union_id = a.base_union_id
 """
 
 # Everything the card shows, in one statement (one round trip, one snapshot). $2: whether the
@@ -91,18 +92,18 @@ CARD_DETAILS = """,
        CASE WHEN $2 THEN (SELECT jsonb_build_object('case_id', r.case_id, 'status', r.status,
                                      'tier', r.tier, 'aid_year', r.aid_year,
                                      'aid_paid_fen', r.aid_paid_fen)
-                          FROM relief_cases r WHERE r.member_id = k.id) END AS relief,
+                          FROM {s}.relief_cases r WHERE r.member_id = k.id) END AS relief,
        (SELECT coalesce(jsonb_agg(h ORDER BY h.granted_on DESC), '[]')
-        FROM (SELECT kind, title, granted_on, valid_until, competition_name, team_name FROM honours
+        FROM (SELECT kind, title, granted_on, valid_until, competition_name, team_name FROM {s}.honours
               WHERE member_id = k.id AND revoked_on IS NULL AND valid_until >= current_date) h)
            AS honours,
        (SELECT coalesce(jsonb_agg(x ORDER BY x.finalized_at DESC), '[]')
         FROM (SELECT competition_name, competition_kind, stage_name, team_name, rank, of_entries,
                      score, finalized_at
-              FROM competition_results WHERE member_id = k.id ORDER BY finalized_at DESC LIMIT $3) x)
+              FROM {s}.competition_results WHERE member_id = k.id ORDER BY finalized_at DESC LIMIT $3) x)
            AS results,
        (SELECT coalesce(jsonb_agg(w ORDER BY w.granted_at DESC), '[]')
-        FROM (SELECT title, competition_name, team_name, rank, granted_at FROM competition_awards
+        FROM (SELECT title, competition_name, team_name, rank, granted_at FROM {s}.competition_awards
               WHERE member_id = k.id ORDER BY granted_at DESC LIMIT $3) w)
            AS awards,
        CASE WHEN $2 THEN
@@ -110,7 +111,7 @@ CARD_DETAILS = """,
                                       ORDER BY d.closed, d.updated_at DESC), '[]')
             FROM (SELECT case_no, kind, stage, outcome, next_deadline, next_due_on,
                          stage = 'closed' AS closed, updated_at
-                  FROM legal_cases WHERE member_id = k.id) d)
+                  FROM {s}.legal_cases WHERE member_id = k.id) d)
        ELSE '[]' END AS legal_cases"""
 CARD_DETAIL_LISTS = ("honours", "results", "awards", "legal_cases")
 
@@ -122,12 +123,17 @@ def card_or_none(row: Any) -> dict[str, Any] | None:
     return dict(row)
 
 
+def card_row_sql(extra: str) -> str:
+    """CARD_ROW with the columns of a particular read; `{s}` stays for LiveSchema to fill."""
+    return CARD_ROW.format(extra=extra, guard=LiveSchema.GUARD, s="{s}")
+
+
 async def card_with_details(
-    conn: Conn, member_id: uuid.UUID, *, own: bool, recent: int = 5
+    conn: Conn, live: LiveSchema, member_id: uuid.UUID, *, own: bool, recent: int = 5
 ) -> dict[str, Any] | None:
     """The card row with "relief" (a dict or None) and the lists "honours" (current today),
     "results" and "awards" (the most recent), "legal_cases" (open first, latest first)."""
-    card = card_or_none(await conn.fetchrow(CARD_ROW.format(extra=CARD_DETAILS), member_id, own, recent))
+    card = card_or_none(await live.fetchrow(conn, card_row_sql(CARD_DETAILS), member_id, own, recent))
     if card is not None:
         card["relief"] = json.loads(card["relief"]) if card["relief"] is not None else None
         for name in CARD_DETAIL_LISTS:

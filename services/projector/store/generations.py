@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 
@@ -85,6 +85,50 @@ async def reading(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
     async with pool.acquire() as conn, conn.transaction(readonly=True):
         await use_schema(conn, (await active(conn)).schema)
         yield conn
+
+
+class LiveSchema:
+    """The live generation's schema as the API's reads name it: remembered, so a read is one
+    statement on that schema's own tables (no transaction, no search_path, and not the public
+    views, which a swap drops and re-creates). A read's SQL writes `{s}.` before each table
+    and, for `fetchrow`, selects `(SELECT active_schema FROM public.projection_state) AS
+    live_schema` in the same snapshot: when a swap has committed meanwhile, the read runs again
+    on the new schema. A schema dropped since (by a later rebuild) is looked up afresh."""
+
+    GUARD = "(SELECT active_schema FROM public.projection_state) AS live_schema"
+
+    def __init__(self) -> None:
+        self.schema: str | None = None
+
+    async def _current(self, conn: Conn) -> str:
+        if self.schema is None:
+            self.schema = (await active(conn)).schema
+        return self.schema
+
+    async def fetchrow(self, conn: Conn, sql: str, *args: Any) -> Any:
+        for _ in range(3):
+            schema = await self._current(conn)
+            try:
+                row = await conn.fetchrow(sql.format(s=f'"{checked(schema)}"'), *args)
+            except asyncpg.UndefinedTableError:
+                self.schema = None
+                continue
+            if row is not None and row["live_schema"] != schema:
+                self.schema = checked(row["live_schema"])
+                continue
+            return row
+        raise RuntimeError("the live generation kept changing under a read")
+
+    async def fetch(self, conn: Conn, sql: str, *args: Any) -> list[Any]:
+        """For a read that follows a guarded one: the schema it saw."""
+        for _ in range(2):
+            schema = await self._current(conn)
+            try:
+                rows: list[Any] = await conn.fetch(sql.format(s=f'"{checked(schema)}"'), *args)
+                return rows
+            except asyncpg.UndefinedTableError:
+                self.schema = None
+        raise RuntimeError("the live generation kept changing under a read")
 
 
 async def positions(conn: Conn, consumer: str) -> dict[tuple[str, int], int]:

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.projector.domain.offers import MODEL_WORKER_HONOUR, Branch, MerchantKey
-from services.projector.store.cards import CARD_ROW, card_or_none
+from services.projector.store.cards import card_or_none, card_row_sql
+from services.projector.store.generations import LiveSchema
 from shared.contracts.partners import (
     MerchantDelisted,
     MerchantListed,
@@ -97,17 +98,19 @@ async def withdraw_offer(conn: Conn, o: OfferWithdrawn) -> None:
 # its union's region, a current model-worker honour today, and (only when the member themself
 # reads, $2) the relief case's status. One statement, fixed text.
 CARD_CONTEXT = """,
-       EXISTS (SELECT 1 FROM honours h
+       EXISTS (SELECT 1 FROM {s}.honours h
                WHERE h.member_id = c.member_id AND h.kind = $3 AND h.revoked_on IS NULL
                  AND h.granted_on <= current_date AND h.valid_until >= current_date) AS model_worker,
-       CASE WHEN $2 THEN (SELECT r.status FROM relief_cases r WHERE r.member_id = k.id) END
+       CASE WHEN $2 THEN (SELECT r.status FROM {s}.relief_cases r WHERE r.member_id = k.id) END
            AS relief_status"""
 
 
-async def card_context(conn: Conn, member_id: uuid.UUID, *, own: bool) -> dict[str, Any] | None:
+async def card_context(
+    conn: Conn, live: LiveSchema, member_id: uuid.UUID, *, own: bool
+) -> dict[str, Any] | None:
     """The card row (None without a card) with "model_worker" and "relief_status"."""
     return card_or_none(
-        await conn.fetchrow(CARD_ROW.format(extra=CARD_CONTEXT), member_id, own, MODEL_WORKER_HONOUR)
+        await live.fetchrow(conn, card_row_sql(CARD_CONTEXT), member_id, own, MODEL_WORKER_HONOUR)
     )
 
 
@@ -124,8 +127,8 @@ CROSS JOIN LATERAL (
            o.discount_amount_fen, o.category, o.region, o.valid_from, o.valid_until, o.eligibility,
            m.merchant_id, m.name AS merchant_name, m.category AS merchant_category,
            m.region AS merchant_region
-    FROM offers o
-    JOIN merchants m ON m.merchant_id = o.merchant_id
+    FROM {s}.offers o
+    JOIN {s}.merchants m ON m.merchant_id = o.merchant_id
     WHERE o.region = b.region AND o.eligibility = b.eligibility AND o.withdrawn_at IS NULL {category}
       AND o.valid_until > now() AND (o.valid_until, o.offer_key) > (b.after_until, b.after_key)
       AND o.valid_from <= now() AND m.delisted_at IS NULL
@@ -138,16 +141,17 @@ LIMIT $5
 
 
 def card_offers_sql(with_category: bool) -> str:
-    return CARD_OFFERS.format(category="AND o.category = $6" if with_category else "")
+    return CARD_OFFERS.format(category="AND o.category = $6" if with_category else "", s="{s}")
 
 
 async def card_offers(
-    conn: Conn, plan: list[Branch], category: str | None, limit: int
+    conn: Conn, live: LiveSchema, plan: list[Branch], category: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Live offers for the branches of a read plan, in card order, at most limit."""
     if not plan:
         return []
-    rows = await conn.fetch(
+    rows = await live.fetch(
+        conn,
         card_offers_sql(category is not None),
         [b.region for b in plan],
         [b.eligibility.value for b in plan],
