@@ -34,7 +34,7 @@ from shared.contracts import partners as prt
 from shared.contracts.envelope import EventPayload, decode_event
 from shared.db import Conn, ensure_database, open_pool
 from shared.kafka import ensure_topics
-from shared.outbox import event_headers
+from shared.outbox import event_headers, kafka_headers
 
 # py-spy samples the first seconds of the 1-replica catch-up only: it needs CPU too, and the
 # machine has two cores.
@@ -94,7 +94,7 @@ async def produce(
             topic = prefix + event.topic
             counts[topic] += 1
             # The headers the services' outbox writes (consumers read type and version from them).
-            headers = [(k, v.encode()) for k, v in event_headers(event.envelope).items()]
+            headers = kafka_headers(event_headers(event.envelope))
             pending.append(await producer.send(topic, value=value, key=event.key.encode(), headers=headers))
             if len(pending) >= 5000:
                 await asyncio.gather(*pending)
@@ -555,7 +555,7 @@ def decode_only(city: City, topics: list[str], prefix: str, limit: int = 100_000
     records = []
     for event in city.events():
         if event.topic in wanted:
-            headers = [(k, v.encode()) for k, v in event_headers(event.envelope).items()]
+            headers = kafka_headers(event_headers(event.envelope))
             records.append((event.value(), headers))
             if len(records) >= limit:
                 break

@@ -35,6 +35,11 @@ def event_headers(envelope: EventEnvelope) -> dict[str, str]:
     }
 
 
+def kafka_headers(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    """Headers as a Kafka record carries them (the relay publishes them so; consumers read them)."""
+    return [(k, v.encode()) for k, v in headers.items()]
+
+
 async def enqueue(conn: Conn, topic: str, envelope: EventEnvelope) -> None:
     """Add an event to the outbox; call inside the transaction that makes the change."""
     await enqueue_record(
@@ -155,7 +160,7 @@ class OutboxRelay:
                 row["topic"],
                 value=row["value"],
                 key=row["key"].encode(),
-                headers=[(k, v.encode()) for k, v in json.loads(row["headers"]).items()],
+                headers=kafka_headers(json.loads(row["headers"])),
             )
             for row in rows
         ]

@@ -13,13 +13,13 @@ from shared.consumer import header_hint
 from shared.contracts import ContractError, decode_event, encode_event, new_envelope
 from shared.contracts.enrollment import ApplicationSubmitted, ApplicationSubmittedV1, EmploymentType
 from shared.contracts.envelope import EventEnvelope, EventMetadata
-from shared.outbox import event_headers
+from shared.outbox import event_headers, kafka_headers
 
 METADATA = list(EventMetadata.model_fields)
 
 
 def hint_of(envelope: Any) -> tuple[str, int] | None:
-    return header_hint([(k, v.encode()) for k, v in event_headers(envelope).items()])
+    return header_hint(kafka_headers(event_headers(envelope)))
 
 
 def test_every_kind_of_event_decodes_the_same_with_and_without_the_hint() -> None:
