@@ -233,6 +233,15 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _latency_axes(ax: Any, target_ms: float, xlabel: str) -> None:
+    """A latency panel: the p99 target as a red line, latency in ms on a log scale, a legend."""
+    ax.axhline(target_ms, color="red", linestyle="--", linewidth=1, label="target p99")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("ms")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+
+
 def plot(r: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -269,11 +278,7 @@ def plot(r: dict[str, Any], path: Path) -> None:
         for q in ("p50", "p95", "p99"):
             ax.plot(x, [s["freshness_ms"][q] for s in steps], marker="o", label=f"freshness {q}")
         ax.plot(x, [s["command_ms"]["p99"] for s in steps], marker="x", linestyle=":", label="command p99")
-        ax.axhline(1000, color="red", linestyle="--", linewidth=1, label="target p99")
-        ax.set_xlabel("commands/s")
-        ax.set_ylabel("ms")
-        ax.set_yscale("log")
-        ax.legend(fontsize=8)
+        _latency_axes(ax, target_ms=1000, xlabel="commands/s")
     ax.set_title("2. freshness: accepted → on the card")
     ax = axes[2]
     offers = r.get("offers") or {}
@@ -290,11 +295,7 @@ def plot(r: dict[str, Any], path: Path) -> None:
                 label=f"{kind} p50",
             )
     if offers:
-        ax.axhline(10, color="red", linestyle="--", linewidth=1, label="target p99")
-        ax.set_yscale("log")
-        ax.set_xlabel("requests/s")
-        ax.set_ylabel("ms")
-        ax.legend(fontsize=8)
+        _latency_axes(ax, target_ms=10, xlabel="requests/s")
     ax.set_title("3. card reads (with 100,000 offers)")
     ax = axes[3]
     runs = r.get("projector") or []
