@@ -128,12 +128,15 @@ def card_row_sql(extra: str) -> str:
     return CARD_ROW.format(extra=extra, guard=LiveSchema.GUARD, s="{s}")
 
 
+CARD_WITH_DETAILS = card_row_sql(CARD_DETAILS)
+
+
 async def card_with_details(
     conn: Conn, live: LiveSchema, member_id: uuid.UUID, *, own: bool, recent: int = 5
 ) -> dict[str, Any] | None:
     """The card row with "relief" (a dict or None) and the lists "honours" (current today),
     "results" and "awards" (the most recent), "legal_cases" (open first, latest first)."""
-    card = card_or_none(await live.fetchrow(conn, card_row_sql(CARD_DETAILS), member_id, own, recent))
+    card = card_or_none(await live.fetchrow(conn, CARD_WITH_DETAILS, member_id, own, recent))
     if card is not None:
         card["relief"] = json.loads(card["relief"]) if card["relief"] is not None else None
         for name in CARD_DETAIL_LISTS:

@@ -98,7 +98,7 @@ class LiveSchema:
     GUARD = "(SELECT active_schema FROM public.projection_state) AS live_schema"
 
     def __init__(self) -> None:
-        self.schema: str | None = None
+        self.schema: str | None = None  # always a checked() name: formatted into SQL as is
 
     async def _current(self, conn: Conn) -> str:
         if self.schema is None:
@@ -109,7 +109,7 @@ class LiveSchema:
         for _ in range(3):
             schema = await self._current(conn)
             try:
-                row = await conn.fetchrow(sql.format(s=f'"{checked(schema)}"'), *args)
+                row = await conn.fetchrow(sql.format(s=f'"{schema}"'), *args)
             except asyncpg.UndefinedTableError:
                 self.schema = None
                 continue
@@ -124,7 +124,7 @@ class LiveSchema:
         for _ in range(2):
             schema = await self._current(conn)
             try:
-                rows: list[Any] = await conn.fetch(sql.format(s=f'"{checked(schema)}"'), *args)
+                rows: list[Any] = await conn.fetch(sql.format(s=f'"{schema}"'), *args)
                 return rows
             except asyncpg.UndefinedTableError:
                 self.schema = None

@@ -105,13 +105,14 @@ CARD_CONTEXT = """,
            AS relief_status"""
 
 
+CARD_WITH_CONTEXT = card_row_sql(CARD_CONTEXT)
+
+
 async def card_context(
     conn: Conn, live: LiveSchema, member_id: uuid.UUID, *, own: bool
 ) -> dict[str, Any] | None:
     """The card row (None without a card) with "model_worker" and "relief_status"."""
-    return card_or_none(
-        await live.fetchrow(conn, card_row_sql(CARD_CONTEXT), member_id, own, MODEL_WORKER_HONOUR)
-    )
+    return card_or_none(await live.fetchrow(conn, CARD_WITH_CONTEXT, member_id, own, MODEL_WORKER_HONOUR))
 
 
 # The card's offers: one LATERAL range scan per branch (in card order), on offers_live_by_region
@@ -144,6 +145,9 @@ def card_offers_sql(with_category: bool) -> str:
     return CARD_OFFERS.format(category="AND o.category = $6" if with_category else "", s="{s}")
 
 
+CARD_OFFERS_SQL = {False: card_offers_sql(False), True: card_offers_sql(True)}
+
+
 async def card_offers(
     conn: Conn, live: LiveSchema, plan: list[Branch], category: str | None, limit: int
 ) -> list[dict[str, Any]]:
@@ -152,7 +156,7 @@ async def card_offers(
         return []
     rows = await live.fetch(
         conn,
-        card_offers_sql(category is not None),
+        CARD_OFFERS_SQL[category is not None],
         [b.region for b in plan],
         [b.eligibility.value for b in plan],
         [b.after_until or NEVER for b in plan],
