@@ -44,13 +44,22 @@ def decode_record(record: "ConsumerRecord[Any, Any]") -> tuple[EventMetadata, Ev
 
 def header_hint(headers: Any) -> tuple[str, int] | None:
     """(event type, schema version) as the record's headers claim them, if they do."""
-    found: dict[str, bytes] = {}
+    event_type = version = None
     for key, value in headers or ():
-        if key in ("event_type", "schema_version") and isinstance(value, bytes):
-            found[key] = value
+        if key == "event_type":
+            event_type = value
+        elif key == "schema_version":
+            version = value
+    if type(event_type) is not bytes or type(version) is not bytes:
+        return None
+    return _hint_of(event_type, version)
+
+
+@functools.lru_cache(maxsize=1024)  # a few dozen pairs in practice; bounded against junk headers
+def _hint_of(event_type: bytes, version: bytes) -> tuple[str, int] | None:
     try:
-        return found["event_type"].decode(), int(found["schema_version"])
-    except (KeyError, ValueError):
+        return event_type.decode(), int(version)
+    except ValueError:  # UnicodeDecodeError is one
         return None
 
 

@@ -13,7 +13,7 @@ version, so consumers only ever see the latest payload class. Producers emit the
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -236,6 +236,7 @@ def decode_event(
     return envelope, payload
 
 
+@lru_cache(maxsize=1024)  # hints come from headers: bounded, and unknown names cost nothing
 def _typed_envelope(event_type: str, version: int) -> type[EventMetadata] | None:
     """Metadata plus the payload of one contract's latest version, as one model; None for an
     unknown type or an older version (those are upcast on the general path)."""
