@@ -15,11 +15,18 @@ first flushes what is pending and then runs at once, so a handler always reads i
 """
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from shared.db import Conn
 
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_.\"]*)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)  # handlers' statements are constants: the pattern runs once for each
+def _inserted_table(sql: str) -> str | None:
+    match = _INSERT.match(sql)
+    return None if match is None else match.group(1).lower()
 
 
 class BatchedWrites:
@@ -31,10 +38,9 @@ class BatchedWrites:
         self.statements = 0
 
     def _record(self, sql: str, rows: list[tuple[Any, ...]]) -> bool:
-        match = _INSERT.match(sql)
-        if match is None:
+        table = _inserted_table(sql)
+        if table is None:
             return False
-        table = match.group(1).lower()
         at = self._last_of_table.get(table)
         if at is not None and self._groups[at][1] == sql:
             self._groups[at][2].extend(rows)

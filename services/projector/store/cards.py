@@ -5,6 +5,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from services.projector.store.generations import LiveSchema
 from shared.contracts.competitions import (
     AwardGranted,
@@ -13,10 +15,13 @@ from shared.contracts.competitions import (
     HonourRevoked,
     ResultFinalized,
 )
-from shared.contracts.enrollment import MemberSnapshot, UnionRegistered
+from shared.contracts.enrollment import MembershipPeriod, MemberSnapshot, UnionRegistered
 from shared.contracts.legal import CaseSnapshot as LegalCaseSnapshot
 from shared.contracts.relief import CaseSnapshot
 from shared.db import Conn
+
+# The card keeps the member's periods as they are in the event, as JSON made by pydantic-core.
+_PERIODS_JSON = TypeAdapter(list[MembershipPeriod])
 
 
 async def upsert_union(conn: Conn, e: UnionRegistered) -> None:
@@ -45,7 +50,7 @@ async def upsert_card(conn: Conn, version: int, m: MemberSnapshot) -> None:
            WHERE cards.version < EXCLUDED.version""",
         m.member_id, version, m.name, m.national_id_masked, m.membership_number, m.card_number,
         m.base_union_id, m.status.value, m.member_since, m.employer, m.employment_type.value,
-        json.dumps([p.model_dump(mode="json") for p in m.periods]),
+        _PERIODS_JSON.dump_json(m.periods).decode(),
     )  # fmt: skip
 
 
