@@ -5,7 +5,9 @@
 - (a) a raw aiokafka consumer reading the same topics and doing nothing with the records;
 - (b) a raw PostgreSQL COPY of the rows the projector writes for those events, into tables of
   the same columns (no keys, no indexes: the database's write limit on this machine);
-- (c) a naive projector: the same handlers and idempotent consumer, one event per transaction.
+- (c) a naive projector: the same handlers and idempotent consumer, one event per transaction;
+- (d) decoding alone and (e) the projector's writes alone: its two ceilings, each measured with
+  nothing else to do.
 """
 
 import asyncio
@@ -568,53 +570,95 @@ def decode_only(city: City, topics: list[str], prefix: str, limit: int = 100_000
     return {"events": len(records), "cpu_s": elapsed, "events_per_s": len(records) / elapsed}
 
 
-# --- (c) the naive projector --------------------------------------------------------------------
+# --- (c) the naive projector, and (e) the projector's writes alone ------------------------------
+
+
+class OwnConsumer:
+    """The projector's own IdempotentConsumer and handlers on a database of its own (schema rm_1),
+    reading the backlog from the start with a plain consumer: no group, no generation swaps."""
+
+    def __init__(self, bench: BenchStack, backlog: Backlog, label: str, *, batch_writes: bool) -> None:
+        self.bench = bench
+        self.backlog = backlog
+        self.label = label
+        self.batch_writes = batch_writes
+
+    async def __aenter__(self) -> "OwnConsumer":
+        bench, backlog = self.bench, self.backlog
+        self.pool = await open_pool(
+            bench.dsn(bench.database(self.label)), "projector", MIGRATIONS, min_size=1, max_size=2
+        )
+        self.producer = AIOKafkaProducer(bootstrap_servers=bench.bootstrap)
+        await self.producer.start()
+
+        async def prepare(conn: Conn) -> None:
+            await generations.use_schema(conn, "rm_1")
+
+        self.idem = IdempotentConsumer(
+            f"{backlog.prefix}projector", self.pool, self.producer,
+            f"{backlog.prefix}bench-{self.label}.deadletter.v1", apply_event,
+            prepare=prepare, batch_writes=self.batch_writes,
+        )  # fmt: skip
+        ends = await end_offsets(bench.bootstrap, backlog.topics)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bench.bootstrap, enable_auto_commit=False)
+        await self.consumer.start()
+        self.consumer.assign(list(ends))
+        await self.consumer.seek_to_beginning(*ends)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+        await self.producer.stop()
+        await self.pool.close()
+
+    async def batch(self, size: int = 500) -> list[Any]:
+        """The next records, as the projector gets them (up to its batch size, across partitions)."""
+        fetched = await self.consumer.getmany(timeout_ms=500, max_records=size)
+        return [record for records in fetched.values() for record in records]
 
 
 async def naive_projector(bench: BenchStack, backlog: Backlog, sample: int, seconds: float) -> dict[str, Any]:
     """The projector's own idempotent consumer and handlers, one event per transaction, on a
     bounded sample (the first `sample` records, or `seconds`, whichever comes first)."""
-    database = bench.database("naive")
-    pool = await open_pool(bench.dsn(database), "projector", MIGRATIONS, min_size=1, max_size=2)
-    producer = AIOKafkaProducer(bootstrap_servers=bench.bootstrap)
-    await producer.start()
-
-    async def prepare(conn: Conn) -> None:
-        await generations.use_schema(conn, "rm_1")
-
-    idem = IdempotentConsumer(
-        f"{backlog.prefix}projector",
-        pool,
-        producer,
-        f"{backlog.prefix}bench-naive.deadletter.v1",
-        apply_event,
-        prepare=prepare,
-    )
-    ends = await end_offsets(bench.bootstrap, backlog.topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bench.bootstrap, enable_auto_commit=False)
-    await consumer.start()
     done = 0
-    try:
-        consumer.assign(list(ends))
-        await consumer.seek_to_beginning(*ends)
+    async with OwnConsumer(bench, backlog, "naive", batch_writes=False) as own:
         started = time.monotonic()
         deadline = started + seconds
         while done < min(sample, backlog.events) and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500, max_records=500)
-            for records in batch.values():
-                for record in records:
-                    await idem.handle_batch([record])
-                    done += 1
+            for record in await own.batch():
+                await own.idem.handle_batch([record])
+                done += 1
         elapsed = time.monotonic() - started
-    finally:
-        await consumer.stop()
-        await producer.stop()
-        await pool.close()
     return {
         "events": done,
         "seconds": elapsed,
         "events_per_s": done / elapsed,
         "note": f"one transaction per event, measured on the first {done} records and extrapolated",
+    }
+
+
+async def writes_only(bench: BenchStack, backlog: Backlog, sample: int = 100_000) -> dict[str, Any]:
+    """The projector's batch transactions alone (idempotency rows, the handlers' upserts, its
+    positions; batches of 500 as it reads them) on events decoded beforehand, one connection.
+    Only the transactions are timed: with (d) this is the other ceiling of a projector, what
+    writing the events costs when reading and decoding them costs nothing."""
+    done = 0
+    wall = cpu = 0.0
+    async with OwnConsumer(bench, backlog, "writes", batch_writes=True) as own:
+        while done < min(sample, backlog.events):
+            records = await own.batch()
+            decoded, result = await own.idem.decode_batch(records)
+            began, cpu_began = time.monotonic(), time.process_time()
+            await own.idem.apply_decoded(decoded, records, result)
+            wall += time.monotonic() - began
+            cpu += time.process_time() - cpu_began
+            done += len(records)
+    return {
+        "events": done,
+        "seconds": wall,
+        "events_per_s": done / wall,
+        # The Python side of it (handlers, asyncpg): the rest of the wall time is the database.
+        "client_cpu_us_per_event": 1e6 * cpu / done,
     }
 
 
