@@ -573,6 +573,10 @@ def decode_only(city: City, topics: list[str], prefix: str, limit: int = 100_000
 # --- (c) the naive projector, and (e) the projector's writes alone ------------------------------
 
 
+# The projector's own batch size (ProjectorSettings), so (c) and (e) read as it reads.
+PROJECTOR_BATCH: int = ProjectorSettings.model_fields["batch_size"].default
+
+
 class OwnConsumer:
     """The projector's own IdempotentConsumer and handlers on a database of its own (schema rm_1),
     reading the backlog from the start with a plain consumer: no group, no generation swaps."""
@@ -611,9 +615,9 @@ class OwnConsumer:
         await self.producer.stop()
         await self.pool.close()
 
-    async def batch(self, size: int = 500) -> list[Any]:
+    async def batch(self) -> list[Any]:
         """The next records, as the projector gets them (up to its batch size, across partitions)."""
-        fetched = await self.consumer.getmany(timeout_ms=500, max_records=size)
+        fetched = await self.consumer.getmany(timeout_ms=500, max_records=PROJECTOR_BATCH)
         return [record for records in fetched.values() for record in records]
 
 
@@ -639,7 +643,7 @@ async def naive_projector(bench: BenchStack, backlog: Backlog, sample: int, seco
 
 async def writes_only(bench: BenchStack, backlog: Backlog, sample: int = 100_000) -> dict[str, Any]:
     """The projector's batch transactions alone (idempotency rows, the handlers' upserts, its
-    positions; batches of 500 as it reads them) on events decoded beforehand, one connection.
+    positions; batches of its size, as it reads them) on events decoded beforehand, one connection.
     Only the transactions are timed: with (d) this is the other ceiling of a projector, what
     writing the events costs when reading and decoding them costs nothing."""
     done = 0
