@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import random
 import signal
 import time
@@ -32,6 +33,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench import cpu
 from bench.http import Client
 from bench.stack import RAW, BenchStack, admin_headers, cpu_seconds, profile
 from services.enrollment.domain.national_id import check_char
@@ -296,7 +298,12 @@ async def measure(
                     else None
                 )
                 cpu0 = {s.label: (cpu_seconds(s.pid), time.monotonic()) for s in (enrollment, projector)}
+                before, started = cpu.snapshot(), time.monotonic()
                 result = await step(driver, rate, seconds)
+                named = {s.label: s.pid for s in (enrollment, projector)}
+                named["bench (commands, watcher)"] = os.getpid()
+                split = cpu.split(before, cpu.snapshot(), named)
+                result.update(cpu.per_request(split, result["accepted"], time.monotonic() - started))
                 result["cpu_cores"] = {
                     s.label: round(
                         (cpu_seconds(s.pid) - cpu0[s.label][0]) / (time.monotonic() - cpu0[s.label][1]), 2

@@ -9,10 +9,12 @@ the server for this machine's 2 cores. Prints one JSON object with the results.
 
 import asyncio
 import json
+import os
 import sys
 import time
 from typing import Any
 
+from bench import cpu
 from bench.http import Client
 
 
@@ -51,6 +53,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     latencies.clear()
     statuses.clear()
     n = int(rate * seconds)
+    # The CPU of every process over the measured requests only (not start-up or warm-up).
+    named = {**spec.get("cpu_named", {}), "load generator": os.getpid()}
+    before = cpu.snapshot()
     tasks: list[asyncio.Task[None]] = []
     t0 = time.monotonic() + 0.05
     late = 0.0
@@ -64,6 +69,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         tasks.append(asyncio.create_task(one(k, scheduled)))
     sent = time.monotonic() - t0
     await asyncio.gather(*tasks)
+    wall = time.monotonic() - t0
+    cpu_split = cpu.split(before, cpu.snapshot(), named)
     client.close()
     xs = sorted(1000 * x for x in latencies)
 
@@ -81,6 +88,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "errors": n - ok,
         "error_samples": errors,
         "connections": client.opened,
+        **cpu.per_request(cpu_split, n, wall),
         "generator_max_late_ms": 1000 * late,
         "latency_ms": {
             "p50": q(0.5),

@@ -75,7 +75,13 @@ async def measure(
         else:
             tokens.append(cadre if k % 4 == 1 else admin)
         paths.append(f"/cards/{member}")
-    spec = {"host": "127.0.0.1", "port": projector.port, "seconds": seconds, "tokens": tokens}
+    spec = {
+        "host": "127.0.0.1",
+        "port": projector.port,
+        "seconds": seconds,
+        "tokens": tokens,
+        "cpu_named": {"projector": projector.pid},
+    }
     results: dict[str, Any] = {"live_offers": live, "merchants": merchants_listed, "loaded_s": loaded_s}
     results["events_added"] = added.by_topic
     results["target_rate"] = rate

@@ -204,6 +204,7 @@ def markdown(r: dict[str, Any]) -> str:
             )
             + " | reported | — |"
         )
+    lines += cpu_budget(r)
     lines += ["", "## Event mix of the day", "", "| event | count |", "|---|---|"]
     lines += [f"| {k} | {n:,} |" for k, n in (back.get("mix") or {}).items()]
     lines += [
@@ -247,6 +248,41 @@ def markdown(r: dict[str, Any]) -> str:
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+def cpu_budget(r: dict[str, Any]) -> list[str]:
+    """What one command or read cost the whole machine in each step (bench/cpu.py), and the rate
+    the machine's cores could carry at that cost."""
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for step in (r.get("freshness") or {}).get("steps", []):
+        rows.append((f"freshness, {step['target_rate']} commands/s", step))
+    offers = r.get("offers") or {}
+    for kind, label in (("card", "GET /cards/{id}"), ("offers", "GET /cards/{id}/offers")):
+        for step in offers.get(f"{kind}_steps") or []:
+            rows.append((f"{label}, {step['target_rate']:.0f} req/s", step))
+    rows = [(name, step) for name, step in rows if step.get("cpu_ms_per_request")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## What a request costs this machine (CPU ms per command or read, every process)",
+        "",
+        "Read from /proc around each step (bench/cpu.py): every process's CPU time and the machine's "
+        'busy time, divided by the requests of the step; "other" is the machine\'s busy time that '
+        "no listed process accounts for (kernel, exited processes, other people's work). The last "
+        "column is the machine's cores divided by the total: the most this machine could carry at "
+        "that cost, however the services were laid out in processes.",
+        "",
+        "| step | CPU ms per request, by process | total | busy cores | at most, on these cores |",
+        "|---|---|---|---|---|",
+    ]
+    for name, step in rows:
+        parts = " · ".join(f"{k} {v:.2f}" for k, v in step["cpu_ms_per_request"].items() if v >= 0.005)
+        lines.append(
+            f"| {name} | {parts} | **{_f(step.get('cpu_ms_per_request_total'), 2)}** | "
+            f"{_f(step.get('busy_cores'), 2)} of {step.get('cores')} | {_f(step.get('ceiling_per_s'))}/s |"
+        )
+    return lines
 
 
 def _latency_axes(ax: Any, target_ms: float, xlabel: str) -> None:
