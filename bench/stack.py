@@ -17,7 +17,7 @@ from pathlib import Path
 import asyncpg
 
 from scripts import stack
-from scripts.leftovers import delete_topics, prefix_matcher
+from scripts.leftovers import delete_topics, drop_database, prefix_matcher
 from scripts.stack import free_port
 from shared.auth import Role, mint_token
 
@@ -203,7 +203,7 @@ class BenchStack:
         conn = await asyncpg.connect(self.dsn("postgres"))
         try:
             for name in sorted(self.databases):
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await drop_database(conn, name)
         finally:
             await conn.close()
         await delete_topics(self.bootstrap, prefix_matcher(*self.prefixes))

@@ -68,15 +68,16 @@ async def drop_databases(postgres_dsn: str, doomed: Callable[[str], bool]) -> li
         names = sorted(r["datname"] for r in rows if doomed(r["datname"]))
         dropped = []
         for name in names:
-            if await _drop(conn, name):
+            if await drop_database(conn, name):
                 dropped.append(name)
         return dropped
     finally:
         await conn.close()
 
 
-async def _drop(conn: asyncpg.Connection, name: str, attempts: int = 5) -> bool:
-    """Drops one database; False when it stays (a cleanup must not fail the run that asked)."""
+async def drop_database(conn: asyncpg.Connection, name: str, attempts: int = 5, pause_s: float = 1.0) -> bool:
+    """Drops one database; False when it stays (a cleanup must not fail the run that asked).
+    Every test and bench clean-up drops its databases through here."""
     for attempt in range(attempts):
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -85,7 +86,7 @@ async def _drop(conn: asyncpg.Connection, name: str, attempts: int = 5) -> bool:
             # FORCE may not end a superuser's session there, e.g. autovacuum just after a start.
             if attempt == attempts - 1:
                 print(f"leftovers: database {name} not dropped: {e}", file=sys.stderr)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(pause_s)
     return False
 
 

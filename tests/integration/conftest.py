@@ -127,7 +127,7 @@ async def _drop_databases(s: Stack) -> None:
     conn = await asyncpg.connect(stack.database_url(s.postgres_dsn, "postgres"))
     try:
         for svc in s.services.values():
-            await conn.execute(f'DROP DATABASE IF EXISTS "{svc.database}" WITH (FORCE)')
+            await leftovers.drop_database(conn, svc.database)
     finally:
         await conn.close()
 

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from scripts.leftovers import drop_database
 from scripts.stack import database_url
 from shared.consumer import IdempotentConsumer, RetryPolicy
 from shared.contracts import EventEnvelope, EventMetadata, encode_event, new_envelope
@@ -32,7 +33,7 @@ async def pool(infra: dict[str, str], run_id: str) -> AsyncIterator[asyncpg.Pool
     await p.close()
     admin = await asyncpg.connect(database_url(infra["POSTGRES_DSN"], "postgres"))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await drop_database(admin, name)
     finally:
         await admin.close()
 

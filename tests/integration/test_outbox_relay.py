@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from scripts.leftovers import drop_database
 from scripts.stack import database_url
 from shared.contracts import EventEnvelope, decode_event, new_envelope
 from shared.contracts.enrollment import UnionKind, UnionRef, UnionRegistered
@@ -27,7 +28,7 @@ async def outbox_db(infra: dict[str, str], run_id: str) -> AsyncIterator[str]:
     yield dsn
     admin = await asyncpg.connect(database_url(infra["POSTGRES_DSN"], "postgres"))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')
+        await drop_database(admin, dsn.rsplit("/", 1)[1])
     finally:
         await admin.close()
 

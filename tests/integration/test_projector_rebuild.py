@@ -19,6 +19,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from scripts.leftovers import drop_database
 from scripts.stack import database_url
 from services.projector.app import MIGRATIONS
 from services.projector.handlers.dispatch import apply_event
@@ -55,7 +56,7 @@ async def projector_pool(infra: dict[str, str], run_id: str) -> AsyncIterator[as
     await pool.close()
     admin = await asyncpg.connect(database_url(infra["POSTGRES_DSN"], "postgres"))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')
+        await drop_database(admin, dsn.rsplit("/", 1)[1])
     finally:
         await admin.close()
 
