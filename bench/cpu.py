@@ -81,11 +81,13 @@ def per_request(
     rate the machine's cores could carry at that cost."""
     cores = cores or os.cpu_count() or 1
     total = sum(seconds_by_part.values())
+    by_part = {label: round(s / wall_s, 2) for label, s in seconds_by_part.items()} if wall_s > 0 else {}
     ms = {label: round(1000 * s / requests, 3) for label, s in seconds_by_part.items()} if requests else {}
     return {
         "cpu_ms_per_request": ms,
         "cpu_ms_per_request_total": round(1000 * total / requests, 3) if requests else None,
         "busy_cores": round(total / wall_s, 2) if wall_s > 0 else None,
+        "cores_by_part": by_part,
         "cores": cores,
         "ceiling_per_s": round(cores * requests / total) if requests and total > 0 else None,
     }

@@ -35,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench import cpu
 from bench.http import Client
-from bench.stack import RAW, BenchStack, admin_headers, cpu_seconds, profile
+from bench.stack import RAW, BenchStack, admin_headers, profile
 from services.enrollment.domain.national_id import check_char
 
 
@@ -297,7 +297,6 @@ async def measure(
                     if enrollment.pid and rate == rates[0]
                     else None
                 )
-                cpu0 = {s.label: (cpu_seconds(s.pid), time.monotonic()) for s in (enrollment, projector)}
                 before, started = cpu.snapshot(), time.monotonic()
                 result = await step(driver, rate, seconds)
                 named = {s.label: s.pid for s in (enrollment, projector)}
@@ -305,10 +304,7 @@ async def measure(
                 split = cpu.split(before, cpu.snapshot(), named)
                 result.update(cpu.per_request(split, result["accepted"], time.monotonic() - started))
                 result["cpu_cores"] = {
-                    s.label: round(
-                        (cpu_seconds(s.pid) - cpu0[s.label][0]) / (time.monotonic() - cpu0[s.label][1]), 2
-                    )
-                    for s in (enrollment, projector)
+                    s.label: result["cores_by_part"][s.label] for s in (enrollment, projector)
                 }
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled on Ctrl-C

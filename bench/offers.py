@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from bench import catchup
-from bench.stack import AUTH_SECRET, RAW, BenchStack, admin_headers, cpu_seconds, profile
+from bench.stack import AUTH_SECRET, RAW, BenchStack, admin_headers, profile
 from bench.workload import City, member_ids
 from shared.auth import Role, mint_token
 
@@ -96,11 +96,8 @@ async def measure(
             # Profiled at the lowest rate only: py-spy takes CPU from the 2 cores too.
             if kind == "offers" and r == rates[0] and projector.pid is not None:
                 spy = profile(projector.pid, 600, RAW / "profile-projector-offers.txt")
-            cpu0, t0 = cpu_seconds(projector.pid), time.monotonic()
             step = await loadgen({**spec, "rate": r, "paths": kind_paths}, f"{kind}-{r}")
-            step["projector_cpu_cores"] = round(
-                (cpu_seconds(projector.pid) - cpu0) / (time.monotonic() - t0), 2
-            )
+            step["projector_cpu_cores"] = step["cores_by_part"]["projector"]
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 await asyncio.to_thread(spy.wait)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bench import cpu
 from scripts import stack
 from scripts.leftovers import delete_topics, drop_database, prefix_matcher
 from scripts.stack import free_port
@@ -48,12 +49,9 @@ def cpu_seconds(pid: int | None) -> float:
     if pid is None:
         return 0.0
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rpartition(")")[2].split()
+        return cpu.process_times(Path(f"/proc/{pid}/stat").read_text())[1]
     except OSError:
         return 0.0
-    # after the command: state is field 3, utime and stime are fields 14 and 15
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass

@@ -67,4 +67,5 @@ def test_per_request_gives_costs_busy_cores_and_the_machines_ceiling() -> None:
     assert out["cpu_ms_per_request_total"] == 2.0
     assert out["busy_cores"] == 0.5
     assert out["ceiling_per_s"] == 1000  # 2 cores at 2 ms of CPU per request
+    assert out["cores_by_part"] == {"projector": 0.25, "PostgreSQL": 0.12, "other": 0.12}
     assert cpu.per_request({"projector": 1.0}, requests=0, wall_s=1.0, cores=2)["ceiling_per_s"] is None
