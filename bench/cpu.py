@@ -54,11 +54,10 @@ def split(
     before: CpuSnapshot,
     after: CpuSnapshot,
     named: Mapping[str, int | None],
-    reported: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """CPU seconds between two snapshots: of each named pid, of PostgreSQL and Kafka (every
-    process of theirs, including ones started meanwhile), of parts that `reported` their own
-    (a load generator that exited before `after`), and "other": the machine's busy time left."""
+    process of theirs, including ones started meanwhile), and "other": the machine's busy time
+    left. Take both snapshots while the named processes live (the load generator takes its own)."""
     out: dict[str, float] = {label: 0.0 for label in [*named, *BY_COMMAND.values()]}
     labels = {pid: label for label, pid in named.items() if pid is not None}
     for pid, (command, seconds) in after.processes.items():
@@ -69,7 +68,6 @@ def split(
         # A pid reused by another process meanwhile counts from zero.
         start = was[1] if was is not None and was[0] == command and was[1] <= seconds else 0.0
         out[label] += seconds - start
-    out.update(reported or {})
     out["other"] = max(0.0, after.busy_s - before.busy_s - sum(out.values()))
     return out
 
