@@ -86,7 +86,8 @@ async def drop_database(conn: asyncpg.Connection, name: str, attempts: int = 5, 
             # FORCE may not end a superuser's session there, e.g. autovacuum just after a start.
             if attempt == attempts - 1:
                 print(f"leftovers: database {name} not dropped: {e}", file=sys.stderr)
-            await asyncio.sleep(pause_s)
+            else:
+                await asyncio.sleep(pause_s)
     return False
 
 
