@@ -506,7 +506,7 @@ async def raw_copy(
     """COPY the rows the projector writes for the backlog's events into keyless tables of the
     same columns. Only the COPY calls are timed (the rows are built beforehand, chunk by chunk)."""
     database = bench.database("copy")
-    pool = await open_pool(bench.dsn(database), "projector", MIGRATIONS, min_size=1, max_size=2)
+    pool = await open_pool(bench.dsn(database), "projector", [MIGRATIONS], min_size=1, max_size=2)
     wanted = {t.removeprefix(prefix) for t in topics}
     consumer = f"{prefix}projector"
     copied_s = 0.0
@@ -590,7 +590,7 @@ class OwnConsumer:
     async def __aenter__(self) -> "OwnConsumer":
         bench, backlog = self.bench, self.backlog
         self.pool = await open_pool(
-            bench.dsn(bench.database(self.label)), "projector", MIGRATIONS, min_size=1, max_size=2
+            bench.dsn(bench.database(self.label)), "projector", [MIGRATIONS], min_size=1, max_size=2
         )
         self.producer = AIOKafkaProducer(bootstrap_servers=bench.bootstrap)
         await self.producer.start()

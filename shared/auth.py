@@ -153,7 +153,3 @@ class Caller:
     @property
     def actor(self) -> str:
         return f"{self.principal.role}:{self.principal.sub}"
-
-
-def forbid(reason: str = "outside your scope") -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)

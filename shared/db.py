@@ -1,6 +1,7 @@
 """PostgreSQL access: create the service's database, apply its migrations, open a pool."""
 
 import hashlib
+from collections.abc import Sequence
 from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
@@ -61,7 +62,9 @@ def _migration_files(package: str) -> list[tuple[str, str]]:
 async def migrate(conn: Conn, service: str, packages: list[str]) -> list[str]:
     """Apply plain SQL migration files once each, in name order, under an advisory lock.
 
-    The shared migrations (outbox, processed events) come first, then the service's own.
+    The shared migrations (outbox, processed events, event versions, audit trail, timers) come
+    first, then the service's own, then the kit packages it opts into (membership view): a
+    package's tables may already exist where a service created them before it was a package.
     A file that changed after it was applied is an error: migrations are append-only.
     """
     lock_key = int.from_bytes(hashlib.sha256(f"migrate:{service}".encode()).digest()[:8], "big", signed=True)
@@ -107,13 +110,16 @@ async def _release_without_reset_query(conn: asyncpg.Connection) -> None:
 
 
 async def open_pool(
-    dsn: str, service: str, migrations: str | None, *, min_size: int = 2, max_size: int = 10
+    dsn: str, service: str, migrations: Sequence[str] = (), *, min_size: int = 2, max_size: int = 10
 ) -> asyncpg.Pool:
-    """Create the database if needed, apply the shared and the service's migrations, open a pool."""
+    """Create the database if needed, apply the shared migrations and then the given packages
+    (the service's own, then the kit packages it opts into), open a pool."""
+    if isinstance(migrations, str):
+        raise TypeError("migrations is a list of packages, not one name")
     await ensure_database(dsn)
     conn = await asyncpg.connect(dsn)
     try:
-        await migrate(conn, service, [SHARED_MIGRATIONS, *([migrations] if migrations else [])])
+        await migrate(conn, service, [SHARED_MIGRATIONS, *migrations])
     finally:
         await conn.close()
     pool = await asyncpg.create_pool(

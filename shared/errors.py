@@ -1,20 +1,35 @@
-"""Errors a command can end in, each with the HTTP status it maps to and a reason for the caller."""
+"""One way to refuse, for every service: errors a command can end in, each with its HTTP status
+and a machine-readable code, answered as RFC 9457 problem details
+(`application/problem+json`: type, title, status, detail, code, instance, and what the error
+adds). FastAPI's own refusals (validation, unknown route, wrong method, 401) take the same shape.
+"""
 
-from typing import Any
+from http import HTTPStatus
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from shared.db import TRANSIENT_ERRORS
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
+PROBLEM_JSON = "application/problem+json"
+# The members every problem has; what an error adds may not take these names.
+_RESERVED = frozenset({"type", "title", "status", "detail", "code", "instance"})
+
 
 class DomainError(Exception):
-    status_code = 400
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
 
     def __init__(self, reason: str, **context: Any) -> None:
+        clash = _RESERVED & context.keys()
+        if clash:
+            raise ValueError(f"problem members {sorted(clash)} are reserved")
         super().__init__(reason)
         self.reason = reason
         self.context = context
@@ -22,36 +37,95 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     status_code = 422
+    code = "invalid_input"
 
 
 class NotFound(DomainError):
     status_code = 404
+    code = "not_found"
 
 
 class Conflict(DomainError):
     """The request clashes with the current state (an illegal transition, a duplicate)."""
 
     status_code = 409
+    code = "conflict"
 
 
 class Forbidden(DomainError):
     status_code = 403
+    code = "forbidden"
+
+
+# Codes of the refusals that do not come from a DomainError, by status.
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    503: "temporarily_unavailable",
+}
+
+
+def problem(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    code = code or _CODES.get(status, "error")
+    body = {
+        "type": f"urn:zhijia:problem:{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # loc, msg and type only: the rejected input is the caller's own and may be personal data.
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": exc.reason, **exc.context}, status_code=exc.status_code)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(request, exc.status_code, exc.reason, code=exc.code, **exc.context)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        return problem(request, 422, summary or "invalid request", code="invalid_request", errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+
+    async def temporarily_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # Nothing was committed: the caller may safely retry (commands answer a retry idempotently).
+        log.warning("request_failed_infrastructure_unavailable", error=repr(exc))
+        return problem(
+            request, 503, "temporarily unavailable, nothing was changed: retry shortly",
+            headers={"Retry-After": "1"},
+        )  # fmt: skip
 
     for transient in TRANSIENT_ERRORS:
-        # Nothing was committed: the caller may safely retry (commands answer a retry idempotently).
-        app.add_exception_handler(transient, _temporarily_unavailable)
-
-
-async def _temporarily_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    log.warning("request_failed_infrastructure_unavailable", error=repr(exc))
-    return JSONResponse(
-        {"detail": "temporarily unavailable, nothing was changed: retry shortly"},
-        status_code=503,
-        headers={"Retry-After": "1"},
-    )
+        app.add_exception_handler(transient, temporarily_unavailable)

@@ -4,7 +4,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, FastAPI, Request
@@ -36,6 +36,15 @@ async def _caller(request: Request, principal: CurrentPrincipal) -> Caller:
 
 # The authenticated caller of a route, with the request's correlation id.
 CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+async def _app_deps(request: Request) -> Any:
+    return request.app.state.deps
+
+
+# A service's handler dependencies (what its `start` returned), for its routes:
+# `DepsDep = Annotated[Deps, AppDeps]`.
+AppDeps = Depends(_app_deps)
 
 
 class CorrelationMiddleware:

@@ -1,34 +1,51 @@
-"""What every service's wiring shares, so each app.py says only what is its own.
+"""The service kit's builder: every service's app.py declares what is its own (name, topics,
+migration packages, routes, and a `start` that makes its handler dependencies) and
+`build_service` wires the rest the same way for all of them:
 
-- `service_runtime`: the database pool (migrated), the topics, the producer and the outbox relay,
-  started in that order and stopped in reverse;
-- `ConsumerSlot` + `start_consuming`: a batch subscriber declared when the app is built, fed to an
-  idempotent consumer that exists once the service has started; consuming stops first on shutdown;
-- `service_app`: the FastAPI app with health checks, error handlers and the service's routes;
-- `ConsumingSettings`: the names a consuming service derives from its own (group, dead letters).
+- the database pool, migrated: the shared migrations, then the service's own packages in order;
+- its topics, a Kafka producer and, for a service that publishes, the outbox relay;
+- for a service that consumes, one batch subscriber (a consumer group shared by its replicas)
+  feeding the handler `start` returns — usually the idempotent consumer (`Runtime.consumer`);
+- background loops such as the durable timer (`Runtime.background`);
+- the FastAPI app with health checks, correlation ids, problem-details errors and its routes.
+
+Started in that order and stopped in reverse: consuming stops first (an unfinished batch is not
+committed, so it is read again), then background loops, the relay, the producer, the pool.
 """
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from shared.auth import VerifiedTokens
-from shared.consumer import IdempotentConsumer
-from shared.contracts.topics import ENROLLMENT_EVENTS, dead_letter_topic
+from shared.consumer import Apply, Decode, IdempotentConsumer, Prepare, decode_record
+from shared.contracts.topics import dead_letter_topic
 from shared.db import open_pool
 from shared.errors import install_error_handlers
+from shared.events import EventWriter
 from shared.http import install_common, standard_checks
 from shared.kafka import ensure_topics, running_producer
+from shared.logging import get_logger
 from shared.outbox import running_relay
 from shared.settings import ServiceSettings
-from shared.subscriber import batch_subscriber, records_of
+from shared.subscriber import batch_subscriber, make_broker, records_of
+
+log = get_logger(__name__)
+
+D = TypeVar("D")
+S = TypeVar("S", bound=ServiceSettings)
+
+# What a consuming service does with one batch of records from its subscriber.
+OnBatch = Callable[[KafkaMessage], Awaitable[None]]
 
 
 class ConsumingSettings(ServiceSettings):
@@ -46,89 +63,156 @@ class ConsumingSettings(ServiceSettings):
         return self.topic(dead_letter_topic(self.service))
 
 
-class MembershipViewSettings(ConsumingSettings):
-    """A service keeping its own view of unions and membership from enrollment's events."""
+class Background(Protocol):
+    """A loop the service runs beside its requests (the durable timer): stopped, then awaited."""
 
-    @property
-    def source_topics(self) -> list[str]:
-        return [self.topic(ENROLLMENT_EVENTS)]
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Consumes:
+    """What a consuming service reads: topics by name (the deployment's prefix is added), or a
+    pattern of topic names (already prefixed), and optionally a rebalance listener."""
+
+    topics: Sequence[str] = ()
+    pattern: str | None = None
+    listener: ConsumerRebalanceListener | None = None
+    broker_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Started(Generic[D]):
+    """What a service's `start` returns: its handler dependencies (the routes' `AppDeps`) and,
+    for a consuming service, what it does with a batch."""
+
+    deps: D
+    on_batch: OnBatch | None = None
 
 
 @dataclass(frozen=True)
 class Runtime:
+    """What the kit started, handed to the service's `start`."""
+
+    settings: ServiceSettings
     pool: asyncpg.Pool
     producer: AIOKafkaProducer
-    # Whatever the service starts after the runtime goes here too, to be stopped before it.
+    events: EventWriter | None  # a service that publishes: its source and topic
+    subscriber: BatchSubscriber | None
+    # Whatever `start` enters or pushes here is stopped before the kit's own parts.
     stack: contextlib.AsyncExitStack
 
+    def consumer(
+        self,
+        apply: Apply,
+        *,
+        decode: Decode | None = None,
+        prepare: Prepare | None = None,
+        batch_writes: bool = False,
+    ) -> IdempotentConsumer:
+        """The idempotent consumer of this service's group, dead-lettering to its own topic."""
+        settings = self.settings
+        assert isinstance(settings, ConsumingSettings), "a consuming service has ConsumingSettings"
+        return IdempotentConsumer(
+            settings.consumer_name, self.pool, self.producer, settings.dead_letter_topic, apply,
+            prepare=prepare, decode=decode or decode_record, batch_writes=batch_writes,
+        )  # fmt: skip
 
-@contextlib.asynccontextmanager
-async def service_runtime(
-    app: FastAPI, settings: ServiceSettings, service: str, migrations: str, topics: Iterable[str]
-) -> AsyncIterator[Runtime]:
-    async with contextlib.AsyncExitStack() as stack:
-        pool = await open_pool(settings.database_url, service, migrations)
-        stack.push_async_callback(pool.close)
-        await ensure_topics(
-            settings.kafka_bootstrap_servers, dict.fromkeys(topics, settings.topic_partitions)
-        )
-        producer = await stack.enter_async_context(
-            running_producer(settings.kafka_bootstrap_servers, client_id=service)
-        )
-        # Entered last, left first: the relay stops before the producer and the pool close.
-        app.state.relay = await stack.enter_async_context(
-            running_relay(settings.database_url, producer, service)
-        )
-        app.state.verified_tokens = VerifiedTokens(settings.auth_secret.get_secret_value())
-        app.state.pool = pool
-        yield Runtime(pool, producer, stack)
+    def background(self, name: str, loop: Background, stop_timeout: float = 10) -> None:
+        task = asyncio.create_task(loop.run(), name=name)
+
+        async def stop() -> None:
+            loop.stop()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, timeout=stop_timeout)
+
+        self.stack.push_async_callback(stop)
 
 
-class ConsumerSlot:
-    """The subscriber is declared when the app is built; the consumer it feeds exists only once
-    the service has started (it needs the pool and the producer)."""
+@dataclass(frozen=True)
+class ServiceSpec(Generic[D]):
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    start: Callable[[Runtime], Awaitable[Started[D]]]
+    # The service's own migration package first, then the kit packages it opts into.
+    migrations: Sequence[str] = ()
+    publishes: str | None = None  # its events topic (unprefixed): an outbox relay publishes it
+    consumes: Consumes | None = None
+
+
+class _BatchSlot:
+    """The subscriber is declared when the app is built; what it feeds exists once the service
+    has started (it needs the pool and the producer)."""
 
     def __init__(self) -> None:
-        self.consumer: IdempotentConsumer | None = None
+        self.on_batch: OnBatch | None = None
 
-    async def handle(self, message: KafkaMessage) -> None:
-        assert self.consumer is not None, "a batch arrived before the service started consuming"
-        await self.consumer.handle_batch(records_of(message))
-
-
-def subscribe(
-    broker: KafkaBroker, settings: ConsumingSettings, topics: Sequence[str] = (), pattern: str | None = None
-) -> ConsumerSlot:
-    slot = ConsumerSlot()
-
-    @batch_subscriber(broker, topics, settings.consumer_name, settings.batch_size, pattern=pattern)
-    async def on_batch(body: list[bytes], message: KafkaMessage) -> None:
-        await slot.handle(message)
-
-    return slot
+    async def handle(self, body: list[bytes], message: KafkaMessage) -> None:
+        assert self.on_batch is not None, "a batch arrived before the service started consuming"
+        await self.on_batch(message)
 
 
-async def start_consuming(
-    runtime: Runtime, broker: KafkaBroker, slot: ConsumerSlot, consumer: IdempotentConsumer
-) -> None:
-    slot.consumer = consumer
-    await broker.start()
-    # Left first: stop consuming (an unfinished batch is not committed: it is read again), then
-    # the rest in the reverse order it started.
-    runtime.stack.push_async_callback(broker.stop)
+def handle_records(consumer: IdempotentConsumer) -> OnBatch:
+    async def on_batch(message: KafkaMessage) -> None:
+        await consumer.handle_batch(records_of(message))
+
+    return on_batch
 
 
-def service_app(
-    service: str,
-    *,
-    title: str,
-    description: str,
-    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]],
-    router: APIRouter,
-    broker: KafkaBroker | None = None,
-) -> FastAPI:
-    app = FastAPI(title=title, version="1.0", description=description, lifespan=lifespan)
-    install_common(app, service, standard_checks(app, broker=broker, relay=True))
+def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
+    broker: KafkaBroker | None = None
+    subscriber: BatchSubscriber | None = None
+    slot = _BatchSlot()
+    own_topics = [settings.topic(spec.publishes)] if spec.publishes else []
+    if spec.consumes is not None:
+        assert isinstance(settings, ConsumingSettings), "a consuming service has ConsumingSettings"
+        consumes = spec.consumes
+        broker = make_broker(settings.kafka_bootstrap_servers, spec.name, **consumes.broker_options)
+        sources = [settings.topic(t) for t in consumes.topics]
+        subscriber = batch_subscriber(
+            broker, sources, settings.consumer_name, settings.batch_size,
+            listener=consumes.listener, pattern=consumes.pattern,
+        )  # fmt: skip
+        subscriber(slot.handle)
+        own_topics += [*sources, settings.dead_letter_topic]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            pool = await open_pool(settings.database_url, spec.name, spec.migrations)
+            stack.push_async_callback(pool.close)
+            await ensure_topics(
+                settings.kafka_bootstrap_servers, dict.fromkeys(own_topics, settings.topic_partitions)
+            )
+            producer = await stack.enter_async_context(
+                running_producer(settings.kafka_bootstrap_servers, client_id=spec.name)
+            )
+            events = None
+            if spec.publishes:
+                events = EventWriter(spec.name, settings.topic(spec.publishes))
+                app.state.relay = await stack.enter_async_context(
+                    running_relay(settings.database_url, producer, spec.name)
+                )
+            app.state.verified_tokens = VerifiedTokens(settings.auth_secret.get_secret_value())
+            app.state.pool = pool
+            runtime = Runtime(settings, pool, producer, events, subscriber, stack)
+            started = await spec.start(runtime)
+            app.state.deps = started.deps
+            if broker is not None:
+                assert started.on_batch is not None, "a consuming service's start returns on_batch"
+                slot.on_batch = started.on_batch
+                await broker.start()
+                stack.push_async_callback(broker.stop)  # left first: stop consuming
+            log.info("service_started", port=settings.http_port, topics=own_topics)
+            yield
+        log.info("service_stopped")
+
+    app = FastAPI(title=spec.title, version="1.0", description=spec.description, lifespan=lifespan)
+    install_common(app, spec.name, standard_checks(app, broker=broker, relay=spec.publishes is not None))
     install_error_handlers(app)
-    app.include_router(router)
+    for router in spec.routers:
+        app.include_router(router)
     return app

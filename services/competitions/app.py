@@ -14,9 +14,15 @@ from services.competitions.handlers.common import Deps
 from services.competitions.handlers.enrollment_events import make_apply
 from shared.consumer import IdempotentConsumer
 from shared.contracts.topics import COMPETITIONS_EVENTS
+from shared.legacy_service import (
+    MembershipViewSettings,
+    service_app,
+    service_runtime,
+    start_consuming,
+    subscribe,
+)
 from shared.logging import get_logger
 from shared.runtime import run_service
-from shared.service import MembershipViewSettings, service_app, service_runtime, start_consuming, subscribe
 from shared.subscriber import make_broker
 
 SERVICE = "competitions"

@@ -9,10 +9,10 @@ from pydantic import Field, SecretStr
 from services.enrollment.api.routes import router
 from services.enrollment.handlers.commands import Deps
 from shared.contracts.topics import ENROLLMENT_EVENTS
+from shared.legacy_service import service_app, service_runtime
 from shared.logging import get_logger
 from shared.pii import PiiProtector
 from shared.runtime import run_service
-from shared.service import service_app, service_runtime
 from shared.settings import ServiceSettings
 
 SERVICE = "enrollment"

@@ -16,9 +16,15 @@ from services.legal.handlers.enrollment_events import make_apply
 from services.legal.handlers.scheduler import DeadlineScheduler
 from shared.consumer import IdempotentConsumer
 from shared.contracts.topics import LEGAL_EVENTS
+from shared.legacy_service import (
+    MembershipViewSettings,
+    service_app,
+    service_runtime,
+    start_consuming,
+    subscribe,
+)
 from shared.logging import get_logger
 from shared.runtime import run_service
-from shared.service import MembershipViewSettings, service_app, service_runtime, start_consuming, subscribe
 from shared.subscriber import make_broker
 
 SERVICE = "legal"

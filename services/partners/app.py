@@ -13,9 +13,10 @@ from services.partners.handlers.ingress import make_apply, record_decoder
 from shared.consumer import IdempotentConsumer
 from shared.contracts.topics import PARTNERS_EVENTS
 from shared.kafka import ensure_topics
+from shared.legacy_service import service_app, service_runtime, start_consuming, subscribe
 from shared.logging import get_logger
 from shared.runtime import run_service
-from shared.service import ConsumingSettings, service_app, service_runtime, start_consuming, subscribe
+from shared.service import ConsumingSettings
 from shared.subscriber import make_broker
 
 SERVICE = "partners"

@@ -98,7 +98,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await open_pool(settings.database_url, SERVICE, MIGRATIONS)
+        pool = await open_pool(settings.database_url, SERVICE, [MIGRATIONS])
         await ensure_topics(
             settings.kafka_bootstrap_servers,
             {t: settings.topic_partitions for t in [*settings.source_topics, settings.dead_letter_topic]},

@@ -119,7 +119,7 @@ class Replay:
 
 async def rebuild(settings: ProjectorSettings, progress_every_s: float = 2.0) -> dict[str, Any]:
     started = time.perf_counter()
-    pool = await open_pool(settings.database_url, SERVICE, MIGRATIONS, min_size=2, max_size=4)
+    pool = await open_pool(settings.database_url, SERVICE, [MIGRATIONS], min_size=2, max_size=4)
     try:
         async with pool.acquire() as guard:  # holds the rebuild lock for as long as it lives
             if not await guard.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK):

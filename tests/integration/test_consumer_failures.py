@@ -27,7 +27,7 @@ FAST = RetryPolicy(handler_attempts=3, first_backoff=0.01, max_backoff=0.05)
 async def pool(infra: dict[str, str], run_id: str) -> AsyncIterator[asyncpg.Pool]:
     name = f"zt_{run_id}_consumer_{uuid.uuid4().hex[:6]}"
     dsn = database_url(infra["POSTGRES_DSN"], name)
-    p = await open_pool(dsn, "consumer-test", None, min_size=1, max_size=2)
+    p = await open_pool(dsn, "consumer-test", min_size=1, max_size=2)
     await p.execute("CREATE TABLE applied (event_id uuid PRIMARY KEY)")
     yield p
     await p.close()

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def outbox_db(infra: dict[str, str], run_id: str) -> AsyncIterator[str]:
     dsn = database_url(infra["POSTGRES_DSN"], f"zt_{run_id}_outbox_{uuid.uuid4().hex[:6]}")
-    pool = await open_pool(dsn, "outbox-test", None, min_size=1, max_size=2)
+    pool = await open_pool(dsn, "outbox-test", min_size=1, max_size=2)
     await pool.close()
     yield dsn
     admin = await asyncpg.connect(database_url(infra["POSTGRES_DSN"], "postgres"))

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def pool(infra: dict[str, str], run_id: str) -> AsyncIterator[asyncpg.Pool]:
     dsn = database_url(infra["POSTGRES_DSN"], f"zt_{run_id}_pool_{uuid.uuid4().hex[:6]}")
-    p = await open_pool(dsn, "pool-test", None, min_size=1, max_size=1)
+    p = await open_pool(dsn, "pool-test", min_size=1, max_size=1)
     await p.execute("CREATE TABLE t (x int)")
     yield p
     await p.close()

@@ -51,7 +51,7 @@ TOPIC = "test.enrollment.events.v1"
 async def projector_pool(infra: dict[str, str], run_id: str) -> AsyncIterator[asyncpg.Pool]:
     """A projector database of its own, migrated: generation 1 is live."""
     dsn = database_url(infra["POSTGRES_DSN"], f"zt_{run_id}_generations_{uuid.uuid4().hex[:6]}")
-    pool = await open_pool(dsn, "projector", MIGRATIONS, min_size=1, max_size=4)
+    pool = await open_pool(dsn, "projector", [MIGRATIONS], min_size=1, max_size=4)
     yield pool
     await pool.close()
     admin = await asyncpg.connect(database_url(infra["POSTGRES_DSN"], "postgres"))

@@ -8,8 +8,8 @@ import asyncpg
 from fastapi import Request
 
 from services.projector.store.generations import LiveSchema
-from shared.auth import Principal, Role, forbid
-from shared.errors import NotFound
+from shared.auth import Principal, Role
+from shared.errors import Forbidden, NotFound
 
 
 def pool_of(request: Request) -> asyncpg.Pool:
@@ -43,5 +43,5 @@ def require_readable(
     if not own:
         path = row["union_path"] or row["application_union_path"] or []
         if not principal.covers_union(path):
-            raise forbid("this member is outside your scope")
+            raise Forbidden("this member is outside your scope")
     return row

@@ -18,8 +18,8 @@ from services.projector.api.access import live_schema, pool_of, refuse_other_mem
 from services.projector.domain.card import gaps, needs_action
 from services.projector.offsets import lag, source_partitions
 from services.projector.store import cards, generations
-from shared.auth import CurrentPrincipal, Role, forbid
-from shared.errors import NotFound
+from shared.auth import CurrentPrincipal, Role
+from shared.errors import Forbidden, NotFound
 
 router = APIRouter()
 
@@ -223,7 +223,7 @@ async def list_union_cards(
         if path is None:
             raise NotFound(f"union {union_id} is not known to the card service")
         if not principal.covers_union(path):
-            raise forbid("this union is outside your scope")
+            raise Forbidden("this union is outside your scope")
         rows = await cards.list_cards(conn, union_id, status, after, limit)
     return [CardSummary(**r) for r in rows]
 
@@ -232,7 +232,7 @@ async def list_union_cards(
 async def projection_status(request: Request, principal: CurrentPrincipal) -> ProjectionStatus:
     """The live read-model generation and how far it is behind each source partition (admin)."""
     if principal.role is not Role.ADMIN:
-        raise forbid("only an admin sees the projection's status")
+        raise Forbidden("only an admin sees the projection's status")
     state = request.app.state
     async with pool_of(request).acquire() as conn, conn.transaction(readonly=True):
         live = await generations.active(conn)

@@ -1,0 +1,79 @@
+"""A service's own view of the union tree and of membership, kept from enrollment's events.
+
+Every service that needs "is this person an active member, and of which union?" keeps this view
+in its own database (tables `unions` and `members`, created by its migrations) instead of asking
+the enrollment service: services meet only through events."""
+
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from shared.contracts.enrollment import MembershipStatus, MemberSnapshot, UnionRegistered
+from shared.db import Conn
+
+
+@dataclass(frozen=True)
+class UnionRow:
+    union_id: uuid.UUID
+    name: str
+    region: str
+    path: list[uuid.UUID]
+
+
+def _union(row: asyncpg.Record) -> UnionRow:
+    return UnionRow(row["union_id"], row["name"], row["region"], list(row["path"]))
+
+
+async def upsert_union(conn: Conn, e: UnionRegistered) -> None:
+    await conn.execute(
+        """INSERT INTO unions (union_id, name, kind, parent_id, region, path, path_names)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (union_id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region,
+               path = EXCLUDED.path, path_names = EXCLUDED.path_names""",
+        e.union_id, e.name, e.kind.value, e.parent_id, e.region,
+        [r.union_id for r in e.path], [r.name for r in e.path],
+    )  # fmt: skip
+
+
+async def get_union(conn: Conn, union_id: uuid.UUID) -> UnionRow | None:
+    row = await conn.fetchrow("SELECT union_id, name, region, path FROM unions WHERE union_id = $1", union_id)
+    return _union(row) if row else None
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member_id: uuid.UUID
+    version: int
+    name: str
+    base_union_id: uuid.UUID
+    status: MembershipStatus
+
+    @property
+    def active(self) -> bool:
+        return self.status is MembershipStatus.ACTIVE
+
+
+def _member(row: asyncpg.Record) -> MemberRow:
+    return MemberRow(
+        row["member_id"], row["version"], row["name"], row["base_union_id"], MembershipStatus(row["status"])
+    )
+
+
+async def upsert_member(conn: Conn, version: int, m: MemberSnapshot) -> bool:
+    """Keep the newest snapshot; True when this one was newer than what was held."""
+    status = await conn.execute(
+        """INSERT INTO members (member_id, version, name, base_union_id, status)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name,
+               base_union_id = EXCLUDED.base_union_id, status = EXCLUDED.status, updated_at = now()
+           WHERE members.version < EXCLUDED.version""",
+        m.member_id, version, m.name, m.base_union_id, m.status.value,
+    )  # fmt: skip
+    return bool(status == "INSERT 0 1")
+
+
+async def get_member(conn: Conn, member_id: uuid.UUID, *, for_update: bool = False) -> MemberRow | None:
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(f"SELECT * FROM members WHERE member_id = $1{lock}", member_id)
+    return _member(row) if row else None
