@@ -1,0 +1,17 @@
+"""The greeter's HTTP API (thin)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from shared.http import AppDeps, CallerDep
+from tests.kit_example.handlers import Deps, WelcomeOut, view_welcome
+
+router = APIRouter()
+DepsDep = Annotated[Deps, AppDeps]
+
+
+@router.get("/welcomes/{member_id}", tags=["welcomes"])
+async def get_welcome(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> WelcomeOut:
+    return await view_welcome(deps, caller, member_id)
