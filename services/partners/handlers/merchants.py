@@ -17,7 +17,7 @@ async def list_merchant(deps: Deps, caller: Caller, listing: Listing) -> Merchan
     trace = Trace.of(caller)
     async with deps.pool.acquire() as conn, conn.transaction():
         await partner_or_404(conn, listing.partner_id)
-        current = await merchants.get_merchant(conn, listing.merchant_id, for_update=True)
+        current = await merchants.lock_merchant(conn, listing.merchant_id)
         check_listing(listing, current.partner_id if current else None)
         row = MerchantRow(
             listing.merchant_id, listing.partner_id, listing.name, listing.category.value,
@@ -39,7 +39,7 @@ async def delist_merchant(deps: Deps, caller: Caller, partner_id: str, merchant_
     require_admin(caller)
     trace = Trace.of(caller)
     async with deps.pool.acquire() as conn, conn.transaction():
-        current = await merchants.get_merchant(conn, merchant_id, for_update=True)
+        current = await merchants.lock_merchant(conn, merchant_id)
         owner, listed = (current.partner_id, current.listed) if current else (None, False)
         if not must_delist(partner_id, merchant_id, owner, listed):
             return

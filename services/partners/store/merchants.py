@@ -21,9 +21,11 @@ class MerchantRow:
 _COLUMNS = "merchant_id, partner_id, name, category, region, address, listed"
 
 
-async def get_merchant(conn: Conn, merchant_id: str, *, for_update: bool = False) -> MerchantRow | None:
-    lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM merchants WHERE merchant_id = $1{lock}", merchant_id)
+async def lock_merchant(conn: Conn, merchant_id: str) -> MerchantRow | None:
+    """The merchant's row, locked until the transaction ends (a listing or delisting at a time)."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM merchants WHERE merchant_id = $1 FOR UPDATE", merchant_id
+    )
     return MerchantRow(**dict(row)) if row else None
 
 
