@@ -150,6 +150,8 @@ async def test_another_partners_merchant_is_refused_and_the_refusal_is_visible(
 
     r = await partners.submit(key_a, offer(f"{b}-shop", "poach"))
     assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "invalid_input" and r.json()["status"] == 422
     assert any(f"not one of your merchants (partner '{a}')" in reason for reason in r.json()["reasons"])
     # Same answer for a merchant that does not exist at all: nothing learned about B.
     unknown = await partners.submit(key_a, offer("no-such-shop", "poach"))
@@ -263,6 +265,9 @@ async def test_partner_credentials_are_checked(partners: Partners) -> None:
     assert r.json()["status"] == "suspended"
     suspended = await partners.submit(second, body)
     assert suspended.status_code == 403 and "suspended" in suspended.json()["detail"]
+    # A refusal is problem details (RFC 9457), the same shape in every service.
+    assert suspended.headers["content-type"] == "application/problem+json"
+    assert suspended.json()["code"] == "forbidden" and suspended.json()["status"] == 403
 
 
 async def test_bad_admin_requests_get_reasons(partners: Partners) -> None:

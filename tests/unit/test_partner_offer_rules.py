@@ -1,25 +1,39 @@
 """Partner offer events: schema and range checks, ownership, dates and region, version order."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from services.partners.domain import keys
+from services.partners.domain.merchants import Listing, check_listing, must_delist
 from services.partners.domain.offers import (
     MerchantFacts,
     Outcome,
     Rejected,
     StoredOffer,
     check_content,
+    check_partner,
     content_hash,
+    content_problems,
     decide,
     offer_discount,
+    offer_event,
     parse,
     region_within,
 )
-from shared.contracts.partners import region_ancestors, region_prefix
+from services.partners.domain.topics import PartnerTopics
+from shared.contracts.partners import (
+    OfferCategory,
+    OfferPublished,
+    OfferWithdrawn,
+    region_ancestors,
+    region_prefix,
+)
+from shared.errors import Conflict, InvalidInput, NotFound
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 MERCHANT = MerchantFacts(merchant_id="zwg-hubin", partner_id="meituan-hz", region="330100", listed=True)
@@ -56,7 +70,21 @@ def reasons_of(
 
 
 def test_a_good_offer_passes() -> None:
-    check_content(parse(raw(offer())), "meituan-hz", MERCHANT, NOW)
+    message = parse(raw(offer()))
+    assert content_problems(message, "meituan-hz", MERCHANT, NOW) == []
+    check_content(message, "meituan-hz", MERCHANT, NOW)  # raises nothing
+
+
+def test_only_a_registered_active_partner_is_heard() -> None:
+    assert check_partner("meituan-hz", "active") == "meituan-hz"
+    for partner_id, status, expected in [
+        ("meituan-hz", None, "'meituan-hz' is not registered"),
+        (None, None, "None is not registered"),
+        ("meituan-hz", "suspended", "'meituan-hz' is suspended"),
+    ]:
+        with pytest.raises(Rejected) as caught:
+            check_partner(partner_id, status)
+        assert expected in caught.value.reasons[0]
 
 
 @pytest.mark.parametrize(
@@ -140,7 +168,33 @@ def test_a_partner_may_publish_only_for_its_own_merchants() -> None:
 
 def test_a_withdrawal_needs_only_its_keys() -> None:
     withdraw = {"action": "withdraw", "merchant_id": "zwg-hubin", "offer_id": "spring-dining", "version": 3}
-    check_content(parse(raw(withdraw)), "meituan-hz", MERCHANT, NOW)
+    message = parse(raw(withdraw))
+    assert message.title is None and message.valid_until is None
+    assert content_problems(message, "meituan-hz", MERCHANT, NOW) == []
+    # The same keys as a creation lack everything a published offer shows.
+    create = parse(raw({**withdraw, "action": "create"}))
+    assert content_problems(create, "meituan-hz", MERCHANT, NOW) == [
+        "create needs title, discount, category, region, valid_from, valid_until, eligibility"
+    ]
+
+
+def test_an_accepted_message_becomes_the_cards_event() -> None:
+    published = offer_event("meituan-hz", parse(raw(offer(version=2, action="update"))), NOW)
+    assert isinstance(published, OfferPublished)
+    assert (published.offer_key, published.version, published.published_at) == (
+        "meituan-hz/spring-dining",
+        2,
+        NOW,
+    )
+    assert published.discount.percent == Decimal("15") and published.region == "330102"
+    withdraw = {"action": "withdraw", "merchant_id": "zwg-hubin", "offer_id": "spring-dining", "version": 3}
+    withdrawn = offer_event("meituan-hz", parse(raw(withdraw)), NOW)
+    assert isinstance(withdrawn, OfferWithdrawn)
+    assert (withdrawn.offer_key, withdrawn.version, withdrawn.withdrawn_at) == (
+        "meituan-hz/spring-dining",
+        3,
+        NOW,
+    )
 
 
 def test_every_problem_is_listed_at_once() -> None:
@@ -203,6 +257,38 @@ def test_api_keys_name_their_partner_and_are_stored_as_digests() -> None:
 
 
 def test_now_is_taken_from_the_caller() -> None:
+    message = parse(raw(offer()))  # runs until 2027-02-01
+    assert content_problems(message, "meituan-hz", MERCHANT, NOW) == []
     later = NOW + timedelta(days=80)
-    with pytest.raises(Rejected):
-        check_content(parse(raw(offer())), "meituan-hz", MERCHANT, later)
+    with pytest.raises(Rejected) as caught:
+        check_content(message, "meituan-hz", MERCHANT, later)
+    assert caught.value.reasons == ["the offer already ended at 2027-02-01T00:00:00+08:00"]
+
+
+def test_a_merchant_has_one_partner() -> None:
+    listing = Listing("zwg-hubin", "meituan-hz", "知味观", OfferCategory.DINING, "330102", None)
+    check_listing(listing, owner=None)  # new
+    check_listing(listing, owner="meituan-hz")  # its details changed, or listed again
+    with pytest.raises(Conflict, match="under another partner"):
+        check_listing(listing, owner="eleme-hz")
+    with pytest.raises(InvalidInput, match="province"):
+        check_listing(replace(listing, region="990000"), owner=None)
+
+
+def test_only_the_owner_delists_and_only_once() -> None:
+    assert must_delist("meituan-hz", "zwg-hubin", owner="meituan-hz", listed=True) is True
+    assert must_delist("meituan-hz", "zwg-hubin", owner="meituan-hz", listed=False) is False
+    # Unknown and someone else's merchant: the same answer.
+    for owner in (None, "eleme-hz"):
+        with pytest.raises(NotFound, match="partner 'meituan-hz' has no merchant 'zwg-hubin'"):
+            must_delist("meituan-hz", "zwg-hubin", owner=owner, listed=True)
+
+
+def test_every_partners_offers_topic_names_its_partner() -> None:
+    topics = PartnerTopics("t1.")
+    assert topics.offers("meituan-hz") == "t1.partners.meituan-hz.offers.v1"
+    assert topics.rejections("meituan-hz") == "t1.partners.meituan-hz.rejections.v1"
+    assert topics.partner_of("t1.partners.meituan-hz.offers.v1") == "meituan-hz"
+    assert topics.partner_of("t2.partners.meituan-hz.offers.v1") is None
+    assert topics.partner_of("t1.partners.meituan-hz.rejections.v1") is None
+    assert topics.partner_of("t1xpartners.meituan-hz.offers.v1") is None  # the prefix is literal

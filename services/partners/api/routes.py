@@ -2,10 +2,11 @@
 partners' own API under /partner-api/v1 (partner API keys). Thin: each maps a body to a handler."""
 
 import uuid
+from dataclasses import asdict
 from typing import Annotated
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from services.partners.api.partner_auth import CurrentPartner
 from services.partners.api.schemas import (
@@ -22,34 +23,21 @@ from services.partners.api.schemas import (
     RejectionsOut,
     StatusIn,
 )
-from services.partners.domain import offers
-from services.partners.domain.offers import Rejected
-from services.partners.handlers import admin, ingress
+from services.partners.domain.merchants import Listing
+from services.partners.domain.offers import MAX_BYTES, Rejected
+from services.partners.handlers import merchants, offers, partners, views
 from services.partners.handlers.common import Deps
-from services.partners.store import partners as q
-from services.partners.store.partners import PartnerRow
+from services.partners.store.ingress_log import LogRow
 from shared.errors import InvalidInput, NotFound
-from shared.http import CallerDep, correlation_id_of
+from shared.http import AppDeps, CallerDep, correlation_id_of
 
 router = APIRouter()
+DepsDep = Annotated[Deps, AppDeps]
 
 
-async def _deps(request: Request) -> Deps:
-    deps: Deps = request.app.state.deps
-    return deps
-
-
-DepsDep = Annotated[Deps, Depends(_deps)]
-
-
-def _out(deps: Deps, partner: PartnerRow) -> PartnerOut:
-    return PartnerOut.of(
-        partner, deps.topics.offers(partner.partner_id), deps.topics.rejections(partner.partner_id)
-    )
-
-
-def _rejections(rows: list[q.LogRow], after: int) -> RejectionsOut:
-    return RejectionsOut(items=[IngressOut.of(r) for r in rows], next_after=rows[-1].id if rows else after)
+def _rejections(rows: list[LogRow], after: int) -> RejectionsOut:
+    items = [IngressOut.model_validate(r) for r in rows]
+    return RejectionsOut(items=items, next_after=rows[-1].id if rows else after)
 
 
 # The union's admin API ---------------------------------------------------------------------------
@@ -58,46 +46,45 @@ def _rejections(rows: list[q.LogRow], after: int) -> RejectionsOut:
 @router.post("/partners", status_code=status.HTTP_201_CREATED, tags=["admin"])
 async def register_partner(body: PartnerIn, deps: DepsDep, caller: CallerDep) -> RegisteredOut:
     """Register a partner: its two topics are created and its first API key is returned (once)."""
-    partner, key = await admin.register_partner(deps, caller, body.partner_id, body.name, body.contact)
-    return RegisteredOut(partner=_out(deps, partner), key=KeyOut(key_id=key.key_id, api_key=key.api_key))
+    partner, key = await partners.register_partner(deps, caller, body.partner_id, body.name, body.contact)
+    return RegisteredOut(
+        partner=PartnerOut.of(partner, deps.topics), key=KeyOut(key_id=key.key_id, api_key=key.api_key)
+    )
 
 
 @router.get("/partners", tags=["admin"])
 async def list_partners(deps: DepsDep, caller: CallerDep) -> list[PartnerOut]:
-    admin.require_admin(caller)
-    return [_out(deps, p) for p in await q.list_partners(deps.pool)]
+    return [PartnerOut.of(p, deps.topics) for p in await views.all_partners(deps, caller)]
 
 
 @router.get("/partners/{partner_id}", tags=["admin"])
 async def get_partner(partner_id: str, deps: DepsDep, caller: CallerDep) -> PartnerOut:
-    admin.require_admin(caller)
-    partner = await q.get_partner(deps.pool, partner_id)
-    if partner is None:
-        raise NotFound(f"partner {partner_id!r} is not registered")
-    return _out(deps, partner)
+    return PartnerOut.of(await views.partner(deps, caller, partner_id), deps.topics)
 
 
 @router.post("/partners/{partner_id}/keys", status_code=status.HTTP_201_CREATED, tags=["admin"])
 async def issue_key(partner_id: str, deps: DepsDep, caller: CallerDep) -> KeyOut:
     """A further key (to rotate: issue a new one, switch over, revoke the old one)."""
-    key = await admin.issue_key(deps, caller, partner_id)
+    key = await partners.issue_key(deps, caller, partner_id)
     return KeyOut(key_id=key.key_id, api_key=key.api_key)
 
 
 @router.delete("/partners/{partner_id}/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["admin"])
 async def revoke_key(partner_id: str, key_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> None:
-    await admin.revoke_key(deps, caller, partner_id, key_id)
+    await partners.revoke_key(deps, caller, partner_id, key_id)
 
 
 @router.post("/partners/{partner_id}/suspend", tags=["admin"])
 async def suspend(partner_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     """Stop accepting the partner's events (they are rejected with the reason, not lost)."""
-    return _out(deps, await admin.set_status(deps, caller, partner_id, "suspended", body.reason))
+    partner = await partners.set_status(deps, caller, partner_id, "suspended", body.reason)
+    return PartnerOut.of(partner, deps.topics)
 
 
 @router.post("/partners/{partner_id}/reactivate", tags=["admin"])
 async def reactivate(partner_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
-    return _out(deps, await admin.set_status(deps, caller, partner_id, "active", body.reason))
+    partner = await partners.set_status(deps, caller, partner_id, "active", body.reason)
+    return PartnerOut.of(partner, deps.topics)
 
 
 @router.put("/partners/{partner_id}/merchants/{merchant_id}", tags=["admin"])
@@ -105,8 +92,8 @@ async def list_merchant(
     partner_id: str, merchant_id: MerchantId, body: MerchantIn, deps: DepsDep, caller: CallerDep
 ) -> MerchantOut:
     """Put a merchant (chosen by the union) under the partner, or change its details."""
-    spec = admin.MerchantSpec(merchant_id, body.name, body.category, body.region, body.address)
-    return MerchantOut.of(await admin.list_merchant(deps, caller, partner_id, spec))
+    listing = Listing(merchant_id, partner_id, body.name, body.category, body.region, body.address)
+    return MerchantOut.model_validate(await merchants.list_merchant(deps, caller, listing))
 
 
 @router.post(
@@ -118,13 +105,12 @@ async def delist_merchant(
     partner_id: str, merchant_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep
 ) -> None:
     """The merchant leaves the programme: its offers leave the cards, new ones are rejected."""
-    await admin.delist_merchant(deps, caller, partner_id, merchant_id, body.reason)
+    await merchants.delist_merchant(deps, caller, partner_id, merchant_id, body.reason)
 
 
 @router.get("/partners/{partner_id}/merchants", tags=["admin"])
 async def partner_merchants(partner_id: str, deps: DepsDep, caller: CallerDep) -> list[MerchantOut]:
-    admin.require_admin(caller)
-    return [MerchantOut.of(m) for m in await q.list_merchants(deps.pool, partner_id)]
+    return [MerchantOut.model_validate(m) for m in await views.partner_merchants(deps, caller, partner_id)]
 
 
 @router.get("/partners/{partner_id}/rejections", tags=["admin"])
@@ -135,8 +121,7 @@ async def partner_rejections(
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RejectionsOut:
-    admin.require_admin(caller)
-    return _rejections(await q.rejections(deps.pool, partner_id, after, limit), after)
+    return _rejections(await views.partner_rejections(deps, caller, partner_id, after, limit), after)
 
 
 # The partners' API ---------------------------------------------------------------------------------
@@ -173,12 +158,13 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
     """Publish one offer event (create, update or withdraw), exactly as on your Kafka topic.
     202: checked and written to your topic; it becomes visible once decided (see GET
     /partner-api/v1/offers/{offer_id}). Re-sending the same version is harmless."""
-    body = await _capped_body(request, offers.MAX_BYTES)
+    body = await _capped_body(request, MAX_BYTES)
     try:
-        queued = await ingress.submit_over_http(deps, partner.partner_id, body, correlation_id_of(request))
+        queued = await offers.submit_over_http(deps, partner.partner_id, body, correlation_id_of(request))
     except Rejected as rejected:
         raise InvalidInput("event rejected", reasons=rejected.reasons) from rejected
     except KafkaError as exc:
+        # No DomainError carries Retry-After; answered as problem details all the same.
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail="temporarily unavailable, nothing was accepted: retry shortly",
@@ -194,7 +180,8 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
 
 
 async def _capped_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 once it passes `limit` (an event is small; never read a huge one)."""
+    """The body, refused with 413 once it passes `limit` (an event is small; never read a huge one).
+    413 is no DomainError's status: an HTTPException, answered as problem details (too_large)."""
     too_large = HTTPException(
         status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=f"an event is at most {limit} bytes"
     )
@@ -211,22 +198,13 @@ async def _capped_body(request: Request, limit: int) -> bytes:
 @router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"])
 async def offer_state(offer_id: str, partner: CurrentPartner, deps: DepsDep) -> OfferStateOut:
     """The accepted version of one of your offers and what became of its recent events."""
-    state = await q.offer_state(deps.pool, partner.partner_id, offer_id)
-    history = await q.offer_history(deps.pool, partner.partner_id, offer_id)
-    if state is None:
+    view = await views.my_offer(deps, partner.partner_id, offer_id)
+    history = [IngressOut.model_validate(r) for r in view.history]
+    if view.accepted is None:
         raise NotFound(
-            f"no accepted version of offer {offer_id!r}",
-            history=[IngressOut.of(r).model_dump(mode="json") for r in history],
+            f"no accepted version of offer {offer_id!r}", history=[h.model_dump(mode="json") for h in history]
         )
-    return OfferStateOut(
-        offer_id=state["offer_id"],
-        merchant_id=state["merchant_id"],
-        version=state["version"],
-        withdrawn=state["withdrawn"],
-        updated_at=state["updated_at"],
-        offer=state["body"],
-        history=[IngressOut.of(r) for r in history],
-    )
+    return OfferStateOut(**asdict(view.accepted), history=history)
 
 
 @router.get("/partner-api/v1/rejections", tags=["partner API"])
@@ -237,10 +215,10 @@ async def my_rejections(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RejectionsOut:
     """Your rejected and stale events, oldest first, with the reasons; page with ?after=."""
-    return _rejections(await q.rejections(deps.pool, partner.partner_id, after, limit), after)
+    return _rejections(await views.my_rejections(deps, partner.partner_id, after, limit), after)
 
 
 @router.get("/partner-api/v1/merchants", tags=["partner API"])
 async def my_merchants(partner: CurrentPartner, deps: DepsDep) -> list[MerchantOut]:
     """The merchants you may publish for."""
-    return [MerchantOut.of(m) for m in await q.list_merchants(deps.pool, partner.partner_id)]
+    return [MerchantOut.model_validate(m) for m in await views.my_merchants(deps, partner.partner_id)]

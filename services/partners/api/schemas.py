@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.partners.store.partners import LogRow, MerchantRow, PartnerRow
+from services.partners.domain.topics import PartnerTopics
+from services.partners.store.partners import PartnerRow
 from shared.contracts.partners import CODE_PATTERN, PARTNER_ID_PATTERN, REGION_PATTERN, OfferCategory
 
 
@@ -41,8 +42,13 @@ class PartnerOut(BaseModel):
     rejections_topic: str
 
     @classmethod
-    def of(cls, p: PartnerRow, offers_topic: str, rejections_topic: str) -> "PartnerOut":
-        return cls(**p.__dict__, offers_topic=offers_topic, rejections_topic=rejections_topic)
+    def of(cls, p: PartnerRow, topics: PartnerTopics) -> "PartnerOut":
+        """The row with the names of the partner's two topics."""
+        return cls(
+            partner_id=p.partner_id, name=p.name, contact=p.contact, status=p.status,
+            created_at=p.created_at, offers_topic=topics.offers(p.partner_id),
+            rejections_topic=topics.rejections(p.partner_id),
+        )  # fmt: skip
 
 
 class KeyOut(BaseModel):
@@ -58,6 +64,8 @@ class RegisteredOut(BaseModel):
 
 
 class MerchantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     merchant_id: str
     partner_id: str
     name: str
@@ -65,10 +73,6 @@ class MerchantOut(BaseModel):
     region: str
     address: str | None
     listed: bool
-
-    @classmethod
-    def of(cls, m: MerchantRow) -> "MerchantOut":
-        return cls(**{k: v for k, v in m.__dict__.items() if k != "version"})
 
 
 class QueuedOut(BaseModel):
@@ -81,6 +85,8 @@ class QueuedOut(BaseModel):
 
 
 class IngressOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     source: str
     origin: str
@@ -89,10 +95,6 @@ class IngressOut(BaseModel):
     outcome: str
     reasons: list[str]
     received_at: datetime
-
-    @classmethod
-    def of(cls, row: LogRow) -> "IngressOut":
-        return cls(**row.__dict__)
 
 
 class RejectionsOut(BaseModel):

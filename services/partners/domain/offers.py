@@ -18,7 +18,10 @@ from shared.contracts.partners import (
     DiscountKind,
     OfferAction,
     OfferDiscount,
+    OfferPublished,
+    OfferWithdrawn,
     PartnerOfferMessage,
+    offer_key,
     region_prefix,
 )
 
@@ -76,10 +79,29 @@ class MerchantFacts:
     listed: bool
 
 
+def check_partner(partner_id: str | None, status: str | None) -> str:
+    """Only a registered, active partner's events are taken (`status`: None if not registered);
+    returns the partner's id."""
+    if partner_id is None or status is None:
+        raise Rejected([f"partner {partner_id!r} is not registered"])
+    if status != "active":
+        raise Rejected([f"partner {partner_id!r} is suspended: its events are not accepted"])
+    return partner_id
+
+
 def check_content(
     message: PartnerOfferMessage, partner_id: str, merchant: MerchantFacts | None, now: datetime
 ) -> None:
-    """Ownership, completeness, dates and region; raise Rejected listing every problem."""
+    """Raise Rejected listing every problem `content_problems` finds."""
+    problems = content_problems(message, partner_id, merchant, now)
+    if problems:
+        raise Rejected(problems)
+
+
+def content_problems(
+    message: PartnerOfferMessage, partner_id: str, merchant: MerchantFacts | None, now: datetime
+) -> list[str]:
+    """Ownership, completeness, dates and region: every problem, none if the event may pass."""
     problems: list[str] = []
     if message.partner_id is not None and message.partner_id != partner_id:
         problems.append(f"partner_id {message.partner_id!r} is not you (you are {partner_id!r})")
@@ -93,8 +115,7 @@ def check_content(
         problems.append(f"merchant {message.merchant_id!r} is delisted: it takes no offers")
     if message.action is not OfferAction.WITHDRAW:
         problems += _publish_problems(message, merchant, now)
-    if problems:
-        raise Rejected(problems)
+    return problems
 
 
 def _publish_problems(
@@ -129,6 +150,27 @@ def offer_discount(message: PartnerOfferMessage) -> OfferDiscount:
         return OfferDiscount(kind=discount.kind, percent=discount.percent)
     assert discount.amount_yuan is not None
     return OfferDiscount(kind=discount.kind, amount_fen=int(discount.amount_yuan * 100))
+
+
+def offer_event(
+    partner_id: str, message: PartnerOfferMessage, now: datetime
+) -> OfferPublished | OfferWithdrawn:
+    """The event an accepted message becomes, for the member cards (checked: complete)."""
+    key = offer_key(partner_id, message.offer_id)
+    if message.action is OfferAction.WITHDRAW:
+        return OfferWithdrawn(
+            offer_key=key, partner_id=partner_id, merchant_id=message.merchant_id,
+            offer_id=message.offer_id, version=message.version, withdrawn_at=now,
+        )  # fmt: skip
+    assert message.title and message.category and message.region and message.eligibility
+    assert message.valid_from and message.valid_until
+    return OfferPublished(
+        offer_key=key, partner_id=partner_id, merchant_id=message.merchant_id,
+        offer_id=message.offer_id, version=message.version, title=message.title,
+        description=message.description, discount=offer_discount(message), category=message.category,
+        region=message.region, valid_from=message.valid_from, valid_until=message.valid_until,
+        eligibility=message.eligibility, published_at=now,
+    )  # fmt: skip
 
 
 def content_hash(message: PartnerOfferMessage) -> str:

@@ -1,1 +1,8 @@
-"""Partners service (会员普惠): partner merchants and their discount offers."""
+"""Database access of the partners service, one module per table group (explicit SQL)."""
+
+import asyncpg
+
+from shared.db import Conn
+
+# Reads that need no transaction may run on the pool itself.
+Reader = Conn | asyncpg.Pool
