@@ -77,16 +77,17 @@ async def _seed_old_shape(conn: asyncpg.Connection) -> None:
 
 async def test_an_old_database_upgrades_with_nothing_lost(dsn: str) -> None:
     await create_at_previous_main(dsn, MIGRATIONS)
-    conn = await asyncpg.connect(dsn)
+    old = await asyncpg.connect(dsn)
     try:
-        await _seed_old_shape(conn)
+        await _seed_old_shape(old)
     finally:
-        await conn.close()
+        await old.close()
 
     pool = await open_pool(dsn, "competitions", [MIGRATIONS, membership.MIGRATIONS])
     try:
         async with pool.acquire() as conn:
-            versions = dict(await conn.fetch("SELECT subject, version FROM event_versions"))
+            rows = await conn.fetch("SELECT subject, version FROM event_versions")
+            versions = {r["subject"]: r["version"] for r in rows}
             assert versions == {str(LEAVER): 7, str(STAYER): 2}
             async with conn.transaction():
                 writer = EventWriter("competitions", "competitions.events.v1")
@@ -125,7 +126,11 @@ async def test_an_old_database_upgrades_with_nothing_lost(dsn: str) -> None:
             stage = await conn.fetchrow(
                 "SELECT competition_id, status, judges FROM stages WHERE stage_id = $1", STAGE
             )
-            assert dict(stage) == {"competition_id": COMPETITION, "status": "scoring", "judges": ["j-li"]}
+            assert stage is not None and dict(stage.items()) == {
+                "competition_id": COMPETITION,
+                "status": "scoring",
+                "judges": ["j-li"],
+            }
             assert await conn.fetchval(
                 "SELECT name FROM competitions WHERE competition_id = $1", COMPETITION
             ) == ("叉车技能比武")
