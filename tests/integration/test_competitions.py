@@ -160,10 +160,16 @@ async def test_a_skills_contest_from_registration_to_awards(contest: Contest) ->
     # The conflicted judge is refused on entry 1 and may score a riders' entry.
     refused = await score(chen, code_of[e1["entry_id"]], "100", "50")
     assert refused.status_code == 403 and "conflict of interest" in refused.text
+    # Refusals are problem details (RFC 9457), with the refusal's own code.
+    assert refused.headers["content-type"] == "application/problem+json"
+    problem = refused.json()
+    assert problem["status"] == 403 and problem["code"] == "conflict_of_interest"
+    assert problem["instance"] == f"/stages/{sid}/scores"
     contest.ok(await score(chen, rest[0], "71", "31"), 201)
     # A sheet is locked: a second one by the same judge is refused and changes nothing.
     second = await score(li, rest[0], "100", "50")
     assert second.status_code == 409 and "locked" in second.text
+    assert second.json()["code"] == "already_scored"
     # Bad input gets a clear 4xx and changes nothing.
     for body, expected in (
         ({"code": rest[1], "points": {"technique": "90"}}, 422),  # a criterion missing

@@ -29,7 +29,7 @@ def test_a_judge_may_not_score_an_entry_from_their_own_union() -> None:
     own, other = uuid.uuid4(), uuid.uuid4()
     with pytest.raises(Forbidden) as exc:
         require_no_conflict(own, [other, own])
-    assert exc.value.context["code"] == "conflict_of_interest"
+    assert exc.value.code == "conflict_of_interest"  # the problem body's `code`
     require_no_conflict(own, [other])
     require_no_conflict(None, [other])  # an admin has no union
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, status
 
 from services.competitions.api.schemas import (
     AwardIn,
@@ -24,25 +24,18 @@ from services.competitions.api.schemas import (
     ScoresIn,
     SheetLineOut,
     SheetOut,
-    StageOut,
-    TrailEntryOut,
     VotesIn,
 )
-from services.competitions.domain.scoring import TIE_BREAK_RULE
-from services.competitions.handlers import competitions as h
-from services.competitions.handlers import honours
+from services.competitions.domain.entries import NewEntry
+from services.competitions.domain.setup import CriterionSpec, NewCompetition, StageSpec
+from services.competitions.handlers import awards, competitions, entries, honours, results, scoring, views
 from services.competitions.handlers.common import Deps
-from shared.http import CallerDep
+from shared.audit import TrailEntry
+from shared.http import AppDeps, CallerDep
 
 router = APIRouter()
 
-
-async def _deps(request: Request) -> Deps:
-    deps: Deps = request.app.state.deps
-    return deps
-
-
-DepsDep = Annotated[Deps, Depends(_deps)]
+DepsDep = Annotated[Deps, AppDeps]
 
 
 # Competitions and entries -----------------------------------------------------------------------
@@ -50,27 +43,26 @@ DepsDep = Annotated[Deps, Depends(_deps)]
 
 @router.post("/competitions", status_code=status.HTTP_201_CREATED, tags=["competitions"])
 async def create_competition(body: CompetitionIn, deps: DepsDep, caller: CallerDep) -> CompetitionOut:
-    spec = h.NewCompetition(
+    spec = NewCompetition(
         name=body.name,
         kind=body.kind,
         union_id=body.union_id,
-        criteria=tuple(h.CriterionSpec(c.key, c.name, c.weight, c.max_points) for c in body.criteria),
+        criteria=tuple(CriterionSpec(c.key, c.name, c.weight, c.max_points) for c in body.criteria),
         stages=tuple(
-            h.StageSpec(
+            StageSpec(
                 s.name, tuple(s.judges), s.chief_judge, s.blind, s.expert_weight, s.public_weight,
-                s.spread_gap,
-                s.objection_days,
+                s.spread_gap, s.objection_days,
             )
             for s in body.stages
         ),
     )  # fmt: skip
-    competition_id = await h.create_competition(deps, caller, spec)
-    return CompetitionOut.of(await h.get_competition(deps, caller, competition_id))
+    competition_id = await competitions.create_competition(deps, caller, spec)
+    return CompetitionOut.model_validate(await views.get_competition(deps, caller, competition_id))
 
 
 @router.get("/competitions/{competition_id}", tags=["competitions"])
 async def get_competition(competition_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> CompetitionOut:
-    return CompetitionOut.of(await h.get_competition(deps, caller, competition_id))
+    return CompetitionOut.model_validate(await views.get_competition(deps, caller, competition_id))
 
 
 @router.post(
@@ -80,19 +72,21 @@ async def register_entry(
     competition_id: uuid.UUID, body: EntryIn, deps: DepsDep, caller: CallerDep
 ) -> EntryOut:
     member_ids = body.member_ids or ([caller.principal.member_id] if caller.principal.member_id else [])
-    entry = await h.register_entry(
+    entry = await entries.register_entry(
         deps, caller, competition_id,
-        h.NewEntry(tuple(member_ids), body.team_name, body.team_union_id, body.idea_title),
+        NewEntry(tuple(member_ids), body.team_name, body.team_union_id, body.idea_title),
     )  # fmt: skip
-    return EntryOut.of(entry)
+    return EntryOut.model_validate(entry)
 
 
 @router.post("/competitions/{competition_id}/awards", status_code=status.HTTP_201_CREATED, tags=["awards"])
 async def grant_award(
     competition_id: uuid.UUID, body: AwardIn, deps: DepsDep, caller: CallerDep
 ) -> dict[str, uuid.UUID]:
-    award = h.NewAward(body.stage_id, body.entry_id, body.title, body.honour_kind, body.honour_valid_until)
-    return {"award_id": await h.grant_award(deps, caller, competition_id, award)}
+    award = awards.NewAward(
+        body.stage_id, body.entry_id, body.title, body.honour_kind, body.honour_valid_until
+    )
+    return {"award_id": await awards.grant_award(deps, caller, competition_id, award)}
 
 
 @router.post("/competitions/{competition_id}/entries/{entry_id}/adoption", tags=["awards"])
@@ -100,15 +94,13 @@ async def adopt_idea(
     competition_id: uuid.UUID, entry_id: uuid.UUID, deps: DepsDep, caller: CallerDep
 ) -> dict[str, str]:
     """采纳: a golden idea reviewed in a final stage is adopted."""
-    await h.adopt_idea(deps, caller, competition_id, entry_id)
+    await awards.adopt_idea(deps, caller, competition_id, entry_id)
     return {"status": "adopted"}
 
 
 @router.get("/competitions/{competition_id}/trail", tags=["competitions"])
-async def competition_trail(
-    competition_id: uuid.UUID, deps: DepsDep, caller: CallerDep
-) -> list[TrailEntryOut]:
-    return [TrailEntryOut.of(t) for t in await h.trail(deps, caller, competition_id)]
+async def competition_trail(competition_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntry]:
+    return await views.competition_trail(deps, caller, competition_id)
 
 
 # Stages: scoring, results, objections -----------------------------------------------------------
@@ -116,23 +108,20 @@ async def competition_trail(
 
 @router.get("/stages/{stage_id}/sheet", tags=["scoring"])
 async def judge_sheet(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[SheetLineOut]:
-    return [SheetLineOut.of(line) for line in await h.judge_sheet(deps, caller, stage_id)]
+    return [SheetLineOut.model_validate(line) for line in await views.judge_sheet(deps, caller, stage_id)]
 
 
 @router.post("/stages/{stage_id}/scores", status_code=status.HTTP_201_CREATED, tags=["scoring"])
 async def submit_scores(stage_id: uuid.UUID, body: ScoresIn, deps: DepsDep, caller: CallerDep) -> SheetOut:
-    sheet = await h.submit_scores(deps, caller, stage_id, body.entry_id, body.code, dict(body.points))
-    return SheetOut(
-        sheet_id=sheet.sheet_id, stage_id=sheet.stage_id, judge=sheet.judge, points=sheet.points,
-        submitted_at=sheet.submitted_at,
-    )  # fmt: skip
+    sheet = await scoring.submit_scores(deps, caller, stage_id, body.entry_id, body.code, dict(body.points))
+    return SheetOut.model_validate(sheet)
 
 
 @router.post("/stages/{stage_id}/votes", tags=["scoring"])
 async def record_votes(
     stage_id: uuid.UUID, body: VotesIn, deps: DepsDep, caller: CallerDep
 ) -> dict[str, int]:
-    await h.record_votes(deps, caller, stage_id, body.entry_id, body.votes)
+    await scoring.record_votes(deps, caller, stage_id, body.entry_id, body.votes)
     return {"votes": body.votes}
 
 
@@ -141,49 +130,47 @@ async def review_spread(
     stage_id: uuid.UUID, body: ReviewIn, deps: DepsDep, caller: CallerDep
 ) -> dict[str, str]:
     """The chief judge reviews an entry flagged for a wide spread between judges."""
-    await h.review_spread(deps, caller, stage_id, body.entry_id, body.note)
+    await scoring.review_spread(deps, caller, stage_id, body.entry_id, body.note)
     return {"status": "reviewed"}
 
 
 @router.post("/stages/{stage_id}/publish", tags=["results"])
 async def publish_results(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ResultsOut:
-    stage = await h.publish_results(deps, caller, stage_id)
-    return ResultsOut(stage=StageOut.of(stage), tie_break=TIE_BREAK_RULE, ranking=stage.results or [])
+    return ResultsOut.of(await results.publish_results(deps, caller, stage_id))
 
 
 @router.get("/stages/{stage_id}/results", tags=["results"])
 async def stage_results(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ResultsOut:
-    stage = await h.stage_results(deps, caller, stage_id)
-    return ResultsOut(stage=StageOut.of(stage), tie_break=TIE_BREAK_RULE, ranking=stage.results or [])
+    return ResultsOut.of(await views.stage_results(deps, caller, stage_id))
 
 
 @router.post("/stages/{stage_id}/objections", status_code=status.HTTP_201_CREATED, tags=["results"])
 async def raise_objection(
     stage_id: uuid.UUID, body: ObjectionIn, deps: DepsDep, caller: CallerDep
 ) -> ObjectionOut:
-    return ObjectionOut.of(await h.raise_objection(deps, caller, stage_id, body.entry_id, body.reason))
+    objection = await results.raise_objection(deps, caller, stage_id, body.entry_id, body.reason)
+    return ObjectionOut.model_validate(objection)
 
 
 @router.get("/stages/{stage_id}/objections", tags=["results"])
 async def list_objections(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[ObjectionOut]:
-    return [ObjectionOut.of(o) for o in await h.objections(deps, caller, stage_id)]
+    return [ObjectionOut.model_validate(o) for o in await views.stage_objections(deps, caller, stage_id)]
 
 
 @router.post("/objections/{objection_id}/resolve", tags=["results"])
 async def resolve_objection(
     objection_id: uuid.UUID, body: ResolutionIn, deps: DepsDep, caller: CallerDep
 ) -> ObjectionOut:
-    corrections = [h.Correction(c.judge, dict(c.points)) for c in body.corrections]
-    resolved = await h.resolve_objection(
+    corrections = [results.Correction(c.judge, dict(c.points)) for c in body.corrections]
+    resolved = await results.resolve_objection(
         deps, caller, objection_id, body.upheld, body.resolution, corrections
     )
-    return ObjectionOut.of(resolved)
+    return ObjectionOut.model_validate(resolved)
 
 
 @router.post("/stages/{stage_id}/finalize", tags=["results"])
 async def finalize_results(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ResultsOut:
-    stage = await h.finalize_results(deps, caller, stage_id)
-    return ResultsOut(stage=StageOut.of(stage), tie_break=TIE_BREAK_RULE, ranking=stage.results or [])
+    return ResultsOut.of(await results.finalize_results(deps, caller, stage_id))
 
 
 # Honours ----------------------------------------------------------------------------------------
@@ -192,7 +179,7 @@ async def finalize_results(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep
 @router.post("/honours", status_code=status.HTTP_201_CREATED, tags=["honours"])
 async def grant_honour(body: HonourIn, deps: DepsDep, caller: CallerDep) -> HonourOut:
     new = honours.NewHonour(body.member_id, body.kind, body.title, body.granted_on, body.valid_until)
-    return HonourOut.of(await honours.grant_honour(deps, caller, new))
+    return HonourOut.model_validate(await honours.grant_honour(deps, caller, new))
 
 
 @router.post("/honours/{honour_id}/renew", tags=["honours"])
@@ -200,17 +187,17 @@ async def renew_honour(honour_id: uuid.UUID, body: RenewalIn, deps: DepsDep, cal
     renewed = await honours.renew_honour(
         deps, caller, honour_id, body.assessment_passed, body.valid_until, body.note
     )
-    return HonourOut.of(renewed)
+    return HonourOut.model_validate(renewed)
 
 
 @router.post("/honours/{honour_id}/revoke", tags=["honours"])
 async def revoke_honour(honour_id: uuid.UUID, body: ReasonIn, deps: DepsDep, caller: CallerDep) -> HonourOut:
-    return HonourOut.of(await honours.revoke_honour(deps, caller, honour_id, body.reason))
+    return HonourOut.model_validate(await honours.revoke_honour(deps, caller, honour_id, body.reason))
 
 
 @router.get("/honours/{honour_id}/trail", tags=["honours"])
-async def honour_trail(honour_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntryOut]:
-    return [TrailEntryOut.of(t) for t in await honours.honour_trail(deps, caller, honour_id)]
+async def honour_trail(honour_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntry]:
+    return await views.honour_trail(deps, caller, honour_id)
 
 
 @router.get("/members/{member_id}/honours", tags=["honours"])
@@ -218,4 +205,4 @@ async def member_honours(
     member_id: uuid.UUID, deps: DepsDep, caller: CallerDep, on: date | None = None
 ) -> list[HonourOut]:
     """Only the titles current on `on` (default: today, China time)."""
-    return [HonourOut.of(x) for x in await honours.current_honours(deps, caller, member_id, on)]
+    return [HonourOut.model_validate(x) for x in await views.current_honours(deps, caller, member_id, on)]

@@ -8,14 +8,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.competitions.handlers.competitions import CompetitionView, SheetLine
-from services.competitions.store.competitions import EntryRow, HonourRow, ObjectionRow, StageRow, TrailEntry
+from services.competitions.domain.scoring import TIE_BREAK_RULE
+from services.competitions.store.competitions import StageRow
 from shared.contracts.competitions import CompetitionKind, HonourKind
 
 Points = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=7, decimal_places=2, allow_inf_nan=False)]
 Weight = Annotated[int, Field(strict=True, ge=0, le=1000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Sub = Annotated[str, Field(min_length=1, max_length=200)]
+# Answers are read off the handlers' rows and views (`Model.model_validate(row)`).
+_FROM_ROWS = ConfigDict(from_attributes=True)
 
 
 class _In(BaseModel):
@@ -117,6 +119,8 @@ class ReasonIn(_In):
 
 
 class StageOut(BaseModel):
+    model_config = _FROM_ROWS
+
     stage_id: uuid.UUID
     seq: int
     name: str
@@ -132,18 +136,10 @@ class StageOut(BaseModel):
     objection_ends_at: datetime | None
     finalized_at: datetime | None
 
-    @classmethod
-    def of(cls, s: StageRow) -> "StageOut":
-        return cls(
-            stage_id=s.stage_id, seq=s.seq, name=s.name, judges=s.judges, chief_judge=s.chief_judge,
-            blind=s.blind,
-            expert_weight=s.expert_weight, public_weight=s.public_weight, spread_gap=s.spread_gap,
-            objection_days=s.objection_days, status=s.status.value, published_at=s.published_at,
-            objection_ends_at=s.objection_ends_at, finalized_at=s.finalized_at,
-        )  # fmt: skip
-
 
 class EntryOut(BaseModel):
+    model_config = _FROM_ROWS
+
     entry_id: uuid.UUID
     entry_no: int
     team_name: str | None
@@ -154,16 +150,10 @@ class EntryOut(BaseModel):
     registered_at: datetime
     adopted_at: datetime | None
 
-    @classmethod
-    def of(cls, e: EntryRow) -> "EntryOut":
-        return cls(
-            entry_id=e.entry_id, entry_no=e.entry_no, team_name=e.team_name, union_id=e.union_id,
-            idea_title=e.idea_title, status=e.status, member_ids=e.member_ids, registered_at=e.registered_at,
-            adopted_at=e.adopted_at,
-        )  # fmt: skip
-
 
 class CompetitionOut(BaseModel):
+    model_config = _FROM_ROWS
+
     competition_id: uuid.UUID
     name: str
     kind: CompetitionKind
@@ -172,18 +162,10 @@ class CompetitionOut(BaseModel):
     stages: list[StageOut]
     entries: list[EntryOut] | None = Field(description="organisers only")
 
-    @classmethod
-    def of(cls, v: CompetitionView) -> "CompetitionOut":
-        c = v.competition
-        return cls(
-            competition_id=c.competition_id, name=c.name, kind=c.kind, union_id=c.union_id,
-            criteria=c.criteria,
-            stages=[StageOut.of(s) for s in v.stages],
-            entries=[EntryOut.of(e) for e in v.entries] if v.entries is not None else None,
-        )  # fmt: skip
-
 
 class SheetLineOut(BaseModel):
+    model_config = _FROM_ROWS
+
     code: str
     entry_id: uuid.UUID | None
     entry_no: int | None
@@ -191,12 +173,10 @@ class SheetLineOut(BaseModel):
     idea_title: str | None
     scored: bool
 
-    @classmethod
-    def of(cls, line: SheetLine) -> "SheetLineOut":
-        return cls(**line.__dict__)
-
 
 class SheetOut(BaseModel):
+    model_config = _FROM_ROWS
+
     sheet_id: uuid.UUID
     stage_id: uuid.UUID
     judge: str
@@ -210,8 +190,17 @@ class ResultsOut(BaseModel):
     tie_break: str
     ranking: list[dict[str, Any]]
 
+    @classmethod
+    def of(cls, stage: StageRow) -> "ResultsOut":
+        """The stage, its ranking (none yet: empty) and the tie-break rule it was ranked by."""
+        return cls(
+            stage=StageOut.model_validate(stage), tie_break=TIE_BREAK_RULE, ranking=stage.results or []
+        )
+
 
 class ObjectionOut(BaseModel):
+    model_config = _FROM_ROWS
+
     objection_id: uuid.UUID
     stage_id: uuid.UUID
     entry_id: uuid.UUID
@@ -220,15 +209,10 @@ class ObjectionOut(BaseModel):
     resolution: str | None
     raised_at: datetime
 
-    @classmethod
-    def of(cls, o: ObjectionRow) -> "ObjectionOut":
-        return cls(
-            objection_id=o.objection_id, stage_id=o.stage_id, entry_id=o.entry_id, reason=o.reason,
-            status=o.status, resolution=o.resolution, raised_at=o.raised_at,
-        )  # fmt: skip
-
 
 class HonourOut(BaseModel):
+    model_config = _FROM_ROWS
+
     honour_id: uuid.UUID
     member_id: uuid.UUID
     kind: HonourKind
@@ -238,20 +222,3 @@ class HonourOut(BaseModel):
     revoked_on: date | None
     competition_id: uuid.UUID | None
     team_name: str | None
-
-    @classmethod
-    def of(cls, h: HonourRow) -> "HonourOut":
-        return cls(**h.__dict__)
-
-
-class TrailEntryOut(BaseModel):
-    at: datetime
-    actor: str
-    action: str
-    subject: str
-    reason: str | None
-    detail: dict[str, Any]
-
-    @classmethod
-    def of(cls, t: TrailEntry) -> "TrailEntryOut":
-        return cls(**t.__dict__)

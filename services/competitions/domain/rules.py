@@ -20,6 +20,18 @@ class StageStatus(StrEnum):
     FINAL = "final"  # results final: awards may be granted
 
 
+class ConflictOfInterest(Forbidden):
+    """A judge does not score an entry from their own base union."""
+
+    code = "conflict_of_interest"
+
+
+class AlreadyScored(Conflict):
+    """A submitted sheet is locked: a second one by the same judge is refused."""
+
+    code = "already_scored"
+
+
 def blind_code(key: bytes, stage_id: uuid.UUID, entry_id: uuid.UUID) -> str:
     """The encrypted number (加密号) a judge sees instead of the entrant: a keyed HMAC of the stage
     and the entry, so codes differ per stage, cannot be guessed, and only the service decodes them."""
@@ -40,9 +52,7 @@ def require_judge(sub: str, panel: Sequence[str]) -> None:
 def require_no_conflict(judge_union: uuid.UUID | None, entry_unions: Sequence[uuid.UUID]) -> None:
     """Conflict of interest: a judge does not score an entry from their own base union."""
     if judge_union is not None and judge_union in entry_unions:
-        raise Forbidden(
-            "conflict of interest: this entry comes from your own union", code="conflict_of_interest"
-        )
+        raise ConflictOfInterest("conflict of interest: this entry comes from your own union")
 
 
 def require_status(status: StageStatus, *allowed: StageStatus, doing: str) -> None:

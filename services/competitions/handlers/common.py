@@ -1,63 +1,65 @@
-"""What every competitions handler shares: dependencies, who is acting, scope checks, emitting
-events, the trail."""
+"""What the competitions handlers share: their dependencies, loading a record or answering 404,
+and the access checks."""
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from dataclasses import dataclass
 
 import asyncpg
 
-from services.competitions.store import competitions as q
-from services.competitions.store import sequences
-from services.competitions.store.competitions import CompetitionRow
-from shared import membership_view as qm
+from services.competitions.store import competitions, entries
+from services.competitions.store.competitions import CompetitionRow, StageRow
+from services.competitions.store.entries import EntryRow
+from shared import membership
 from shared.auth import Caller, Role
-from shared.contracts import new_envelope
-from shared.contracts.envelope import EventPayload
 from shared.db import Conn
 from shared.errors import Forbidden, NotFound
-from shared.outbox import enqueue
-
-SOURCE = "competitions"
-CHINA = timezone(timedelta(hours=8))
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def china_date(at: datetime) -> date:
-    return at.astimezone(CHINA).date()
+from shared.events import Clock, EventWriter, utcnow
 
 
 @dataclass(frozen=True)
 class Deps:
     pool: asyncpg.Pool
-    topic: str
+    events: EventWriter
     blind_key: bytes  # keys the encrypted entry numbers judges see
-    now: Callable[[], datetime] = field(default=_utcnow)
-
-
-@dataclass(frozen=True)
-class Trace:
-    """Who did it and in answer to what: for the trail and for the events' envelopes."""
-
-    actor: str
-    correlation_id: str
-    causation_id: str | None = None
-
-
-def trace(caller: Caller) -> Trace:
-    return Trace(caller.actor, caller.correlation_id)
+    now: Clock = utcnow
 
 
 async def union_path(conn: Conn, union_id: uuid.UUID) -> list[uuid.UUID]:
-    union = await qm.get_union(conn, union_id)
+    union = await membership.get_union(conn, union_id)
     if union is None:
         raise NotFound(f"union {union_id} is not known to the competitions service")
     return union.path
+
+
+async def competition_or_404(conn: Conn, competition_id: uuid.UUID) -> CompetitionRow:
+    competition = await competitions.get_competition(conn, competition_id)
+    if competition is None:
+        raise NotFound(f"competition {competition_id} does not exist")
+    return competition
+
+
+async def stage_or_404(conn: Conn, stage_id: uuid.UUID, *, for_update: bool = False) -> StageRow:
+    stage = await competitions.get_stage(conn, stage_id, for_update=for_update)
+    if stage is None:
+        raise NotFound(f"stage {stage_id} does not exist")
+    return stage
+
+
+async def entry_of_competition(conn: Conn, competition_id: uuid.UUID, entry_id: uuid.UUID) -> EntryRow:
+    entry = await entries.get_entry(conn, entry_id)
+    if entry is None or entry.competition_id != competition_id:
+        raise NotFound(f"entry {entry_id} is not in this competition")
+    return entry
+
+
+async def active_members(conn: Conn, entry: EntryRow) -> list[uuid.UUID]:
+    """The entry's members who are members still (a leaver gets no result, award or honour)."""
+    active = []
+    for member_id in entry.member_ids:
+        member = await membership.get_member(conn, member_id)
+        if member is not None and member.active:
+            active.append(member_id)
+    return active
 
 
 def require_organiser(caller: Caller, competition: CompetitionRow) -> None:
@@ -71,33 +73,6 @@ def require_cadre(caller: Caller) -> None:
         raise Forbidden("judges are cadres named on the stage's panel")
 
 
-async def competition_or_404(conn: Conn, competition_id: uuid.UUID) -> CompetitionRow:
-    competition = await q.get_competition(conn, competition_id)
-    if competition is None:
-        raise NotFound(f"competition {competition_id} does not exist")
-    return competition
-
-
-async def audit(
-    conn: Conn,
-    trace: Trace,
-    action: str,
-    competition_id: uuid.UUID | None,
-    subject: str,
-    reason: str | None = None,
-    **detail: Any,
-) -> None:
-    await q.audit(conn, trace.actor, action, competition_id, subject, trace.correlation_id, reason, **detail)
-
-
-async def emit(conn: Conn, deps: Deps, trace: Trace, member_id: uuid.UUID, payload: EventPayload) -> None:
-    """Queue the event in the outbox, in the caller's transaction, with the member's next version."""
-    envelope = new_envelope(
-        payload,
-        source=SOURCE,
-        subject=str(member_id),
-        subject_version=await sequences.next_event_version(conn, member_id),
-        correlation_id=trace.correlation_id,
-        causation_id=trace.causation_id,
-    )
-    await enqueue(conn, deps.topic, envelope)
+def require_chief_judge(caller: Caller, stage: StageRow) -> None:
+    if caller.principal.role is not Role.CADRE or caller.principal.sub != stage.chief_judge:
+        raise Forbidden("this is for the stage's chief judge")

@@ -1,0 +1,132 @@
+"""Reads: a competition with its stages (and, for organisers, its entries), a judge's sheet,
+a stage's results, its objections, a member's current honours, and the trails."""
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from services.competitions.domain.rules import StageStatus, blind_code, require_judge
+from services.competitions.handlers.common import (
+    Deps,
+    competition_or_404,
+    require_cadre,
+    require_organiser,
+    stage_or_404,
+)
+from services.competitions.handlers.honours import honour_or_404, member_scope
+from services.competitions.handlers.scoring import rank
+from services.competitions.store import competitions, entries, honours, objections, scoring
+from services.competitions.store.competitions import StageRow
+from services.competitions.store.entries import EntryRow
+from services.competitions.store.honours import HonourRow
+from services.competitions.store.objections import ObjectionRow
+from shared import audit
+from shared.audit import TrailEntry
+from shared.auth import Caller, Role
+from shared.contracts.competitions import CompetitionKind
+from shared.events import china_date
+
+
+@dataclass(frozen=True)
+class CompetitionView:
+    competition_id: uuid.UUID
+    name: str
+    kind: CompetitionKind
+    union_id: uuid.UUID
+    criteria: list[dict[str, Any]]
+    stages: list[StageRow]
+    entries: list[EntryRow] | None  # organisers only
+
+
+async def get_competition(deps: Deps, caller: Caller, competition_id: uuid.UUID) -> CompetitionView:
+    async with deps.pool.acquire() as conn:
+        c = await competition_or_404(conn, competition_id)
+        stages = await competitions.stages_of(conn, competition_id)
+        listed = None
+        if caller.principal.covers_union(c.union_path):
+            listed = await entries.entries_of(conn, competition_id)
+    return CompetitionView(c.competition_id, c.name, c.kind, c.union_id, c.criteria, stages, listed)
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    """What a judge sees of an entry: on a blind stage only its encrypted number."""
+
+    code: str
+    entry_id: uuid.UUID | None
+    entry_no: int | None
+    team_name: str | None
+    idea_title: str | None
+    scored: bool
+
+
+async def judge_sheet(deps: Deps, caller: Caller, stage_id: uuid.UUID) -> list[SheetLine]:
+    async with deps.pool.acquire() as conn:
+        stage = await stage_or_404(conn, stage_id)
+        require_cadre(caller)
+        require_judge(caller.principal.sub, stage.judges)
+        active = await entries.entries_of(conn, stage.competition_id, active_only=True)
+        mine = {
+            s.entry_id
+            for s in await scoring.sheets_of_stage(conn, stage_id)
+            if s.judge == caller.principal.sub
+        }
+    hidden = stage.blind and stage.status is StageStatus.SCORING
+    lines = []
+    for e in active:
+        if caller.principal.union_id in e.unions:
+            # Left off the sheet, not marked: a mark would tell a blind judge which code is
+            # their own union's entry. Scoring it is refused all the same.
+            continue
+        lines.append(
+            SheetLine(
+                blind_code(deps.blind_key, stage_id, e.entry_id), None if hidden else e.entry_id,
+                None if hidden else e.entry_no, None if hidden else e.team_name, e.idea_title,
+                e.entry_id in mine,
+            )
+        )  # fmt: skip
+    return lines
+
+
+async def stage_results(deps: Deps, caller: Caller, stage_id: uuid.UUID) -> StageRow:
+    """Published results are public (公示); before that only the organisers see the standings."""
+    async with deps.pool.acquire() as conn:
+        stage = await stage_or_404(conn, stage_id)
+        competition = await competition_or_404(conn, stage.competition_id)
+        if stage.status is StageStatus.SCORING:
+            require_organiser(caller, competition)
+            return replace(stage, results=await rank(conn, deps, stage, competition, scored_only=True))
+    return stage
+
+
+async def stage_objections(deps: Deps, caller: Caller, stage_id: uuid.UUID) -> list[ObjectionRow]:
+    """For the stage's panel and the organisers."""
+    async with deps.pool.acquire() as conn:
+        stage = await stage_or_404(conn, stage_id)
+        competition = await competition_or_404(conn, stage.competition_id)
+        on_panel = caller.principal.role is Role.CADRE and caller.principal.sub in stage.judges
+        if not on_panel:
+            require_organiser(caller, competition)
+        return await objections.objections_of_stage(conn, stage_id)
+
+
+async def competition_trail(deps: Deps, caller: Caller, competition_id: uuid.UUID) -> list[TrailEntry]:
+    async with deps.pool.acquire() as conn:
+        require_organiser(caller, await competition_or_404(conn, competition_id))
+        return await audit.trail_of_record(conn, competition_id)
+
+
+async def current_honours(
+    deps: Deps, caller: Caller, member_id: uuid.UUID, on: date | None
+) -> list[HonourRow]:
+    async with deps.pool.acquire() as conn:
+        await member_scope(conn, caller, member_id, read=True)
+        return await honours.current_honours(conn, member_id, on or china_date(deps.now()))
+
+
+async def honour_trail(deps: Deps, caller: Caller, honour_id: uuid.UUID) -> list[TrailEntry]:
+    async with deps.pool.acquire() as conn:
+        honour = await honour_or_404(conn, honour_id)
+        await member_scope(conn, caller, honour.member_id)
+        return await audit.trail_of_subject(conn, f"honour:{honour_id}")
