@@ -27,9 +27,8 @@ class DomainError(Exception):
     code: ClassVar[str] = "bad_request"
 
     def __init__(self, reason: str, **context: Any) -> None:
-        clash = _RESERVED & context.keys()
-        if clash:
-            raise ValueError(f"problem members {sorted(clash)} are reserved")
+        # What the error adds under a reserved name would be lost (the problem's own members
+        # win, see `problem`); tests/unit/test_service_kit.py keeps the services from doing it.
         super().__init__(reason)
         self.reason = reason
         self.context = context
@@ -84,13 +83,13 @@ def problem(
 ) -> JSONResponse:
     code = code or _CODES.get(status, "error")
     body = {
+        **{k: v for k, v in extra.items() if k not in _RESERVED},
         "type": f"urn:zhijia:problem:{code}",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "code": code,
         "instance": request.url.path,
-        **extra,
     }
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 

@@ -1,0 +1,152 @@
+"""The kit's pure parts: problem details, traces, the clock, the versions CTE; and a guard that
+no service hands an error context under a name problem details reserve."""
+
+import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
+
+from shared.auth import Caller, Principal, Role
+from shared.contracts.envelope import EventMetadata
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, install_error_handlers
+from shared.events import CHINA, Trace, china_date, next_version_cte
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Body(BaseModel):
+    name: str
+    age: int
+
+
+def app_with_errors() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/conflict")
+    async def conflict() -> None:
+        raise Conflict("the stage is closed", stage_status="closed", allowed=["reopen"])
+
+    @app.get("/clash")
+    async def clash() -> None:
+        raise Conflict("a context member named like a problem member", status="closed")
+
+    @app.get("/forbidden")
+    async def forbidden() -> None:
+        raise Forbidden("outside your scope")
+
+    @app.get("/gone")
+    async def gone() -> None:
+        raise NotFound("no such case")
+
+    @app.get("/invalid")
+    async def invalid() -> None:
+        raise InvalidInput("bad range", lowest=1)
+
+    @app.get("/unauthorized")
+    async def unauthorized() -> None:
+        raise HTTPException(401, detail="missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    @app.get("/down")
+    async def down() -> None:
+        raise ConnectionRefusedError("database away")
+
+    @app.post("/people")
+    async def people(body: Body) -> None:
+        return None
+
+    return app
+
+
+async def call(method: str, path: str, **kw: object) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app_with_errors())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.request(method, path, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/conflict", 409, "conflict"),
+        ("/forbidden", 403, "forbidden"),
+        ("/gone", 404, "not_found"),
+        ("/invalid", 422, "invalid_input"),
+        ("/unauthorized", 401, "unauthorized"),
+        ("/down", 503, "temporarily_unavailable"),
+        ("/nowhere", 404, "not_found"),
+    ],
+)
+async def test_every_refusal_is_problem_details(path: str, status: int, code: str) -> None:
+    r = await call("GET", path)
+    assert r.status_code == status
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["type"] == f"urn:zhijia:problem:{code}"
+    assert (body["status"], body["code"], body["instance"]) == (status, code, path)
+    assert body["title"] and isinstance(body["detail"], str) and body["detail"]
+
+
+async def test_context_travels_as_members_and_headers_are_kept() -> None:
+    conflict = (await call("GET", "/conflict")).json()
+    assert conflict["detail"] == "the stage is closed"
+    assert (conflict["stage_status"], conflict["allowed"]) == ("closed", ["reopen"])
+    assert (await call("GET", "/unauthorized")).headers["www-authenticate"] == "Bearer"
+    assert (await call("GET", "/down")).headers["retry-after"] == "1"
+
+
+async def test_a_reserved_name_never_overrides_a_problem_member() -> None:
+    body = (await call("GET", "/clash")).json()
+    assert (body["status"], body["code"]) == (409, "conflict")
+
+
+async def test_validation_errors_name_the_fields_without_echoing_the_input() -> None:
+    r = await call("POST", "/people", json={"name": "张三", "age": "七十"})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "invalid_request" and "body.age" in body["detail"]
+    assert body["errors"] == [
+        {"loc": ["body", "age"], "msg": body["errors"][0]["msg"], "type": "int_parsing"}
+    ]
+    assert "七十" not in r.text
+
+
+def test_no_service_names_an_error_context_like_a_problem_member() -> None:
+    raised = re.compile(
+        r"(?:Conflict|InvalidInput|NotFound|Forbidden|DomainError)\([^)]*?\b(type|title|status|detail|code|instance)=",
+        re.S,
+    )
+    offenders = [
+        f"{path.relative_to(ROOT)}: {m.group(1)}="
+        for path in [*ROOT.glob("services/**/*.py"), *ROOT.glob("shared/**/*.py")]
+        for m in raised.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_traces_say_who_and_in_answer_to_what() -> None:
+    principal = Principal(sub="c1", role=Role.CADRE, union_id=uuid.uuid4())
+    assert Trace.of(Caller(principal, "corr-1")) == Trace("cadre:c1", "corr-1", None)
+    event_id = uuid.uuid4()
+    envelope = EventMetadata(
+        event_id=event_id, event_type="enrollment.MemberLeft", schema_version=1, source="enrollment",
+        subject="m", subject_version=3, occurred_at=datetime.now(UTC), correlation_id="corr-2",
+    )  # fmt: skip
+    assert Trace.answering(envelope) == Trace("enrollment:enrollment.MemberLeft", "corr-2", str(event_id))
+    assert Trace.answering(envelope, "relief:follow").actor == "relief:follow"
+
+
+def test_days_are_counted_in_china() -> None:
+    late_evening_utc = datetime(2026, 12, 31, 17, 30, tzinfo=UTC)  # 01:30 on 1 January in China
+    assert china_date(late_evening_utc) == date(2027, 1, 1)
+    assert CHINA.utcoffset(None) == timedelta(hours=8)
+
+
+def test_the_versions_cte_takes_the_subject_it_is_given() -> None:
+    cte = next_version_cte("v", "$3::text")
+    assert cte.startswith("v AS (INSERT INTO event_versions")
+    assert "VALUES ($3::text, 1)" in cte and cte.endswith("RETURNING version)")
