@@ -29,7 +29,7 @@ from shared.contracts.enrollment import (
 from shared.contracts.envelope import EventPayload
 from shared.db import Conn
 from shared.errors import NotFound
-from shared.events import Trace
+from shared.events import Trace, china_date
 from shared.pii import mask_national_id
 
 
@@ -42,7 +42,7 @@ class SubmissionResult:
 
 async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) -> SubmissionResult:
     now = deps.now()
-    form = validate_form(form, today=now.date())
+    form = validate_form(form, today=china_date(now))  # ages are counted in China
     filed_by_cadre = caller.principal.role is Role.CADRE
     channel = application_channel(form.channel, filed_by_cadre=filed_by_cadre)
     trace = Trace.of(caller)
