@@ -1,22 +1,17 @@
-"""Wiring of the enrollment service: settings, the runtime (database, Kafka, outbox relay), HTTP app."""
-
-import contextlib
-from collections.abc import AsyncIterator
+"""Wiring of the enrollment service: its settings and what it declares to the service kit."""
 
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 
 from services.enrollment.api.routes import router
-from services.enrollment.handlers.commands import Deps
+from services.enrollment.handlers.common import Deps
 from shared.contracts.topics import ENROLLMENT_EVENTS
-from shared.legacy_service import service_app, service_runtime
-from shared.logging import get_logger
 from shared.pii import PiiProtector
 from shared.runtime import run_service
+from shared.service import Runtime, ServiceSpec, Started, build_service
 from shared.settings import ServiceSettings
 
 SERVICE = "enrollment"
-log = get_logger(__name__)
 
 
 class EnrollmentSettings(ServiceSettings):
@@ -25,25 +20,22 @@ class EnrollmentSettings(ServiceSettings):
 
 
 def create_app(settings: EnrollmentSettings) -> FastAPI:
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        topic = settings.topic(ENROLLMENT_EVENTS)
-        async with service_runtime(
-            app, settings, SERVICE, "services.enrollment.migrations", [topic]
-        ) as runtime:
-            app.state.deps = Deps(
-                pool=runtime.pool, pii=PiiProtector(settings.pii_key.get_secret_value()), topic=topic
-            )
-            log.info("service_started", port=settings.http_port, topic=topic)
-            yield
-        log.info("service_stopped")
+    async def start(runtime: Runtime) -> Started[Deps]:
+        assert runtime.events is not None, "enrollment publishes its events"
+        pii = PiiProtector(settings.pii_key.get_secret_value())
+        return Started(Deps(pool=runtime.pool, pii=pii, events=runtime.events))
 
-    return service_app(
-        SERVICE,
-        title="Zhijia enrollment (入会)",
-        description="Union registry, online membership applications, review, transfers and leaving.",
-        lifespan=lifespan,
-        router=router,
+    return build_service(
+        settings,
+        ServiceSpec(
+            name=SERVICE,
+            title="Zhijia enrollment (入会)",
+            description="Union registry, online membership applications, review, transfers and leaving.",
+            routers=[router],
+            start=start,
+            migrations=["services.enrollment.migrations"],
+            publishes=ENROLLMENT_EVENTS,
+        ),
     )
 
 

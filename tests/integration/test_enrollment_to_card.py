@@ -182,7 +182,7 @@ async def test_bad_requests_get_a_4xx_with_a_reason_and_write_nothing(api: Api, 
     async def counts() -> tuple[int, int, int]:
         row = await conn.fetchrow(
             "SELECT (SELECT count(*) FROM applications) a, (SELECT count(*) FROM persons) p,"
-            " (SELECT count(*) FROM audit_log) l"
+            " (SELECT count(*) FROM audit_trail) l"
         )
         assert row is not None
         return row["a"], row["p"], row["l"]
@@ -219,6 +219,13 @@ async def test_bad_requests_get_a_4xx_with_a_reason_and_write_nothing(api: Api, 
             headers=api.cadre(units["other_city"]),
         )
         assert outsider.status_code == 403
+        # Every refusal is an RFC 9457 problem: its media type, a machine-readable code, the status.
+        assert outsider.headers["content-type"] == "application/problem+json"
+        problem = outsider.json()
+        assert problem["code"] == "forbidden" and problem["status"] == 403 and "scope" in problem["detail"]
+        assert malformed.headers["content-type"] == "application/problem+json"
+        assert malformed.json()["code"] == "invalid_request"
+        assert {tuple(e["loc"]) for e in malformed.json()["errors"]} >= {("body", "extra")}
         reject_without_reason = await api.http.post(
             f"{api.enrollment}/applications/{uuid.uuid4()}/reject", json={"reason": ""}, headers=api.admin
         )

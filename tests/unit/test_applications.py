@@ -14,7 +14,7 @@ from services.enrollment.domain.applications import (
     validate_form,
 )
 from services.enrollment.domain.national_id import check_char
-from services.enrollment.domain.unions import check_child_kind
+from services.enrollment.domain.unions import check_child_kind, union_name, union_region
 from shared.contracts.enrollment import EmploymentType, MembershipStatus, UnionKind
 from shared.errors import Conflict, InvalidInput
 
@@ -119,3 +119,20 @@ def test_union_hierarchy(parent: UnionKind | None, child: UnionKind, ok: bool) -
     else:
         with pytest.raises(InvalidInput):
             check_child_kind(parent, child)
+
+
+def test_a_union_name_is_trimmed_and_1_to_200_characters() -> None:
+    assert union_name("  某物流公司工会 ") == "某物流公司工会"
+    assert union_name("工" * 200) == "工" * 200
+    for bad in ("", "   ", "工" * 201):
+        with pytest.raises(InvalidInput, match="1 to 200"):
+            union_name(bad)
+
+
+def test_a_child_union_inherits_its_parents_region_unless_it_states_one() -> None:
+    assert union_region(None, "330100") == "330100"
+    assert union_region("  ", "330100") == "330100"
+    assert union_region("330106", "330100") == "330106"
+    assert union_region("110000", None) == "110000"
+    with pytest.raises(InvalidInput, match="needs a region"):
+        union_region(None, None)

@@ -77,3 +77,11 @@ def test_status_follows_the_last_period_only() -> None:
     m = rules.leave(m, T0 + timedelta(days=2), "y")
     assert rules.derive_status(m.periods) is MembershipStatus.LEFT
     assert len(m.gaps) == 2 and m.gaps[-1].returned_at is None
+
+
+def test_a_member_who_is_out_left_when_their_last_period_ended() -> None:
+    left_at = T0 + timedelta(days=100)
+    m = rules.leave(rules.transfer(joined(), B, T0 + timedelta(days=1), "x"), left_at, "lost job")
+    assert rules.left_at(m) == left_at
+    with pytest.raises(Conflict, match="already active"):
+        rules.left_at(joined())

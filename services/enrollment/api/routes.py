@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.enrollment.api.schemas import (
     ApplicationIn,
@@ -22,30 +22,24 @@ from services.enrollment.domain.applications import (
     ApplicationStatus,
     SubmissionOutcome,
 )
-from services.enrollment.handlers import commands
-from services.enrollment.handlers.commands import Deps
-from shared.http import CallerDep
+from services.enrollment.handlers import applications, members, unions, views
+from services.enrollment.handlers.common import Deps
+from shared.http import AppDeps, CallerDep
 
 router = APIRouter()
 
-
-async def _deps(request: Request) -> Deps:
-    deps: Deps = request.app.state.deps
-    return deps
-
-
-DepsDep = Annotated[Deps, Depends(_deps)]
+DepsDep = Annotated[Deps, AppDeps]
 
 
 @router.post("/unions", status_code=status.HTTP_201_CREATED, tags=["unions"])
 async def register_union(body: RegisterUnionIn, deps: DepsDep, caller: CallerDep) -> UnionOut:
-    cmd = commands.RegisterUnion(name=body.name, kind=body.kind, parent_id=body.parent_id, region=body.region)
-    return UnionOut.of(await commands.register_union(deps, caller, cmd))
+    cmd = unions.RegisterUnion(name=body.name, kind=body.kind, parent_id=body.parent_id, region=body.region)
+    return UnionOut.model_validate(await unions.register_union(deps, caller, cmd))
 
 
 @router.get("/unions/{union_id}/subtree", tags=["unions"])
 async def union_subtree(union_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[UnionOut]:
-    return [UnionOut.of(u) for u in await commands.union_subtree(deps, caller, union_id)]
+    return [UnionOut.model_validate(u) for u in await views.union_subtree(deps, caller, union_id)]
 
 
 @router.post(
@@ -58,7 +52,7 @@ async def submit_application(
     body: ApplicationIn, deps: DepsDep, caller: CallerDep, response: Response
 ) -> SubmissionOut:
     form = ApplicationForm(**body.model_dump())
-    result = await commands.submit_application(deps, caller, form)
+    result = await applications.submit_application(deps, caller, form)
     if result.outcome is not SubmissionOutcome.NEW:
         response.status_code = status.HTTP_200_OK
     return SubmissionOut(
@@ -76,43 +70,41 @@ async def list_applications(
     status_filter: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ApplicationOut]:
-    rows = await commands.list_applications(deps, caller, union_id, status_filter, limit)
+    rows = await views.list_applications(deps, caller, union_id, status_filter, limit)
     return [ApplicationOut.of(a) for a in rows]
 
 
 @router.post("/applications/{application_id}/approve", tags=["applications"])
 async def approve_application(application_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> MemberOut:
-    return MemberOut.of(await commands.approve_application(deps, caller, application_id))
+    return MemberOut.of(await applications.approve_application(deps, caller, application_id))
 
 
 @router.post("/applications/{application_id}/reject", tags=["applications"])
 async def reject_application(
     application_id: uuid.UUID, body: RejectIn, deps: DepsDep, caller: CallerDep
 ) -> ApplicationOut:
-    return ApplicationOut.of(await commands.reject_application(deps, caller, application_id, body.reason))
+    return ApplicationOut.of(await applications.reject_application(deps, caller, application_id, body.reason))
 
 
 @router.get("/members/{member_id}", tags=["members"])
 async def get_member(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> MemberOut:
-    return MemberOut.of(await commands.get_member(deps, caller, member_id))
+    return MemberOut.of(await views.get_member(deps, caller, member_id))
 
 
 @router.post("/members/{member_id}/transfer", tags=["members"])
 async def transfer_member(
     member_id: uuid.UUID, body: TransferIn, deps: DepsDep, caller: CallerDep
 ) -> MemberOut:
-    return MemberOut.of(
-        await commands.transfer_member(deps, caller, member_id, body.to_union_id, body.reason)
-    )
+    return MemberOut.of(await members.transfer_member(deps, caller, member_id, body.to_union_id, body.reason))
 
 
 @router.post("/members/{member_id}/leave", tags=["members"])
 async def leave_member(member_id: uuid.UUID, body: LeaveIn, deps: DepsDep, caller: CallerDep) -> MemberOut:
-    return MemberOut.of(await commands.leave_member(deps, caller, member_id, body.reason))
+    return MemberOut.of(await members.leave_member(deps, caller, member_id, body.reason))
 
 
 @router.post("/members/{member_id}/reinstate", tags=["members"])
 async def reinstate_member(
     member_id: uuid.UUID, body: ReinstateIn, deps: DepsDep, caller: CallerDep
 ) -> MemberOut:
-    return MemberOut.of(await commands.reinstate_member(deps, caller, member_id, body.union_id))
+    return MemberOut.of(await members.reinstate_member(deps, caller, member_id, body.union_id))

@@ -6,7 +6,8 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.enrollment.domain.applications import ApplicationStatus, SubmissionOutcome
-from services.enrollment.store.queries import ApplicationRow, MemberRow, UnionRow
+from services.enrollment.store.applications import ApplicationRow
+from services.enrollment.store.members import MemberRow
 from shared.contracts.enrollment import (
     ApplicationChannel,
     EmploymentType,
@@ -68,24 +69,21 @@ class ReinstateIn(_In):
 
 
 class UnionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     union_id: uuid.UUID
     name: str
     kind: UnionKind
     parent_id: uuid.UUID | None
     region: str
-    path: list[str]
-
-    @classmethod
-    def of(cls, u: UnionRow) -> "UnionOut":
-        return cls(
-            union_id=u.union_id, name=u.name, kind=u.kind, parent_id=u.parent_id, region=u.region,
-            path=u.path_names,
-        )  # fmt: skip
+    path: list[str] = Field(validation_alias="path_names", description="names from the root down")
 
 
 class ApplicationOut(BaseModel):
     application_id: uuid.UUID
-    member_id: uuid.UUID = Field(description="the person's member id, kept if they are approved")
+    member_id: uuid.UUID = Field(
+        validation_alias="person_id", description="the person's member id, kept if they are approved"
+    )
     name: str
     phone_masked: str
     employer: str
@@ -100,15 +98,13 @@ class ApplicationOut(BaseModel):
 
     @classmethod
     def of(cls, a: ApplicationRow) -> "ApplicationOut":
-        return cls(
-            application_id=a.application_id, member_id=a.person_id, name=a.name,
-            phone_masked=mask_phone(a.phone), employer=a.employer, employment_type=a.employment_type,
-            base_union_id=a.base_union_id, channel=a.channel, status=a.status, submitted_at=a.submitted_at,
-            decided_by=a.decided_by, decided_at=a.decided_at, decision_reason=a.decision_reason,
-        )  # fmt: skip
+        """The application, its phone masked."""
+        return cls.model_validate({**vars(a), "phone_masked": mask_phone(a.phone)})
 
 
 class PeriodOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     union_id: uuid.UUID
     started_at: datetime
     ended_at: datetime | None
@@ -117,6 +113,8 @@ class PeriodOut(BaseModel):
 
 
 class GapOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     left_at: datetime
     returned_at: datetime | None
 
@@ -138,15 +136,13 @@ class MemberOut(BaseModel):
 
     @classmethod
     def of(cls, m: MemberRow) -> "MemberOut":
+        """The member, its phone masked, with what its membership derives (status, union, gaps)."""
         ms = m.membership
-        return cls(
-            member_id=m.member_id, name=m.name, national_id_masked=m.national_id_masked,
-            phone_masked=mask_phone(m.phone), membership_number=m.membership_number,
-            card_number=m.card_number, base_union_id=ms.base_union_id, status=ms.status,
-            member_since=ms.member_since, employer=m.employer, employment_type=m.employment_type,
-            periods=[PeriodOut(**p.__dict__) for p in ms.periods],
-            gaps=[GapOut(left_at=g.left_at, returned_at=g.returned_at) for g in ms.gaps],
-        )  # fmt: skip
+        derived = {
+            "base_union_id": ms.base_union_id, "status": ms.status, "member_since": ms.member_since,
+            "periods": ms.periods, "gaps": ms.gaps,
+        }  # fmt: skip
+        return cls.model_validate({**vars(m), **derived, "phone_masked": mask_phone(m.phone)})
 
 
 class SubmissionOut(BaseModel):

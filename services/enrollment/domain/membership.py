@@ -98,6 +98,14 @@ def leave(m: Membership, at: datetime, reason: str) -> Membership:
     return replace(m, periods=_close_last(m, at, PeriodEnd.LEFT, _require_reason(reason, "leave")))
 
 
+def left_at(m: Membership) -> datetime:
+    """When a member who is out left (the end of their last period)."""
+    last = m.periods[-1]
+    if last.ended_at is None:
+        raise Conflict("the member is already active")
+    return last.ended_at
+
+
 def reinstate(m: Membership, union_id: uuid.UUID, at: datetime) -> Membership:
     if m.status is MembershipStatus.ACTIVE:
         raise Conflict("the member is already active")

@@ -24,3 +24,22 @@ def check_child_kind(parent: UnionKind | None, child: UnionKind) -> None:
         raise InvalidInput(f"a {child} union cannot sit under a {parent} union")
     if _ORDER.index(parent) < _ORDER.index(UnionKind.BASE) < _ORDER.index(child):
         raise InvalidInput(f"a {child} union must sit under a base union")
+
+
+NAME_MAX = 200
+
+
+def union_name(raw: str) -> str:
+    """The name as registered (trimmed), 1 to NAME_MAX characters."""
+    name = raw.strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        raise InvalidInput(f"union name must be 1 to {NAME_MAX} characters")
+    return name
+
+
+def union_region(stated: str | None, parent_region: str | None) -> str:
+    """The region stated, else the parent's: a child union inherits it, a top-level one states it."""
+    region = (stated or "").strip() or (parent_region or "")
+    if not region:
+        raise InvalidInput("a top-level union needs a region")
+    return region

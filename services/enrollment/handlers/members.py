@@ -1,0 +1,80 @@
+"""Membership commands: transfer to another base union, leaving, reinstatement. Each runs in one
+transaction: member, audit entry and outgoing event (through the outbox) commit together."""
+
+import uuid
+from dataclasses import replace
+
+from services.enrollment.domain import membership as rules
+from services.enrollment.domain.applications import require_base_union
+from services.enrollment.handlers.common import (
+    Deps,
+    existing_member,
+    existing_union,
+    member_in_scope,
+    require_scope,
+)
+from services.enrollment.store import members, trail
+from shared.auth import Caller
+from shared.contracts.enrollment import MemberLeft, MemberReinstated, MemberTransferred
+from shared.events import Trace
+
+
+async def transfer_member(
+    deps: Deps, caller: Caller, member_id: uuid.UUID, to_union_id: uuid.UUID, reason: str
+) -> members.MemberRow:
+    now = deps.now()
+    trace = Trace.of(caller)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        member = await member_in_scope(conn, caller, member_id, self_allowed=False, lock=True)
+        require_base_union((await existing_union(conn, to_union_id)).kind)
+        from_union_id = member.membership.base_union_id
+        moved = replace(member, membership=rules.transfer(member.membership, to_union_id, now, reason))
+        await members.save_member(conn, moved)
+        version = await trail.record_and_next_version(
+            conn, trace, member_id, "member.transferred", str(member_id),
+            reason=reason, from_union_id=from_union_id, to_union_id=to_union_id,
+        )  # fmt: skip
+        transferred = MemberTransferred(
+            from_union_id=from_union_id, to_union_id=to_union_id, reason=reason.strip(),
+            member=members.snapshot(moved),
+        )  # fmt: skip
+        await deps.events.emit(conn, trace, member_id, transferred, version=version)
+        return moved
+
+
+async def leave_member(deps: Deps, caller: Caller, member_id: uuid.UUID, reason: str) -> members.MemberRow:
+    now = deps.now()
+    trace = Trace.of(caller)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        member = await member_in_scope(conn, caller, member_id, self_allowed=True, lock=True)
+        left = replace(member, membership=rules.leave(member.membership, now, reason))
+        await members.save_member(conn, left)
+        version = await trail.record_and_next_version(
+            conn, trace, member_id, "member.left", str(member_id), reason=reason
+        )
+        payload = MemberLeft(reason=reason.strip(), member=members.snapshot(left))
+        await deps.events.emit(conn, trace, member_id, payload, version=version)
+        return left
+
+
+async def reinstate_member(
+    deps: Deps, caller: Caller, member_id: uuid.UUID, union_id: uuid.UUID
+) -> members.MemberRow:
+    now = deps.now()
+    trace = Trace.of(caller)
+    async with deps.pool.acquire() as conn, conn.transaction():
+        member = await existing_member(conn, member_id, lock=True)
+        target = await existing_union(conn, union_id)
+        require_scope(caller, target)  # the receiving union decides
+        require_base_union(target.kind)
+        back = replace(member, membership=rules.reinstate(member.membership, union_id, now))
+        await members.save_member(conn, back)
+        version = await trail.record_and_next_version(
+            conn, trace, member_id, "member.reinstated", str(member_id), union_id=union_id
+        )
+        reinstated = MemberReinstated(
+            application_id=None, left_at=rules.left_at(member.membership), reinstated_at=now,
+            member=members.snapshot(back),
+        )  # fmt: skip
+        await deps.events.emit(conn, trace, member_id, reinstated, version=version)
+        return back

@@ -1,0 +1,27 @@
+"""Reads of the enrollment service: the union tree, applications, a member."""
+
+import uuid
+
+from services.enrollment.domain.applications import ApplicationStatus
+from services.enrollment.handlers.common import Deps, existing_union, member_in_scope, require_scope
+from services.enrollment.store import applications, members, unions
+from shared.auth import Caller
+
+
+async def union_subtree(deps: Deps, caller: Caller, union_id: uuid.UUID) -> list[unions.UnionRow]:
+    async with deps.pool.acquire() as conn:
+        require_scope(caller, await existing_union(conn, union_id))
+        return await unions.subtree(conn, union_id)
+
+
+async def list_applications(
+    deps: Deps, caller: Caller, union_id: uuid.UUID, status: ApplicationStatus | None, limit: int
+) -> list[applications.ApplicationRow]:
+    async with deps.pool.acquire() as conn:
+        require_scope(caller, await existing_union(conn, union_id))
+        return await applications.list_applications(conn, union_id, status, limit)
+
+
+async def get_member(deps: Deps, caller: Caller, member_id: uuid.UUID) -> members.MemberRow:
+    async with deps.pool.acquire() as conn:
+        return await member_in_scope(conn, caller, member_id, self_allowed=True, lock=False)

@@ -1,0 +1,126 @@
+"""SQL for members and their membership periods. Every function takes the connection of the
+caller's transaction."""
+
+import uuid
+from dataclasses import dataclass
+
+from services.enrollment.domain.membership import Membership, Period
+from shared.contracts.enrollment import EmploymentType, MembershipPeriod, MemberSnapshot, PeriodEnd
+from shared.db import Conn
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member_id: uuid.UUID
+    name: str
+    phone: str
+    employer: str
+    employment_type: EmploymentType
+    membership_number: str
+    card_number: str
+    national_id_masked: str
+    membership: Membership
+
+
+async def allocate_numbers(conn: Conn) -> tuple[int, int]:
+    """The next membership and card sequence numbers (never reused)."""
+    row = await conn.fetchrow("SELECT nextval('membership_number_seq') AS m, nextval('card_number_seq') AS c")
+    assert row is not None
+    return int(row["m"]), int(row["c"])
+
+
+async def get_member(conn: Conn, member_id: uuid.UUID, *, for_update: bool = False) -> MemberRow | None:
+    """The member with its periods (one statement); with for_update, the member row stays locked."""
+    lock = " FOR UPDATE OF m" if for_update else ""
+    row = await conn.fetchrow(
+        f"""SELECT m.*, p.national_id_masked,
+                   ARRAY(SELECT ROW(mp.union_id, mp.started_at, mp.ended_at, mp.end_reason, mp.end_note)
+                         FROM membership_periods mp WHERE mp.member_id = m.member_id
+                         ORDER BY mp.seq) AS periods
+            FROM members m
+            JOIN persons p ON p.person_id = m.member_id WHERE m.member_id = $1{lock}""",
+        member_id,
+    )
+    if row is None:
+        return None
+    membership = Membership(
+        member_id=member_id,
+        periods=tuple(
+            Period(
+                union_id=union_id,
+                started_at=started_at,
+                ended_at=ended_at,
+                end_reason=PeriodEnd(end_reason) if end_reason else None,
+                end_note=end_note,
+            )
+            for union_id, started_at, ended_at, end_reason, end_note in row["periods"]
+        ),
+    )
+    return MemberRow(
+        member_id=member_id,
+        name=row["name"],
+        phone=row["phone"],
+        employer=row["employer"],
+        employment_type=EmploymentType(row["employment_type"]),
+        membership_number=row["membership_number"],
+        card_number=row["card_number"],
+        national_id_masked=row["national_id_masked"],
+        membership=membership,
+    )
+
+
+async def save_member(conn: Conn, member: MemberRow) -> None:
+    """Write the member and its periods in one statement; the stored status is recomputed here on
+    every write. Periods are written in order, so a period is ended before the next one opens
+    (one open period per member is a unique index)."""
+    m = member.membership
+    periods = list(enumerate(m.periods))
+    await conn.execute(
+        """WITH member AS (
+               INSERT INTO members (member_id, name, phone, employer, employment_type,
+                   membership_number, card_number, base_union_id, status, member_since)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT (member_id) DO UPDATE SET name = EXCLUDED.name, phone = EXCLUDED.phone,
+                   employer = EXCLUDED.employer, employment_type = EXCLUDED.employment_type,
+                   base_union_id = EXCLUDED.base_union_id, status = EXCLUDED.status,
+                   member_since = EXCLUDED.member_since, updated_at = now())
+           INSERT INTO membership_periods
+               (member_id, seq, union_id, started_at, ended_at, end_reason, end_note)
+           SELECT $1, p.seq, p.union_id, p.started_at, p.ended_at, p.end_reason, p.end_note
+           FROM unnest($11::int[], $12::uuid[], $13::timestamptz[], $14::timestamptz[], $15::text[],
+                       $16::text[]) AS p(seq, union_id, started_at, ended_at, end_reason, end_note)
+           ORDER BY p.seq
+           ON CONFLICT (member_id, seq) DO UPDATE SET ended_at = EXCLUDED.ended_at,
+               end_reason = EXCLUDED.end_reason, end_note = EXCLUDED.end_note""",
+        member.member_id, member.name, member.phone, member.employer, member.employment_type.value,
+        member.membership_number, member.card_number, m.base_union_id, m.status.value, m.member_since,
+        [seq for seq, _ in periods],
+        [p.union_id for _, p in periods],
+        [p.started_at for _, p in periods],
+        [p.ended_at for _, p in periods],
+        [p.end_reason.value if p.end_reason else None for _, p in periods],
+        [p.end_note for _, p in periods],
+    )  # fmt: skip
+
+
+def snapshot(member: MemberRow) -> MemberSnapshot:
+    """The member as its events carry it."""
+    m = member.membership
+    return MemberSnapshot(
+        member_id=member.member_id,
+        name=member.name,
+        national_id_masked=member.national_id_masked,
+        membership_number=member.membership_number,
+        card_number=member.card_number,
+        base_union_id=m.base_union_id,
+        status=m.status,
+        member_since=m.member_since,
+        employer=member.employer,
+        employment_type=member.employment_type,
+        periods=[
+            MembershipPeriod(
+                union_id=p.union_id, started_at=p.started_at, ended_at=p.ended_at, end_reason=p.end_reason
+            )
+            for p in m.periods
+        ],
+    )

@@ -1,0 +1,60 @@
+"""SQL for the union tree. Every function takes the connection of the caller's transaction."""
+
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from shared.contracts.enrollment import UnionKind, UnionRef
+from shared.db import Conn
+
+
+@dataclass(frozen=True)
+class UnionRow:
+    union_id: uuid.UUID
+    name: str
+    kind: UnionKind
+    parent_id: uuid.UUID | None
+    region: str
+    path: list[uuid.UUID]  # root .. this union
+    path_names: list[str]
+
+    @property
+    def refs(self) -> list[UnionRef]:
+        return [UnionRef(union_id=u, name=n) for u, n in zip(self.path, self.path_names, strict=True)]
+
+
+def _union(row: asyncpg.Record) -> UnionRow:
+    return UnionRow(
+        union_id=row["union_id"],
+        name=row["name"],
+        kind=UnionKind(row["kind"]),
+        parent_id=row["parent_id"],
+        region=row["region"],
+        path=list(row["path"]),
+        path_names=list(row["path_names"]),
+    )
+
+
+async def get_union(conn: Conn, union_id: uuid.UUID) -> UnionRow | None:
+    row = await conn.fetchrow("SELECT * FROM unions WHERE union_id = $1", union_id)
+    return _union(row) if row else None
+
+
+async def insert_union(conn: Conn, union: UnionRow) -> bool:
+    """False when a union of that id, or of that name under the same parent, exists already."""
+    status = await conn.execute(
+        """INSERT INTO unions (union_id, name, kind, parent_id, region, path, path_names)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING""",
+        union.union_id, union.name, union.kind.value, union.parent_id, union.region,
+        union.path, union.path_names,
+    )  # fmt: skip
+    return bool(status == "INSERT 0 1")
+
+
+async def subtree(conn: Conn, union_id: uuid.UUID) -> list[UnionRow]:
+    rows = await conn.fetch(
+        "SELECT * FROM unions WHERE path @> ARRAY[$1::uuid] ORDER BY array_length(path, 1), name",
+        union_id,
+    )
+    return [_union(r) for r in rows]
