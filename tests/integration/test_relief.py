@@ -674,6 +674,13 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(relief: Relief, st
         for response, status, reason in bad:
             assert response.status_code == status, (status, response.text)
             assert reason in str(response.json()["detail"]), (reason, response.text)
+        # Every refusal is RFC 9457 problem details, whoever refused (FastAPI's validation or a rule).
+        for response, status, _ in bad:
+            assert response.headers["content-type"] == "application/problem+json", response.headers
+            problem = response.json()
+            assert problem["status"] == status and problem["code"] and problem["type"].startswith("urn:")
+        forbidden = bad[-1][0].json()
+        assert forbidden["code"] == "forbidden" and forbidden["instance"] == f"/cases/{cid}/trail"
         assert await counts() == before
     finally:
         await conn.close()
