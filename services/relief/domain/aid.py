@@ -17,7 +17,7 @@ from datetime import datetime
 from services.relief.domain.eligibility import yuan
 from shared.contracts.relief import AidType
 from shared.errors import Conflict, InvalidInput
-from shared.events import CHINA
+from shared.events import china_date
 
 ONCE_PER_YEAR = frozenset({AidType.CONSOLATION, AidType.TUITION})
 MAX_DISBURSEMENT_FEN = 10_000_000  # 100,000 yuan in one payment
@@ -29,7 +29,7 @@ _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 def aid_year(at: datetime) -> int:
     """The calendar year a payment counts in: China's, not UTC's (a 1 January 02:00 payment in
     Beijing is next year's)."""
-    return at.astimezone(CHINA).year
+    return china_date(at).year
 
 
 def check_year(year: int) -> int:
