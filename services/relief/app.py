@@ -1,8 +1,6 @@
-"""Wiring of the relief service: settings, the runtime, the enrollment-events subscriber (relief's
-own view of unions and membership) and the HTTP app."""
-
-import contextlib
-from collections.abc import AsyncIterator
+"""Wiring of the relief service on the service kit: its settings, what it starts (handler
+dependencies and the consumer of enrollment's events, relief's own view of unions and
+membership) and its routes."""
 
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
@@ -10,27 +8,26 @@ from pydantic import Field, SecretStr
 from services.relief.api.routes import router
 from services.relief.domain.tiers import ReliefPolicy, standard_bands
 from services.relief.handlers.common import Deps
-from services.relief.handlers.enrollment_events import make_apply
-from shared.consumer import IdempotentConsumer
+from services.relief.handlers.enrollment_events import enrollment_events
+from shared import membership
 from shared.contracts.topics import RELIEF_EVENTS
-from shared.legacy_service import (
-    MembershipViewSettings,
-    service_app,
-    service_runtime,
-    start_consuming,
-    subscribe,
-)
-from shared.logging import get_logger
 from shared.pii import PiiProtector
 from shared.runtime import run_service
-from shared.subscriber import make_broker
+from shared.service import (
+    Consumes,
+    ConsumingSettings,
+    Runtime,
+    ServiceSpec,
+    Started,
+    build_service,
+    handle_records,
+)
 
 SERVICE = "relief"
 MIGRATIONS = "services.relief.migrations"
-log = get_logger(__name__)
 
 
-class ReliefSettings(MembershipViewSettings):
+class ReliefSettings(ConsumingSettings):
     service = SERVICE
     http_port: int = 8003
     pii_key: SecretStr = Field(min_length=32)  # keyed hash of household register numbers
@@ -58,41 +55,27 @@ class ReliefSettings(MembershipViewSettings):
 
 def create_app(settings: ReliefSettings) -> FastAPI:
     policy = settings.policy()
-    broker = make_broker(settings.kafka_bootstrap_servers, SERVICE)
-    slot = subscribe(broker, settings, settings.source_topics)
+    pii = PiiProtector(settings.pii_key.get_secret_value())
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        topic = settings.topic(RELIEF_EVENTS)
-        topics = [topic, *settings.source_topics, settings.dead_letter_topic]
-        async with service_runtime(app, settings, SERVICE, MIGRATIONS, topics) as runtime:
-            deps = Deps(
-                pool=runtime.pool,
-                topic=topic,
-                policy=policy,
-                pii=PiiProtector(settings.pii_key.get_secret_value()),
-            )
-            app.state.deps = deps
-            consumer = IdempotentConsumer(
-                settings.consumer_name,
-                runtime.pool,
-                runtime.producer,
-                settings.dead_letter_topic,
-                make_apply(deps),
-            )
-            await start_consuming(runtime, broker, slot, consumer)
-            log.info("service_started", port=settings.http_port, topic=topic, sources=settings.source_topics)
-            yield
-        log.info("service_stopped")
+    async def start(runtime: Runtime) -> Started[Deps]:
+        assert runtime.events is not None, "relief publishes its events"
+        deps = Deps(pool=runtime.pool, events=runtime.events, policy=policy, pii=pii)
+        consumer = runtime.consumer(enrollment_events(deps))
+        return Started(deps, handle_records(consumer))
 
-    return service_app(
-        SERVICE,
-        title="Zhijia relief (困难职工帮扶)",
-        description="Cases of members in hardship: intake, home visit, verification, public disclosure, "
-        "the register and its aid, yearly re-verification, exit and follow-up.",
-        lifespan=lifespan,
-        router=router,
-        broker=broker,
+    return build_service(
+        settings,
+        ServiceSpec(
+            name=SERVICE,
+            title="Zhijia relief (困难职工帮扶)",
+            description="Cases of members in hardship: intake, home visit, verification, public disclosure, "
+            "the register and its aid, yearly re-verification, exit and follow-up.",
+            routers=[router],
+            start=start,
+            migrations=[MIGRATIONS, membership.MIGRATIONS],
+            publishes=RELIEF_EVENTS,
+            consumes=Consumes(topics=membership.SOURCE_TOPICS),
+        ),
     )
 
 

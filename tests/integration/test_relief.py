@@ -341,7 +341,7 @@ async def test_a_case_goes_from_report_to_exit_and_every_step_is_in_its_trail(
     conn = await _db(stack_env)
     try:
         with pytest.raises(asyncpg.RaiseError, match="append-only"):
-            await conn.execute("DELETE FROM audit_log WHERE case_id = $1", uuid.UUID(cid))
+            await conn.execute("DELETE FROM audit_trail WHERE record_id = $1", uuid.UUID(cid))
     finally:
         await conn.close()
 
@@ -580,10 +580,10 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(relief: Relief, st
     async def counts() -> tuple[int, ...]:
         row = await conn.fetchrow(
             """SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM case_reports),
-                      (SELECT count(*) FROM visits), (SELECT count(*) FROM audit_log),
+                      (SELECT count(*) FROM visits), (SELECT count(*) FROM audit_trail),
                       (SELECT count(*) FROM budgets), (SELECT count(*) FROM disbursements),
                       (SELECT count(*) FROM eligibility_overrides), (SELECT count(*) FROM approval_steps),
-                      (SELECT max(version) FROM event_sequences), (SELECT string_agg(status, ',') FROM cases)"""
+                      (SELECT max(version) FROM event_versions), (SELECT string_agg(status, ',') FROM cases)"""
         )
         assert row is not None
         return tuple(row.values())
@@ -674,6 +674,13 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(relief: Relief, st
         for response, status, reason in bad:
             assert response.status_code == status, (status, response.text)
             assert reason in str(response.json()["detail"]), (reason, response.text)
+        # Every refusal is RFC 9457 problem details, whoever refused (FastAPI's validation or a rule).
+        for response, status, _ in bad:
+            assert response.headers["content-type"] == "application/problem+json", response.headers
+            problem = response.json()
+            assert problem["status"] == status and problem["code"] and problem["type"].startswith("urn:")
+        forbidden = bad[-1][0].json()
+        assert forbidden["code"] == "forbidden" and forbidden["instance"] == f"/cases/{cid}/trail"
         assert await counts() == before
     finally:
         await conn.close()

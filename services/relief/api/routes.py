@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from services.relief.api.schemas import (
     AnswerIn,
@@ -31,27 +31,33 @@ from services.relief.api.schemas import (
     ReportIn,
     ReverificationOut,
     SummaryOut,
-    TrailEntryOut,
     VisitIn,
     WithdrawIn,
 )
+from services.relief.domain.exit import ExitReview
 from services.relief.domain.intake import HardshipReport, Household, IntakeOutcome
-from services.relief.handlers import aid, cases, views
+from services.relief.domain.visits import VisitForm
+from services.relief.handlers import (
+    aid,
+    approvals,
+    disclosure,
+    intake,
+    membership_changes,
+    register,
+    verification,
+    views,
+)
 from services.relief.handlers.common import Deps
+from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.relief import AidType, ApprovalStep, CaseStatus
 from shared.errors import InvalidInput
-from shared.http import CallerDep
+from shared.http import AppDeps, CallerDep
 
 router = APIRouter()
 
 
-async def _deps(request: Request) -> Deps:
-    deps: Deps = request.app.state.deps
-    return deps
-
-
-DepsDep = Annotated[Deps, Depends(_deps)]
+DepsDep = Annotated[Deps, AppDeps]
 Year = Annotated[int, Query(ge=2000, le=2100)]
 
 
@@ -81,7 +87,7 @@ async def open_case(body: ReportIn, deps: DepsDep, caller: CallerDep, response: 
         causes=tuple(body.causes),
         note=body.note,
     )
-    result = await cases.open_case(deps, caller, report)
+    result = await intake.open_case(deps, caller, report)
     if result.outcome is IntakeOutcome.JOINED:
         response.status_code = status.HTTP_200_OK
     case = await _case_out(deps, caller, result.case.case_id) if result.visible else None
@@ -103,7 +109,7 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CaseSummaryOut]:
     rows = await views.list_cases(deps, caller, union_id, status_filter, flagged, limit)
-    return [CaseSummaryOut.of(c) for c in rows]
+    return [CaseSummaryOut.model_validate(c) for c in rows]
 
 
 @router.get("/members/{member_id}/cases", tags=["cases"])
@@ -112,8 +118,8 @@ async def member_cases(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -
 
 
 @router.get("/cases/{case_id}/trail", tags=["cases"])
-async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntryOut]:
-    return [TrailEntryOut.of(t) for t in await views.case_trail(deps, caller, case_id)]
+async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntry]:
+    return await views.case_trail(deps, caller, case_id)
 
 
 # Verification -----------------------------------------------------------------------------------
@@ -121,29 +127,31 @@ async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> li
 
 @router.post("/cases/{case_id}/visits", tags=["verification"])
 async def record_visit(case_id: uuid.UUID, body: VisitIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
-    form = cases.VisitForm(
+    form = VisitForm(
         body.visited_on, body.household_size, body.monthly_income_fen, tuple(body.causes), body.findings
     )
-    await cases.record_visit(deps, caller, case_id, form)
+    await verification.record_visit(deps, caller, case_id, form)
     return await _case_out(deps, caller, case_id)
 
 
 @router.get("/cases/{case_id}/eligibility", tags=["verification"])
 async def eligibility(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> EligibilityOut:
-    return EligibilityOut.of(await cases.eligibility(deps, caller, case_id))
+    return EligibilityOut.of(await views.eligibility(deps, caller, case_id))
 
 
 @router.post("/cases/{case_id}/eligibility/override", tags=["verification"])
 async def override_criterion(
     case_id: uuid.UUID, body: OverrideIn, deps: DepsDep, caller: CallerDep
 ) -> EligibilityOut:
-    result = await cases.override_criterion(deps, caller, case_id, body.criterion, body.reason, body.tier)
+    result = await verification.override_criterion(
+        deps, caller, case_id, body.criterion, body.reason, body.tier
+    )
     return EligibilityOut.of(result)
 
 
 @router.post("/cases/{case_id}/verification", tags=["verification"])
 async def request_verification(case_id: uuid.UUID, body: NoteIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
-    await cases.request_verification(deps, caller, case_id, body.note)
+    await verification.request_verification(deps, caller, case_id, body.note)
     return await _case_out(deps, caller, case_id)
 
 
@@ -151,7 +159,7 @@ async def request_verification(case_id: uuid.UUID, body: NoteIn, deps: DepsDep, 
 async def approve_step(
     case_id: uuid.UUID, step: ApprovalStep, body: NoteIn, deps: DepsDep, caller: CallerDep
 ) -> CaseOut:
-    await cases.decide_step(deps, caller, case_id, step, approve=True, note=body.note)
+    await approvals.decide_step(deps, caller, case_id, step, approve=True, note=body.note)
     return await _case_out(deps, caller, case_id)
 
 
@@ -159,7 +167,7 @@ async def approve_step(
 async def reject_step(
     case_id: uuid.UUID, step: ApprovalStep, body: NoteIn, deps: DepsDep, caller: CallerDep
 ) -> CaseOut:
-    await cases.decide_step(deps, caller, case_id, step, approve=False, note=body.note)
+    await approvals.decide_step(deps, caller, case_id, step, approve=False, note=body.note)
     return await _case_out(deps, caller, case_id)
 
 
@@ -170,7 +178,7 @@ async def reject_step(
 async def start_disclosure(
     case_id: uuid.UUID, body: DisclosureIn, deps: DepsDep, caller: CallerDep
 ) -> CaseOut:
-    await cases.start_disclosure(deps, caller, case_id, tuple(body.proposed_aid))
+    await disclosure.start_disclosure(deps, caller, case_id, tuple(body.proposed_aid))
     return await _case_out(deps, caller, case_id)
 
 
@@ -178,19 +186,23 @@ async def start_disclosure(
 async def record_objection(
     case_id: uuid.UUID, body: ObjectionIn, deps: DepsDep, caller: CallerDep
 ) -> ObjectionOut:
-    return ObjectionOut.of(await cases.record_objection(deps, caller, case_id, body.objector, body.content))
+    return ObjectionOut.model_validate(
+        await disclosure.record_objection(deps, caller, case_id, body.objector, body.content)
+    )
 
 
 @router.post("/cases/{case_id}/objections/{objection_id}/answer", tags=["disclosure"])
 async def answer_objection(
     case_id: uuid.UUID, objection_id: uuid.UUID, body: AnswerIn, deps: DepsDep, caller: CallerDep
 ) -> ObjectionOut:
-    return ObjectionOut.of(await cases.answer_objection(deps, caller, case_id, objection_id, body.answer))
+    return ObjectionOut.model_validate(
+        await disclosure.answer_objection(deps, caller, case_id, objection_id, body.answer)
+    )
 
 
 @router.post("/cases/{case_id}/decline", tags=["disclosure"])
 async def decline(case_id: uuid.UUID, body: ReasonIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
-    await cases.decline(deps, caller, case_id, body.reason)
+    await disclosure.decline(deps, caller, case_id, body.reason)
     return await _case_out(deps, caller, case_id)
 
 
@@ -199,7 +211,7 @@ async def disclosures(
     deps: DepsDep, caller: CallerDep, union_id: Annotated[uuid.UUID, Query()]
 ) -> list[NoticeOut]:
     """The public list (公示): any signed-in caller; masked names, no IDs, no figures."""
-    return [NoticeOut.of(n) for n in await views.disclosures(deps, union_id)]
+    return [NoticeOut.model_validate(n) for n in await views.disclosures(deps, union_id)]
 
 
 # The register -----------------------------------------------------------------------------------
@@ -207,16 +219,16 @@ async def disclosures(
 
 @router.post("/cases/{case_id}/plan", tags=["register"])
 async def request_plan(case_id: uuid.UUID, body: PlanIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
-    await cases.request_plan(deps, caller, case_id, tuple(body.aid), body.summary)
+    await register.request_plan(deps, caller, case_id, tuple(body.aid), body.summary)
     return await _case_out(deps, caller, case_id)
 
 
 @router.post("/cases/{case_id}/reverification", tags=["register"])
 async def reverify(case_id: uuid.UUID, body: VisitIn, deps: DepsDep, caller: CallerDep) -> ReverificationOut:
-    form = cases.VisitForm(
+    form = VisitForm(
         body.visited_on, body.household_size, body.monthly_income_fen, tuple(body.causes), body.findings
     )
-    _, result = await cases.reverify(deps, caller, case_id, form)
+    _, result = await register.reverify(deps, caller, case_id, form)
     return ReverificationOut(
         case=await _case_out(deps, caller, case_id), eligibility=EligibilityOut.of(result)
     )
@@ -231,45 +243,47 @@ async def due_reviews(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CaseSummaryOut]:
     """Files due for their yearly re-verification on or before `on` (default today)."""
-    return [CaseSummaryOut.of(c) for c in await views.due_reviews(deps, caller, union_id, on, limit)]
+    return [
+        CaseSummaryOut.model_validate(c) for c in await views.due_reviews(deps, caller, union_id, on, limit)
+    ]
 
 
 @router.post("/cases/{case_id}/exit", tags=["register"])
 async def request_exit(case_id: uuid.UUID, body: ExitIn, deps: DepsDep, caller: CallerDep) -> ExitRequestOut:
-    review = cases.ExitReview(
+    review = ExitReview(
         body.visited_on, body.household_size, body.monthly_income_fen, body.guarantees.as_map(), body.findings
     )
-    _, check = await cases.request_exit(deps, caller, case_id, review)
+    _, check = await register.request_exit(deps, caller, case_id, review)
     return ExitRequestOut.of(await _case_out(deps, caller, case_id), check)
 
 
 @router.post("/cases/{case_id}/follow-ups", status_code=status.HTTP_201_CREATED, tags=["register"])
 async def record_follow_up(case_id: uuid.UUID, body: FollowUpIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
-    await cases.record_follow_up(deps, caller, case_id, body.contacted_on, body.channel.value, body.notes)
+    await register.record_follow_up(deps, caller, case_id, body.contacted_on, body.channel.value, body.notes)
     return await _case_out(deps, caller, case_id)
 
 
 @router.post("/cases/{case_id}/resume", tags=["cases"])
 async def resume(case_id: uuid.UUID, body: NoteIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
-    await cases.resume(deps, caller, case_id, body.note)
+    await membership_changes.resume(deps, caller, case_id, body.note)
     return await _case_out(deps, caller, case_id)
 
 
 @router.post("/cases/{case_id}/withdraw", tags=["cases"])
 async def withdraw(case_id: uuid.UUID, body: WithdrawIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
-    await cases.withdraw(deps, caller, case_id, body.reason, body.note)
+    await membership_changes.withdraw(deps, caller, case_id, body.reason, body.note)
     return await _case_out(deps, caller, case_id)
 
 
 @router.post("/cases/{case_id}/transfer/accept", tags=["cases"])
 async def accept_transfer(case_id: uuid.UUID, body: NoteIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
-    await cases.accept_transfer(deps, caller, case_id, body.note)
+    await membership_changes.accept_transfer(deps, caller, case_id, body.note)
     return await _case_out(deps, caller, case_id)
 
 
 @router.post("/cases/{case_id}/transfer/decline", tags=["cases"])
 async def decline_transfer(case_id: uuid.UUID, body: ReasonIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
-    await cases.decline_transfer(deps, caller, case_id, body.reason)
+    await membership_changes.decline_transfer(deps, caller, case_id, body.reason)
     return await _case_out(deps, caller, case_id)
 
 
@@ -280,12 +294,14 @@ async def decline_transfer(case_id: uuid.UUID, body: ReasonIn, deps: DepsDep, ca
 async def set_budget(
     union_id: uuid.UUID, year: int, aid_type: AidType, body: BudgetIn, deps: DepsDep, caller: CallerDep
 ) -> BudgetOut:
-    return BudgetOut.of(await aid.set_budget(deps, caller, union_id, year, aid_type, body.total_fen))
+    return BudgetOut.model_validate(
+        await aid.set_budget(deps, caller, union_id, year, aid_type, body.total_fen)
+    )
 
 
 @router.get("/budgets", tags=["aid"])
 async def list_budgets(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, year: Year) -> list[BudgetOut]:
-    return [BudgetOut.of(b) for b in await aid.list_budgets(deps, caller, union_id, year)]
+    return [BudgetOut.model_validate(b) for b in await aid.list_budgets(deps, caller, union_id, year)]
 
 
 @router.post(
@@ -310,7 +326,7 @@ async def disburse(
     if result.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
-    return DisbursementOut.of(result.disbursement)
+    return DisbursementOut.model_validate(result.disbursement)
 
 
 # Reports ----------------------------------------------------------------------------------------

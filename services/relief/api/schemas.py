@@ -5,19 +5,19 @@ cadres working the case; the member sees the status, the tier and the aid paid t
 """
 
 import uuid
+from dataclasses import fields
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.relief.domain import lifecycle
-from services.relief.domain.eligibility import Criterion, Eligibility, Override
+from services.relief.domain.eligibility import Criterion, Eligibility
 from services.relief.domain.exit import ExitCheck, Guarantee
 from services.relief.domain.intake import Cause, IntakeOutcome
-from services.relief.handlers.views import CaseView, MemberCases, PublicNotice
-from services.relief.store.aid import BudgetRow, DisbursementRow
-from services.relief.store.cases import CaseRow, ObjectionRow, StepRow, TrailEntry, VisitRow
+from services.relief.handlers.views import CaseRecord, CaseView, MemberCases
+from services.relief.store.cases import CaseRow
 from services.relief.store.reports import Summary
 from shared.contracts.relief import (
     AidType,
@@ -151,6 +151,8 @@ class DisbursementIn(_In):
 
 
 class StepOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     step: ApprovalStep
     requested_by: str
     requested_at: datetime
@@ -160,26 +162,17 @@ class StepOut(BaseModel):
     decided_at: datetime | None
     decision_note: str | None
 
-    @classmethod
-    def of(cls, s: StepRow) -> "StepOut":
-        return cls(
-            step=s.step,
-            requested_by=s.requested_by,
-            requested_at=s.requested_at,
-            request_note=s.request_note,
-            decision=s.decision,
-            decided_by=s.decided_by,
-            decided_at=s.decided_at,
-            decision_note=s.decision_note,
-        )
-
 
 class PendingStepOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     step: ApprovalStep
     requested_at: datetime
 
 
 class VisitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     purpose: str
     visited_on: date
     visited_by: str
@@ -189,21 +182,10 @@ class VisitOut(BaseModel):
     findings: str
     guarantees: dict[str, bool] | None
 
-    @classmethod
-    def of(cls, v: VisitRow) -> "VisitOut":
-        return cls(
-            purpose=v.purpose,
-            visited_on=v.visited_on,
-            visited_by=v.visited_by,
-            household_size=v.household.size,
-            monthly_income_fen=v.household.monthly_income_fen,
-            causes=list(v.causes),
-            findings=v.findings,
-            guarantees=v.guarantees,
-        )
-
 
 class ObjectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     objection_id: uuid.UUID
     objector: str
     content: str
@@ -213,33 +195,20 @@ class ObjectionOut(BaseModel):
     answered_by: str | None
     answered_at: datetime | None
 
-    @classmethod
-    def of(cls, o: ObjectionRow) -> "ObjectionOut":
-        return cls(
-            objection_id=o.objection_id,
-            objector=o.objector,
-            content=o.content,
-            recorded_by=o.recorded_by,
-            raised_at=o.raised_at,
-            answer=o.answer,
-            answered_by=o.answered_by,
-            answered_at=o.answered_at,
-        )
-
 
 class OverrideOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     criterion: str
     reason: str
     tier: Tier | None
     by: str
     at: datetime
 
-    @classmethod
-    def of(cls, o: Override) -> "OverrideOut":
-        return cls(criterion=o.criterion, reason=o.reason, tier=o.tier, by=o.by, at=o.at)
-
 
 class DisbursementOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     disbursement_id: uuid.UUID
     case_id: uuid.UUID
     aid_type: AidType
@@ -248,24 +217,21 @@ class DisbursementOut(BaseModel):
     budget_union_id: uuid.UUID
     paid_at: datetime
 
-    @classmethod
-    def of(cls, d: DisbursementRow) -> "DisbursementOut":
-        return cls(
-            disbursement_id=d.disbursement_id,
-            case_id=d.case_id,
-            aid_type=d.aid_type,
-            amount_fen=d.amount_fen,
-            year=d.year,
-            budget_union_id=d.budget_union_id,
-            paid_at=d.paid_at,
-        )
-
 
 class DisclosureOut(BaseModel):
     disclosure_no: str
     starts_at: datetime
     ends_at: datetime
     proposed_aid: list[AidType]
+
+    @classmethod
+    def of(cls, c: CaseRow) -> "DisclosureOut | None":
+        if not (c.disclosure_no and c.disclosure_starts_at and c.disclosure_ends_at):
+            return None
+        return cls(
+            disclosure_no=c.disclosure_no, starts_at=c.disclosure_starts_at, ends_at=c.disclosure_ends_at,
+            proposed_aid=list(c.proposed_aid),
+        )  # fmt: skip
 
 
 class CaseDetailsOut(BaseModel):
@@ -283,6 +249,22 @@ class CaseDetailsOut(BaseModel):
     steps: list[StepOut]
     objections: list[ObjectionOut]
     override: OverrideOut | None
+
+    @classmethod
+    def of(cls, c: CaseRow, record: CaseRecord) -> "CaseDetailsOut":
+        return cls.model_validate(
+            {
+                **{f.name: getattr(record, f.name) for f in fields(record)},
+                "member_name": c.member_name,
+                "household_no_masked": c.household_no_masked,
+                "household_size": c.household.size,
+                "monthly_income_fen": c.household.monthly_income_fen,
+                "per_capita_income_fen": c.household.per_capita_fen,
+                "causes": c.causes,
+                "cause_note": c.cause_note,
+                "plan_summary": c.plan_summary,
+            }
+        )
 
 
 class CaseOut(BaseModel):
@@ -315,61 +297,20 @@ class CaseOut(BaseModel):
 
     @classmethod
     def of(cls, v: CaseView) -> "CaseOut":
+        """The case's own fields, and what is computed from them or read beside them."""
         c = v.case
-        disclosure = None
-        if c.disclosure_no and c.disclosure_starts_at and c.disclosure_ends_at:
-            disclosure = DisclosureOut(
-                disclosure_no=c.disclosure_no,
-                starts_at=c.disclosure_starts_at,
-                ends_at=c.disclosure_ends_at,
-                proposed_aid=list(c.proposed_aid),
-            )
-        details = None
-        if v.record is not None:
-            r = v.record
-            details = CaseDetailsOut(
-                member_name=c.member_name,
-                household_no_masked=c.household_no_masked,
-                household_size=c.household.size,
-                monthly_income_fen=c.household.monthly_income_fen,
-                per_capita_income_fen=c.household.per_capita_fen,
-                causes=list(c.causes),
-                cause_note=c.cause_note,
-                plan_summary=c.plan_summary,
-                visits=[VisitOut.of(x) for x in r.visits],
-                steps=[StepOut.of(s) for s in r.steps],
-                objections=[ObjectionOut.of(o) for o in r.objections],
-                override=OverrideOut.of(r.override) if r.override else None,
-            )
-        return cls(
-            case_id=c.case_id,
-            member_id=c.member_id,
-            status=c.status,
-            allowed_next_steps=[a.value for a in lifecycle.allowed_actions(c.status)],
-            tier=c.tier,
-            union_id=c.union_id,
-            union_name=c.union_name,
-            channel=c.channel,
-            flagged=c.flagged,
-            flag_reason=c.flag_reason,
-            suspended_from=c.suspended_from,
-            pending_transfer_to=c.pending_transfer_to,
-            previous_case_id=c.previous_case_id,
-            opened_at=c.opened_at,
-            verified_at=c.verified_at,
-            approved_at=c.approved_at,
-            next_review_due=c.next_review_due,
-            exited_at=c.exited_at,
-            closed_at=c.closed_at,
-            disclosure=disclosure,
-            plan_aid=list(c.plan_aid),
-            pending_step=PendingStepOut(step=v.pending_step.step, requested_at=v.pending_step.requested_at)
-            if v.pending_step
-            else None,
-            aid_year=v.aid_year,
-            aid_paid_fen=v.aid_paid_fen,
-            disbursements=[DisbursementOut.of(d) for d in v.disbursements],
-            details=details,
+        return cls.model_validate(
+            {
+                **{f.name: getattr(c, f.name) for f in fields(c)},
+                "flagged": c.flagged,
+                "allowed_next_steps": [a.value for a in lifecycle.allowed_actions(c.status)],
+                "disclosure": DisclosureOut.of(c),
+                "pending_step": v.pending_step,
+                "aid_year": v.aid_year,
+                "aid_paid_fen": v.aid_paid_fen,
+                "disbursements": v.disbursements,
+                "details": CaseDetailsOut.of(c, v.record) if v.record else None,
+            }
         )
 
 
@@ -381,6 +322,8 @@ class IntakeOut(BaseModel):
 
 
 class CaseSummaryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     case_id: uuid.UUID
     member_id: uuid.UUID
     member_name: str
@@ -392,22 +335,6 @@ class CaseSummaryOut(BaseModel):
     pending_transfer_to: uuid.UUID | None
     opened_at: datetime
     next_review_due: date | None
-
-    @classmethod
-    def of(cls, c: CaseRow) -> "CaseSummaryOut":
-        return cls(
-            case_id=c.case_id,
-            member_id=c.member_id,
-            member_name=c.member_name,
-            status=c.status,
-            tier=c.tier,
-            union_id=c.union_id,
-            flagged=c.flagged,
-            flag_reason=c.flag_reason,
-            pending_transfer_to=c.pending_transfer_to,
-            opened_at=c.opened_at,
-            next_review_due=c.next_review_due,
-        )
 
 
 class MemberCasesOut(BaseModel):
@@ -480,6 +407,8 @@ class ExitRequestOut(BaseModel):
 
 
 class BudgetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     union_id: uuid.UUID
     year: int
     aid_type: AidType
@@ -489,22 +418,11 @@ class BudgetOut(BaseModel):
     set_by: str
     updated_at: datetime
 
-    @classmethod
-    def of(cls, b: BudgetRow) -> "BudgetOut":
-        return cls(
-            union_id=b.union_id,
-            year=b.year,
-            aid_type=b.aid_type,
-            total_fen=b.budget.total_fen,
-            spent_fen=b.budget.spent_fen,
-            remaining_fen=b.budget.remaining_fen,
-            set_by=b.set_by,
-            updated_at=b.updated_at,
-        )
-
 
 class NoticeOut(BaseModel):
     """A public disclosure line: masked name, no ID numbers, no income, tier and aid only."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     disclosure_no: str
     name_masked: str
@@ -514,32 +432,10 @@ class NoticeOut(BaseModel):
     starts_at: datetime
     ends_at: datetime
 
-    @classmethod
-    def of(cls, n: PublicNotice) -> "NoticeOut":
-        return cls(
-            disclosure_no=n.disclosure_no,
-            name_masked=n.name_masked,
-            union_name=n.union_name,
-            tier=n.tier,
-            aid_types=list(n.aid_types),
-            starts_at=n.starts_at,
-            ends_at=n.ends_at,
-        )
-
-
-class TrailEntryOut(BaseModel):
-    at: datetime
-    actor: str
-    action: str
-    reason: str | None
-    detail: dict[str, Any]
-
-    @classmethod
-    def of(cls, t: TrailEntry) -> "TrailEntryOut":
-        return cls(at=t.at, actor=t.actor, action=t.action, reason=t.reason, detail=t.detail)
-
 
 class MoneyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     aid_type: str
     budget_total_fen: int
     budget_spent_fen: int
@@ -566,15 +462,5 @@ class SummaryOut(BaseModel):
             open_cases_by_cause=s.open_by_cause,
             open_cases_by_tier=s.open_by_tier,
             households_exited=s.exited,
-            money=[
-                MoneyOut(
-                    aid_type=m.aid_type,
-                    budget_total_fen=m.budget_total_fen,
-                    budget_spent_fen=m.budget_spent_fen,
-                    budget_remaining_fen=m.budget_total_fen - m.budget_spent_fen,
-                    disbursed_fen=m.disbursed_fen,
-                    payments=m.payments,
-                )
-                for m in s.money
-            ],
+            money=[MoneyOut.model_validate(m) for m in s.money],
         )

@@ -10,15 +10,15 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from services.relief.domain.eligibility import yuan
 from shared.contracts.relief import AidType
 from shared.errors import Conflict, InvalidInput
+from shared.events import china_date
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 ONCE_PER_YEAR = frozenset({AidType.CONSOLATION, AidType.TUITION})
 MAX_DISBURSEMENT_FEN = 10_000_000  # 100,000 yuan in one payment
 MAX_BUDGET_FEN = 10**15
@@ -29,7 +29,7 @@ _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 def aid_year(at: datetime) -> int:
     """The calendar year a payment counts in: China's, not UTC's (a 1 January 02:00 payment in
     Beijing is next year's)."""
-    return at.astimezone(CHINA).year
+    return china_date(at).year
 
 
 def check_year(year: int) -> int:
@@ -77,6 +77,21 @@ class Budget:
 
     def refusal(self, amount_fen: int) -> str:
         return f"over budget: {yuan(self.remaining_fen)} left, {yuan(amount_fen)} requested"
+
+
+def aid_list(aid: Iterable[AidType], what: str) -> tuple[AidType, ...]:
+    """The aid types named, each once, in a stable order; at least one."""
+    named = set(aid)
+    unique = tuple(a for a in AidType if a in named)
+    if not unique:
+        raise InvalidInput(f"{what} names at least one aid type")
+    return unique
+
+
+def require_budget_in_path(budget_union_id: uuid.UUID, union_path: Sequence[uuid.UUID]) -> None:
+    """Aid is paid from the budget of the union following the case or of one above it."""
+    if budget_union_id not in union_path:
+        raise InvalidInput("aid is paid from the budget of the case's union or of a union above it")
 
 
 def require_in_plan(aid_type: AidType, plan: Iterable[AidType]) -> None:

@@ -7,12 +7,7 @@ from services.relief.domain.lifecycle import Action
 from shared.contracts.relief import ApprovalStep
 from shared.errors import Conflict, InvalidInput
 
-# What requesting, approving and rejecting each step is, in the lifecycle table.
-REQUEST = {
-    ApprovalStep.VERIFICATION: Action.REQUEST_VERIFICATION,
-    ApprovalStep.PLAN: Action.REQUEST_PLAN,
-    ApprovalStep.EXIT: Action.REQUEST_EXIT,
-}
+# What approving and rejecting each step is, in the lifecycle table.
 APPROVE = {
     ApprovalStep.VERIFICATION: Action.APPROVE_VERIFICATION,
     ApprovalStep.PLAN: Action.APPROVE_PLAN,
@@ -37,3 +32,9 @@ def decision_note(note: str, *, approve: bool) -> str:
 def require_other_decider(requested_by: str, decided_by: str) -> None:
     if requested_by == decided_by:
         raise Conflict("a step is decided by someone other than who requested it (four eyes)")
+
+
+def require_pending(pending: ApprovalStep | None, step: ApprovalStep) -> None:
+    """A decision answers the step that waits for one, and no other."""
+    if pending is not step:
+        raise Conflict(f"no {step} step of this case waits for a decision")

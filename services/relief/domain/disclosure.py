@@ -39,3 +39,9 @@ def require_disclosure_done(now: datetime, ends_at: datetime, unanswered_objecti
         raise Conflict(f"the disclosure window runs until {ends_at.isoformat()}")
     if unanswered_objections:
         raise Conflict(f"{unanswered_objections} objection(s) still need an answer")
+
+
+def require_unanswered(answered_by: str | None) -> None:
+    """An objection is answered once."""
+    if answered_by is not None:
+        raise Conflict(f"the objection was already answered by {answered_by}")

@@ -137,3 +137,14 @@ def make_override(
     if check.passed:
         raise Conflict(f"{criterion} passes ({check.detail}); there is nothing to override")
     return Override(criterion=criterion, reason=cleaned, tier=tier, by=by, at=at)
+
+
+def require_eligible(result: Eligibility) -> Tier:
+    """Verification is approved only for an eligible case: its tier."""
+    if not result.eligible or result.tier is None:
+        raise Conflict(
+            f"not eligible: {', '.join(result.failing) or 'no tier'} failing; decline it, or override "
+            "one criterion with a reason",
+            failing=result.failing,
+        )
+    return result.tier

@@ -7,11 +7,13 @@ schooling, housing and social insurance (医业学房保). Each criterion shows 
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from services.relief.domain.eligibility import Check, yuan
-from services.relief.domain.intake import Household
+from services.relief.domain.intake import Household, clean_text, validate_household
 from services.relief.domain.tiers import PER_MILLE, income_within
+from services.relief.domain.visits import check_visit_date
 from shared.errors import Conflict
 
 
@@ -69,3 +71,29 @@ def require_exit_met(check: ExitCheck) -> None:
             f"the exit criteria are not met: {', '.join(check.failing)}",
             failing=check.failing,
         )
+
+
+@dataclass(frozen=True)
+class ExitReview:
+    """The re-investigation for exit, as the cadre entered it."""
+
+    visited_on: date
+    household_size: int
+    monthly_income_fen: int
+    guarantees: Mapping[Guarantee, bool]
+    findings: str
+
+
+@dataclass(frozen=True)
+class ExitVisit:
+    visited_on: date
+    household: Household
+    findings: str
+
+
+def validate_exit_review(review: ExitReview, today: date) -> ExitVisit:
+    return ExitVisit(
+        visited_on=check_visit_date(review.visited_on, today),
+        household=validate_household(review.household_size, review.monthly_income_fen),
+        findings=clean_text(review.findings, "the findings", required=True),
+    )

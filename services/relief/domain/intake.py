@@ -10,8 +10,9 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.contracts.enrollment import MembershipStatus
 from shared.contracts.relief import IntakeChannel
-from shared.errors import InvalidInput
+from shared.errors import Conflict, InvalidInput
 
 MAX_HOUSEHOLD_SIZE = 50  # input limit; what is plausible is an eligibility criterion
 MAX_MONTHLY_INCOME_FEN = 100_000_000  # 1,000,000 yuan a month: anything above is a typo
@@ -97,6 +98,12 @@ def validate_report(report: HardshipReport) -> HardshipReport:
         causes=validate_causes(report.causes),
         note=clean_text(report.note, "the note"),
     )
+
+
+def require_active_member(status: MembershipStatus) -> None:
+    """Only active members may have a relief case."""
+    if status is not MembershipStatus.ACTIVE:
+        raise Conflict(f"only active members may have a relief case; this member has {status}")
 
 
 def intake_channel(*, by_the_member: bool) -> IntakeChannel:

@@ -10,6 +10,7 @@ resumed where it stood; any open case may be withdrawn (death, moving, retiremen
 Whatever is not in the table is refused, naming the current status and the allowed next steps.
 """
 
+import uuid
 from enum import StrEnum
 
 from shared.contracts.relief import CaseStatus
@@ -138,10 +139,6 @@ def next_status(
     return target
 
 
-def is_open(status: CaseStatus) -> bool:
-    return status in OPEN
-
-
 def flag_reason(status: CaseStatus, *, transfer_pending: bool, member_active: bool) -> str | None:
     """Why a case needs a cadre's attention, derived from its state on every write (never typed)."""
     if status is S.SUSPENDED:
@@ -151,3 +148,14 @@ def flag_reason(status: CaseStatus, *, transfer_pending: bool, member_active: bo
     if transfer_pending and status in OPEN:
         return "the member moved to another union: the case waits for that union to accept it"
     return None
+
+
+def require_member_back(member_active: bool) -> None:
+    """A suspended case resumes only once its member is active in the union again."""
+    if not member_active:
+        raise Conflict("the member has not returned to the union; the case stays suspended")
+
+
+def transfer_target(case_union_id: uuid.UUID, member_union_id: uuid.UUID) -> uuid.UUID | None:
+    """The union a case waits to be taken on by: the member's union, when they moved away."""
+    return None if member_union_id == case_union_id else member_union_id

@@ -9,6 +9,7 @@ as illness or disability → relative; up to 3× after an accident or disaster �
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from services.relief.domain.intake import Cause, Household
 from shared.contracts.relief import Tier
@@ -89,6 +90,10 @@ class ReliefPolicy:
             raise ValueError("the disclosure window is at least one day")
         if not self.bands:
             raise ValueError("at least one tier band is needed")
+
+    def review_due(self, today: date) -> date:
+        """When a file entered in (or re-verified for) the register is next re-verified."""
+        return today + timedelta(days=self.review_interval_days)
 
     def line_for(self, region: str) -> int:
         best = ""

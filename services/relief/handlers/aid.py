@@ -16,6 +16,7 @@ from services.relief.domain.aid import (
     check_idempotency_key,
     check_year,
     request_fingerprint,
+    require_budget_in_path,
     require_in_plan,
     require_same_request,
 )
@@ -23,21 +24,20 @@ from services.relief.domain.intake import clean_text
 from services.relief.domain.lifecycle import Action
 from services.relief.handlers.common import (
     Deps,
-    emit,
+    existing_case,
+    publish,
     require_union_scope,
     require_worker,
-    snapshot,
-    trace,
 )
-from services.relief.store import aid as qa
-from services.relief.store import cases as q
+from services.relief.store import aid, cases
 from services.relief.store.aid import BudgetRow, DisbursementRow
+from shared import audit
 from shared.auth import Caller
 from shared.contracts.relief import AidDisbursed, AidType, CaseStatus
 from shared.db import Conn
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict
+from shared.events import Trace
 
-IDEMPOTENCY_CONSTRAINT = "disbursements_idempotency_key"
 ONCE_PER_YEAR_INDEX = "once_per_member_per_year"
 
 
@@ -48,15 +48,14 @@ async def set_budget(
     check_year(year)
     async with deps.pool.acquire() as conn, conn.transaction():
         await require_union_scope(conn, caller, union_id)
-        current = await qa.get_budget(conn, union_id, year, aid_type, for_update=True)
+        current = await aid.get_budget(conn, union_id, year, aid_type, for_update=True)
         check_budget_total(total_fen, current.budget.spent_fen if current else 0)
         try:
-            budget = await qa.set_budget_total(conn, union_id, year, aid_type, total_fen, caller.actor)
+            budget = await aid.set_budget_total(conn, union_id, year, aid_type, total_fen, caller.actor)
         except asyncpg.CheckViolationError as exc:  # spent grew between the check and the write
             raise Conflict("the budget cannot be set below what is already spent") from exc
-        await q.audit(
-            conn, caller.actor, "budget.set", None, f"budget:{union_id}/{year}/{aid_type}",
-            caller.correlation_id, None, total_fen=total_fen,
+        await audit.record(
+            conn, Trace.of(caller), "budget.set", f"budget:{union_id}/{year}/{aid_type}", total_fen=total_fen,
             previous_total_fen=current.budget.total_fen if current else None,
         )  # fmt: skip
         return budget
@@ -66,7 +65,7 @@ async def list_budgets(deps: Deps, caller: Caller, union_id: uuid.UUID, year: in
     check_year(year)
     async with deps.pool.acquire() as conn:
         await require_union_scope(conn, caller, union_id)
-        return await qa.budgets_of(conn, union_id, year)
+        return await aid.budgets_of(conn, union_id, year)
 
 
 @dataclass(frozen=True)
@@ -96,8 +95,8 @@ async def disburse(
         try:
             async with conn.transaction():
                 # Requests with one key queue here, so a retry racing its original sees its result.
-                await qa.lock_idempotency_key(conn, key)
-                first = await qa.disbursement_by_key(conn, key)
+                await aid.lock_idempotency_key(conn, key)
+                first = await aid.disbursement_by_key(conn, key)
                 if first is None:
                     paid = await _pay(conn, deps, caller, case_id, key, form, note, fingerprint)
                     return DisbursementResult(paid, replayed=False)
@@ -110,9 +109,7 @@ async def disburse(
             raise
         assert first is not None
         require_same_request(first.request_hash, fingerprint)
-        case = await q.get_case(conn, first.case_id)
-        assert case is not None
-        require_worker(caller, case)
+        require_worker(caller, await existing_case(conn, first.case_id))
         return DisbursementResult(first, replayed=True)
 
 
@@ -130,20 +127,17 @@ async def _pay(
     year = aid_year(now)
     # No lock on the case yet: the budget row is the first lock taken, so concurrent payments
     # from one budget queue on it and the conditional UPDATE alone keeps them within the total.
-    case = await q.get_case(conn, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} does not exist")
+    case = await existing_case(conn, case_id)
     require_worker(caller, case)
     lifecycle.next_status(case.status, Action.DISBURSE)
     require_in_plan(form.aid_type, case.plan_aid)
     budget_union_id = form.budget_union_id or case.union_id
-    if budget_union_id not in case.union_path:
-        raise InvalidInput("aid is paid from the budget of the case's union or of a union above it")
+    require_budget_in_path(budget_union_id, case.union_path)
     await require_union_scope(conn, caller, budget_union_id)
 
-    drawn = await qa.draw(conn, budget_union_id, year, form.aid_type, form.amount_fen)
+    drawn = await aid.draw(conn, budget_union_id, year, form.aid_type, form.amount_fen)
     if drawn is None:
-        current = await qa.get_budget(conn, budget_union_id, year, form.aid_type)
+        current = await aid.get_budget(conn, budget_union_id, year, form.aid_type)
         if current is None:
             raise Conflict(f"no {year} {form.aid_type} budget is set for that union")
         raise Conflict(
@@ -156,23 +150,22 @@ async def _pay(
         budget_union_id=budget_union_id, aid_type=form.aid_type, year=year, amount_fen=form.amount_fen,
         note=note, paid_by=caller.actor, paid_at=now, request_hash=fingerprint,
     )  # fmt: skip
-    await qa.insert_disbursement(conn, paid, key)
+    await aid.insert_disbursement(conn, paid, key)
     # Now lock the case, re-checking it is still in the register (an exit may have been approved).
-    if not await q.touch_if_status(conn, case_id, CaseStatus.IN_REGISTER):
-        changed = await q.get_case(conn, case_id)
-        assert changed is not None
+    if not await cases.touch_if_status(conn, case_id, CaseStatus.IN_REGISTER):
+        changed = await existing_case(conn, case_id)
         raise lifecycle.IllegalTransition(changed.status, Action.DISBURSE)
-    await q.audit(
-        conn, caller.actor, "aid.disbursed", case_id, f"case:{case_id}", caller.correlation_id, note or None,
+    trace = Trace.of(caller)
+    await audit.record(
+        conn, trace, "aid.disbursed", f"case:{case_id}", record_id=case_id, reason=note or None,
         disbursement_id=str(paid.disbursement_id), aid_type=form.aid_type.value, amount_fen=form.amount_fen,
         year=year, budget_union_id=str(budget_union_id), budget_remaining_fen=drawn.budget.remaining_fen,
         once_per_year=form.aid_type in ONCE_PER_YEAR,
     )  # fmt: skip
-    snap = await snapshot(conn, case, now)
-    await emit(
-        conn, deps, trace(caller), case.member_id,
-        AidDisbursed(
-            case=snap, disbursement_id=paid.disbursement_id, aid_type=form.aid_type,
+    await publish(
+        conn, deps, trace, case, now,
+        lambda s: AidDisbursed(
+            case=s, disbursement_id=paid.disbursement_id, aid_type=form.aid_type,
             amount_fen=form.amount_fen, year=year, paid_at=now,
         ),
     )  # fmt: skip

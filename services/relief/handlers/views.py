@@ -5,20 +5,27 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.relief.domain.aid import CHINA, aid_year, check_year
+from services.relief.domain.aid import aid_year, check_year
 from services.relief.domain.disclosure import public_name
-from services.relief.domain.eligibility import Override
-from services.relief.handlers.common import Deps, may_view, require_union_scope, require_worker
-from services.relief.store import aid as qa
-from services.relief.store import cases as q
-from services.relief.store import reports as qr
+from services.relief.domain.eligibility import Eligibility, Override
+from services.relief.handlers.common import (
+    Deps,
+    eligibility_of,
+    existing_case,
+    may_view,
+    require_union_scope,
+    require_worker,
+)
+from services.relief.store import aid, cases, reports
 from services.relief.store.aid import DisbursementRow
-from services.relief.store.cases import CaseRow, ObjectionRow, StepRow, TrailEntry, VisitRow
-from shared import membership_view as qm
+from services.relief.store.cases import CaseRow, ObjectionRow, StepRow, VisitRow
+from shared import audit, membership
+from shared.audit import TrailEntry
 from shared.auth import Caller, Role
 from shared.contracts.relief import AidType, CaseStatus, Tier
 from shared.db import Conn
 from shared.errors import Forbidden, NotFound
+from shared.events import CHINA, china_date
 
 
 @dataclass(frozen=True)
@@ -47,26 +54,24 @@ async def _view(conn: Conn, deps: Deps, caller: Caller, case: CaseRow) -> CaseVi
     record = None
     if is_worker:
         record = CaseRecord(
-            visits=await q.visits(conn, case.case_id),
-            steps=await q.steps(conn, case.case_id),
-            objections=await q.objections(conn, case.case_id),
-            override=await q.get_override(conn, case.case_id),
+            visits=await cases.visits(conn, case.case_id),
+            steps=await cases.steps(conn, case.case_id),
+            objections=await cases.objections(conn, case.case_id),
+            override=await cases.get_override(conn, case.case_id),
         )
     return CaseView(
         case=case,
         aid_year=year,
-        aid_paid_fen=await qa.paid_to_member(conn, case.member_id, year),
-        pending_step=await q.pending_step(conn, case.case_id),
-        disbursements=await qa.disbursements_of_case(conn, case.case_id),
+        aid_paid_fen=await aid.paid_to_member(conn, case.member_id, year),
+        pending_step=await cases.pending_step(conn, case.case_id),
+        disbursements=await aid.disbursements_of_case(conn, case.case_id),
         record=record,
     )
 
 
 async def get_case(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseView:
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
-        case = await q.get_case(conn, case_id)
-        if case is None:
-            raise NotFound(f"case {case_id} does not exist")
+        case = await existing_case(conn, case_id)
         if not await may_view(conn, caller.principal, case):
             raise Forbidden("hardship cases are seen by the member and the cadres working them only")
         return await _view(conn, deps, caller, case)
@@ -83,18 +88,18 @@ class MemberCases:
 async def member_cases(deps: Deps, caller: Caller, member_id: uuid.UUID) -> MemberCases:
     """A member's files, newest last: for the member, or the cadres of the member's union."""
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
-        member = await qm.get_member(conn, member_id)
+        member = await membership.get_member(conn, member_id)
         if member is None:
             if caller.principal.is_member(member_id):
                 raise NotFound("the relief service does not know your membership yet")
             raise NotFound(f"{member_id} is not a union member known to the relief service")
         if not caller.principal.is_member(member_id):
-            union = await qm.get_union(conn, member.base_union_id)
+            union = await membership.get_union(conn, member.base_union_id)
             if not caller.principal.covers_union(union.path if union else [member.base_union_id]):
                 raise Forbidden("this member is outside your scope")
         views = [
             await _view(conn, deps, caller, c)
-            for c in await q.cases_of_member(conn, member_id)
+            for c in await cases.cases_of_member(conn, member_id)
             if await may_view(conn, caller.principal, c)
         ]
         return MemberCases(member_id, member.status.value, member.base_union_id, views)
@@ -110,16 +115,20 @@ async def list_cases(
 ) -> list[CaseRow]:
     async with deps.pool.acquire() as conn:
         await require_union_scope(conn, caller, union_id)
-        return await q.list_cases(conn, union_id, status, flagged, limit)
+        return await cases.list_cases(conn, union_id, status, flagged, limit)
 
 
 async def case_trail(deps: Deps, caller: Caller, case_id: uuid.UUID) -> list[TrailEntry]:
     async with deps.pool.acquire() as conn:
-        case = await q.get_case(conn, case_id)
-        if case is None:
-            raise NotFound(f"case {case_id} does not exist")
+        require_worker(caller, await existing_case(conn, case_id))
+        return await audit.trail_of_record(conn, case_id)
+
+
+async def eligibility(deps: Deps, caller: Caller, case_id: uuid.UUID) -> Eligibility:
+    async with deps.pool.acquire() as conn:
+        case = await existing_case(conn, case_id)
         require_worker(caller, case)
-        return await q.trail(conn, case_id)
+        return await eligibility_of(conn, deps, case)
 
 
 @dataclass(frozen=True)
@@ -138,9 +147,9 @@ class PublicNotice:
 async def disclosures(deps: Deps, union_id: uuid.UUID) -> list[PublicNotice]:
     """Cases in their disclosure window in a union's subtree; any signed-in caller may read it."""
     async with deps.pool.acquire() as conn:
-        if await qm.get_union(conn, union_id) is None:
+        if await membership.get_union(conn, union_id) is None:
             raise NotFound(f"union {union_id} is not known to the relief service")
-        rows = await q.open_disclosures(conn, union_id, deps.now())
+        rows = await cases.open_disclosures(conn, union_id, deps.now())
     return [
         PublicNotice(
             r.disclosure_no,
@@ -159,16 +168,16 @@ async def due_reviews(
     deps: Deps, caller: Caller, union_id: uuid.UUID, on: date | None, limit: int
 ) -> list[CaseRow]:
     """Files in the register due for their yearly re-verification on or before `on` (today)."""
-    day = on or deps.now().astimezone(CHINA).date()
+    day = on or china_date(deps.now())
     async with deps.pool.acquire() as conn:
         await require_union_scope(conn, caller, union_id)
-        return await q.due_reviews(conn, union_id, day, limit)
+        return await cases.due_reviews(conn, union_id, day, limit)
 
 
-async def summary(deps: Deps, caller: Caller, union_id: uuid.UUID, year: int) -> qr.Summary:
+async def summary(deps: Deps, caller: Caller, union_id: uuid.UUID, year: int) -> reports.Summary:
     check_year(year)
     start = datetime(year, 1, 1, tzinfo=CHINA)
     end = datetime(year + 1, 1, 1, tzinfo=CHINA)
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
         await require_union_scope(conn, caller, union_id)
-        return await qr.summary(conn, union_id, year, start, end)
+        return await reports.summary(conn, union_id, year, start, end)

@@ -20,6 +20,18 @@ class BudgetRow:
     set_by: str
     updated_at: datetime
 
+    @property
+    def total_fen(self) -> int:
+        return self.budget.total_fen
+
+    @property
+    def spent_fen(self) -> int:
+        return self.budget.spent_fen
+
+    @property
+    def remaining_fen(self) -> int:
+        return self.budget.remaining_fen
+
 
 def _budget(r: asyncpg.Record) -> BudgetRow:
     return BudgetRow(

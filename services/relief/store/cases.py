@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import asyncpg
 
@@ -208,7 +207,8 @@ class VisitRow:
     purpose: str
     visited_on: date
     visited_by: str
-    household: Household
+    household_size: int
+    monthly_income_fen: int
     causes: tuple[Cause, ...]
     findings: str
     guarantees: dict[str, bool] | None
@@ -247,7 +247,8 @@ async def visits(conn: Conn, case_id: uuid.UUID) -> list[VisitRow]:
             purpose=r["purpose"],
             visited_on=r["visited_on"],
             visited_by=r["visited_by"],
-            household=Household(r["household_size"], r["monthly_income_fen"]),
+            household_size=r["household_size"],
+            monthly_income_fen=r["monthly_income_fen"],
             causes=tuple(Cause(c) for c in r["causes"]),
             findings=r["findings"],
             guarantees=json.loads(r["guarantees"]) if r["guarantees"] else None,
@@ -427,43 +428,6 @@ async def insert_follow_up(
         follow_up_id, case_id, contacted_on, channel, notes, by, at,
     )  # fmt: skip
     return follow_up_id
-
-
-# The trail --------------------------------------------------------------------------------------
-
-
-async def audit(
-    conn: Conn,
-    actor: str,
-    action: str,
-    case_id: uuid.UUID | None,
-    subject: str,
-    correlation_id: str,
-    reason: str | None = None,
-    **detail: Any,
-) -> None:
-    await conn.execute(
-        """INSERT INTO audit_log (actor, action, case_id, subject, reason, correlation_id, detail)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)""",
-        actor, action, case_id, subject, reason, correlation_id,
-        json.dumps(detail, default=str, ensure_ascii=False),
-    )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class TrailEntry:
-    at: datetime
-    actor: str
-    action: str
-    reason: str | None
-    detail: dict[str, Any]
-
-
-async def trail(conn: Conn, case_id: uuid.UUID) -> list[TrailEntry]:
-    rows = await conn.fetch(
-        "SELECT at, actor, action, reason, detail FROM audit_log WHERE case_id = $1 ORDER BY id", case_id
-    )
-    return [TrailEntry(r["at"], r["actor"], r["action"], r["reason"], json.loads(r["detail"])) for r in rows]
 
 
 # Lists ------------------------------------------------------------------------------------------

@@ -17,6 +17,10 @@ class MoneyLine:
     disbursed_fen: int
     payments: int
 
+    @property
+    def budget_remaining_fen(self) -> int:
+        return self.budget_total_fen - self.budget_spent_fen
+
 
 @dataclass(frozen=True)
 class Summary:
