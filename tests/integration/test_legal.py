@@ -14,10 +14,11 @@ import pytest
 
 from services.legal.domain.clocks import WorkCalendar, arbitration_limit
 from services.legal.handlers.common import Deps
-from services.legal.handlers.scheduler import fire_due
+from services.legal.handlers.deadlines import deadline_timer
 from shared.auth import Role
 from shared.contracts import decode_event
 from shared.contracts.topics import LEGAL_EVENTS
+from shared.events import EventWriter
 from tests.integration.conftest import Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 
@@ -277,7 +278,13 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(legal: Legal) -> N
             r = await legal.file(legal.member(mid), **body)
             assert r.status_code == 422, (body, r.text)
             assert r.json()["detail"]
-        assert (await legal.file(legal.member(mid), member_id=str(uuid.uuid4()))).status_code == 403
+            assert r.json()["status"] == 422 and r.json()["code"] in ("invalid_request", "invalid_input")
+        refused = await legal.file(legal.member(mid), member_id=str(uuid.uuid4()))
+        assert refused.status_code == 403
+        # Every refusal is RFC 9457 problem details.
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["status"] == 403 and refused.json()["code"] == "forbidden"
+        assert "files for themself" in refused.json()["detail"]
         assert (await legal.file(cadre, member_id=str(uuid.uuid4()))).status_code == 404
         assert (await legal.file({})).status_code == 401
         assert await conn.fetchval("SELECT count(*) FROM cases") == before
@@ -303,7 +310,7 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(legal: Legal) -> N
 async def _deps(s: Stack) -> tuple[asyncpg.Pool, Deps]:
     pool = await asyncpg.create_pool(s.services["legal"].dsn, min_size=1, max_size=2)
     assert pool is not None
-    return pool, Deps(pool=pool, topic=s.topic(LEGAL_EVENTS), calendar=WorkCalendar())
+    return pool, Deps(pool=pool, events=EventWriter("legal", s.topic(LEGAL_EVENTS)), calendar=WorkCalendar())
 
 
 async def test_the_scheduler_fires_each_notice_once_across_replicas_and_a_restart(legal: Legal) -> None:
@@ -332,10 +339,11 @@ async def test_the_scheduler_fires_each_notice_once_across_replicas_and_a_restar
     # Time passes: every notice of this case and this letter is due now.
     conn = await asyncpg.connect(legal.s.services["legal"].dsn)
     try:
-        ids = [r["deadline_id"] for r in await conn.fetch(
-            """UPDATE deadlines SET fire_at = now() - interval '1 minute'
-               WHERE (case_id = $1 OR supervision_id = $2) AND status = 'pending' RETURNING deadline_id""",
-            cid, uuid.UUID(sid))]  # fmt: skip
+        ids = [r["timer_id"] for r in await conn.fetch(
+            """UPDATE timers SET fire_at = now() - interval '1 minute'
+               WHERE kind = 'legal.deadline' AND subject = ANY($1::text[]) AND status = 'pending'
+               RETURNING timer_id""",
+            [f"case:{cid}", f"supervision:{sid}"])]  # fmt: skip
         assert len(ids) == 6  # arbitration limit, mediation window, opinion reply: approaching + missed each
     finally:
         await conn.close()
@@ -343,19 +351,18 @@ async def test_the_scheduler_fires_each_notice_once_across_replicas_and_a_restar
     # Two replicas claim at once (the service's own scheduler may join in: a third one).
     (pool_a, a), (pool_b, b) = await _deps(legal.s), await _deps(legal.s)
     try:
-        await asyncio.gather(*[fire_due(d, limit=2) for d in (a, b, a, b, a, b)])
+        timer_a, timer_b = deadline_timer(a, 1, batch=2), deadline_timer(b, 1, batch=2)
+        await asyncio.gather(*[t.fire_due() for t in (timer_a, timer_b, timer_a, timer_b, timer_a, timer_b)])
     finally:
         await pool_a.close()
         await pool_b.close()
     # A restart: fresh connections find nothing left to fire for these rows.
     pool_c, c = await _deps(legal.s)
     try:
-        await fire_due(c)
+        await deadline_timer(c, 1).fire_due()
         conn = await asyncpg.connect(legal.s.services["legal"].dsn)
         try:
-            statuses = await conn.fetch(
-                "SELECT status FROM deadlines WHERE deadline_id = ANY($1::uuid[])", ids
-            )
+            statuses = await conn.fetch("SELECT status FROM timers WHERE timer_id = ANY($1::uuid[])", ids)
             assert [r["status"] for r in statuses] == ["fired"] * 6
         finally:
             await conn.close()
@@ -374,8 +381,31 @@ async def test_the_scheduler_fires_each_notice_once_across_replicas_and_a_restar
     letter_missed = [p for e, p in letter_events if e.event_type == "legal.DeadlineMissed"]
     assert len(letter_missed) == 1 and letter_missed[0].escalation == "recommendation_letter"
     assert str(letter_missed[0].supervision_id) == sid
-    await asyncio.sleep(1)  # after the restart nothing fires twice
-    assert len([e for e, _ in await legal.events_of(mid) if e.event_type.startswith("legal.Deadline")]) == 4
+    # After the restart nothing fires twice. A notice of this case falls due now (the award deadline
+    # once the tribunal accepts): once the restarted service has fired it and its event is on the
+    # member's partition, a second firing of the earlier notices would have come before it.
+    await legal.ok(await legal.post(f"/cases/{case['case_id']}/stage", cadre, {"stage": "arbitration"}))
+    await legal.ok(await legal.post(f"/cases/{case['case_id']}/arbitration/accepted", cadre, {}))
+    conn = await asyncpg.connect(legal.s.services["legal"].dsn)
+    try:
+        sentinel = await conn.fetchval(
+            """UPDATE timers SET fire_at = now() WHERE subject = $1 AND status = 'pending'
+                 AND payload->>'name' = 'award_due' AND payload->>'notice' = 'approaching'
+               RETURNING timer_id""",
+            f"case:{cid}",
+        )
+        assert sentinel is not None
+    finally:
+        await conn.close()
+
+    async def sentinel_fired() -> list[Any] | None:
+        deadline_events = [
+            (e, p) for e, p in await legal.events_of(mid) if e.event_type.startswith("legal.Deadline")
+        ]
+        return deadline_events if any(p.deadline_id == sentinel for _, p in deadline_events) else None
+
+    after_restart = await eventually(sentinel_fired, timeout=20)
+    assert len([p for _, p in after_restart if p.deadline_id != sentinel]) == 4
 
     # The escalation: the recommendation letter to labour inspection, which opens a case.
     rec = await legal.ok(await legal.post(f"/supervisions/{sid}/send_recommendation", cadre, {}))

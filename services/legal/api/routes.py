@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from services.legal.api.schemas import (
     ArbitrationIn,
@@ -21,31 +21,24 @@ from services.legal.api.schemas import (
     StageIn,
     SupervisionIn,
     SupervisionOut,
-    TrailEntryOut,
 )
 from services.legal.domain.intake import Filing
 from services.legal.domain.letters import LetterAction
-from services.legal.handlers import cases, letters, views
+from services.legal.handlers import cases, counsel, letters, views
 from services.legal.handlers.common import Deps
+from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
 from shared.errors import InvalidInput
-from shared.http import CallerDep
+from shared.http import AppDeps, CallerDep
 
 router = APIRouter()
 
-
-async def _deps(request: Request) -> Deps:
-    deps: Deps = request.app.state.deps
-    return deps
-
-
-DepsDep = Annotated[Deps, Depends(_deps)]
+DepsDep = Annotated[Deps, AppDeps]
 
 
 async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:
-    view = await views.get_case(deps, caller, case_id)
-    return CaseOut.of(view.case, view)
+    return CaseOut.of_view(await views.get_case(deps, caller, case_id))
 
 
 # Cases ------------------------------------------------------------------------------------------
@@ -97,17 +90,19 @@ async def list_cases(
     kind: DisputeKind | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CaseOut]:
-    return [CaseOut.of(c) for c in await views.list_cases(deps, caller, union_id, stage, kind, limit)]
+    return [
+        CaseOut.model_validate(c) for c in await views.list_cases(deps, caller, union_id, stage, kind, limit)
+    ]
 
 
 @router.get("/members/{member_id}/cases", tags=["cases"])
 async def member_cases(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[CaseOut]:
-    return [CaseOut.of(c) for c in await views.member_cases(deps, caller, member_id)]
+    return [CaseOut.model_validate(c) for c in await views.member_cases(deps, caller, member_id)]
 
 
 @router.get("/cases/{case_id}/trail", tags=["cases"])
-async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntryOut]:
-    return [TrailEntryOut.of(t) for t in await views.case_trail(deps, caller, case_id)]
+async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntry]:
+    return await views.case_trail(deps, caller, case_id)
 
 
 @router.post("/cases/{case_id}/disposition", tags=["cases"])
@@ -141,18 +136,20 @@ async def close_case(case_id: uuid.UUID, body: CloseIn, deps: DepsDep, caller: C
 
 @router.post("/counsel", status_code=status.HTTP_201_CREATED, tags=["legal aid"])
 async def register_counsel(body: CounselIn, deps: DepsDep, caller: CallerDep) -> CounselOut:
-    counsel = await cases.register_counsel(
+    registered = await counsel.register_counsel(
         deps, caller, body.union_id, body.name, body.role, body.capacity, body.represented_employers
     )
-    return CounselOut.of(counsel)
+    return CounselOut.model_validate(registered)
 
 
 @router.post("/cases/{case_id}/counsel", tags=["legal aid"])
 async def assign_counsel(
     case_id: uuid.UUID, body: AssignIn, deps: DepsDep, caller: CallerDep
 ) -> AssignmentOut:
-    _, counsel = await cases.assign_counsel(deps, caller, case_id, body.counsel_id, body.reason)
-    return AssignmentOut(case=await _case_out(deps, caller, case_id), counsel=CounselOut.of(counsel))
+    _, assigned = await cases.assign_counsel(deps, caller, case_id, body.counsel_id, body.reason)
+    return AssignmentOut(
+        case=await _case_out(deps, caller, case_id), counsel=CounselOut.model_validate(assigned)
+    )
 
 
 # Supervision letters ----------------------------------------------------------------------------
@@ -163,19 +160,21 @@ async def open_supervision(body: SupervisionIn, deps: DepsDep, caller: CallerDep
     s = await letters.open_supervision(
         deps, caller, body.union_id, body.employer, body.issue, body.case_id, body.on
     )
-    return SupervisionOut.of(s)
+    return SupervisionOut.model_validate(s)
 
 
 @router.get("/supervisions/{supervision_id}", tags=["supervision letters"])
 async def get_supervision(supervision_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> SupervisionOut:
-    return SupervisionOut.of(await letters.get_supervision(deps, caller, supervision_id))
+    return SupervisionOut.model_validate(await views.get_supervision(deps, caller, supervision_id))
 
 
 @router.post("/supervisions/{supervision_id}/{action}", tags=["supervision letters"])
 async def letter_step(
     supervision_id: uuid.UUID, action: LetterAction, body: LetterStepIn, deps: DepsDep, caller: CallerDep
 ) -> SupervisionOut:
-    return SupervisionOut.of(await letters.letter_step(deps, caller, supervision_id, action, body.on))
+    return SupervisionOut.model_validate(
+        await letters.letter_step(deps, caller, supervision_id, action, body.on)
+    )
 
 
 # Reports ----------------------------------------------------------------------------------------

@@ -4,13 +4,11 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from services.legal.domain import stages
-from services.legal.domain.letters import SupervisionStatus, allowed_actions
+from services.legal.domain import letters, stages
+from services.legal.domain.letters import SupervisionStatus
 from services.legal.handlers.views import CaseView, Report
-from services.legal.store.cases import CaseRow, CounselRow, TrailEntry
-from services.legal.store.letters import SupervisionRow
 from shared.contracts.legal import (
     DeadlineName,
     Disposition,
@@ -90,6 +88,8 @@ class LetterStepIn(_In):
 
 
 class DeadlineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     name: DeadlineName
     due_on: date
     notice: str
@@ -98,21 +98,20 @@ class DeadlineOut(BaseModel):
 
 
 class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     case_id: uuid.UUID
     case_no: str
     member_id: uuid.UUID
     member_ids: list[uuid.UUID]
-    collective: bool
     union_id: uuid.UUID
     kind: DisputeKind
     employer: str
     amount_claimed_fen: int
     learned_on: date
     priority: Priority
-    green_channel: bool
     priority_reasons: list[str]
     stage: Stage
-    allowed_stages: list[str]
     disposition: Disposition | None
     reject_reason: str | None
     referral: str | None
@@ -128,47 +127,32 @@ class CaseOut(BaseModel):
     closed_at: datetime | None
     deadlines: list[DeadlineOut] | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def collective(self) -> bool:
+        return len(self.member_ids) > 1
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def green_channel(self) -> bool:
+        return self.priority is Priority.URGENT
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def allowed_stages(self) -> list[str]:
+        return stages.allowed(self.stage)
+
     @classmethod
-    def of(cls, c: CaseRow, view: CaseView | None = None) -> "CaseOut":
-        return cls(
-            case_id=c.case_id,
-            case_no=c.case_no,
-            member_id=c.member_id,
-            member_ids=c.member_ids,
-            collective=len(c.member_ids) > 1,
-            union_id=c.union_id,
-            kind=c.kind,
-            employer=c.employer,
-            amount_claimed_fen=c.amount_claimed_fen,
-            learned_on=c.learned_on,
-            priority=c.priority,
-            green_channel=c.priority is Priority.URGENT,
-            priority_reasons=c.priority_reasons,
-            stage=c.stage,
-            allowed_stages=stages.allowed(c.stage),
-            disposition=c.disposition,
-            reject_reason=c.reject_reason,
-            referral=c.referral,
-            outcome=c.outcome,
-            recovered_fen=c.recovered_fen,
-            counsel_id=c.counsel_id,
-            mediation_accepted_on=c.mediation_accepted_on,
-            arbitration_applied_on=c.arbitration_applied_on,
-            arbitration_accepted_on=c.arbitration_accepted_on,
-            award_extended=c.award_extended,
-            award_received_on=c.award_received_on,
-            filed_at=c.filed_at,
-            closed_at=c.closed_at,
-            deadlines=[
-                DeadlineOut(name=d.name, due_on=d.due_on, notice=d.notice, fire_at=d.fire_at, status=d.status)
-                for d in view.deadlines
-            ]
-            if view
-            else None,
-        )
+    def of_view(cls, view: CaseView) -> "CaseOut":
+        """The case with its deadline notices (the case's own page)."""
+        out = cls.model_validate(view.case)
+        out.deadlines = [DeadlineOut.model_validate(d) for d in view.deadlines]
+        return out
 
 
 class CounselOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     counsel_id: uuid.UUID
     name: str
     role: str
@@ -177,18 +161,6 @@ class CounselOut(BaseModel):
     open_cases: int
     represented_employers: list[str]
 
-    @classmethod
-    def of(cls, c: CounselRow) -> "CounselOut":
-        return cls(
-            counsel_id=c.counsel_id,
-            name=c.name,
-            role=c.role,
-            union_id=c.union_id,
-            capacity=c.capacity,
-            open_cases=c.open_cases,
-            represented_employers=c.represented_employers,
-        )
-
 
 class AssignmentOut(BaseModel):
     case: CaseOut
@@ -196,12 +168,13 @@ class AssignmentOut(BaseModel):
 
 
 class SupervisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     supervision_id: uuid.UUID
     union_id: uuid.UUID
     employer: str
     case_id: uuid.UUID | None
     status: SupervisionStatus
-    allowed_actions: list[str]
     issue: str
     reminded_on: date
     opinion_sent_on: date | None
@@ -212,37 +185,10 @@ class SupervisionOut(BaseModel):
     inspection_due: date | None
     inspection_answered_on: date | None
 
-    @classmethod
-    def of(cls, s: SupervisionRow) -> "SupervisionOut":
-        return cls(
-            supervision_id=s.supervision_id,
-            union_id=s.union_id,
-            employer=s.employer,
-            case_id=s.case_id,
-            status=s.status,
-            allowed_actions=allowed_actions(s.status),
-            issue=s.issue,
-            reminded_on=s.reminded_on,
-            opinion_sent_on=s.opinion_sent_on,
-            opinion_reply_due=s.opinion_reply_due,
-            replied_on=s.replied_on,
-            rectified=s.rectified,
-            recommended_on=s.recommended_on,
-            inspection_due=s.inspection_due,
-            inspection_answered_on=s.inspection_answered_on,
-        )
-
-
-class TrailEntryOut(BaseModel):
-    at: datetime
-    actor: str
-    action: str
-    reason: str | None
-    detail: dict[str, object]
-
-    @classmethod
-    def of(cls, t: TrailEntry) -> "TrailEntryOut":
-        return cls(at=t.at, actor=t.actor, action=t.action, reason=t.reason, detail=t.detail)
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def allowed_actions(self) -> list[str]:
+        return letters.allowed_actions(self.status)
 
 
 class KindStageCount(BaseModel):

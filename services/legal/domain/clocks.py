@@ -12,10 +12,11 @@ the step is still in time.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
-from shared.contracts.legal import DeadlineName
-from shared.errors import Conflict
+from shared.contracts.legal import ArbitrationStep, DeadlineName, Stage
+from shared.errors import Conflict, InvalidInput
+from shared.events import CHINA
 
 MEDIATION_DAYS = 15
 AWARD_DAYS = 45
@@ -24,7 +25,6 @@ SUIT_DAYS = 15
 OPINION_REPLY_WORKING_DAYS = 15
 INSPECTION_RESPONSE_WORKING_DAYS = 5
 WARN_DAYS_BEFORE = 3
-CHINA = timezone(timedelta(hours=8))
 
 
 def add_years(day: date, years: int) -> date:
@@ -139,3 +139,73 @@ ESCALATION: dict[DeadlineName, str] = {
     DeadlineName.OPINION_REPLY: "recommendation_letter",
     DeadlineName.INSPECTION_RESPONSE: "report_to_higher_inspection",
 }
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    """What a step of a case means for its statutory clocks."""
+
+    schedule: tuple[DeadlineName, date] | None = None  # a deadline that starts running
+    cancel: tuple[DeadlineName, ...] = ()  # deadlines the step satisfies
+    late: bool = False  # the step was taken after its limit
+
+
+def require_step_day(day: date, today: date, filed_on: date) -> None:
+    """A stage begins on a day between the filing and today."""
+    if day > today:
+        raise InvalidInput("the date of a stage cannot be in the future")
+    if day < filed_on:
+        raise InvalidInput("a stage cannot begin before the case was filed")
+
+
+def on_stage(
+    target: Stage,
+    day: date,
+    *,
+    learned_on: date,
+    arbitration_accepted_on: date | None,
+    award_extended: bool,
+    award_received_on: date | None,
+) -> ClockChange:
+    """Mediation starts its window; arbitration satisfies the one-year limit (late when after
+    it) and the mediation window; a suit follows the award (or the tribunal's silence) and
+    satisfies the suit limit and the award deadline."""
+    if target is Stage.MEDIATION:
+        return ClockChange(schedule=(DeadlineName.MEDIATION_WINDOW, mediation_window_ends(day)))
+    if target is Stage.ARBITRATION:
+        return ClockChange(
+            cancel=(DeadlineName.ARBITRATION_LIMIT, DeadlineName.MEDIATION_WINDOW),
+            late=not in_time(arbitration_limit(learned_on), day),
+        )
+    if target is Stage.LITIGATION:
+        require_may_sue(arbitration_accepted_on, award_extended, award_received_on, day)
+        late = award_received_on is not None and not in_time(suit_limit(award_received_on), day)
+        return ClockChange(cancel=(DeadlineName.SUIT_LIMIT, DeadlineName.AWARD_DUE), late=late)
+    return ClockChange()
+
+
+def on_arbitration_step(
+    step: ArbitrationStep,
+    day: date,
+    *,
+    accepted_on: date | None,
+    extended: bool,
+    award_received_on: date | None,
+) -> ClockChange:
+    """The tribunal accepts (the 45-day award deadline runs), extends once (15 days more) or
+    makes its award (the 15-day suit limit runs); the award deadline it had is replaced."""
+    if step is ArbitrationStep.ACCEPTED:
+        if accepted_on is not None:
+            raise Conflict("the tribunal's acceptance is recorded already")
+        due = award_due(day, extended=False)
+    elif accepted_on is None:
+        raise Conflict("record the tribunal's acceptance first")
+    elif award_received_on is not None:
+        raise Conflict("the award was made already")
+    elif step is ArbitrationStep.EXTENDED:
+        due = extend_award(accepted_on, extended)
+    else:
+        return ClockChange(
+            schedule=(DeadlineName.SUIT_LIMIT, suit_limit(day)), cancel=(DeadlineName.AWARD_DUE,)
+        )
+    return ClockChange(schedule=(DeadlineName.AWARD_DUE, due), cancel=(DeadlineName.AWARD_DUE,))

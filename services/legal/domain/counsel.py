@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shared.errors import Conflict
+from shared.errors import Conflict, InvalidInput, NotFound
 
 _NOISE = re.compile(r"[\s()（）\-·.,，。]+")
 
@@ -62,3 +62,29 @@ def require_assignable(counsel: CounselLoad, employer: str) -> None:
         raise Conflict(f"{counsel.name} has represented this employer: conflict of interest")
     if not has_room(counsel):
         raise Conflict(f"{counsel.name} has no room for another case")
+
+
+def pick_counsel(
+    roster: Sequence[CounselLoad],
+    employer: str,
+    *,
+    previous: uuid.UUID | None,
+    named: uuid.UUID | None,
+    reason: str,
+) -> CounselLoad:
+    """The counsel who takes the case: the best-balanced one free of conflict (not the one who
+    has it), or the counsel named for a handover, who passes the same checks. A handover (the
+    case had counsel) needs a reason."""
+    if named is None:
+        chosen = choose_counsel(roster, employer, exclude=[previous] if previous else [])
+    else:
+        found = next((c for c in roster if c.counsel_id == named), None)
+        if found is None:
+            raise NotFound(f"counsel {named} is not on the roster of this case's unions")
+        if found.counsel_id == previous:
+            raise Conflict("this counsel already has the case")
+        require_assignable(found, employer)
+        chosen = found
+    if previous is not None and not reason.strip():
+        raise InvalidInput("a handover needs a reason")
+    return chosen

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from shared.contracts.enrollment import MembershipStatus
 from shared.contracts.legal import DisputeKind
 from shared.errors import Conflict, InvalidInput
 
@@ -70,3 +71,9 @@ def filing_fingerprint(f: Filing) -> bytes:
 def require_same_filing(stored: bytes, presented: bytes) -> None:
     if stored != presented:
         raise Conflict("this Idempotency-Key was already used for a different filing")
+
+
+def require_active_filer(status: MembershipStatus) -> None:
+    """Only active members file through the union."""
+    if status is not MembershipStatus.ACTIVE:
+        raise Conflict(f"only active members file through the union; this member is {status}")

@@ -10,10 +10,14 @@ The reported figure is the share of employers sent an opinion letter that replie
 things right (整改回复率).
 """
 
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from shared.errors import Conflict
+from services.legal.domain.clocks import WorkCalendar, inspection_response_due, opinion_reply_due
+from shared.contracts.legal import DeadlineName, LetterKind
+from shared.errors import Conflict, InvalidInput
 
 
 class SupervisionStatus(StrEnum):
@@ -58,7 +62,7 @@ def next_status(status: SupervisionStatus, action: LetterAction) -> SupervisionS
     if target is None:
         raise Conflict(
             f"a supervision in {status.value} does not allow {action.value}",
-            status=status.value,
+            supervision_status=status.value,
             allowed=allowed_actions(status),
         )
     return target
@@ -76,6 +80,59 @@ def require_recommendation_allowed(status: SupervisionStatus, reply_due: date | 
     if status is SupervisionStatus.OPINION_SENT and reply_due is not None and today <= reply_due:
         raise Conflict(
             f"the employer may still reply to the opinion letter until {reply_due.isoformat()}",
-            status=status.value,
+            supervision_status=status.value,
             allowed=allowed_actions(status),
         )
+
+
+def letter_day(on: date | None, today: date, steps: list[date | None]) -> date:
+    """The day of a letter step (default today): not in the future, not before the last step."""
+    day = on or today
+    if day > today:
+        raise InvalidInput("a letter's date cannot be in the future")
+    latest = max((d for d in steps if d is not None), default=None)
+    if latest is not None and day < latest:
+        raise InvalidInput(f"this step cannot precede the supervision's last one ({latest.isoformat()})")
+    return day
+
+
+@dataclass(frozen=True)
+class LetterEffect:
+    """What a step changes on the supervision, which deadline starts or stops, and what the
+    events say: a letter sent (with its reply deadline) or an answer (put right or not)."""
+
+    changes: dict[str, Any]
+    schedule: tuple[DeadlineName, date] | None = None
+    cancel: tuple[DeadlineName, ...] = ()
+    sent: tuple[LetterKind, date] | None = None
+    answered: tuple[LetterKind, bool] | None = None
+
+
+def letter_effect(action: LetterAction, day: date, calendar: WorkCalendar) -> LetterEffect:
+    if action is Ac.SEND_OPINION:
+        due = opinion_reply_due(day, calendar)
+        return LetterEffect(
+            {"opinion_sent_on": day, "opinion_reply_due": due},
+            schedule=(DeadlineName.OPINION_REPLY, due),
+            sent=(LetterKind.OPINION, due),
+        )
+    if action in (Ac.EMPLOYER_RECTIFIED, Ac.EMPLOYER_NOT_RECTIFIED):
+        rectified = action is Ac.EMPLOYER_RECTIFIED
+        return LetterEffect(
+            {"replied_on": day, "rectified": rectified},
+            cancel=(DeadlineName.OPINION_REPLY,),
+            answered=(LetterKind.OPINION, rectified),
+        )
+    if action is Ac.SEND_RECOMMENDATION:
+        due = inspection_response_due(day, calendar)
+        return LetterEffect(
+            {"recommended_on": day, "inspection_due": due},
+            schedule=(DeadlineName.INSPECTION_RESPONSE, due),
+            cancel=(DeadlineName.OPINION_REPLY,),
+            sent=(LetterKind.RECOMMENDATION, due),
+        )
+    return LetterEffect(
+        {"inspection_answered_on": day},
+        cancel=(DeadlineName.INSPECTION_RESPONSE,),
+        answered=(LetterKind.RECOMMENDATION, action is Ac.INSPECTION_OPENED),
+    )

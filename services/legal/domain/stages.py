@@ -100,3 +100,20 @@ def require_closing(current: Stage, outcome: Outcome, recovered_fen: int) -> Sta
     if outcome in (Outcome.AWARD_LOST, Outcome.WITHDRAWN) and recovered_fen > 0:
         raise InvalidInput(f"a case closed as {outcome.value} recovers nothing")
     return require_move(current, S.CLOSED)
+
+
+def require_in_arbitration(current: Stage) -> None:
+    """The tribunal's steps (acceptance, extension, award) are recorded while in arbitration."""
+    if current is not S.ARBITRATION:
+        raise Conflict(f"the case is in {current.value}, not in arbitration",
+                       stage=current.value, allowed=allowed(current))  # fmt: skip
+
+
+def require_open_for_counsel(current: Stage) -> None:
+    """Counsel is assigned to an accepted case that is still open."""
+    if current in (S.INTAKE, S.CLOSED):
+        raise Conflict(
+            f"counsel is assigned to an accepted, open case (this one is in {current.value})",
+            stage=current.value,
+            allowed=allowed(current),
+        )

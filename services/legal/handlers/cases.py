@@ -4,35 +4,32 @@ goes through the stage table (domain/stages.py), which refuses what it does not 
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from services.legal.domain import clocks, stages
-from services.legal.domain.counsel import CounselLoad, choose_counsel, require_assignable
-from services.legal.domain.green_channel import Dispute, triage
+from services.legal.domain.counsel import CounselLoad, pick_counsel
+from services.legal.domain.green_channel import Dispute, Triage, triage
 from services.legal.domain.intake import (
     Filing,
     case_number,
     check_idempotency_key,
     filing_fingerprint,
+    require_active_filer,
     require_same_filing,
     validate_filing,
 )
 from services.legal.handlers.common import (
     Deps,
-    audit,
     case_to_work,
-    emit,
-    require_union_scope,
     schedule_deadline,
     snapshot,
-    today,
-    trace,
     union_path,
 )
-from services.legal.store import cases as q
-from services.legal.store import deadlines as qd
-from services.legal.store.cases import CaseRow, CounselRow
-from shared import membership_view as qm
+from services.legal.store import cases, counsel, deadlines
+from services.legal.store.cases import CaseRow
+from services.legal.store.counsel import CounselRow
+from shared import audit, membership
 from shared.auth import Caller, Role
 from shared.contracts.legal import (
     ArbitrationProgressed,
@@ -48,9 +45,8 @@ from shared.contracts.legal import (
     StageChanged,
 )
 from shared.db import Conn
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-
-D = DeadlineName
+from shared.errors import Forbidden, NotFound
+from shared.events import Trace, china_date
 
 
 @dataclass(frozen=True)
@@ -59,106 +55,109 @@ class FilingResult:
     replayed: bool  # a retry with the same Idempotency-Key: the case the first request opened
 
 
+async def _record(
+    conn: Conn, trace: Trace, action: str, case: CaseRow, reason: str | None = None, **detail: Any
+) -> None:
+    """The case's trail entry (subject and record: the case)."""
+    subject = deadlines.case_subject(case.case_id)
+    await audit.record(conn, trace, action, subject, record_id=case.case_id, reason=reason, **detail)
+
+
+async def _check_workers(conn: Conn, caller: Caller, filing: Filing) -> membership.MemberRow:
+    """The filer and the other workers are members the legal service knows, in the cadre's scope."""
+    filer = await membership.get_member(conn, filing.member_id)
+    if filer is None:
+        raise NotFound(f"{filing.member_id} is not a union member known to the legal service")
+    if caller.principal.role is not Role.MEMBER and not caller.principal.covers_union(
+        await union_path(conn, filer.base_union_id)
+    ):
+        raise Forbidden("the worker's union is outside your scope")
+    for other in filing.other_member_ids:
+        if await membership.get_member(conn, other) is None:
+            raise NotFound(f"{other} is not a union member known to the legal service")
+    require_active_filer(filer.status)
+    return filer
+
+
+def _new_case(
+    filing: Filing, union_id: uuid.UUID, serial: int, result: Triage, caller: Caller, now: datetime
+) -> CaseRow:
+    return CaseRow(
+        case_id=uuid.uuid4(),
+        case_no=case_number(china_date(now).year, serial),
+        member_id=filing.member_id,
+        member_ids=filing.member_ids,
+        union_id=union_id,
+        kind=filing.kind,
+        employer=filing.employer.strip(),
+        amount_claimed_fen=filing.amount_claimed_fen,
+        learned_on=filing.learned_on,
+        migrant_worker=filing.migrant_worker,
+        description=filing.description.strip(),
+        priority=result.priority,
+        priority_reasons=list(result.reasons),
+        stage=Stage.INTAKE,
+        disposition=None,
+        reject_reason=None,
+        referral=None,
+        outcome=None,
+        recovered_fen=0,
+        counsel_id=None,
+        mediation_accepted_on=None,
+        mediated=False,
+        arbitration_applied_on=None,
+        arbitration_accepted_on=None,
+        award_extended=False,
+        award_received_on=None,
+        filed_by=caller.actor,
+        filed_at=now,
+        closed_at=None,
+    )
+
+
 async def file_case(
     deps: Deps, caller: Caller, filing: Filing, idempotency_key: str | None = None
 ) -> FilingResult:
     """A member files for themself, or a cadre files on a worker's behalf."""
     now = deps.now()
-    day = today(now)
-    validate_filing(filing, day)
+    validate_filing(filing, china_date(now))
     key = check_idempotency_key(idempotency_key)
     fingerprint = filing_fingerprint(filing)
     if caller.principal.role is Role.MEMBER and not caller.principal.is_member(filing.member_id):
         raise Forbidden("a member files for themself; cadres file on a worker's behalf")
     async with deps.pool.acquire() as conn, conn.transaction():
         if key is not None:
-            await q.lock_idempotency_key(conn, key)
-            first = await q.filing_by_key(conn, key)
+            await cases.lock_idempotency_key(conn, key)
+            first = await cases.filing_by_key(conn, key)
             if first is not None:
                 require_same_filing(first[1], fingerprint)
-                case = await q.get_case(conn, first[0])
-                assert case is not None
-                return FilingResult(case, replayed=True)
-        filer = await qm.get_member(conn, filing.member_id)
-        if filer is None:
-            raise NotFound(f"{filing.member_id} is not a union member known to the legal service")
-        if caller.principal.role is not Role.MEMBER and not caller.principal.covers_union(
-            await union_path(conn, filer.base_union_id)
-        ):
-            raise Forbidden("the worker's union is outside your scope")
-        for other in filing.other_member_ids:
-            if await qm.get_member(conn, other) is None:
-                raise NotFound(f"{other} is not a union member known to the legal service")
-        if not filer.active:
-            raise Conflict(f"only active members file through the union; this member is {filer.status}")
-        result = triage(
-            Dispute(
-                filing.kind,
-                filing.migrant_worker,
-                len(filing.member_ids),
-                filing.amount_claimed_fen,
-                clocks.arbitration_limit(filing.learned_on),
-            ),
-            day,
+                replayed = await cases.get_case(conn, first[0])
+                assert replayed is not None
+                return FilingResult(replayed, replayed=True)
+        filer = await _check_workers(conn, caller, filing)
+        limit = clocks.arbitration_limit(filing.learned_on)
+        dispute = Dispute(
+            filing.kind, filing.migrant_worker, len(filing.member_ids), filing.amount_claimed_fen, limit
         )
-        case = CaseRow(
-            case_id=uuid.uuid4(),
-            case_no=case_number(day.year, await q.next_case_serial(conn)),
-            member_id=filing.member_id,
-            member_ids=filing.member_ids,
-            union_id=filer.base_union_id,
-            kind=filing.kind,
-            employer=filing.employer.strip(),
-            amount_claimed_fen=filing.amount_claimed_fen,
-            learned_on=filing.learned_on,
-            migrant_worker=filing.migrant_worker,
-            description=filing.description.strip(),
-            priority=result.priority,
-            priority_reasons=list(result.reasons),
-            stage=Stage.INTAKE,
-            disposition=None,
-            reject_reason=None,
-            referral=None,
-            outcome=None,
-            recovered_fen=0,
-            counsel_id=None,
-            mediation_accepted_on=None,
-            mediated=False,
-            arbitration_applied_on=None,
-            arbitration_accepted_on=None,
-            award_extended=False,
-            award_received_on=None,
-            filed_by=caller.actor,
-            filed_at=now,
-            closed_at=None,
-        )
-        await q.insert_case(conn, case)
+        result = triage(dispute, china_date(now))
+        case = _new_case(filing, filer.base_union_id, await cases.next_case_serial(conn), result, caller, now)
+        await cases.insert_case(conn, case)
         if key is not None:
-            await q.record_filing_key(conn, key, case.case_id, fingerprint)
-        await audit(
-            conn,
-            trace(caller),
-            "case.filed",
-            case,
-            kind=case.kind.value,
-            case_no=case.case_no,
-            workers=len(case.member_ids),
-            priority=case.priority.value,
+            await cases.record_filing_key(conn, key, case.case_id, fingerprint)
+        trace = Trace.of(caller)
+        await _record(
+            conn, trace, "case.filed", case, kind=case.kind.value, case_no=case.case_no,
+            workers=len(case.member_ids), priority=case.priority.value,
             priority_reasons=case.priority_reasons,
+        )  # fmt: skip
+        filed = CaseFiled(
+            case=await snapshot(conn, case),
+            collective=len(case.member_ids) > 1,
+            priority=case.priority,
+            green_channel=result.green_channel,
+            filed_at=now,
         )
-        await emit(
-            conn,
-            deps,
-            trace(caller),
-            str(case.member_id),
-            CaseFiled(
-                case=await snapshot(conn, case),
-                collective=len(case.member_ids) > 1,
-                priority=case.priority,
-                green_channel=result.green_channel,
-                filed_at=now,
-            ),
-        )
+        await deps.events.emit(conn, trace, str(case.member_id), filed)
         return FilingResult(case, replayed=False)
 
 
@@ -180,40 +179,31 @@ async def decide_intake(
             referral=referral.strip() if rejected else None,
             closed_at=now if stage is Stage.CLOSED else None,
         )
-        await q.save_case(conn, case)
+        await cases.save_case(conn, case)
+        subject = deadlines.case_subject(case.case_id)
         if disposition is Disposition.ACCEPT:
-            await schedule_deadline(
-                conn,
-                deps,
-                D.ARBITRATION_LIMIT,
-                clocks.arbitration_limit(case.learned_on),
-                case_id=case.case_id,
-            )
-        await audit(
-            conn,
-            trace(caller),
-            f"intake.{disposition.value}",
-            case,
-            reason or None,
-            referral=referral or None,
+            limit = clocks.arbitration_limit(case.learned_on)
+            await schedule_deadline(conn, deps, subject, DeadlineName.ARBITRATION_LIMIT, limit)
+        trace = Trace.of(caller)
+        await _record(
+            conn, trace, f"intake.{disposition.value}", case, reason or None, referral=referral or None
         )
         snap = await snapshot(conn, case)
-        await emit(
-            conn,
-            deps,
-            trace(caller),
-            str(case.member_id),
-            IntakeDecided(case=snap, disposition=disposition, decided_at=now),
+        member = str(case.member_id)
+        await deps.events.emit(
+            conn, trace, member, IntakeDecided(case=snap, disposition=disposition, decided_at=now)
         )
         if outcome is not None:
-            await emit(
-                conn,
-                deps,
-                trace(caller),
-                str(case.member_id),
-                CaseClosed(case=snap, outcome=outcome, recovered_fen=0, closed_at=now),
-            )
+            closed = CaseClosed(case=snap, outcome=outcome, recovered_fen=0, closed_at=now)
+            await deps.events.emit(conn, trace, member, closed)
         return case
+
+
+async def _apply_clocks(conn: Conn, deps: Deps, case: CaseRow, change: clocks.ClockChange) -> None:
+    subject = deadlines.case_subject(case.case_id)
+    await deadlines.cancel(conn, subject, list(change.cancel))
+    if change.schedule is not None:
+        await schedule_deadline(conn, deps, subject, *change.schedule)
 
 
 async def move_stage(
@@ -221,50 +211,36 @@ async def move_stage(
 ) -> CaseRow:
     """Mediation, arbitration or litigation; `on` is the day the body accepted or the suit was filed."""
     now = deps.now()
-    day = on or today(now)
-    if day > today(now):
-        raise InvalidInput("the date of a stage cannot be in the future")
+    day = on or china_date(now)
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await case_to_work(conn, caller, case_id)
         previous = case.stage
         stages.require_stage_move(case.stage, target)
-        if day < today(case.filed_at):
-            raise InvalidInput("a stage cannot begin before the case was filed")
-        late = False
+        clocks.require_step_day(day, china_date(now), china_date(case.filed_at))
+        change = clocks.on_stage(
+            target, day, learned_on=case.learned_on, arbitration_accepted_on=case.arbitration_accepted_on,
+            award_extended=case.award_extended, award_received_on=case.award_received_on,
+        )  # fmt: skip
         if target is Stage.MEDIATION:
             case = replace(case, stage=target, mediation_accepted_on=day, mediated=True)
-            await schedule_deadline(
-                conn, deps, D.MEDIATION_WINDOW, clocks.mediation_window_ends(day), case_id=case.case_id
-            )
         elif target is Stage.ARBITRATION:
-            late = not clocks.in_time(clocks.arbitration_limit(case.learned_on), day)
             case = replace(case, stage=target, arbitration_applied_on=day)
-            await qd.cancel(conn, [D.ARBITRATION_LIMIT, D.MEDIATION_WINDOW], case_id=case.case_id)
-        else:  # litigation
-            clocks.require_may_sue(
-                case.arbitration_accepted_on, case.award_extended, case.award_received_on, day
-            )
-            if case.award_received_on is not None:
-                late = not clocks.in_time(clocks.suit_limit(case.award_received_on), day)
+        else:
             case = replace(case, stage=target)
-            await qd.cancel(conn, [D.SUIT_LIMIT, D.AWARD_DUE], case_id=case.case_id)
-        await q.save_case(conn, case)
-        await audit(
+        await _apply_clocks(conn, deps, case, change)
+        await cases.save_case(conn, case)
+        trace = Trace.of(caller)
+        await _record(
             conn,
-            trace(caller),
+            trace,
             f"stage.{target.value}",
             case,
             on=day,
             from_stage=previous.value,
-            after_the_limit=late,
+            after_the_limit=change.late,
         )
-        await emit(
-            conn,
-            deps,
-            trace(caller),
-            str(case.member_id),
-            StageChanged(case=await snapshot(conn, case), from_stage=previous, changed_at=now),
-        )
+        changed = StageChanged(case=await snapshot(conn, case), from_stage=previous, changed_at=now)
+        await deps.events.emit(conn, trace, str(case.member_id), changed)
         return case
 
 
@@ -272,44 +248,28 @@ async def arbitration_step(
     deps: Deps, caller: Caller, case_id: uuid.UUID, step: ArbitrationStep, on: date | None
 ) -> CaseRow:
     """The tribunal accepted the case, extended its deadline once, or made its award."""
-    day = on or today(deps.now())
+    day = on or china_date(deps.now())
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await case_to_work(conn, caller, case_id)
-        if case.stage is not Stage.ARBITRATION:
-            raise Conflict(
-                f"the case is in {case.stage.value}, not in arbitration",
-                stage=case.stage.value,
-                allowed=stages.allowed(case.stage),
-            )
+        stages.require_in_arbitration(case.stage)
+        change = clocks.on_arbitration_step(
+            step, day, accepted_on=case.arbitration_accepted_on, extended=case.award_extended,
+            award_received_on=case.award_received_on,
+        )  # fmt: skip
         if step is ArbitrationStep.ACCEPTED:
-            if case.arbitration_accepted_on is not None:
-                raise Conflict("the tribunal's acceptance is recorded already")
             case = replace(case, arbitration_accepted_on=day)
-            due = clocks.award_due(day, extended=False)
-        elif case.arbitration_accepted_on is None:
-            raise Conflict("record the tribunal's acceptance first")
-        elif case.award_received_on is not None:
-            raise Conflict("the award was made already")
         elif step is ArbitrationStep.EXTENDED:
-            due = clocks.extend_award(case.arbitration_accepted_on, case.award_extended)
             case = replace(case, award_extended=True)
         else:
             case = replace(case, award_received_on=day)
-            due = clocks.suit_limit(day)
-        await qd.cancel(conn, [D.AWARD_DUE], case_id=case.case_id)
-        name = D.SUIT_LIMIT if step is ArbitrationStep.AWARDED else D.AWARD_DUE
-        await schedule_deadline(conn, deps, name, due, case_id=case.case_id)
-        await q.save_case(conn, case)
-        await audit(
-            conn, trace(caller), f"arbitration.{step.value}", case, on=day, deadline=name.value, due_on=due
-        )
-        await emit(
-            conn,
-            deps,
-            trace(caller),
-            str(case.member_id),
-            ArbitrationProgressed(case=await snapshot(conn, case), step=step, on=day),
-        )
+        await _apply_clocks(conn, deps, case, change)
+        await cases.save_case(conn, case)
+        assert change.schedule is not None
+        name, due = change.schedule
+        trace = Trace.of(caller)
+        await _record(conn, trace, f"arbitration.{step.value}", case, on=day, deadline=name.value, due_on=due)
+        progressed = ArbitrationProgressed(case=await snapshot(conn, case), step=step, on=day)
+        await deps.events.emit(conn, trace, str(case.member_id), progressed)
         return case
 
 
@@ -322,27 +282,17 @@ async def close_case(
         stages.require_closing(case.stage, outcome, recovered_fen)
         previous = case.stage
         case = replace(case, stage=Stage.CLOSED, outcome=outcome, recovered_fen=recovered_fen, closed_at=now)
-        await q.save_case(conn, case)
-        await qd.cancel_all_for_case(conn, case.case_id)
-        await audit(
-            conn,
-            trace(caller),
-            "case.closed",
-            case,
-            note or None,
-            outcome=outcome.value,
-            recovered_fen=recovered_fen,
-            from_stage=previous.value,
+        await cases.save_case(conn, case)
+        await deadlines.cancel_all(conn, deadlines.case_subject(case.case_id))
+        trace = Trace.of(caller)
+        await _record(
+            conn, trace, "case.closed", case, note or None,
+            outcome=outcome.value, recovered_fen=recovered_fen, from_stage=previous.value,
+        )  # fmt: skip
+        closed = CaseClosed(
+            case=await snapshot(conn, case), outcome=outcome, recovered_fen=recovered_fen, closed_at=now
         )
-        await emit(
-            conn,
-            deps,
-            trace(caller),
-            str(case.member_id),
-            CaseClosed(
-                case=await snapshot(conn, case), outcome=outcome, recovered_fen=recovered_fen, closed_at=now
-            ),
-        )
+        await deps.events.emit(conn, trace, str(case.member_id), closed)
         return case
 
 
@@ -360,95 +310,30 @@ async def assign_counsel(
     now = deps.now()
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await case_to_work(conn, caller, case_id)
-        if case.stage in (Stage.INTAKE, Stage.CLOSED):
-            raise Conflict(
-                f"counsel is assigned to an accepted, open case (this one is in {case.stage.value})",
-                stage=case.stage.value,
-                allowed=stages.allowed(case.stage),
-            )
-        roster = [_load(c) for c in await q.roster_for(conn, list(await union_path(conn, case.union_id)))]
+        stages.require_open_for_counsel(case.stage)
+        roster = [
+            _load(c) for c in await counsel.roster_for(conn, list(await union_path(conn, case.union_id)))
+        ]
         previous = case.counsel_id
-        if counsel_id is None:
-            chosen = choose_counsel(roster, case.employer, exclude=[previous] if previous else [])
-        else:
-            named = next((c for c in roster if c.counsel_id == counsel_id), None)
-            if named is None:
-                raise NotFound(f"counsel {counsel_id} is not on the roster of this case's unions")
-            if named.counsel_id == previous:
-                raise Conflict("this counsel already has the case")
-            require_assignable(named, case.employer)
-            chosen = named
-        if previous is not None and not reason.strip():
-            raise InvalidInput("a handover needs a reason")
+        chosen = pick_counsel(roster, case.employer, previous=previous, named=counsel_id, reason=reason)
         case = replace(case, counsel_id=chosen.counsel_id)
-        await q.save_case(conn, case)
-        await q.record_assignment(
+        await cases.save_case(conn, case)
+        await counsel.record_assignment(
             conn, case.case_id, chosen.counsel_id, previous, reason.strip() or "assigned", caller.actor, now
         )
-        action = "counsel.handover" if previous else "counsel.assigned"
-        await audit(
-            conn,
-            trace(caller),
-            action,
-            case,
-            reason or None,
+        trace = Trace.of(caller)
+        await _record(
+            conn, trace, "counsel.handover" if previous else "counsel.assigned", case, reason or None,
+            counsel_id=chosen.counsel_id, previous_counsel_id=previous,
+            load=f"{chosen.open_cases}/{chosen.capacity}",
+        )  # fmt: skip
+        assigned = CounselAssigned(
+            case=await snapshot(conn, case),
             counsel_id=chosen.counsel_id,
             previous_counsel_id=previous,
-            load=f"{chosen.open_cases}/{chosen.capacity}",
+            assigned_at=now,
         )
-        await emit(
-            conn,
-            deps,
-            trace(caller),
-            str(case.member_id),
-            CounselAssigned(
-                case=await snapshot(conn, case),
-                counsel_id=chosen.counsel_id,
-                previous_counsel_id=previous,
-                assigned_at=now,
-            ),
-        )
-        counsel = await q.get_counsel(conn, chosen.counsel_id)
-        assert counsel is not None
-        return case, counsel
-
-
-async def register_counsel(
-    deps: Deps, caller: Caller, union_id: uuid.UUID, name: str, role: str, capacity: int, employers: list[str]
-) -> CounselRow:
-    async with deps.pool.acquire() as conn, conn.transaction():
-        await require_union_scope(conn, caller, union_id)
-        if caller.principal.role is Role.MEMBER:
-            raise Forbidden("cadres keep the legal-aid roster")
-        counsel_id = uuid.uuid4()
-        await q.insert_counsel(
-            conn,
-            counsel_id,
-            name.strip(),
-            role,
-            union_id,
-            capacity,
-            [e.strip() for e in employers if e.strip()],
-        )
-        await q.audit(
-            conn,
-            caller.actor,
-            "counsel.registered",
-            None,
-            f"counsel:{counsel_id}",
-            caller.correlation_id,
-            None,
-            name=name,
-            capacity=capacity,
-            employers=employers,
-        )
-        counsel = await q.get_counsel(conn, counsel_id)
-        assert counsel is not None
-        return counsel
-
-
-async def case_for_view(conn: Conn, case_id: uuid.UUID) -> CaseRow:
-    case = await q.get_case(conn, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} does not exist")
-    return case
+        await deps.events.emit(conn, trace, str(case.member_id), assigned)
+        row = await counsel.get_counsel(conn, chosen.counsel_id)
+        assert row is not None
+        return case, row

@@ -1,5 +1,5 @@
 """Reads. A case is seen by its filer, the other workers it covers, and the cadres of its union
-subtree; everyone else is refused."""
+subtree; everyone else is refused. Supervision letters are the cadres' business."""
 
 import uuid
 from dataclasses import dataclass
@@ -7,41 +7,43 @@ from datetime import date, timedelta
 
 from services.legal.domain.clocks import start_of
 from services.legal.domain.letters import rectification_rate
-from services.legal.handlers.common import Deps, may_view, require_union_scope, today
-from services.legal.store import cases as q
-from services.legal.store import deadlines as qd
-from services.legal.store import reports as qr
-from services.legal.store.cases import CaseRow, TrailEntry
-from services.legal.store.deadlines import DeadlineView
+from services.legal.domain.reports import mediation_success_rate
+from services.legal.handlers.common import Deps, may_view, require_cadre, require_union_scope
+from services.legal.store import cases, deadlines, letters, reports
+from services.legal.store.cases import CaseRow
+from services.legal.store.deadlines import DeadlineRow
+from services.legal.store.letters import SupervisionRow
+from shared import audit
 from shared.auth import Caller, Role
 from shared.contracts.legal import DisputeKind, Stage
 from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.events import china_date
 
 
 @dataclass(frozen=True)
 class CaseView:
     case: CaseRow
-    deadlines: list[DeadlineView]
+    deadlines: list[DeadlineRow]
 
 
 async def get_case(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseView:
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
-        case = await q.get_case(conn, case_id)
+        case = await cases.get_case(conn, case_id)
         if case is None:
             raise NotFound(f"case {case_id} does not exist")
         if not await may_view(conn, caller.principal, case):
             raise Forbidden("a legal case is seen by its workers and the cadres of their union only")
-        return CaseView(case, await qd.of_case(conn, case_id))
+        return CaseView(case, await deadlines.of_case(conn, case_id))
 
 
-async def case_trail(deps: Deps, caller: Caller, case_id: uuid.UUID) -> list[TrailEntry]:
+async def case_trail(deps: Deps, caller: Caller, case_id: uuid.UUID) -> list[audit.TrailEntry]:
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
-        case = await q.get_case(conn, case_id)
+        case = await cases.get_case(conn, case_id)
         if case is None:
             raise NotFound(f"case {case_id} does not exist")
         if caller.principal.role is Role.MEMBER or not await may_view(conn, caller.principal, case):
             raise Forbidden("the trail is for the cadres working the case")
-        return await q.trail(conn, case_id)
+        return await audit.trail_of_record(conn, case_id)
 
 
 async def list_cases(
@@ -49,15 +51,25 @@ async def list_cases(
 ) -> list[CaseRow]:
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
         await require_union_scope(conn, caller, union_id)
-        return await q.list_cases(conn, union_id, stage, kind, limit)
+        return await cases.list_cases(conn, union_id, stage, kind, limit)
 
 
 async def member_cases(deps: Deps, caller: Caller, member_id: uuid.UUID) -> list[CaseRow]:
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
         if caller.principal.role is Role.MEMBER and not caller.principal.is_member(member_id):
             raise Forbidden("a member sees their own cases")
-        rows = await q.cases_of_member(conn, member_id)
+        rows = await cases.cases_of_member(conn, member_id)
         return [c for c in rows if await may_view(conn, caller.principal, c)]
+
+
+async def get_supervision(deps: Deps, caller: Caller, supervision_id: uuid.UUID) -> SupervisionRow:
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        s = await letters.get(conn, supervision_id)
+        if s is None:
+            raise NotFound(f"supervision {supervision_id} does not exist")
+        require_cadre(caller, "supervision letters are the cadres' business")
+        await require_union_scope(conn, caller, s.union_id)
+        return s
 
 
 @dataclass(frozen=True)
@@ -65,12 +77,11 @@ class Report:
     union_id: uuid.UUID
     period_start: date
     period_end: date
-    summary: qr.LegalSummary
+    summary: reports.LegalSummary
 
     @property
     def mediation_success_rate(self) -> float | None:
-        s = self.summary
-        return None if s.mediations_finished == 0 else round(s.mediations_settled / s.mediations_finished, 4)
+        return mediation_success_rate(self.summary.mediations_finished, self.summary.mediations_settled)
 
     @property
     def rectification_rate(self) -> float | None:
@@ -84,5 +95,5 @@ async def report(deps: Deps, caller: Caller, union_id: uuid.UUID, start: date, e
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
         await require_union_scope(conn, caller, union_id)
         period_end = start_of(end + timedelta(days=1))
-        s = await qr.summary(conn, union_id, start_of(start), period_end, today(deps.now()))
+        s = await reports.summary(conn, union_id, start_of(start), period_end, china_date(deps.now()))
         return Report(union_id, start, end, s)

@@ -1,17 +1,30 @@
-"""The durable deadline table: schedule, cancel, claim what is due."""
+"""Statutory deadlines as the kit's durable timers (table `timers`, kind `legal.deadline`): each
+deadline has two notices, "approaching" and "missed", each one timer of the case
+(`case:<id>`) or of the supervision (`supervision:<id>`), payload {name, due_on, notice}."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import asyncpg
-
+from shared import timers
 from shared.contracts.legal import DeadlineName
 from shared.db import Conn
 
+KIND = "legal.deadline"
+
+
+def case_subject(case_id: uuid.UUID) -> str:
+    return f"case:{case_id}"
+
+
+def supervision_subject(supervision_id: uuid.UUID) -> str:
+    return f"supervision:{supervision_id}"
+
 
 @dataclass(frozen=True)
-class DueRow:
+class Notice:
+    """A deadline notice as its timer holds it."""
+
     deadline_id: uuid.UUID
     case_id: uuid.UUID | None
     supervision_id: uuid.UUID | None
@@ -19,76 +32,59 @@ class DueRow:
     due_on: date
     notice: str  # approaching | missed
 
+    @classmethod
+    def of(cls, timer: timers.Timer) -> "Notice":
+        owner, _, owner_id = timer.subject.partition(":")
+        record_id = uuid.UUID(owner_id)
+        return cls(
+            timer.timer_id,
+            record_id if owner == "case" else None,
+            record_id if owner == "supervision" else None,
+            DeadlineName(timer.payload["name"]),
+            date.fromisoformat(timer.payload["due_on"]),
+            timer.payload["notice"],
+        )
+
 
 async def schedule(
-    conn: Conn, *, name: DeadlineName, due_on: date, notices: list[tuple[str, datetime]],
-    case_id: uuid.UUID | None = None, supervision_id: uuid.UUID | None = None,
-) -> None:  # fmt: skip
-    """One row per notice (approaching, missed), each firing once at its time."""
-    await conn.executemany(
-        """INSERT INTO deadlines (deadline_id, case_id, supervision_id, name, due_on, notice, fire_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        [(uuid.uuid4(), case_id, supervision_id, name.value, due_on, notice, at) for notice, at in notices],
+    conn: Conn, subject: str, name: DeadlineName, due_on: date, notices: list[tuple[str, datetime]]
+) -> None:
+    """One timer per notice (approaching, missed), each firing once at its time."""
+    await timers.schedule(
+        conn,
+        [
+            timers.Timer(
+                uuid.uuid4(), KIND, subject, at, {"name": name.value, "due_on": due_on, "notice": notice}
+            )
+            for notice, at in notices
+        ],
     )
 
 
-async def cancel(
-    conn: Conn, names: list[DeadlineName], *, case_id: uuid.UUID | None = None,
-    supervision_id: uuid.UUID | None = None,
-) -> None:  # fmt: skip
-    """The step was taken (or the case closed): its pending notices will not fire."""
-    await conn.execute(
-        """UPDATE deadlines SET status = 'cancelled'
-           WHERE status = 'pending' AND name = ANY($1::text[])
-             AND (case_id = $2 OR supervision_id = $3)""",
-        [n.value for n in names], case_id, supervision_id,
-    )  # fmt: skip
+async def cancel(conn: Conn, subject: str, names: list[DeadlineName]) -> None:
+    """The step was taken: the pending notices of these deadlines will not fire."""
+    for name in names:
+        await timers.cancel(conn, KIND, subject, where={"name": name.value})
 
 
-async def cancel_all_for_case(conn: Conn, case_id: uuid.UUID) -> None:
-    await conn.execute(
-        "UPDATE deadlines SET status = 'cancelled' WHERE status = 'pending' AND case_id = $1", case_id
-    )
+async def cancel_all(conn: Conn, subject: str) -> None:
+    """The case closed: none of its pending notices fires."""
+    await timers.cancel(conn, KIND, subject)
 
 
 async def next_for_case(conn: Conn, case_id: uuid.UUID) -> tuple[DeadlineName, date] | None:
     """The nearest deadline still running (its missed notice has not fired nor been cancelled)."""
     row = await conn.fetchrow(
-        """SELECT name, due_on FROM deadlines
-           WHERE case_id = $1 AND notice = 'missed' AND status = 'pending'
-           ORDER BY due_on, name LIMIT 1""",
-        case_id,
-    )
-    return (DeadlineName(row["name"]), row["due_on"]) if row else None
-
-
-def _due(row: asyncpg.Record) -> DueRow:
-    return DueRow(
-        row["deadline_id"], row["case_id"], row["supervision_id"], DeadlineName(row["name"]),
-        row["due_on"], row["notice"],
+        """SELECT payload->>'name' AS name, payload->>'due_on' AS due_on FROM timers
+           WHERE kind = $1 AND subject = $2 AND status = 'pending' AND payload->>'notice' = 'missed'
+           ORDER BY payload->>'due_on', payload->>'name' LIMIT 1""",
+        KIND, case_subject(case_id),
     )  # fmt: skip
-
-
-async def claim_due(conn: Conn, now: datetime, limit: int) -> list[DueRow]:
-    """Lock due rows no other transaction holds; call inside the transaction that fires them."""
-    rows = await conn.fetch(
-        """SELECT deadline_id, case_id, supervision_id, name, due_on, notice FROM deadlines
-           WHERE status = 'pending' AND fire_at <= $1
-           ORDER BY fire_at, deadline_id LIMIT $2
-           FOR UPDATE SKIP LOCKED""",
-        now, limit,
-    )  # fmt: skip
-    return [_due(r) for r in rows]
-
-
-async def mark_fired(conn: Conn, deadline_id: uuid.UUID, now: datetime) -> None:
-    await conn.execute(
-        "UPDATE deadlines SET status = 'fired', fired_at = $2 WHERE deadline_id = $1", deadline_id, now
-    )
+    return (DeadlineName(row["name"]), date.fromisoformat(row["due_on"])) if row else None
 
 
 @dataclass(frozen=True)
-class DeadlineView:
+class DeadlineRow:
     name: DeadlineName
     due_on: date
     notice: str
@@ -96,10 +92,16 @@ class DeadlineView:
     status: str
 
 
-async def of_case(conn: Conn, case_id: uuid.UUID) -> list[DeadlineView]:
+async def of_case(conn: Conn, case_id: uuid.UUID) -> list[DeadlineRow]:
     rows = await conn.fetch(
-        "SELECT name, due_on, notice, fire_at, status FROM deadlines WHERE case_id = $1 ORDER BY fire_at",
-        case_id,
-    )
-    return [DeadlineView(DeadlineName(r["name"]), r["due_on"], r["notice"], r["fire_at"], r["status"])
-            for r in rows]  # fmt: skip
+        """SELECT payload->>'name' AS name, payload->>'due_on' AS due_on, payload->>'notice' AS notice,
+                  fire_at, status
+           FROM timers WHERE kind = $1 AND subject = $2 ORDER BY fire_at, timer_id""",
+        KIND, case_subject(case_id),
+    )  # fmt: skip
+    return [
+        DeadlineRow(
+            DeadlineName(r["name"]), date.fromisoformat(r["due_on"]), r["notice"], r["fire_at"], r["status"]
+        )
+        for r in rows
+    ]

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from services.legal.store import deadlines
 from shared.db import Conn
 
 _IN_SUBTREE = "(u.path @> ARRAY[$1::uuid] OR {alias}.union_id = $1)"
@@ -42,9 +43,12 @@ async def summary(
     )  # fmt: skip
     overdue = await conn.fetchval(
         f"""SELECT count(DISTINCT c.case_id) {base} AND c.stage <> 'closed' AND EXISTS (
-                SELECT 1 FROM deadlines d WHERE d.case_id = c.case_id AND d.notice = 'missed'
-                  AND (d.status = 'fired' OR (d.status = 'pending' AND d.due_on < $2)))""",
-        union_id, today,
+                SELECT 1 FROM timers t
+                WHERE t.kind = $3 AND t.subject = 'case:' || c.case_id::text
+                  AND t.payload->>'notice' = 'missed'
+                  AND (t.status = 'fired'
+                       OR (t.status = 'pending' AND (t.payload->>'due_on')::date < $2)))""",
+        union_id, today, deadlines.KIND,
     )  # fmt: skip
     closed = await conn.fetchrow(
         f"""SELECT count(*) AS closed, coalesce(sum(c.recovered_fen), 0) AS recovered,
