@@ -4,6 +4,7 @@ and a machine-readable code, answered as RFC 9457 problem details
 adds). FastAPI's own refusals (validation, unknown route, wrong method, 401) take the same shape.
 """
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -79,11 +80,11 @@ def problem(
     *,
     code: str | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     code = code or _CODES.get(status, "error")
     body = {
-        **{k: v for k, v in extra.items() if k not in _RESERVED},
+        **{k: v for k, v in (extra or {}).items() if k not in _RESERVED},
         "type": f"urn:zhijia:problem:{code}",
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -105,13 +106,15 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(request, exc.status_code, exc.reason, code=exc.code, **exc.context)
+        return problem(request, exc.status_code, exc.reason, code=exc.code, extra=exc.context)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc)
         summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-        return problem(request, 422, summary or "invalid request", code="invalid_request", errors=errors)
+        return problem(
+            request, 422, summary or "invalid request", code="invalid_request", extra={"errors": errors}
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
