@@ -85,10 +85,11 @@ class Consumes:
 @dataclass(frozen=True)
 class Started(Generic[D]):
     """What a service's `start` returns: its handler dependencies (the routes' `AppDeps`) and,
-    for a consuming service, what it does with a batch."""
+    for a consuming service, what it does with a batch: usually its idempotent consumer
+    (`runtime.consumer(apply)`), or a function of its own (the projector's)."""
 
     deps: D
-    on_batch: OnBatch | None = None
+    on_batch: "OnBatch | IdempotentConsumer | None" = None
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,17 @@ class Runtime:
     settings: ServiceSettings
     pool: asyncpg.Pool
     producer: AIOKafkaProducer
-    events: EventWriter | None  # a service that publishes: its source and topic
+    publishing: EventWriter | None
     subscriber: BatchSubscriber | None
     # Whatever `start` enters or pushes here is stopped before the kit's own parts.
     stack: contextlib.AsyncExitStack
+
+    @property
+    def events(self) -> EventWriter:
+        """How the service emits its events (its source name and its topic)."""
+        if self.publishing is None:
+            raise RuntimeError("this service's ServiceSpec names no topic it publishes")
+        return self.publishing
 
     def consumer(
         self,
@@ -202,8 +210,11 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
             started = await spec.start(runtime)
             app.state.deps = started.deps
             if broker is not None:
-                assert started.on_batch is not None, "a consuming service's start returns on_batch"
-                slot.on_batch = started.on_batch
+                on_batch = started.on_batch
+                assert on_batch is not None, "a consuming service's start returns on_batch"
+                slot.on_batch = (
+                    handle_records(on_batch) if isinstance(on_batch, IdempotentConsumer) else on_batch
+                )
                 await broker.start()
                 stack.push_async_callback(broker.stop)  # left first: stop consuming
             log.info("service_started", port=settings.http_port, topics=own_topics)

@@ -20,7 +20,6 @@ from shared.service import (
     ServiceSpec,
     Started,
     build_service,
-    handle_records,
 )
 
 SERVICE = "competitions"
@@ -41,9 +40,8 @@ class CompetitionsSettings(ConsumingSettings):
 
 def create_app(settings: CompetitionsSettings) -> FastAPI:
     async def start(runtime: Runtime) -> Started[Deps]:
-        assert runtime.events is not None, "competitions publishes its events"
         deps = Deps(pool=runtime.pool, events=runtime.events, blind_key=settings.blind_key())
-        return Started(deps, handle_records(runtime.consumer(make_apply(deps))))
+        return Started(deps, runtime.consumer(make_apply(deps)))
 
     return build_service(
         settings,

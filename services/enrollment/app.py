@@ -21,7 +21,6 @@ class EnrollmentSettings(ServiceSettings):
 
 def create_app(settings: EnrollmentSettings) -> FastAPI:
     async def start(runtime: Runtime) -> Started[Deps]:
-        assert runtime.events is not None, "enrollment publishes its events"
         pii = PiiProtector(settings.pii_key.get_secret_value())
         return Started(Deps(pool=runtime.pool, pii=pii, events=runtime.events))
 

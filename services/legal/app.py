@@ -21,7 +21,6 @@ from shared.service import (
     ServiceSpec,
     Started,
     build_service,
-    handle_records,
 )
 
 SERVICE = "legal"
@@ -44,7 +43,6 @@ class LegalSettings(ConsumingSettings):
 
 def create_app(settings: LegalSettings) -> FastAPI:
     async def start(runtime: Runtime) -> Started[Deps]:
-        assert runtime.events is not None
         deps = Deps(
             pool=runtime.pool,
             events=runtime.events,
@@ -53,7 +51,7 @@ def create_app(settings: LegalSettings) -> FastAPI:
         )
         runtime.background("deadline-timer", deadline_timer(deps, settings.scheduler_interval_seconds))
         consumer = runtime.consumer(membership.membership_events())
-        return Started(deps, handle_records(consumer))
+        return Started(deps, consumer)
 
     return build_service(
         settings,

@@ -18,7 +18,6 @@ from shared.service import (
     ServiceSpec,
     Started,
     build_service,
-    handle_records,
 )
 
 SERVICE = "partners"
@@ -43,7 +42,6 @@ def create_app(settings: PartnersSettings) -> FastAPI:
         )
 
     async def start(runtime: Runtime) -> Started[Deps]:
-        assert runtime.events is not None
         deps = Deps(
             pool=runtime.pool,
             producer=runtime.producer,
@@ -55,7 +53,7 @@ def create_app(settings: PartnersSettings) -> FastAPI:
         )
         apply = partner_events.make_apply(deps)
         consumer = runtime.consumer(apply, decode=partner_events.record_decoder(deps))
-        return Started(deps, handle_records(consumer))
+        return Started(deps, consumer)
 
     spec = ServiceSpec(
         name=SERVICE,

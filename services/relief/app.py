@@ -20,7 +20,6 @@ from shared.service import (
     ServiceSpec,
     Started,
     build_service,
-    handle_records,
 )
 
 SERVICE = "relief"
@@ -58,10 +57,9 @@ def create_app(settings: ReliefSettings) -> FastAPI:
     pii = PiiProtector(settings.pii_key.get_secret_value())
 
     async def start(runtime: Runtime) -> Started[Deps]:
-        assert runtime.events is not None, "relief publishes its events"
         deps = Deps(pool=runtime.pool, events=runtime.events, policy=policy, pii=pii)
         consumer = runtime.consumer(enrollment_events(deps))
-        return Started(deps, handle_records(consumer))
+        return Started(deps, consumer)
 
     return build_service(
         settings,

@@ -14,7 +14,6 @@ from shared.service import (
     ServiceSpec,
     Started,
     build_service,
-    handle_records,
 )
 from shared.timers import DurableTimer
 from tests.kit_example import handlers
@@ -33,7 +32,6 @@ class GreeterSettings(ConsumingSettings):
 
 def create_app(settings: GreeterSettings) -> FastAPI:
     async def start(runtime: Runtime) -> Started[handlers.Deps]:
-        assert runtime.events is not None
         deps = handlers.Deps(runtime.pool, runtime.events, timedelta(seconds=settings.welcome_after_seconds))
         timer = DurableTimer(
             runtime.pool,
@@ -44,7 +42,7 @@ def create_app(settings: GreeterSettings) -> FastAPI:
         apply = membership.membership_events(
             lambda conn, trace, m: handlers.member_changed(deps, conn, trace, m)
         )
-        return Started(deps, handle_records(runtime.consumer(apply)))
+        return Started(deps, runtime.consumer(apply))
 
     return build_service(
         settings,

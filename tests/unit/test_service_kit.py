@@ -3,18 +3,21 @@ no service hands an error context under a name problem details reserve."""
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shared.auth import Caller, Principal, Role
 from shared.contracts.envelope import EventMetadata
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, install_error_handlers
 from shared.events import CHINA, Trace, china_date, next_version_cte
+from shared.money import Fen
+from shared.rows import from_row
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -150,3 +153,37 @@ def test_the_versions_cte_takes_the_subject_it_is_given() -> None:
     cte = next_version_cte("v", "$3::text")
     assert cte.startswith("v AS (INSERT INTO event_versions")
     assert "VALUES ($3::text, 1)" in cte and cte.endswith("RETURNING version)")
+
+
+class Snapshot(BaseModel):
+    case_id: uuid.UUID
+    status: str
+    paid_fen: int
+
+
+@dataclass(frozen=True)
+class Row:
+    case_id: uuid.UUID
+    status: str
+    notes: str  # not in the model: not copied
+
+
+def test_models_are_filled_from_rows_with_what_is_computed_beside_them() -> None:
+    row = Row(uuid.uuid4(), "verified", "internal notes")
+    assert from_row(Snapshot, row, paid_fen=1200) == Snapshot(
+        case_id=row.case_id, status="verified", paid_fen=1200
+    )
+    assert from_row(Snapshot, row, status="suspended", paid_fen=0).status == "suspended"
+    with pytest.raises(ValidationError):
+        from_row(Snapshot, row)  # what the row lacks must be given
+
+
+class Payment(BaseModel):
+    amount_fen: Fen
+
+
+@pytest.mark.parametrize("amount", [12.5, "1250", -1, 10**15 + 1])
+def test_money_is_whole_fen_in_range(amount: object) -> None:
+    with pytest.raises(ValidationError):
+        Payment.model_validate({"amount_fen": amount})
+    assert Payment(amount_fen=1250).amount_fen == 1250

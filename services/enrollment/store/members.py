@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from services.enrollment.domain.membership import Membership, Period
 from shared.contracts.enrollment import EmploymentType, MembershipPeriod, MemberSnapshot, PeriodEnd
 from shared.db import Conn
+from shared.rows import from_row
 
 
 @dataclass(frozen=True)
@@ -106,21 +107,7 @@ async def save_member(conn: Conn, member: MemberRow) -> None:
 def snapshot(member: MemberRow) -> MemberSnapshot:
     """The member as its events carry it."""
     m = member.membership
-    return MemberSnapshot(
-        member_id=member.member_id,
-        name=member.name,
-        national_id_masked=member.national_id_masked,
-        membership_number=member.membership_number,
-        card_number=member.card_number,
-        base_union_id=m.base_union_id,
-        status=m.status,
-        member_since=m.member_since,
-        employer=member.employer,
-        employment_type=member.employment_type,
-        periods=[
-            MembershipPeriod(
-                union_id=p.union_id, started_at=p.started_at, ended_at=p.ended_at, end_reason=p.end_reason
-            )
-            for p in m.periods
-        ],
-    )
+    return from_row(
+        MemberSnapshot, member, base_union_id=m.base_union_id, status=m.status, member_since=m.member_since,
+        periods=[from_row(MembershipPeriod, p) for p in m.periods],
+    )  # fmt: skip

@@ -17,10 +17,8 @@ from shared.contracts.legal import (
     Priority,
     Stage,
 )
+from shared.money import Fen
 
-Fen = Annotated[
-    int, Field(strict=True, ge=0, le=10**15, description="an amount in fen (分): 100 fen = 1 yuan")
-]
 Text = Annotated[str, Field(max_length=2000)]
 
 

@@ -17,6 +17,7 @@ from shared.contracts.legal import CaseSnapshot, DeadlineName, NextDeadline
 from shared.db import Conn
 from shared.errors import Forbidden, NotFound
 from shared.events import Clock, EventWriter, utcnow
+from shared.rows import from_row
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,8 @@ async def case_to_work(conn: Conn, caller: Caller, case_id: uuid.UUID) -> CaseRo
 
 async def snapshot(conn: Conn, case: CaseRow) -> CaseSnapshot:
     nxt = await deadlines.next_for_case(conn, case.case_id)
-    return CaseSnapshot(
-        case_id=case.case_id,
-        case_no=case.case_no,
-        kind=case.kind,
-        stage=case.stage,
-        outcome=case.outcome,
-        union_id=case.union_id,
-        member_ids=case.member_ids,
-        next_deadline=NextDeadline(name=nxt[0], due_on=nxt[1]) if nxt else None,
+    return from_row(
+        CaseSnapshot, case, next_deadline=NextDeadline(name=nxt[0], due_on=nxt[1]) if nxt else None
     )
 
 

@@ -30,6 +30,7 @@ from services.partners.handlers.common import Deps
 from services.partners.store.ingress_log import LogRow
 from shared.errors import InvalidInput, NotFound
 from shared.http import AppDeps, CallerDep, correlation_id_of
+from shared.rows import from_row
 
 router = APIRouter()
 DepsDep = Annotated[Deps, AppDeps]
@@ -170,13 +171,7 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
             detail="temporarily unavailable, nothing was accepted: retry shortly",
             headers={"Retry-After": "1"},
         ) from exc
-    return QueuedOut(
-        offer_id=queued.offer_id,
-        version=queued.version,
-        topic=queued.topic,
-        partition=queued.partition,
-        offset=queued.offset,
-    )
+    return from_row(QueuedOut, queued)
 
 
 async def _capped_body(request: Request, limit: int) -> bytes:

@@ -27,12 +27,8 @@ from shared.contracts.relief import (
     Tier,
     WithdrawalReason,
 )
+from shared.money import Fen, PositiveFen
 
-# Strict: "12.5" or 12.5 is refused rather than silently turned into fen.
-Fen = Annotated[
-    int, Field(strict=True, ge=0, le=10**15, description="an amount in fen (分): 100 fen = 1 yuan")
-]
-PositiveFen = Annotated[int, Field(strict=True, gt=0, le=10**15, description="fen (分), more than 0")]
 HouseholdSize = Annotated[int, Field(strict=True, ge=1, le=50)]
 
 

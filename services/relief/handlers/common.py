@@ -25,6 +25,7 @@ from shared.db import Conn
 from shared.errors import Forbidden, NotFound
 from shared.events import Clock, EventWriter, Trace, utcnow
 from shared.pii import PiiProtector
+from shared.rows import from_row
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,8 @@ async def eligibility_of(conn: Conn, deps: Deps, case: CaseRow) -> Eligibility:
 
 async def snapshot(conn: Conn, case: CaseRow, now: datetime) -> CaseSnapshot:
     year = aid_year(now)
-    return CaseSnapshot(
-        case_id=case.case_id,
-        member_id=case.member_id,
-        status=case.status,
-        tier=case.tier,
-        union_id=case.union_id,
-        aid_year=year,
-        aid_paid_fen=await aid.paid_to_member(conn, case.member_id, year),
+    return from_row(
+        CaseSnapshot, case, aid_year=year, aid_paid_fen=await aid.paid_to_member(conn, case.member_id, year)
     )
 
 
