@@ -274,5 +274,3 @@ def top_frames(collapsed: Path, n: int = 12) -> list[tuple[str, float, float]]:
 
 def wall() -> float:
     return time.monotonic()
-
-

@@ -560,5 +560,3 @@ def member_ids(city: City, limit: int | None = None) -> list[uuid.UUID]:
             if limit is not None and len(found) >= limit:
                 break
     return found
-
-
