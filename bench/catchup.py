@@ -25,14 +25,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.stack import AUTH_SECRET, BenchStack, cpu_seconds, profile
 from bench.workload import City, Event
-from services.projector.app import MIGRATIONS, ProjectorSettings
+from services.projector.app import MIGRATIONS, SOURCE_TOPICS, ProjectorSettings
 from services.projector.handlers.dispatch import apply_event
 from services.projector.store import generations
 from shared.consumer import IdempotentConsumer, header_hint
-from shared.contracts import competitions as comp
-from shared.contracts import enrollment as enr
-from shared.contracts import legal, relief
-from shared.contracts import partners as prt
+from shared.contracts import competitions, enrollment, legal, partners, relief
 from shared.contracts.envelope import EventPayload, decode_event
 from shared.db import Conn, ensure_database, open_pool
 from shared.kafka import ensure_topics
@@ -65,16 +62,7 @@ async def produce(
     bootstrap: str, prefix: str, events: Iterable[Event], partitions: int, topics: list[str]
 ) -> Backlog:
     """Produce the events, keyed by subject, with a producer tuned for throughput."""
-    all_topics = {
-        prefix + t
-        for t in (
-            "enrollment.events.v1",
-            "relief.events.v1",
-            "legal.events.v1",
-            "competitions.events.v1",
-            "partners.events.v1",
-        )
-    }
+    all_topics = {prefix + t for t in SOURCE_TOPICS}
     await ensure_topics(bootstrap, {t: partitions for t in {*all_topics, *topics}})
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
@@ -341,7 +329,7 @@ def rows_for(event: Event, consumer: str) -> Iterator[tuple[str, tuple[Any, ...]
     v = event.envelope.subject_version
     yield "processed_events", (consumer, event.envelope.event_id)
     match p:
-        case enr.UnionRegistered():
+        case enrollment.UnionRegistered():
             yield (
                 "unions",
                 (
@@ -354,12 +342,19 @@ def rows_for(event: Event, consumer: str) -> Iterator[tuple[str, tuple[Any, ...]
                     [r.name for r in p.path],
                 ),
             )
-        case enr.ApplicationSubmitted() | enr.ApplicationRejected():
+        case enrollment.ApplicationSubmitted() | enrollment.ApplicationRejected():
             status, reason = (
-                ("pending", None) if isinstance(p, enr.ApplicationSubmitted) else ("rejected", p.reason)
+                ("pending", None)
+                if isinstance(p, enrollment.ApplicationSubmitted)
+                else ("rejected", p.reason)
             )
             yield "applications", (p.person_id, v, p.application_id, p.base_union_id, status, reason)
-        case enr.MemberEnrolled() | enr.MemberReinstated() | enr.MemberTransferred() | enr.MemberLeft():
+        case (
+            enrollment.MemberEnrolled()
+            | enrollment.MemberReinstated()
+            | enrollment.MemberTransferred()
+            | enrollment.MemberLeft()
+        ):
             m = p.member
             yield (
                 "cards",
@@ -378,9 +373,12 @@ def rows_for(event: Event, consumer: str) -> Iterator[tuple[str, tuple[Any, ...]
                     json.dumps([x.model_dump(mode="json") for x in m.periods]),
                 ),
             )
-            if isinstance(p, enr.MemberEnrolled | enr.MemberReinstated) and p.application_id is not None:
+            if (
+                isinstance(p, enrollment.MemberEnrolled | enrollment.MemberReinstated)
+                and p.application_id is not None
+            ):
                 yield "applications", (m.member_id, v, p.application_id, m.base_union_id, "approved", None)
-        case comp.HonourGranted():
+        case competitions.HonourGranted():
             yield (
                 "honours",
                 (
@@ -395,7 +393,7 @@ def rows_for(event: Event, consumer: str) -> Iterator[tuple[str, tuple[Any, ...]
                     p.team_name,
                 ),
             )
-        case comp.ResultFinalized():
+        case competitions.ResultFinalized():
             yield (
                 "competition_results",
                 (
@@ -412,7 +410,7 @@ def rows_for(event: Event, consumer: str) -> Iterator[tuple[str, tuple[Any, ...]
                     p.finalized_at,
                 ),
             )
-        case comp.AwardGranted():
+        case competitions.AwardGranted():
             yield (
                 "competition_awards",
                 (
@@ -426,7 +424,7 @@ def rows_for(event: Event, consumer: str) -> Iterator[tuple[str, tuple[Any, ...]
                     p.granted_at,
                 ),
             )
-        case prt.MerchantListed():
+        case partners.MerchantListed():
             yield (
                 "merchants",
                 (
@@ -436,12 +434,12 @@ def rows_for(event: Event, consumer: str) -> Iterator[tuple[str, tuple[Any, ...]
                     p.name,
                     p.category.value,
                     p.region,
-                    prt.region_prefix(p.region),
+                    partners.region_prefix(p.region),
                     p.address,
                     p.listed_at,
                 ),
             )
-        case prt.OfferPublished():
+        case partners.OfferPublished():
             disc = p.discount
             yield (
                 "offers",
@@ -458,7 +456,7 @@ def rows_for(event: Event, consumer: str) -> Iterator[tuple[str, tuple[Any, ...]
                     disc.amount_fen,
                     p.category.value,
                     p.region,
-                    prt.region_prefix(p.region),
+                    partners.region_prefix(p.region),
                     p.valid_from,
                     p.valid_until,
                     p.eligibility.value,

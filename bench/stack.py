@@ -6,7 +6,6 @@ process's resident memory (VmRSS) is sampled while it runs.
 """
 
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -275,7 +274,3 @@ def top_frames(collapsed: Path, n: int = 12) -> list[tuple[str, float, float]]:
 
 def wall() -> float:
     return time.monotonic()
-
-
-def env_or(name: str, default: str) -> str:
-    return os.environ.get(name) or default

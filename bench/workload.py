@@ -23,7 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from shared.contracts import competitions as comp
@@ -560,7 +560,3 @@ def member_ids(city: City, limit: int | None = None) -> list[uuid.UUID]:
             if limit is not None and len(found) >= limit:
                 break
     return found
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -39,14 +39,15 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.projector.app import MIGRATIONS, SERVICE, ProjectorSettings, build_consumer
+from services.projector.app import MIGRATIONS, SERVICE, ProjectorSettings, card_consumer
 from services.projector.offsets import source_partitions
 from services.projector.store import generations
 from services.projector.store.generations import Generation
 from shared.consumer import IdempotentConsumer
 from shared.db import Conn, open_pool
-from shared.kafka import ensure_topics, make_producer
+from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
+from shared.service import Runtime
 
 log = get_logger(__name__)
 
@@ -150,7 +151,6 @@ async def _rebuild_locked(
         settings.kafka_bootstrap_servers,
         {t: settings.topic_partitions for t in [*settings.source_topics, settings.dead_letter_topic]},
     )
-    producer = make_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-rebuild")
     reader = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"{SERVICE}-rebuild",
@@ -164,15 +164,21 @@ async def _rebuild_locked(
         await generations.use_schema(c, target.schema)
 
     swapped = False
-    await producer.start()
+    stack = contextlib.AsyncExitStack()
     try:
+        producer = await stack.enter_async_context(
+            running_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-rebuild")
+        )
+        # The live projector's own consumer (handlers, dead letters), pointed at the target.
+        runtime = Runtime(settings, pool, producer, events=None, subscriber=None, stack=stack)
         await reader.start()
+        stack.push_async_callback(reader.stop)
         partitions = await source_partitions(reader, settings.source_topics)
         reader.assign(partitions)
         await reader.seek_to_beginning(*partitions)
         replay = Replay(
             reader,
-            build_consumer(settings, pool, producer, into_target),
+            card_consumer(runtime, into_target),
             partitions,
             settings.batch_size,
             target.schema,
@@ -208,8 +214,7 @@ async def _rebuild_locked(
             conn, live.schema
         )
     finally:
-        await reader.stop()
-        await producer.stop()
+        await stack.aclose()
         if not swapped:
             with contextlib.suppress(Exception):
                 await generations.drop(conn, target.schema)

@@ -233,7 +233,14 @@ async def test_the_card_shows_the_offers_the_member_may_use_now(
     assert ours(groceries, tag) == [city]
     assert (await offers_of(api, mid, me, category="food")).status_code == 422
     assert (await offers_of(api, mid, me, cursor="garbage")).status_code == 422
-    assert (await offers_of(api, mid, me, limit=101)).status_code == 422
+    too_many = await offers_of(api, mid, me, limit=101)
+    # FastAPI's own validation answers in the same problem details shape, with the field errors.
+    assert too_many.status_code == 422
+    assert too_many.headers["content-type"] == "application/problem+json"
+    refused = too_many.json()
+    assert (refused["status"], refused["code"]) == (422, "invalid_request")
+    assert [e["loc"] for e in refused["errors"]] == [["query", "limit"]]
+    assert isinstance(refused["detail"], str) and "limit" in refused["detail"]
 
     # Who may look: as for the card.
     assert (
@@ -378,5 +385,6 @@ async def test_the_merchant_directory_lists_listed_merchants_within_a_region(
                 {"region": "330100", "category": "food"}, {"region": "330100", "cursor": "@@"}):  # fmt: skip
         r = await directory(**bad)
         assert r.status_code == 422, (bad, r.text)
-        assert r.json()["detail"]
+        refused = r.json()
+        assert (refused["status"], refused["code"]) == (422, "invalid_input") and refused["detail"], refused
     assert (await api.http.get(f"{api.cards}/merchants", params={"region": "330100"})).status_code == 401

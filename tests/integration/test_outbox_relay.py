@@ -97,6 +97,9 @@ async def test_only_one_relay_leads_and_a_standby_takes_over_when_it_stops(
     infra: dict[str, str], outbox_db: str, run_id: str
 ) -> None:
     service = f"leader-test-{run_id}"
+    topic = f"t{run_id}.leader.{uuid.uuid4().hex[:6]}"
+    await ensure_topics(infra["KAFKA_BOOTSTRAP_SERVERS"], {topic: 1})
+    conn = await asyncpg.connect(outbox_db)
     producer = make_producer(infra["KAFKA_BOOTSTRAP_SERVERS"], "leader-test")
     await producer.start()
     first = OutboxRelay(outbox_db, producer, service)
@@ -105,7 +108,13 @@ async def test_only_one_relay_leads_and_a_standby_takes_over_when_it_stops(
     await eventually(lambda: _is(first.is_leader))
     t2 = asyncio.create_task(second.run())
     try:
-        await asyncio.sleep(1.0)
+        # The standby has had its chance: its session asked for the lock (and was refused, or it
+        # would be publishing), and a row enqueued since was published by the leader.
+        await eventually(lambda: _asked_for_the_lock_and_waits(conn), timeout=10)
+        async with conn.transaction():
+            await enqueue(conn, topic, union_event(uuid.uuid4(), 1))
+        await eventually(lambda: _outbox_empty(conn), timeout=10)
+        assert (first.published, second.published) == (1, 0)
         assert first.is_leader and not second.is_leader
         assert first.running and second.running  # readiness: both loops alive, one leading
         first.stop()
@@ -117,6 +126,20 @@ async def test_only_one_relay_leads_and_a_standby_takes_over_when_it_stops(
         second.stop()
         await asyncio.gather(t1, t2)
         await producer.stop()
+        await conn.close()
+
+
+async def _asked_for_the_lock_and_waits(conn: asyncpg.Connection) -> bool:
+    """A relay session other than the leader's ran pg_try_advisory_lock and is idle after it."""
+    return bool(
+        await conn.fetchval(
+            """SELECT count(*) > 0 FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'
+                 AND query LIKE 'SELECT pg_try_advisory_lock%'
+                 AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_stat_activity.pid
+                                 AND l.locktype = 'advisory' AND l.granted)"""
+        )
+    )
 
 
 async def _is(value: bool) -> bool:

@@ -117,6 +117,18 @@ async def swap_to(pool: asyncpg.Pool, target: Generation) -> None:
         await generations.point_to(conn, target)
 
 
+async def waiting_for_the_row(pool: asyncpg.Pool, lock: str) -> bool:
+    """Whether a session of this database is blocked taking projection_state's row `lock`."""
+    return bool(
+        await pool.fetchval(
+            """SELECT count(*) > 0 FROM pg_stat_activity
+               WHERE datname = current_database() AND wait_event_type = 'Lock'
+                 AND query LIKE '%projection_state ' || $1""",
+            lock,
+        )
+    )
+
+
 async def test_every_new_generation_has_the_shape_of_the_migrated_one(projector_pool: asyncpg.Pool) -> None:
     async with projector_pool.acquire() as conn:
         live = await generations.active(conn)
@@ -205,7 +217,8 @@ async def test_a_swap_waits_for_the_batch_in_flight_and_the_next_batch_waits_for
 
     async with pool.acquire() as swap, swap.transaction():
         locking = asyncio.create_task(generations.active(swap, lock="update"))
-        await asyncio.sleep(0.3)
+        # PostgreSQL itself shows the swap blocked on the row lock the batch in flight holds.
+        await eventually(lambda: waiting_for_the_row(pool, "FOR UPDATE"), timeout=5)
         assert not locking.done(), "the swap must wait for the batch in flight"
         release.set()
         await asyncio.wait_for(in_flight, 5)
@@ -215,7 +228,7 @@ async def test_a_swap_waits_for_the_batch_in_flight_and_the_next_batch_waits_for
         following = asyncio.create_task(
             idempotent(pool, live).handle_batch([record(0, 1, union_registered())])
         )
-        await asyncio.sleep(0.3)
+        await eventually(lambda: waiting_for_the_row(pool, "FOR SHARE"), timeout=5)
         assert not following.done(), "a batch that begins during the swap must wait for it"
     with pytest.raises(GenerationChanged):
         await asyncio.wait_for(following, 5)
@@ -253,6 +266,10 @@ async def run_rebuild(s: Stack, timeout: float = 240) -> tuple[int, str, str]:
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
+
+
+async def _reached(condition: bool) -> bool:
+    return condition
 
 
 def log_events(stdout: str, event: str) -> list[dict[str, Any]]:
@@ -324,7 +341,8 @@ async def test_rebuild_while_the_projector_serves_reads_and_commands_flow(
         asyncio.create_task(read_the_known_card()),
     ]
     try:
-        await asyncio.sleep(1.0)  # the stream flows before the rebuild starts
+        # The stream flows before the rebuild starts: members enrolled, the card read.
+        await eventually(lambda: _reached(len(enrolled) >= 2 and reads["before ok"] >= 3), timeout=60)
         enrolled_before = len(enrolled)
         phase[0] = "during"
         started = time.perf_counter()
@@ -332,7 +350,12 @@ async def test_rebuild_while_the_projector_serves_reads_and_commands_flow(
         rebuild_s = time.perf_counter() - started
         enrolled_during = len(enrolled) - enrolled_before
         phase[0] = "after"
-        await asyncio.sleep(1.5)  # and keeps flowing after the swap
+        enrolled_after_swap = len(enrolled)
+        # And keeps flowing after the swap: more members enrolled, the card read again and again
+        # from the new generation (every read that fails is recorded, asserted below).
+        await eventually(
+            lambda: _reached(len(enrolled) >= enrolled_after_swap + 2 and reads["after ok"] >= 20), timeout=60
+        )
     finally:
         stop.set()
         results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -400,7 +423,13 @@ async def _equal(fetch: Any, expected: list[tuple[Any, ...]]) -> bool:
 async def test_status_is_for_admins_only(api: Api, stack_env: Stack) -> None:
     assert (await api.http.get(f"{api.cards}/projection/status")).status_code == 401
     cadre = stack_env.headers(Role.CADRE, union_id=uuid.uuid4())
-    assert (await status(api, cadre)).status_code == 403
+    refused = await status(api, cadre)
+    # A refusal is a problem details document (RFC 9457), as every service answers one.
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    problem = refused.json()
+    assert (problem["status"], problem["code"]) == (403, "forbidden")
+    assert problem["instance"] == "/projection/status" and problem["detail"]
     member = stack_env.headers(Role.MEMBER, member_id=uuid.uuid4())
     assert (await status(api, member)).status_code == 403
 

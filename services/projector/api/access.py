@@ -4,22 +4,8 @@ above, an admin. The one check every card route makes."""
 import uuid
 from typing import Any
 
-import asyncpg
-from fastapi import Request
-
-from services.projector.store.generations import LiveSchema
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
-
-
-def pool_of(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
-
-
-def live_schema(request: Request) -> LiveSchema:
-    live: LiveSchema = request.app.state.live_schema
-    return live
 
 
 def refuse_other_members(principal: Principal, member_id: uuid.UUID) -> bool:

@@ -8,13 +8,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from services.projector.api.access import live_schema, pool_of, refuse_other_members, require_readable
-from services.projector.domain import offers as rules
+from services.projector.api.access import refuse_other_members, require_readable
+from services.projector.api.deps import DepsDep
+from services.projector.domain import offers
 from services.projector.store import generations
-from services.projector.store import offers as store
+from services.projector.store.offers import card_context, directory, live_offers
 from shared.auth import CurrentPrincipal
 from shared.contracts.partners import OfferCategory
 from shared.errors import InvalidInput
@@ -111,7 +112,7 @@ def _offer_view(row: dict[str, Any]) -> OfferView:
         discount=DiscountView(
             kind=row["discount_kind"],
             percent=str(percent) if percent is not None else None,
-            amount_yuan=rules.yuan(fen) if fen is not None else None,
+            amount_yuan=offers.yuan(fen) if fen is not None else None,
         ),
         category=row["category"],
         region=row["region"],
@@ -124,10 +125,10 @@ def _offer_view(row: dict[str, Any]) -> OfferView:
 @router.get("/cards/{member_id}/offers", tags=["cards"], description=CARD_OFFERS_DESCRIPTION)
 async def card_offers(
     member_id: uuid.UUID,
-    request: Request,
+    deps: DepsDep,
     principal: CurrentPrincipal,
     category: Annotated[str | None, Query(description="one of the offer categories, e.g. dining")] = None,
-    limit: Annotated[int, Query(ge=1, le=rules.MAX_LIMIT)] = rules.DEFAULT_LIMIT,
+    limit: Annotated[int, Query(ge=1, le=offers.MAX_LIMIT)] = offers.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> CardOffersOut:
     """Partner offers for the member's card. Order: the member's own group first (hardship
@@ -138,12 +139,12 @@ async def card_offers(
     after = _cursor(cursor)
     # Two statements on the live generation's own tables (LiveSchema), no transaction: a card and
     # an offer list read a moment apart are still a card and an offer list that both existed.
-    live = live_schema(request)
-    async with pool_of(request).acquire() as conn:
-        found_card = await store.card_context(conn, live, member_id, own=own)
+    live = deps.live_schema
+    async with deps.pool.acquire() as conn:
+        found_card = await card_context(conn, live, member_id, own=own)
         context = require_readable(principal, member_id, found_card, own)
         # The relief case was read only for the member themself: nobody else's answer depends on it.
-        audience = rules.audience(
+        audience = offers.audience(
             context["status"],
             model_worker=bool(context["model_worker"]),
             relief_status=context["relief_status"],
@@ -151,37 +152,37 @@ async def card_offers(
         )
         if not audience.groups:
             return CardOffersOut(member_id=member_id, items=[], reason=audience.reason)
-        region = rules.member_region(context["union_region"])
+        region = offers.member_region(context["union_region"])
         if region is None:
             return CardOffersOut(
                 member_id=member_id, items=[], reason="the member's union has no administrative region code"
             )
-        plan = rules.branches(region, audience.groups, after)
-        found = await store.card_offers(conn, live, plan, wanted, limit + 1)
+        plan = offers.branches(region, audience.groups, after)
+        found = await live_offers(conn, live, plan, wanted, limit + 1)
     items = [_offer_view(r) for r in found[:limit]]
     next_cursor = None
     if len(found) > limit:
         last = found[limit - 1]
-        next_cursor = rules.encode_cursor(
-            rules.order_key(last["eligibility"], last["region"], last["valid_until"], last["offer_key"])
+        next_cursor = offers.encode_cursor(
+            offers.order_key(last["eligibility"], last["region"], last["valid_until"], last["offer_key"])
         )
     return CardOffersOut(member_id=member_id, items=items, next_cursor=next_cursor)
 
 
-def _cursor(cursor: str | None) -> rules.OrderKey | None:
+def _cursor(cursor: str | None) -> offers.OrderKey | None:
     try:
-        return rules.decode_cursor(cursor) if cursor is not None else None
-    except rules.InvalidCursor as exc:
+        return offers.decode_cursor(cursor) if cursor is not None else None
+    except offers.InvalidCursor as exc:
         raise InvalidInput(str(exc)) from None
 
 
 @router.get("/merchants", tags=["merchants"])
 async def merchant_directory(
-    request: Request,
+    deps: DepsDep,
     principal: CurrentPrincipal,
     region: Annotated[str, Query(description="6-digit GB/T 2260 code: merchants within it")],
     category: Annotated[str | None, Query(description="one of the offer categories")] = None,
-    limit: Annotated[int, Query(ge=1, le=rules.MAX_LIMIT)] = rules.DEFAULT_LIMIT,
+    limit: Annotated[int, Query(ge=1, le=offers.MAX_LIMIT)] = offers.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> MerchantsOut:
     """Listed partner merchants whose region lies within the given region (330100 lists the
@@ -189,18 +190,18 @@ async def merchant_directory(
     province), optionally of one category, ordered by name then merchant_id, each with its number
     of live offers. Any signed-in caller."""
     try:
-        lo, hi = rules.region_range(region)
+        lo, hi = offers.region_range(region)
     except ValueError as exc:
         raise InvalidInput(f"region {region!r}: {exc}") from None
     wanted = _category(category)
     try:
-        after = rules.decode_merchant_cursor(cursor) if cursor is not None else None
-    except rules.InvalidCursor as exc:
+        after = offers.decode_merchant_cursor(cursor) if cursor is not None else None
+    except offers.InvalidCursor as exc:
         raise InvalidInput(str(exc)) from None
-    async with generations.reading(pool_of(request)) as conn:
-        rows = await store.directory(conn, lo, hi, wanted, after, limit + 1)
+    async with generations.reading(deps.pool) as conn:
+        rows = await directory(conn, lo, hi, wanted, after, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = rules.encode_merchant_cursor(rules.MerchantKey(last["name"], last["merchant_id"]))
-    return MerchantsOut(items=[MerchantView(**r) for r in rows[:limit]], next_cursor=next_cursor)
+        next_cursor = offers.encode_merchant_cursor(offers.MerchantKey(last["name"], last["merchant_id"]))
+    return MerchantsOut(items=[MerchantView.model_validate(r) for r in rows[:limit]], next_cursor=next_cursor)

@@ -10,11 +10,12 @@ from decimal import Decimal
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from services.projector.api.access import live_schema, pool_of, refuse_other_members, require_readable
+from services.projector.api.access import refuse_other_members, require_readable
+from services.projector.api.deps import DepsDep
 from services.projector.domain.card import gaps, needs_action
 from services.projector.offsets import lag, source_partitions
 from services.projector.store import cards, generations
@@ -183,20 +184,20 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
 
 
 @router.get("/cards/{member_id}", tags=["cards"])
-async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
+async def get_card(member_id: uuid.UUID, deps: DepsDep, principal: CurrentPrincipal) -> CardOut:
     own = refuse_other_members(principal, member_id)
     # One statement on the live generation's own tables (LiveSchema): one round trip, one
     # snapshot. Not through the public views: a swap re-creates them, and reads locking them in
     # another order deadlocked with it.
-    async with pool_of(request).acquire() as conn:
-        found = await cards.card_with_details(conn, live_schema(request), member_id, own=own)
+    async with deps.pool.acquire() as conn:
+        found = await cards.card_with_details(conn, deps.live_schema, member_id, own=own)
     row = require_readable(principal, member_id, found, own)
     relief = row["relief"]
     card = _card_out(member_id, row)
-    card.honours = [HonourView(**h) for h in row["honours"]]
-    card.results = [ResultView(**x) for x in row["results"]]
-    card.awards = [AwardView(**a) for a in row["awards"]]
-    card.legal_cases = [LegalCaseView(**d) for d in row["legal_cases"]]
+    card.honours = [HonourView.model_validate(h) for h in row["honours"]]
+    card.results = [ResultView.model_validate(x) for x in row["results"]]
+    card.awards = [AwardView.model_validate(a) for a in row["awards"]]
+    card.legal_cases = [LegalCaseView.model_validate(d) for d in row["legal_cases"]]
     if relief is not None:
         card.relief = ReliefView(
             case_id=relief["case_id"],
@@ -212,34 +213,33 @@ async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPri
 @router.get("/unions/{union_id}/cards", tags=["cards"])
 async def list_union_cards(
     union_id: uuid.UUID,
-    request: Request,
+    deps: DepsDep,
     principal: CurrentPrincipal,
     status: str | None = None,
     after: Annotated[uuid.UUID | None, Query(description="member_id to continue after")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CardSummary]:
-    async with generations.reading(pool_of(request)) as conn:
+    async with generations.reading(deps.pool) as conn:
         path = await cards.union_path(conn, union_id)
         if path is None:
             raise NotFound(f"union {union_id} is not known to the card service")
         if not principal.covers_union(path):
             raise Forbidden("this union is outside your scope")
         rows = await cards.list_cards(conn, union_id, status, after, limit)
-    return [CardSummary(**r) for r in rows]
+    return [CardSummary.model_validate(r) for r in rows]
 
 
 @router.get("/projection/status", tags=["operations"])
-async def projection_status(request: Request, principal: CurrentPrincipal) -> ProjectionStatus:
+async def projection_status(deps: DepsDep, principal: CurrentPrincipal) -> ProjectionStatus:
     """The live read-model generation and how far it is behind each source partition (admin)."""
     if principal.role is not Role.ADMIN:
         raise Forbidden("only an admin sees the projection's status")
-    state = request.app.state
-    async with pool_of(request).acquire() as conn, conn.transaction(readonly=True):
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
         live = await generations.active(conn)
         await generations.use_schema(conn, live.schema)
-        tracked = await generations.positions(conn, state.consumer_name)
-    partitions = await source_partitions(state.offsets, state.source_topics)
-    ends = await state.offsets.end_offsets(partitions)
+        tracked = await generations.positions(conn, deps.consumer_name)
+    partitions = await source_partitions(deps.offsets, deps.source_topics)
+    ends = await deps.offsets.end_offsets(partitions)
     rows = [
         PartitionLag(
             topic=tp.topic,

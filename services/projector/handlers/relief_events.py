@@ -6,10 +6,8 @@ from shared.contracts.relief import CaseSnapshot
 from shared.db import Conn
 
 
-async def apply_relief_event(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> bool:
+async def apply_relief_event(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
     """Every relief event carries the case as it stands after it; the newest one wins."""
     case = getattr(payload, "case", None)
-    if not isinstance(case, CaseSnapshot):
-        return False
-    await cards.upsert_relief_case(conn, envelope.subject_version, case)
-    return True
+    if isinstance(case, CaseSnapshot):
+        await cards.upsert_relief_case(conn, envelope.subject_version, case)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from services.projector.store.generations import LiveSchema
+from shared.contracts import legal, relief
 from shared.contracts.competitions import (
     AwardGranted,
     HonourGranted,
@@ -16,8 +17,6 @@ from shared.contracts.competitions import (
     ResultFinalized,
 )
 from shared.contracts.enrollment import MembershipPeriod, MemberSnapshot, UnionRegistered
-from shared.contracts.legal import CaseSnapshot as LegalCaseSnapshot
-from shared.contracts.relief import CaseSnapshot
 from shared.db import Conn
 
 # The card keeps the member's periods as they are in the event, as JSON made by pydantic-core.
@@ -173,7 +172,7 @@ async def union_path(conn: Conn, union_id: uuid.UUID) -> list[uuid.UUID] | None:
     return list(path) if path is not None else None
 
 
-async def upsert_relief_case(conn: Conn, version: int, case: CaseSnapshot) -> None:
+async def upsert_relief_case(conn: Conn, version: int, case: relief.CaseSnapshot) -> None:
     await conn.execute(
         """INSERT INTO relief_cases
                (member_id, version, case_id, status, tier, union_id, aid_year, aid_paid_fen)
@@ -240,7 +239,7 @@ async def insert_award(conn: Conn, version: int, a: AwardGranted) -> None:
     )  # fmt: skip
 
 
-async def upsert_legal_case(conn: Conn, version: int, case: LegalCaseSnapshot) -> None:
+async def upsert_legal_case(conn: Conn, version: int, case: legal.CaseSnapshot) -> None:
     deadline = case.next_deadline
     await conn.executemany(
         """INSERT INTO legal_cases (case_id, member_id, version, case_no, kind, stage, outcome,

@@ -148,7 +148,7 @@ def card_offers_sql(with_category: bool) -> str:
 CARD_OFFERS_SQL = {False: card_offers_sql(False), True: card_offers_sql(True)}
 
 
-async def card_offers(
+async def live_offers(
     conn: Conn, live: LiveSchema, plan: list[Branch], category: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Live offers for the branches of a read plan, in card order, at most limit."""
