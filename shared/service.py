@@ -63,6 +63,24 @@ class ConsumingSettings(ServiceSettings):
         return self.topic(dead_letter_topic(self.service))
 
 
+def group_consumer(
+    settings: ConsumingSettings,
+    pool: asyncpg.Pool,
+    producer: AIOKafkaProducer,
+    apply: Apply,
+    *,
+    decode: Decode | None = None,
+    prepare: Prepare | None = None,
+    batch_writes: bool = False,
+) -> IdempotentConsumer:
+    """The idempotent consumer of a service's group, dead-lettering to its own topic; also for
+    work outside the running service (the projector's rebuild)."""
+    return IdempotentConsumer(
+        settings.consumer_name, pool, producer, settings.dead_letter_topic, apply,
+        prepare=prepare, decode=decode or decode_record, batch_writes=batch_writes,
+    )  # fmt: skip
+
+
 class Background(Protocol):
     """A loop the service runs beside its requests (the durable timer): stopped, then awaited."""
 
@@ -122,10 +140,15 @@ class Runtime:
         """The idempotent consumer of this service's group, dead-lettering to its own topic."""
         settings = self.settings
         assert isinstance(settings, ConsumingSettings), "a consuming service has ConsumingSettings"
-        return IdempotentConsumer(
-            settings.consumer_name, self.pool, self.producer, settings.dead_letter_topic, apply,
-            prepare=prepare, decode=decode or decode_record, batch_writes=batch_writes,
-        )  # fmt: skip
+        return group_consumer(
+            settings,
+            self.pool,
+            self.producer,
+            apply,
+            decode=decode,
+            prepare=prepare,
+            batch_writes=batch_writes,
+        )
 
     def background(self, name: str, loop: Background, stop_timeout: float = 10) -> None:
         task = asyncio.create_task(loop.run(), name=name)

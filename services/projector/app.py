@@ -8,7 +8,8 @@ decoded while the previous one is written (ahead.py).
 
 from typing import ClassVar
 
-from aiokafka import AIOKafkaConsumer
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field
@@ -28,7 +29,15 @@ from shared.contracts.topics import (
     RELIEF_EVENTS,
 )
 from shared.runtime import run_service
-from shared.service import Consumes, ConsumingSettings, Runtime, ServiceSpec, Started, build_service
+from shared.service import (
+    Consumes,
+    ConsumingSettings,
+    Runtime,
+    ServiceSpec,
+    Started,
+    build_service,
+    group_consumer,
+)
 from shared.subscriber import records_of
 
 SERVICE = "projector"
@@ -48,10 +57,12 @@ class ProjectorSettings(ConsumingSettings):
         return [self.topic(t) for t in SOURCE_TOPICS]
 
 
-def card_consumer(runtime: Runtime, prepare: Prepare) -> IdempotentConsumer:
+def card_consumer(
+    settings: ProjectorSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer, prepare: Prepare
+) -> IdempotentConsumer:
     """The idempotent consumer with the projector's handlers, for the live projector and for a
     rebuild alike; `prepare` points each batch transaction at its generation."""
-    return runtime.consumer(apply_event, prepare=prepare, batch_writes=True)
+    return group_consumer(settings, pool, producer, apply_event, prepare=prepare, batch_writes=True)
 
 
 def create_app(settings: ProjectorSettings) -> FastAPI:
@@ -61,7 +72,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
     async def start(runtime: Runtime) -> Started[Deps]:
         subscriber = runtime.subscriber
         assert subscriber is not None, "the projector consumes"
-        ahead = OneBatchAhead(card_consumer(runtime, live.prepare), live)
+        ahead = OneBatchAhead(card_consumer(settings, runtime.pool, runtime.producer, live.prepare), live)
         live.bind(runtime.pool, lambda: subscriber.consumer, before_revoke=ahead.drain)
         # Group-less: reads the partitions' end offsets for /projection/status, joins no group.
         offsets = AIOKafkaConsumer(

@@ -47,7 +47,6 @@ from shared.consumer import IdempotentConsumer
 from shared.db import Conn, open_pool
 from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
-from shared.service import Runtime
 
 log = get_logger(__name__)
 
@@ -170,7 +169,6 @@ async def _rebuild_locked(
             running_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-rebuild")
         )
         # The live projector's own consumer (handlers, dead letters), pointed at the target.
-        runtime = Runtime(settings, pool, producer, events=None, subscriber=None, stack=stack)
         await reader.start()
         stack.push_async_callback(reader.stop)
         partitions = await source_partitions(reader, settings.source_topics)
@@ -178,7 +176,7 @@ async def _rebuild_locked(
         await reader.seek_to_beginning(*partitions)
         replay = Replay(
             reader,
-            card_consumer(runtime, into_target),
+            card_consumer(settings, pool, producer, into_target),
             partitions,
             settings.batch_size,
             target.schema,
