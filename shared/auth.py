@@ -17,6 +17,8 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from shared.errors import InvalidInput
+
 ISSUER = "zhijia"
 ALGORITHM = "HS256"
 
@@ -153,3 +155,11 @@ class Caller:
     @property
     def actor(self) -> str:
         return f"{self.principal.role}:{self.principal.sub}"
+
+    def member_meant(self, given: uuid.UUID | None, question: str) -> uuid.UUID:
+        """The member a request is about: the one it names, else the member calling for themself.
+        `question` asks for it in the refusal (e.g. "whose dispute is it?")."""
+        member_id = given or self.principal.member_id
+        if member_id is None:
+            raise InvalidInput(f"member_id is required: {question}")
+        return member_id

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener
@@ -28,7 +28,6 @@ from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from shared.auth import VerifiedTokens
 from shared.consumer import Apply, Decode, IdempotentConsumer, Prepare, decode_record
-from shared.contracts.topics import dead_letter_topic
 from shared.db import open_pool
 from shared.errors import install_error_handlers
 from shared.events import EventWriter
@@ -36,7 +35,7 @@ from shared.http import install_common, standard_checks
 from shared.kafka import ensure_topics, running_producer
 from shared.logging import get_logger
 from shared.outbox import running_relay
-from shared.settings import ServiceSettings
+from shared.settings import ConsumingSettings, ServiceSettings
 from shared.subscriber import batch_subscriber, make_broker, records_of
 
 log = get_logger(__name__)
@@ -46,21 +45,6 @@ S = TypeVar("S", bound=ServiceSettings)
 
 # What a consuming service does with one batch of records from its subscriber.
 OnBatch = Callable[[KafkaMessage], Awaitable[None]]
-
-
-class ConsumingSettings(ServiceSettings):
-    """Settings of a service that reads topics as one consumer group (its replicas share it)."""
-
-    service: ClassVar[str]
-    batch_size: int = 500
-
-    @property
-    def consumer_name(self) -> str:
-        return f"{self.topic_prefix}{self.service}"
-
-    @property
-    def dead_letter_topic(self) -> str:
-        return self.topic(dead_letter_topic(self.service))
 
 
 def group_consumer(

@@ -1,7 +1,11 @@
 """Settings common to every service, read from the environment."""
 
+from typing import ClassVar
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.contracts.topics import dead_letter_topic
 
 
 class ServiceSettings(BaseSettings):
@@ -20,3 +24,18 @@ class ServiceSettings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+
+class ConsumingSettings(ServiceSettings):
+    """Settings of a service that reads topics as one consumer group (its replicas share it)."""
+
+    service: ClassVar[str]
+    batch_size: int = 500
+
+    @property
+    def consumer_name(self) -> str:
+        return f"{self.topic_prefix}{self.service}"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.topic(dead_letter_topic(self.service))

@@ -13,14 +13,8 @@ from services.competitions.handlers.enrollment_events import make_apply
 from shared import membership
 from shared.contracts.topics import COMPETITIONS_EVENTS
 from shared.runtime import run_service
-from shared.service import (
-    Consumes,
-    ConsumingSettings,
-    Runtime,
-    ServiceSpec,
-    Started,
-    build_service,
-)
+from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service
+from shared.settings import ConsumingSettings
 
 SERVICE = "competitions"
 MIGRATIONS = "services.competitions.migrations"

@@ -14,14 +14,8 @@ from services.legal.handlers.deadlines import deadline_timer
 from shared import membership
 from shared.contracts.topics import LEGAL_EVENTS
 from shared.runtime import run_service
-from shared.service import (
-    Consumes,
-    ConsumingSettings,
-    Runtime,
-    ServiceSpec,
-    Started,
-    build_service,
-)
+from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service
+from shared.settings import ConsumingSettings
 
 SERVICE = "legal"
 MIGRATIONS = ["services.legal.migrations", membership.MIGRATIONS]

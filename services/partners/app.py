@@ -11,14 +11,8 @@ from services.partners.handlers.common import Deps
 from shared.contracts.topics import PARTNERS_EVENTS
 from shared.kafka import ensure_topics
 from shared.runtime import run_service
-from shared.service import (
-    Consumes,
-    ConsumingSettings,
-    Runtime,
-    ServiceSpec,
-    Started,
-    build_service,
-)
+from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service
+from shared.settings import ConsumingSettings
 
 SERVICE = "partners"
 MIGRATIONS = "services.partners.migrations"

@@ -29,15 +29,8 @@ from shared.contracts.topics import (
     RELIEF_EVENTS,
 )
 from shared.runtime import run_service
-from shared.service import (
-    Consumes,
-    ConsumingSettings,
-    Runtime,
-    ServiceSpec,
-    Started,
-    build_service,
-    group_consumer,
-)
+from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service, group_consumer
+from shared.settings import ConsumingSettings
 from shared.subscriber import records_of
 
 SERVICE = "projector"

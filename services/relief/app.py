@@ -13,14 +13,8 @@ from shared import membership
 from shared.contracts.topics import RELIEF_EVENTS
 from shared.pii import PiiProtector
 from shared.runtime import run_service
-from shared.service import (
-    Consumes,
-    ConsumingSettings,
-    Runtime,
-    ServiceSpec,
-    Started,
-    build_service,
-)
+from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service
+from shared.settings import ConsumingSettings
 
 SERVICE = "relief"
 MIGRATIONS = "services.relief.migrations"

@@ -7,14 +7,8 @@ from pydantic import Field
 
 from shared import membership
 from shared.runtime import run_service
-from shared.service import (
-    Consumes,
-    ConsumingSettings,
-    Runtime,
-    ServiceSpec,
-    Started,
-    build_service,
-)
+from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service
+from shared.settings import ConsumingSettings
 from shared.timers import DurableTimer
 from tests.kit_example import handlers
 from tests.kit_example.api import router

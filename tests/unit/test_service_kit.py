@@ -187,3 +187,14 @@ def test_money_is_whole_fen_in_range(amount: object) -> None:
     with pytest.raises(ValidationError):
         Payment.model_validate({"amount_fen": amount})
     assert Payment(amount_fen=1250).amount_fen == 1250
+
+
+def test_the_member_meant_is_the_one_named_or_the_caller_themself() -> None:
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    member = Caller(Principal(sub="m", role=Role.MEMBER, member_id=mine), "c")
+    cadre = Caller(Principal(sub="c", role=Role.CADRE, union_id=uuid.uuid4()), "c")
+    assert member.member_meant(None, "whose?") == mine
+    assert member.member_meant(theirs, "whose?") == theirs  # scope is checked by the handler
+    assert cadre.member_meant(theirs, "whose?") == theirs
+    with pytest.raises(InvalidInput, match="member_id is required: whose dispute is it"):
+        cadre.member_meant(None, "whose dispute is it?")

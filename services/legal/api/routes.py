@@ -29,7 +29,6 @@ from services.legal.handlers.common import Deps
 from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
-from shared.errors import InvalidInput
 from shared.http import AppDeps, CallerDep
 
 router = APIRouter()
@@ -57,9 +56,7 @@ async def file_case(
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CaseOut:
-    member_id = body.member_id or caller.principal.member_id
-    if member_id is None:
-        raise InvalidInput("member_id is required: whose dispute is it?")
+    member_id = caller.member_meant(body.member_id, "whose dispute is it?")
     filing = Filing(
         member_id=member_id,
         kind=body.kind,

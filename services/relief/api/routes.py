@@ -51,7 +51,6 @@ from services.relief.handlers.common import Deps
 from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.relief import AidType, ApprovalStep, CaseStatus
-from shared.errors import InvalidInput
 from shared.http import AppDeps, CallerDep
 
 router = APIRouter()
@@ -77,9 +76,7 @@ async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:
     },
 )
 async def open_case(body: ReportIn, deps: DepsDep, caller: CallerDep, response: Response) -> IntakeOut:
-    member_id = body.member_id or caller.principal.member_id
-    if member_id is None:
-        raise InvalidInput("member_id is required: whose hardship is reported?")
+    member_id = caller.member_meant(body.member_id, "whose hardship is reported?")
     report = HardshipReport(
         member_id=member_id,
         household_register_no=body.household_register_no,
