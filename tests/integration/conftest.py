@@ -133,6 +133,19 @@ async def _drop_databases(s: Stack) -> None:
 
 
 @pytest.fixture
+async def scratch_dsn(infra: dict[str, str], run_id: str) -> AsyncIterator[str]:
+    """An empty database of the test's own, dropped at the end whatever happens (named like the
+    run's databases, so a killed run's is swept with them)."""
+    name = f"zt_{run_id}_scratch_{uuid.uuid4().hex[:12]}"
+    yield stack.database_url(infra["POSTGRES_DSN"], name)
+    conn = await asyncpg.connect(stack.database_url(infra["POSTGRES_DSN"], "postgres"))
+    try:
+        await leftovers.drop_database(conn, name)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=10) as client:
         yield client

@@ -4,13 +4,11 @@ event versions already published continue in `event_versions`, the trail moves i
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import asyncpg
 import pytest
 
-from scripts import leftovers, stack
 from services.competitions.app import MIGRATIONS
 from shared import audit, membership
 from shared.contracts.competitions import HonourKind, HonourRevoked
@@ -24,18 +22,6 @@ ROOT, DISTRICT = uuid.uuid4(), uuid.uuid4()
 LEAVER, STAYER = uuid.uuid4(), uuid.uuid4()
 COMPETITION, STAGE = uuid.uuid4(), uuid.uuid4()
 AT = datetime(2026, 3, 1, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-async def dsn(infra: dict[str, str]) -> AsyncIterator[str]:
-    """A database of its own, dropped at the end whatever happens."""
-    name = f"zt_upgrade_{uuid.uuid4().hex[:12]}"
-    yield stack.database_url(infra["POSTGRES_DSN"], name)
-    conn = await asyncpg.connect(stack.database_url(infra["POSTGRES_DSN"], "postgres"))
-    try:
-        await leftovers.drop_database(conn, name)
-    finally:
-        await conn.close()
 
 
 async def _seed_old_shape(conn: asyncpg.Connection) -> None:
@@ -75,15 +61,15 @@ async def _seed_old_shape(conn: asyncpg.Connection) -> None:
     )  # fmt: skip
 
 
-async def test_an_old_database_upgrades_with_nothing_lost(dsn: str) -> None:
-    await create_at_previous_main(dsn, MIGRATIONS)
-    old = await asyncpg.connect(dsn)
+async def test_an_old_database_upgrades_with_nothing_lost(scratch_dsn: str) -> None:
+    await create_at_previous_main(scratch_dsn, MIGRATIONS)
+    old = await asyncpg.connect(scratch_dsn)
     try:
         await _seed_old_shape(old)
     finally:
         await old.close()
 
-    pool = await open_pool(dsn, "competitions", [MIGRATIONS, membership.MIGRATIONS])
+    pool = await open_pool(scratch_dsn, "competitions", [MIGRATIONS, membership.MIGRATIONS])
     try:
         async with pool.acquire() as conn:
             rows = await conn.fetch("SELECT subject, version FROM event_versions")
@@ -138,12 +124,12 @@ async def test_an_old_database_upgrades_with_nothing_lost(dsn: str) -> None:
         await pool.close()
 
     # A restart applies nothing again (the checksums of the applied files still match).
-    again = await open_pool(dsn, "competitions", [MIGRATIONS, membership.MIGRATIONS])
+    again = await open_pool(scratch_dsn, "competitions", [MIGRATIONS, membership.MIGRATIONS])
     await again.close()
 
 
-async def test_a_fresh_database_ends_in_the_same_shape(dsn: str) -> None:
-    pool = await open_pool(dsn, "competitions", [MIGRATIONS, membership.MIGRATIONS])
+async def test_a_fresh_database_ends_in_the_same_shape(scratch_dsn: str) -> None:
+    pool = await open_pool(scratch_dsn, "competitions", [MIGRATIONS, membership.MIGRATIONS])
     try:
         tables = {
             r["relname"]

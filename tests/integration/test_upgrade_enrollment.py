@@ -6,7 +6,6 @@ the card still follows."""
 import json
 import secrets
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from scripts import leftovers, stack
+from scripts import stack
 from scripts.stack import free_port
 from services.enrollment.app import SERVICE
 from shared import audit
@@ -162,21 +161,10 @@ async def _contents(dsn: str) -> dict[str, list[Any]]:
 
 
 @pytest.fixture
-async def previous_main_db(infra: dict[str, str], run_id: str) -> AsyncIterator[str]:
-    """A fresh enrollment database at the previous main, dropped at the end (named after the run, so
-    the run's clean-up takes it too should this test be killed)."""
-    postgres = infra["POSTGRES_DSN"]
-    name = f"zt_{run_id}_upgrade_{uuid.uuid4().hex[:12]}"
-    dsn = stack.database_url(postgres, name)
-    await create_at_previous_main(dsn, MIGRATIONS[0])
-    try:
-        yield dsn
-    finally:
-        conn = await asyncpg.connect(stack.database_url(postgres, "postgres"))
-        try:
-            await leftovers.drop_database(conn, name)
-        finally:
-            await conn.close()
+async def previous_main_db(scratch_dsn: str) -> str:
+    """A fresh enrollment database at the previous main."""
+    await create_at_previous_main(scratch_dsn, MIGRATIONS[0])
+    return scratch_dsn
 
 
 async def test_the_upgrade_carries_versions_and_audit_rows_over_and_leaves_the_rest(

@@ -4,14 +4,11 @@ deadlines became durable timers (a pending one fires once), nothing else changed
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
 
-from scripts import leftovers
-from scripts.stack import database_url
 from services.legal.app import MIGRATIONS
 from services.legal.domain.clocks import WorkCalendar
 from services.legal.handlers.common import Deps
@@ -30,18 +27,6 @@ NOW = datetime.now(UTC)
 UNION, MEMBER, CASE, COUNSEL, SUPERVISION = (uuid.uuid4() for _ in range(5))
 DUE_NOTICE, LATER_NOTICE, FIRED_NOTICE, CANCELLED_NOTICE, LETTER_NOTICE = (uuid.uuid4() for _ in range(5))
 DUE_ON = date(2026, 12, 31)
-
-
-@pytest.fixture
-async def dsn(infra: dict[str, str], run_id: str) -> AsyncIterator[str]:
-    # Named after the run, so a killed run's database is swept like its others.
-    name = f"zt_{run_id}_upgrade_legal_{uuid.uuid4().hex[:12]}"
-    yield database_url(infra["POSTGRES_DSN"], name)
-    conn = await asyncpg.connect(database_url(infra["POSTGRES_DSN"], "postgres"))
-    try:
-        await leftovers.drop_database(conn, name)
-    finally:
-        await conn.close()
 
 
 async def _seed_old_shape(conn: asyncpg.Connection) -> None:
@@ -109,16 +94,16 @@ async def _seed_old_shape(conn: asyncpg.Connection) -> None:
     )  # fmt: skip
 
 
-async def test_an_existing_legal_database_moves_onto_the_kit_with_nothing_lost(dsn: str) -> None:
-    await create_at_previous_main(dsn, "services.legal.migrations")
-    old = await asyncpg.connect(dsn)
+async def test_an_existing_legal_database_moves_onto_the_kit_with_nothing_lost(scratch_dsn: str) -> None:
+    await create_at_previous_main(scratch_dsn, "services.legal.migrations")
+    old = await asyncpg.connect(scratch_dsn)
     try:
         await _seed_old_shape(old)
         before = {t: await old.fetch(f"SELECT * FROM {t} ORDER BY 1") for t in _UNTOUCHED}
     finally:
         await old.close()
 
-    pool = await open_pool(dsn, "legal", MIGRATIONS)
+    pool = await open_pool(scratch_dsn, "legal", MIGRATIONS)
     try:
         async with pool.acquire() as conn:
             for dropped in ("event_sequences", "audit_log", "deadlines"):

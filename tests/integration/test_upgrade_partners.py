@@ -1,16 +1,13 @@
-"""Partners' migration onto the kit's tables, on a database as the previous main left it: merchant
+"""Partners' migration onto the kit's tables, on a scratch_dsn as the previous main left it: merchant
 event versions carry on in event_versions, the old trail is readable through shared.audit, the
 old tables are gone and every other row is as it was."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
-from scripts import leftovers
-from scripts.stack import database_url
 from services.partners.app import MIGRATIONS, SERVICE
 from shared import audit
 from shared.contracts.partners import MerchantListed, OfferCategory
@@ -30,18 +27,6 @@ KEPT = {
     "offers": "SELECT * FROM offers ORDER BY partner_id, offer_id",
     "ingress_log": "SELECT * FROM ingress_log ORDER BY id",
 }
-
-
-@pytest.fixture
-async def database(infra: dict[str, str], run_id: str) -> AsyncIterator[str]:
-    """A database of its own (named like the run's, so a killed run's is swept), dropped after."""
-    name = f"zt_{run_id}_upgrade_partners_{uuid.uuid4().hex[:8]}"
-    yield database_url(infra["POSTGRES_DSN"], name)
-    conn = await asyncpg.connect(database_url(infra["POSTGRES_DSN"], "postgres"))
-    try:
-        await leftovers.drop_database(conn, name)
-    finally:
-        await conn.close()
 
 
 async def _seed(conn: asyncpg.Connection) -> None:
@@ -99,16 +84,16 @@ async def _kept(conn: Conn) -> dict[str, list[dict[str, object]]]:
     return {table: [dict(r) for r in await conn.fetch(sql)] for table, sql in KEPT.items()}
 
 
-async def test_an_existing_database_moves_onto_the_kits_tables_with_nothing_lost(database: str) -> None:
-    await create_at_previous_main(database, MIGRATIONS)
-    old = await asyncpg.connect(database)
+async def test_an_existing_database_moves_onto_the_kits_tables_with_nothing_lost(scratch_dsn: str) -> None:
+    await create_at_previous_main(scratch_dsn, MIGRATIONS)
+    old = await asyncpg.connect(scratch_dsn)
     try:
         await _seed(old)
         before = await _kept(old)
     finally:
         await old.close()
 
-    pool = await open_pool(database, SERVICE, [MIGRATIONS])  # the app's packages, in its order
+    pool = await open_pool(scratch_dsn, SERVICE, [MIGRATIONS])  # the app's packages, in its order
     try:
         async with pool.acquire() as conn:
             assert await _kept(conn) == before
@@ -144,7 +129,7 @@ async def test_an_existing_database_moves_onto_the_kits_tables_with_nothing_lost
         await pool.close()
 
     # Started again (another replica, a restart): nothing is applied twice.
-    pool = await open_pool(database, SERVICE, [MIGRATIONS])
+    pool = await open_pool(scratch_dsn, SERVICE, [MIGRATIONS])
     try:
         assert await pool.fetchval("SELECT count(*) FROM audit_trail") == 3
         assert await pool.fetchval("SELECT version FROM event_versions WHERE subject = 'zwg-hubin'") == 4
@@ -152,8 +137,8 @@ async def test_an_existing_database_moves_onto_the_kits_tables_with_nothing_lost
         await pool.close()
 
 
-async def test_a_fresh_database_gets_the_kits_tables_only(database: str) -> None:
-    pool = await open_pool(database, SERVICE, [MIGRATIONS])
+async def test_a_fresh_database_gets_the_kits_tables_only(scratch_dsn: str) -> None:
+    pool = await open_pool(scratch_dsn, SERVICE, [MIGRATIONS])
     try:
         assert await pool.fetchval("SELECT to_regclass('trail')") is None
         assert await pool.fetchval("SELECT to_regclass('audit_trail')") is not None

@@ -4,13 +4,11 @@ else it holds changes."""
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
-from scripts import leftovers, stack
 from services.relief.app import MIGRATIONS
 from shared import audit, membership
 from shared.contracts.relief import CaseResumed, CaseSnapshot, CaseStatus, Tier
@@ -29,17 +27,6 @@ UNION = uuid.UUID("00000000-0000-4000-8000-0000000000a1")
 CASE = uuid.UUID("00000000-0000-4000-8000-0000000000c1")
 OPENED_AT = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 DECIDED_AT = datetime(2025, 3, 9, 6, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def fresh_dsn(infra: dict[str, str]) -> AsyncIterator[str]:
-    name = f"zt_upgrade_{uuid.uuid4().hex[:12]}"
-    yield stack.database_url(infra["POSTGRES_DSN"], name)
-    conn = await asyncpg.connect(stack.database_url(infra["POSTGRES_DSN"], "postgres"))
-    try:
-        await leftovers.drop_database(conn, name)
-    finally:
-        await conn.close()
 
 
 async def _seed_old_shape(conn: asyncpg.Connection) -> None:
@@ -93,16 +80,18 @@ def _snapshot(member_id: uuid.UUID) -> CaseSnapshot:
     )  # fmt: skip
 
 
-async def test_an_old_relief_database_keeps_its_versions_and_trail_on_the_kit_tables(fresh_dsn: str) -> None:
-    await create_at_previous_main(fresh_dsn, "services.relief.migrations")
-    conn = await asyncpg.connect(fresh_dsn)
+async def test_an_old_relief_database_keeps_its_versions_and_trail_on_the_kit_tables(
+    scratch_dsn: str,
+) -> None:
+    await create_at_previous_main(scratch_dsn, "services.relief.migrations")
+    conn = await asyncpg.connect(scratch_dsn)
     try:
         await _seed_old_shape(conn)
         before = await _other_data(conn)
     finally:
         await conn.close()
 
-    pool = await open_pool(fresh_dsn, "relief", RELIEF_MIGRATIONS)
+    pool = await open_pool(scratch_dsn, "relief", RELIEF_MIGRATIONS)
     try:
         async with pool.acquire() as db:
             for gone in ("event_sequences", "audit_log"):
@@ -149,8 +138,8 @@ async def test_an_old_relief_database_keeps_its_versions_and_trail_on_the_kit_ta
         await pool.close()
 
 
-async def test_a_fresh_relief_database_ends_on_the_kit_tables_only(fresh_dsn: str) -> None:
-    pool = await open_pool(fresh_dsn, "relief", RELIEF_MIGRATIONS)
+async def test_a_fresh_relief_database_ends_on_the_kit_tables_only(scratch_dsn: str) -> None:
+    pool = await open_pool(scratch_dsn, "relief", RELIEF_MIGRATIONS)
     try:
         async with pool.acquire() as db:
             tables = {"event_sequences", "audit_log", "event_versions", "audit_trail", "unions", "members"}
