@@ -1,6 +1,7 @@
 """Enrollment events into the card read model."""
 
 from services.projector.store import cards
+from shared import membership
 from shared.contracts.enrollment import (
     ApplicationRejected,
     ApplicationSubmitted,
@@ -21,7 +22,7 @@ async def apply_enrollment_event(conn: Conn, envelope: EventMetadata, payload: E
     version = envelope.subject_version
     match payload:
         case UnionRegistered():
-            await cards.upsert_union(conn, payload)
+            await membership.upsert_union(conn, payload)  # the card's unions: the membership view's table
         case ApplicationSubmitted():  # v1 too: decode_event upcasts it to this latest class
             await cards.upsert_application(
                 conn, payload.person_id, version, payload.application_id, payload.base_union_id,

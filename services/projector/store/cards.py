@@ -16,22 +16,11 @@ from shared.contracts.competitions import (
     HonourRevoked,
     ResultFinalized,
 )
-from shared.contracts.enrollment import MembershipPeriod, MemberSnapshot, UnionRegistered
+from shared.contracts.enrollment import MembershipPeriod, MemberSnapshot
 from shared.db import Conn
 
 # The card keeps the member's periods as they are in the event, as JSON made by pydantic-core.
 _PERIODS_JSON = TypeAdapter(list[MembershipPeriod])
-
-
-async def upsert_union(conn: Conn, e: UnionRegistered) -> None:
-    await conn.execute(
-        """INSERT INTO unions (union_id, name, kind, parent_id, region, path, path_names)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (union_id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region,
-               path = EXCLUDED.path, path_names = EXCLUDED.path_names""",
-        e.union_id, e.name, e.kind.value, e.parent_id, e.region,
-        [r.union_id for r in e.path], [r.name for r in e.path],
-    )  # fmt: skip
 
 
 async def upsert_card(conn: Conn, version: int, m: MemberSnapshot) -> None:
