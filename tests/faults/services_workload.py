@@ -80,7 +80,7 @@ class Offer:
 @dataclass
 class ServicesWorkload:
     work: Workload
-    urls: dict[str, str]  # relief, legal, competitions, partners
+    urls: dict[str, list[str]]  # each service's replicas, as behind a load balancer
     rng: random.Random
     tallies: dict[str, Tally] = field(
         default_factory=lambda: {s: Tally() for s in ("relief", "legal", "competitions", "partners")}
@@ -116,18 +116,18 @@ class ServicesWorkload:
         tally = self.tallies[service]
         uncertain = False
         deadline = time.monotonic() + UNKNOWN_PATIENCE_S
-        url = f"{self.urls[service]}{path}"
+        replicas = self.urls[service]
+        attempt = self.rng.randrange(len(replicas))
         while time.monotonic() < deadline:
+            url = f"{replicas[attempt % len(replicas)]}{path}"
             try:
                 r = await self.http.request(method, url, json=body, content=content, headers=headers)
             except httpx.TransportError:
+                r = None
+            if r is None or r.status_code >= 500:  # the next attempt goes to the next replica
                 uncertain = True
                 tally.uncertain += 1
-                await asyncio.sleep(0.3)
-                continue
-            if r.status_code >= 500:
-                uncertain = True
-                tally.uncertain += 1
+                attempt += 1
                 await asyncio.sleep(0.3)
                 continue
             if r.status_code == 404 and until_known:
@@ -253,7 +253,7 @@ class ServicesWorkload:
         body = {"member_id": mid, "kind": "technical_expert", "title": title,
                 "granted_on": today.isoformat(), "valid_until": (today + timedelta(days=365)).isoformat()}  # fmt: skip
         tally = self.tallies["competitions"]
-        url = f"{self.urls['competitions']}/honours"
+        url = f"{self.urls['competitions'][0]}/honours"
         deadline = time.monotonic() + UNKNOWN_PATIENCE_S
         while time.monotonic() < deadline:
             try:
@@ -353,13 +353,11 @@ class ServicesWorkload:
 
     # The stream -----------------------------------------------------------------------------------
 
-    async def worker(self, stop: asyncio.Event) -> None:
-        """Enroll a member, then work them in relief, legal and competitions at once."""
+    async def worker(self, service: str, stop: asyncio.Event) -> None:
+        """Enroll a member, then work them in one service (relief, legal or competitions): one
+        service that is down for a while does not hold up the others' streams."""
+        flow = {"relief": self.relief, "legal": self.legal, "competitions": self.competitions}[service]
         while not stop.is_set():
             enrolled = await self.enrolled_member()
-            if enrolled is None:
-                continue
-            mid, union = enrolled
-            await asyncio.gather(
-                self.relief(mid, union), self.legal(mid, union), self.competitions(mid, union)
-            )
+            if enrolled is not None:
+                await flow(*enrolled)
