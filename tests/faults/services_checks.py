@@ -330,17 +330,19 @@ async def check_legal(rd: Reader, load: Loader, deadline: float) -> dict[str, An
 async def check_competitions(rd: Reader, load: Loader, deadline: float) -> dict[str, Any]:
     sw = rd.sw
     url = sw.urls["competitions"][0]
-    entries: Counter[str] = Counter()
-    held: dict[str, Counter[str]] = {}
-    on_card: dict[str, Counter[str]] = {}
+    entries: Counter[str] = Counter()  # in the contest every competitions-stream member enters
+    held: dict[str, Counter[str]] = {}  # honours per member, in the service
+    on_card: dict[str, Counter[str]] = {}  # honours per member, on the card
+    results: dict[str, Counter[str]] = {}  # final results per member, on the card, by contest name
     admin = sw.headers(Role.ADMIN)
     holders = set(sw.honours.values())
 
-    def done() -> bool:
-        return all(entries[m] == 1 for m in sw.entries) and all(
-            held.get(m, Counter())[t] == 1 and on_card.get(m, Counter())[t] == 1
-            for t, m in sw.honours.items()
-        )
+    def honours_done(mid: str) -> bool:
+        titles = [t for t, m in sw.honours.items() if m == mid]
+        return all(held.get(mid, Counter())[t] == 1 and on_card.get(mid, Counter())[t] == 1 for t in titles)
+
+    def result_done(mid: str) -> bool:
+        return results.get(mid, Counter())[sw.results[mid][1]] == 1
 
     async def settled() -> bool:
         status, body = await rd.get(f"{url}/competitions/{sw.competition_id}", admin)
@@ -348,35 +350,51 @@ async def check_competitions(rd: Reader, load: Loader, deadline: float) -> dict[
         for e in (body or {}).get("entries") or [] if status == 200 else []:
             entries.update(str(m) for m in e["member_ids"])
         for mid in holders:
-            titles = [t for t, m in sw.honours.items() if m == mid]
-            if all(held.get(mid, Counter())[t] == 1 and on_card.get(mid, Counter())[t] == 1 for t in titles):
-                continue
-            status, body = await rd.get(f"{url}/members/{mid}/honours", admin)
-            held[mid] = Counter(h["title"] for h in body) if status == 200 else Counter()
-            on_card[mid] = Counter(h["title"] for h in (await rd.card(mid)).get("honours") or [])
-        return done()
+            if not honours_done(mid):
+                status, body = await rd.get(f"{url}/members/{mid}/honours", admin)
+                held[mid] = Counter(h["title"] for h in body) if status == 200 else Counter()
+                on_card[mid] = Counter(h["title"] for h in (await rd.card(mid)).get("honours") or [])
+        for mid in sw.results:
+            if not result_done(mid):
+                card = await rd.card(mid)
+                results[mid] = Counter(r["competition_name"] for r in card.get("results") or [])
+        return (
+            all(entries[m] == 1 for m in sw.entries)
+            and all(honours_done(m) for m in holders)
+            and all(result_done(m) for m in sw.results)
+        )
 
     await until(settled, deadline)
     log = await load()
     registered = Counter(str(p.member_id) for _, p in log.of_type("competitions.EntryRegistered"))
     granted = Counter(p.title for _, p in log.of_type("competitions.HonourGranted"))
+    finalized = Counter(
+        (str(p.competition.competition_id), str(p.member_id))
+        for _, p in log.of_type("competitions.ResultFinalized")
+    )
     lost = {
         "entries": sum(entries[m] == 0 for m in sw.entries),
         "honours": sum(held.get(m, Counter())[t] == 0 for t, m in sw.honours.items()),
-        "stale cards": sum(on_card.get(m, Counter())[t] == 0 for t, m in sw.honours.items()),
-        "missing events": sum(registered[m] == 0 for m in sw.entries)
+        "stale cards": sum(on_card.get(m, Counter())[t] == 0 for t, m in sw.honours.items())
+        + sum(results.get(m, Counter())[name] == 0 for m, (_, name) in sw.results.items()),
+        "missing events": sum(registered[m] == 0 for m in [*sw.entries, *sw.results])
         + sum(granted[t] == 0 for t in sw.honours)
+        + sum(finalized[(cid, m)] == 0 for m, (cid, _) in sw.results.items())
         + log.gaps(),
     }
     doubled = {
         "entries": sum(max(0, n - 1) for n in entries.values()),
         "honours": sum(max(0, held.get(m, Counter())[t] - 1) for t, m in sw.honours.items()),
-        "cards": sum(max(0, on_card.get(m, Counter())[t] - 1) for t, m in sw.honours.items()),
+        "cards": sum(max(0, on_card.get(m, Counter())[t] - 1) for t, m in sw.honours.items())
+        + sum(max(0, results.get(m, Counter())[name] - 1) for m, (_, name) in sw.results.items()),
         "events": log.doubled()
         + sum(max(0, n - 1) for n in registered.values())
-        + sum(max(0, n - 1) for n in granted.values()),
+        + sum(max(0, n - 1) for n in granted.values())
+        + sum(max(0, n - 1) for n in finalized.values()),
     }
-    return _service(sw.tallies["competitions"], log, lost, doubled)
+    return _service(
+        sw.tallies["competitions"], log, lost, doubled, {"members with a final result": len(sw.results)}
+    )
 
 
 async def check_partners(rd: Reader, load: Loader, deadline: float, viewer: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from scripts.fake_people import person
-from shared.auth import Role
+from shared.auth import Role, mint_token
 from shared.contracts.topics import partner_offers_topic
 from tests.faults.workload import ExpectedMember, Workload
 
@@ -38,6 +38,7 @@ UNKNOWN_PATIENCE_S = 150.0
 # Filed this long after learning of the dispute, the one-year arbitration limit has passed: both
 # of its notices (approaching, missed) are due as soon as the case is accepted.
 LEGAL_LEARNED_DAYS_AGO = 400
+JUDGES = ("j-li", "j-wang")
 
 
 def china_today() -> date:
@@ -88,6 +89,8 @@ class ServicesWorkload:
     relief_cases: dict[str, ReliefCase] = field(default_factory=dict)
     legal_cases: dict[str, LegalCase] = field(default_factory=dict)
     competition_id: str = ""
+    city: str = ""
+    results: dict[str, tuple[str, str]] = field(default_factory=dict)  # member -> (contest id, name)
     entries: set[str] = field(default_factory=set)  # members with an accepted entry
     honours: dict[str, str] = field(default_factory=dict)  # title -> member
     partner_id: str = ""
@@ -225,6 +228,7 @@ class ServicesWorkload:
     # Competitions: one contest; each member enters once and is granted an honour ----------------
 
     async def create_competition(self, city: str) -> None:
+        self.city = city
         body = {
             "name": "故障演练技能比武", "kind": "skills", "union_id": city,
             "criteria": [{"key": "technique", "name": "操作技能", "weight": 100, "max_points": "100"}],
@@ -278,6 +282,55 @@ class ServicesWorkload:
                 tally.unexpected.append(f"honours of a member: {status}")
                 return
         raise RuntimeError(f"honour {title} never got a definitive answer")
+
+    async def final_results(self) -> None:
+        """A small contest run to its end: three new members enter, two judges score them, the
+        results are published and made final (an objection window of 0 days): each entrant gets
+        one final result, on their card."""
+        enrolled = [m for m in [await self.enrolled_member() for _ in range(3)] if m is not None]
+        admin = self.headers(Role.ADMIN)
+        name = f"故障演练决赛-{uuid.uuid4().hex[:6]}"
+        body = {
+            "name": name, "kind": "skills", "union_id": self.city,
+            "criteria": [{"key": "technique", "name": "操作技能", "weight": 100, "max_points": "100"}],
+            "stages": [{"name": "决赛", "judges": list(JUDGES), "chief_judge": JUDGES[0], "objection_days": 0}],
+        }  # fmt: skip
+        status, out, uncertain = await self.call(
+            "competitions", "POST", "/competitions", admin, body=body, until_known=True
+        )
+        if not self.accept("competitions", "create contest", status, uncertain, {201}, set()):
+            return
+        cid, sid = str(out["competition_id"]), str(out["stages"][0]["stage_id"])
+        for mid, union in enrolled:
+            status, _, uncertain = await self.call(
+                "competitions", "POST", f"/competitions/{cid}/entries", self.cadre(union),
+                body={"member_ids": [mid]}, until_known=True,
+            )  # fmt: skip
+            if not self.accept("competitions", "enter", status, uncertain, {201}, {409}):
+                return
+        status, out, _ = await self.call("competitions", "GET", f"/competitions/{cid}", admin)
+        if status != 200:
+            self.tallies["competitions"].unexpected.append(f"contest: {status}")
+            return
+        entry_of = {str(m): str(e["entry_id"]) for e in out["entries"] for m in e["member_ids"]}
+        for n, (mid, _) in enumerate(enrolled):
+            for judge in JUDGES:  # the same points from both judges: no spread to review
+                sheet = {"entry_id": entry_of[mid], "points": {"technique": str(90 - 5 * n)}}
+                status, _, uncertain = await self.call(
+                    "competitions", "POST", f"/stages/{sid}/scores", self.judge(judge), body=sheet
+                )
+                if not self.accept("competitions", "score", status, uncertain, {201}, {409}):
+                    return
+        for step in ("publish", "finalize"):
+            status, _, uncertain = await self.call("competitions", "POST", f"/stages/{sid}/{step}", admin)
+            if not self.accept("competitions", step, status, uncertain, {200}, {409}):
+                return
+        for mid, _ in enrolled:
+            self.results[mid] = (cid, name)
+
+    def judge(self, sub: str) -> dict[str, str]:
+        token = mint_token(self.work.secret, sub=sub, role=Role.CADRE, union_id=uuid.UUID(self.city))
+        return {"Authorization": f"Bearer {token}"}
 
     # Partners: one partner and merchant; offers over HTTP and over the partner's own topic ------
 
@@ -356,6 +409,10 @@ class ServicesWorkload:
     async def worker(self, service: str, stop: asyncio.Event) -> None:
         """Enroll a member, then work them in one service (relief, legal or competitions): one
         service that is down for a while does not hold up the others' streams."""
+        if service == "results":
+            while not stop.is_set():
+                await self.final_results()
+            return
         flow = {"relief": self.relief, "legal": self.legal, "competitions": self.competitions}[service]
         while not stop.is_set():
             enrolled = await self.enrolled_member()

@@ -294,6 +294,7 @@ async def test_nothing_is_lost_or_doubled_under_faults(system: dict[str, Any]) -
             for service in ("relief", "legal", "competitions")
             for _ in range(SERVICES_WORKERS)
         ]
+        workers.append(asyncio.create_task(services.worker("results", stop)))
         workers.append(asyncio.create_task(services.offers_worker(partner_producer, stop)))
         producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap, enable_idempotence=True)
         started = time.monotonic()
@@ -400,6 +401,7 @@ async def test_nothing_is_lost_or_doubled_under_faults(system: dict[str, Any]) -
         for where, (found, expected) in numbers["dead-lettered with reason"].items():
             assert found == expected, (service, where, found, expected)
         assert all(lag == 0 for lag in numbers["consumer group lag"].values()), (service, numbers)
+    assert report["services"]["competitions"]["members with a final result"] > 0
     legal = report["services"]["legal"]
     assert legal["deadline notices fired (events)"] == legal["deadline notices expected"] > 0
     for name, seconds in timings.items():
