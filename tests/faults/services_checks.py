@@ -32,7 +32,7 @@ from shared.contracts.topics import (
     RELIEF_EVENTS,
     dead_letter_topic,
 )
-from tests.faults.services_workload import ServicesWorkload, Tally
+from tests.faults.services_workload import ServicesWorkload, Tally, success_body
 from tests.integration.conftest import read_topic
 
 FORGED = "fault-out-of-order"
@@ -150,7 +150,7 @@ class Reader:
                 await asyncio.sleep(0.5)
                 continue
             if r.status_code < 500:
-                return r.status_code, r.json() if r.content else None
+                return r.status_code, success_body(r)
             await asyncio.sleep(0.5)
         return 0, None
 

@@ -41,6 +41,11 @@ LEGAL_LEARNED_DAYS_AGO = 400
 JUDGES = ("j-li", "j-wang")
 
 
+def success_body(r: httpx.Response) -> Any:
+    """The body of a success; an error's body is never read (only its status code counts)."""
+    return r.json() if 200 <= r.status_code < 300 and r.content else None
+
+
 def china_today() -> date:
     return datetime.now(CHINA).date()
 
@@ -136,7 +141,7 @@ class ServicesWorkload:
             if r.status_code == 404 and until_known:
                 await asyncio.sleep(0.3)
                 continue
-            return r.status_code, (r.json() if r.content else None), uncertain
+            return r.status_code, success_body(r), uncertain
         raise RuntimeError(f"{service}: no definitive answer for {method} {path}")
 
     def accept(
