@@ -26,10 +26,13 @@ class FaultInfra:
     """deploy/infra.sh pointed at a private cache and private ports."""
 
     base: Path
-    kafka_port: int = 39092
-    controller_port: int = 39093
-    partner_port: int = 39094
-    pg_port: int = 58432
+    # Below Linux's ephemeral range (32768-60999): while the broker or the server is down, the
+    # many clients reconnecting to it must not be able to take its port as their own local port
+    # (a TCP self-connect holds the port, and the restart fails with "Address already in use").
+    kafka_port: int = 29092
+    controller_port: int = 29093
+    partner_port: int = 29094
+    pg_port: int = 25432
 
     @property
     def env(self) -> dict[str, str]:
