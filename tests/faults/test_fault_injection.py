@@ -430,9 +430,10 @@ async def converge(
                       (SELECT count(*) FROM membership_periods p WHERE p.member_id = m.member_id) AS periods
                FROM members m"""
         )
+        # Every subject enrollment numbered its events for (people and unions): the kit's table.
         versions = {
-            str(r["person_id"]): r["version"]
-            for r in await enrollment_db.fetch("SELECT person_id, version FROM persons")
+            r["subject"]: r["version"]
+            for r in await enrollment_db.fetch("SELECT subject, version FROM event_versions")
         }
         persons_per_key = await enrollment_db.fetchval(
             "SELECT count(*) - count(DISTINCT national_id_hash) FROM persons"
