@@ -4,7 +4,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import structlog
 from fastapi import Depends, FastAPI, Request
@@ -23,6 +23,7 @@ _HEADER_KEY = CORRELATION_HEADER.lower().encode()
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+D = TypeVar("D")
 
 
 def correlation_id_of(request: Request) -> str:
@@ -38,12 +39,20 @@ async def _caller(request: Request, principal: CurrentPrincipal) -> Caller:
 CallerDep = Annotated[Caller, Depends(_caller)]
 
 
+def deps_of(request: Request, kind: type[D]) -> D:
+    """A service's handler dependencies (what its `start` returned)."""
+    deps = request.app.state.deps
+    assert isinstance(deps, kind), f"this service's start returns {type(deps).__name__}, not {kind.__name__}"
+    return deps
+
+
 async def _app_deps(request: Request) -> Any:
     return request.app.state.deps
 
 
-# A service's handler dependencies (what its `start` returned), for its routes:
-# `DepsDep = Annotated[Deps, AppDeps]`.
+# The same for a route's signature: `DepsDep = Annotated[Deps, AppDeps]`. FastAPI resolves it
+# like any dependency, ~30 µs of CPU a request (measured); the hottest reads take the Request
+# and call deps_of instead.
 AppDeps = Depends(_app_deps)
 
 

@@ -6,16 +6,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from shared.auth import Caller, Principal, Role
 from shared.contracts.envelope import EventMetadata
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, install_error_handlers
 from shared.events import CHINA, Trace, china_date, next_version_cte
+from shared.http import AppDeps, deps_of
 from shared.money import Fen
 from shared.rows import from_row
 
@@ -198,3 +200,24 @@ def test_the_member_meant_is_the_one_named_or_the_caller_themself() -> None:
     assert cadre.member_meant(theirs, "whose?") == theirs
     with pytest.raises(InvalidInput, match="member_id is required: whose dispute is it"):
         cadre.member_meant(None, "whose dispute is it?")
+
+
+async def test_routes_reach_the_service_deps_by_dependency_or_by_request() -> None:
+    class Deps:
+        pass
+
+    app = FastAPI()
+    app.state.deps = Deps()
+
+    @app.get("/by-dependency")
+    async def by_dependency(deps: Annotated[Deps, AppDeps]) -> str:
+        return type(deps).__name__
+
+    @app.get("/by-request")
+    async def by_request(request: Request) -> str:
+        return type(deps_of(request, Deps)).__name__
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/by-dependency")).json() == "Deps"
+        assert (await client.get("/by-request")).json() == "Deps"

@@ -8,17 +8,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from services.projector.api.access import refuse_other_members, require_readable
-from services.projector.api.deps import DepsDep
+from services.projector.api.deps import Deps, DepsDep
 from services.projector.domain import offers
 from services.projector.store import generations
 from services.projector.store.offers import card_context, directory, live_offers
 from shared.auth import CurrentPrincipal
 from shared.contracts.partners import OfferCategory
 from shared.errors import InvalidInput
+from shared.http import deps_of
 
 router = APIRouter()
 
@@ -125,7 +126,7 @@ def _offer_view(row: dict[str, Any]) -> OfferView:
 @router.get("/cards/{member_id}/offers", tags=["cards"], description=CARD_OFFERS_DESCRIPTION)
 async def card_offers(
     member_id: uuid.UUID,
-    deps: DepsDep,
+    request: Request,
     principal: CurrentPrincipal,
     category: Annotated[str | None, Query(description="one of the offer categories, e.g. dining")] = None,
     limit: Annotated[int, Query(ge=1, le=offers.MAX_LIMIT)] = offers.DEFAULT_LIMIT,
@@ -139,6 +140,7 @@ async def card_offers(
     after = _cursor(cursor)
     # Two statements on the live generation's own tables (LiveSchema), no transaction: a card and
     # an offer list read a moment apart are still a card and an offer list that both existed.
+    deps = deps_of(request, Deps)  # not DepsDep: this read is hot, a dependency costs ~30 µs
     live = deps.live_schema
     async with deps.pool.acquire() as conn:
         found_card = await card_context(conn, live, member_id, own=own)

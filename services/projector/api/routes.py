@@ -10,17 +10,18 @@ from decimal import Decimal
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from services.projector.api.access import refuse_other_members, require_readable
-from services.projector.api.deps import DepsDep
+from services.projector.api.deps import Deps, DepsDep
 from services.projector.domain.card import gaps, needs_action
 from services.projector.offsets import lag, source_partitions
 from services.projector.store import cards, generations
 from shared.auth import CurrentPrincipal, Role
 from shared.errors import Forbidden, NotFound
+from shared.http import deps_of
 
 router = APIRouter()
 
@@ -184,8 +185,9 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
 
 
 @router.get("/cards/{member_id}", tags=["cards"])
-async def get_card(member_id: uuid.UUID, deps: DepsDep, principal: CurrentPrincipal) -> CardOut:
+async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
     own = refuse_other_members(principal, member_id)
+    deps = deps_of(request, Deps)  # not DepsDep: this read is hot, a dependency costs ~30 µs
     # One statement on the live generation's own tables (LiveSchema): one round trip, one
     # snapshot. Not through the public views: a swap re-creates them, and reads locking them in
     # another order deadlocked with it.
