@@ -4,7 +4,6 @@ transaction: state, audit entry and outgoing event (through the outbox) commit t
 import uuid
 from dataclasses import dataclass, replace
 
-from services.enrollment.domain import membership as rules
 from services.enrollment.domain.applications import (
     ApplicationForm,
     ApplicationStatus,
@@ -16,6 +15,7 @@ from services.enrollment.domain.applications import (
     require_reason,
     validate_form,
 )
+from services.enrollment.domain.membership import enroll, left_at, reinstate
 from services.enrollment.domain.numbers import card_number, membership_number
 from services.enrollment.handlers.common import Deps, existing_union, require_scope
 from services.enrollment.store import applications, members, persons, trail
@@ -117,7 +117,7 @@ async def approve_application(deps: Deps, caller: Caller, application_id: uuid.U
                 employer=application.employer, employment_type=application.employment_type,
                 membership_number=membership_number(m_seq), card_number=card_number(c_seq),
                 national_id_masked=person.national_id_masked,
-                membership=rules.enroll(person.person_id, application.base_union_id, now),
+                membership=enroll(person.person_id, application.base_union_id, now),
             )  # fmt: skip
             payload = MemberEnrolled(
                 application_id=application_id, decided_by=caller.actor, member=members.snapshot(member)
@@ -126,10 +126,10 @@ async def approve_application(deps: Deps, caller: Caller, application_id: uuid.U
             member = replace(
                 existing, name=application.name, phone=application.phone, employer=application.employer,
                 employment_type=application.employment_type,
-                membership=rules.reinstate(existing.membership, application.base_union_id, now),
+                membership=reinstate(existing.membership, application.base_union_id, now),
             )  # fmt: skip
             payload = MemberReinstated(
-                application_id=application_id, left_at=rules.left_at(existing.membership),
+                application_id=application_id, left_at=left_at(existing.membership),
                 reinstated_at=now, member=members.snapshot(member),
             )  # fmt: skip
         await members.save_member(conn, member)

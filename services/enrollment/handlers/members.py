@@ -4,8 +4,8 @@ transaction: member, audit entry and outgoing event (through the outbox) commit 
 import uuid
 from dataclasses import replace
 
-from services.enrollment.domain import membership as rules
 from services.enrollment.domain.applications import require_base_union
+from services.enrollment.domain.membership import leave, left_at, reinstate, transfer
 from services.enrollment.handlers.common import (
     Deps,
     existing_member,
@@ -28,7 +28,7 @@ async def transfer_member(
         member = await member_in_scope(conn, caller, member_id, self_allowed=False, lock=True)
         require_base_union((await existing_union(conn, to_union_id)).kind)
         from_union_id = member.membership.base_union_id
-        moved = replace(member, membership=rules.transfer(member.membership, to_union_id, now, reason))
+        moved = replace(member, membership=transfer(member.membership, to_union_id, now, reason))
         await members.save_member(conn, moved)
         version = await trail.record_and_next_version(
             conn, trace, member_id, "member.transferred", str(member_id),
@@ -47,7 +47,7 @@ async def leave_member(deps: Deps, caller: Caller, member_id: uuid.UUID, reason:
     trace = Trace.of(caller)
     async with deps.pool.acquire() as conn, conn.transaction():
         member = await member_in_scope(conn, caller, member_id, self_allowed=True, lock=True)
-        left = replace(member, membership=rules.leave(member.membership, now, reason))
+        left = replace(member, membership=leave(member.membership, now, reason))
         await members.save_member(conn, left)
         version = await trail.record_and_next_version(
             conn, trace, member_id, "member.left", str(member_id), reason=reason
@@ -67,13 +67,13 @@ async def reinstate_member(
         target = await existing_union(conn, union_id)
         require_scope(caller, target)  # the receiving union decides
         require_base_union(target.kind)
-        back = replace(member, membership=rules.reinstate(member.membership, union_id, now))
+        back = replace(member, membership=reinstate(member.membership, union_id, now))
         await members.save_member(conn, back)
         version = await trail.record_and_next_version(
             conn, trace, member_id, "member.reinstated", str(member_id), union_id=union_id
         )
         reinstated = MemberReinstated(
-            application_id=None, left_at=rules.left_at(member.membership), reinstated_at=now,
+            application_id=None, left_at=left_at(member.membership), reinstated_at=now,
             member=members.snapshot(back),
         )  # fmt: skip
         await deps.events.emit(conn, trace, member_id, reinstated, version=version)
