@@ -18,7 +18,8 @@ from services.enrollment.domain.applications import (
 from services.enrollment.domain.membership import enroll, left_at, reinstate
 from services.enrollment.domain.numbers import card_number, membership_number
 from services.enrollment.handlers.common import Deps, existing_union, require_scope
-from services.enrollment.store import applications, members, persons, trail
+from services.enrollment.store import applications, members, persons
+from shared import audit
 from shared.auth import Caller, Role
 from shared.contracts.enrollment import (
     ApplicationRejected,
@@ -75,7 +76,7 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
             decided_by=None, decided_at=None, decision_reason=None,
         )  # fmt: skip
         await applications.insert_application(conn, application, submitted_by=caller.actor)
-        version = await trail.record_and_next_version(
+        version = await audit.record_and_next_version(
             conn, trace, person.person_id, "application.submitted", str(application.application_id),
             union_id=form.base_union_id,
         )  # fmt: skip
@@ -136,7 +137,7 @@ async def approve_application(deps: Deps, caller: Caller, application_id: uuid.U
         await applications.decide_application(
             conn, application_id, ApplicationStatus.APPROVED, caller.actor, None
         )
-        version = await trail.record_and_next_version(
+        version = await audit.record_and_next_version(
             conn, trace, person.person_id, "application.approved", str(application_id)
         )
         await deps.events.emit(conn, trace, person.person_id, payload, version=version)
@@ -153,7 +154,7 @@ async def reject_application(
         decided = await applications.decide_application(
             conn, application_id, ApplicationStatus.REJECTED, caller.actor, reason
         )
-        version = await trail.record_and_next_version(
+        version = await audit.record_and_next_version(
             conn, trace, application.person_id, "application.rejected", str(application_id), reason=reason
         )
         rejected = ApplicationRejected(

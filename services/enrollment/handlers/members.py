@@ -13,7 +13,8 @@ from services.enrollment.handlers.common import (
     member_in_scope,
     require_scope,
 )
-from services.enrollment.store import members, trail
+from services.enrollment.store import members
+from shared import audit
 from shared.auth import Caller
 from shared.contracts.enrollment import MemberLeft, MemberReinstated, MemberTransferred
 from shared.events import Trace
@@ -30,7 +31,7 @@ async def transfer_member(
         from_union_id = member.membership.base_union_id
         moved = replace(member, membership=transfer(member.membership, to_union_id, now, reason))
         await members.save_member(conn, moved)
-        version = await trail.record_and_next_version(
+        version = await audit.record_and_next_version(
             conn, trace, member_id, "member.transferred", str(member_id),
             reason=reason, from_union_id=from_union_id, to_union_id=to_union_id,
         )  # fmt: skip
@@ -49,7 +50,7 @@ async def leave_member(deps: Deps, caller: Caller, member_id: uuid.UUID, reason:
         member = await member_in_scope(conn, caller, member_id, self_allowed=True, lock=True)
         left = replace(member, membership=leave(member.membership, now, reason))
         await members.save_member(conn, left)
-        version = await trail.record_and_next_version(
+        version = await audit.record_and_next_version(
             conn, trace, member_id, "member.left", str(member_id), reason=reason
         )
         payload = MemberLeft(reason=reason.strip(), member=members.snapshot(left))
@@ -69,7 +70,7 @@ async def reinstate_member(
         require_base_union(target.kind)
         back = replace(member, membership=reinstate(member.membership, union_id, now))
         await members.save_member(conn, back)
-        version = await trail.record_and_next_version(
+        version = await audit.record_and_next_version(
             conn, trace, member_id, "member.reinstated", str(member_id), union_id=union_id
         )
         reinstated = MemberReinstated(

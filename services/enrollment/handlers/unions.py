@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from services.enrollment.domain.unions import check_child_kind, union_name, union_region
 from services.enrollment.handlers.common import Deps, existing_union, require_may_register_under
-from services.enrollment.store import trail, unions
+from services.enrollment.store import unions
+from shared import audit
 from shared.auth import Caller
 from shared.contracts.enrollment import UnionKind, UnionRegistered
 from shared.errors import InvalidInput
@@ -39,7 +40,7 @@ async def register_union(deps: Deps, caller: Caller, cmd: RegisterUnion) -> unio
         )
         if not await unions.insert_union(conn, union):
             raise InvalidInput(f"a union named {name} already exists there")
-        version = await trail.record_and_next_version(
+        version = await audit.record_and_next_version(
             conn, trace, union.union_id, "union.registered", str(union.union_id), name=name
         )
         payload = UnionRegistered(
