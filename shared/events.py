@@ -54,28 +54,21 @@ class Trace:
         )
 
 
-def trace(caller: Caller) -> Trace:
-    return Trace.of(caller)
-
-
-async def next_version(conn: Conn, subject: str) -> int:
-    """The subject's next event version, taken in the caller's transaction."""
-    version = await conn.fetchval(
-        """INSERT INTO event_versions (subject, version) VALUES ($1, 1)
-           ON CONFLICT (subject) DO UPDATE SET version = event_versions.version + 1
-           RETURNING version""",
-        subject,
-    )
-    return int(version)
-
-
 def next_version_cte(name: str, subject_param: str) -> str:
-    """The same step as a CTE, for a store that folds it into a statement it runs anyway (one
-    round trip less per command): `WITH {next_version_cte('v', '$1::text')}, … SELECT v.version`."""
+    """The step that takes a subject's next event version, as a CTE: a store can fold it into a
+    statement it runs anyway (one round trip less per command), as shared.audit does."""
     return (
         f"{name} AS (INSERT INTO event_versions (subject, version) VALUES ({subject_param}, 1)"
         " ON CONFLICT (subject) DO UPDATE SET version = event_versions.version + 1 RETURNING version)"
     )
+
+
+_NEXT_VERSION = f"WITH {next_version_cte('v', '$1::text')} SELECT version FROM v"
+
+
+async def next_version(conn: Conn, subject: str) -> int:
+    """The subject's next event version, taken in the caller's transaction."""
+    return int(await conn.fetchval(_NEXT_VERSION, subject))
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,6 @@ from shared.subscriber import batch_subscriber, make_broker, records_of
 log = get_logger(__name__)
 
 D = TypeVar("D")
-S = TypeVar("S", bound=ServiceSettings)
 
 # What a consuming service does with one batch of records from its subscriber.
 OnBatch = Callable[[KafkaMessage], Awaitable[None]]

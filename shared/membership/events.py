@@ -33,9 +33,7 @@ def membership_events(on_member_changed: OnMemberChanged | None = None) -> Apply
                 # Only a snapshot newer than the one held changes anything (events may come late).
                 newer = await upsert_member(conn, envelope.subject_version, payload.member)
                 if newer and on_member_changed is not None:
-                    await on_member_changed(
-                        conn, Trace.answering(envelope, f"enrollment:{envelope.event_type}"), payload.member
-                    )
+                    await on_member_changed(conn, Trace.answering(envelope), payload.member)
             case _:
                 log.debug("event_not_needed", event_type=envelope.event_type)
 
