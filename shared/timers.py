@@ -53,13 +53,19 @@ async def schedule(conn: Conn, timers: Sequence[Timer]) -> None:
     )
 
 
-async def cancel(conn: Conn, kind: str, subject: str, where: Mapping[str, Any] | None = None) -> int:
-    """Pending timers of a kind for a subject will not fire; `where` narrows them to those whose
-    payload contains these values (e.g. {"name": "arbitration_filing"})."""
+async def cancel(
+    conn: Conn, kind: str, subject: str, where: Sequence[Mapping[str, Any]] | None = None
+) -> int:
+    """Pending timers of a kind for a subject will not fire, in one statement. `where` narrows
+    them to those whose payload contains one of these (e.g. [{"name": "arbitration_filing"}]);
+    an empty `where` cancels none."""
+    if where is not None and not where:
+        return 0
+    patterns = [json.dumps(dict(pattern), default=str) for pattern in (where or [{}])]
     status = await conn.execute(
         """UPDATE timers SET status = 'cancelled'
-           WHERE status = 'pending' AND kind = $1 AND subject = $2 AND payload @> $3::jsonb""",
-        kind, subject, json.dumps(dict(where or {}), default=str),
+           WHERE status = 'pending' AND kind = $1 AND subject = $2 AND payload @> ANY($3::jsonb[])""",
+        kind, subject, patterns,
     )  # fmt: skip
     return int(status.split()[-1])
 

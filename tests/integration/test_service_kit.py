@@ -188,6 +188,15 @@ async def test_timers_fire_once_across_replicas_and_a_failed_attempt(greeter: Gr
         async with pool.acquire() as conn:
             assert await timers.cancel(conn, kind, subject) == 1
         assert await _pending(pool, kind, subject) == []
+
+        # Cancelling by payload: any of the patterns, in one statement; no pattern, nothing.
+        far = utcnow() + timedelta(days=1)
+        three = [timers.Timer(uuid.uuid4(), kind, subject, far, {"name": name}) for name in ("a", "b", "c")]
+        async with pool.acquire() as conn:
+            await timers.schedule(conn, three)
+            assert await timers.cancel(conn, kind, subject, where=[]) == 0
+            assert await timers.cancel(conn, kind, subject, where=[{"name": "a"}, {"name": "c"}]) == 2
+        assert [t.timer_id for t in await _pending(pool, kind, subject)] == [three[1].timer_id]
     finally:
         await pool.close()
 

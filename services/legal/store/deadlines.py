@@ -63,8 +63,7 @@ async def schedule(
 
 async def cancel(conn: Conn, subject: str, names: list[DeadlineName]) -> None:
     """The step was taken: the pending notices of these deadlines will not fire."""
-    for name in names:
-        await timers.cancel(conn, KIND, subject, where={"name": name.value})
+    await timers.cancel(conn, KIND, subject, where=[{"name": name.value} for name in names])
 
 
 async def cancel_all(conn: Conn, subject: str) -> None:
