@@ -27,7 +27,6 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from scripts import stack
 from scripts.leftovers import delete_topics, drop_databases
@@ -37,7 +36,7 @@ from shared.contracts import decode_event, encode_event, new_envelope
 from shared.contracts.enrollment import ApplicationRejected
 from shared.contracts.topics import ENROLLMENT_EVENTS, dead_letter_topic
 from tests.faults.harness import FaultInfra, Replica, assigned_partitions, supervise
-from tests.faults.services_checks import SERVICE_TOPICS, converge_services
+from tests.faults.services_checks import SERVICE_TOPICS, converge_services, group_lag
 from tests.faults.services_workload import ServicesWorkload
 from tests.faults.workload import Workload
 from tests.integration.conftest import read_topic
@@ -481,7 +480,7 @@ async def converge(
     for r in replicas.values():
         ready = await http.get(f"{r.url}/health/ready")
         alive += int(r.alive() and ready.status_code == 200)
-    lag = await group_lag(infra.bootstrap, f"{prefix}projector", topic)
+    lag = await group_lag(infra.bootstrap, f"{prefix}projector", [topic])
 
     return {
         "members": len(work.members),
@@ -525,30 +524,3 @@ async def list_cards(http: httpx.AsyncClient, url: str, city: str) -> dict[str, 
         if len(page) < 1000:
             return cards
         after = page[-1]["member_id"]
-
-
-async def group_lag(bootstrap: str, group: str, topic: str) -> int:
-    """Messages on the topic the projector's group has not committed yet (waits up to 60 s for 0)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    admin_client = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin_client.start()
-    await reader.start()
-    try:
-        lag = -1
-        for _ in range(120):
-            committed = await admin_client.list_consumer_group_offsets(group)
-            parts = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or []]
-            if not parts:
-                await reader._client.force_metadata_update()
-                continue
-            end = await reader.end_offsets(parts)
-            lag = sum(end[tp] - (committed[tp].offset if tp in committed else 0) for tp in parts)
-            if lag == 0:
-                return 0
-            await asyncio.sleep(0.5)
-        return lag
-    finally:
-        await reader.stop()
-        await admin_client.close()
