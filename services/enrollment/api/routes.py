@@ -31,7 +31,12 @@ router = APIRouter()
 DepsDep = Annotated[Deps, AppDeps]
 
 
-@router.post("/unions", status_code=status.HTTP_201_CREATED, tags=["unions"])
+@router.post(
+    "/unions",
+    status_code=status.HTTP_201_CREATED,
+    tags=["unions"],
+    responses={409: {"description": "a sibling has that name; `existing_union_id` names it"}},
+)
 async def register_union(body: RegisterUnionIn, deps: DepsDep, caller: CallerDep) -> UnionOut:
     cmd = unions.RegisterUnion(name=body.name, kind=body.kind, parent_id=body.parent_id, region=body.region)
     return UnionOut.model_validate(await unions.register_union(deps, caller, cmd))

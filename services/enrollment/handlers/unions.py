@@ -9,7 +9,7 @@ from services.enrollment.store import unions
 from shared import audit
 from shared.auth import Caller
 from shared.contracts.enrollment import UnionKind, UnionRegistered
-from shared.errors import InvalidInput
+from shared.errors import Conflict
 from shared.events import Trace
 
 
@@ -39,7 +39,12 @@ async def register_union(deps: Deps, caller: Caller, cmd: RegisterUnion) -> unio
             path_names=[*(parent.path_names if parent else []), name],
         )
         if not await unions.insert_union(conn, union):
-            raise InvalidInput(f"a union named {name} already exists there")
+            # Nothing was written: no trail entry, no UnionRegistered, no 201 (a phantom id).
+            existing = await unions.sibling_named(conn, union.parent_id, name)
+            raise Conflict(
+                f"a union named {name} already exists there",
+                existing_union_id=str(existing) if existing else None,
+            )
         version = await audit.record_and_next_version(
             conn, trace, union.union_id, "union.registered", str(union.union_id), name=name
         )

@@ -42,14 +42,23 @@ async def get_union(conn: Conn, union_id: uuid.UUID) -> UnionRow | None:
 
 
 async def insert_union(conn: Conn, union: UnionRow) -> bool:
-    """False when a union of that id, or of that name under the same parent, exists already."""
-    status = await conn.execute(
+    """False when a union of that id, or of that name under the same parent, exists already:
+    nothing was written then, so the caller must not announce it."""
+    row = await conn.fetchrow(
         """INSERT INTO unions (union_id, name, kind, parent_id, region, path, path_names)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING union_id""",
         union.union_id, union.name, union.kind.value, union.parent_id, union.region,
         union.path, union.path_names,
     )  # fmt: skip
-    return bool(status == "INSERT 0 1")
+    return row is not None
+
+
+async def sibling_named(conn: Conn, parent_id: uuid.UUID | None, name: str) -> uuid.UUID | None:
+    """The union of that name under that parent (None: top level), as the unique index sees it."""
+    found: uuid.UUID | None = await conn.fetchval(
+        "SELECT union_id FROM unions WHERE parent_id IS NOT DISTINCT FROM $1 AND name = $2", parent_id, name
+    )
+    return found
 
 
 async def subtree(conn: Conn, union_id: uuid.UUID) -> list[UnionRow]:
