@@ -8,6 +8,7 @@ from services.enrollment.domain.applications import (
     ApplicationStatus,
     SubmissionOutcome,
     classify_submission,
+    may_see_submission,
     require_base_union,
     require_pending,
     require_reason,
@@ -73,9 +74,25 @@ def test_a_retry_of_the_pending_application_is_answered_with_it() -> None:
     assert classify_submission(None, UNION, UNION) is SubmissionOutcome.SAME_PENDING
 
 
-def test_a_second_pending_application_elsewhere_is_a_conflict() -> None:
-    with pytest.raises(Conflict, match="already pending"):
-        classify_submission(None, uuid.uuid4(), UNION)
+def test_a_second_pending_application_elsewhere_is_told_apart() -> None:
+    assert classify_submission(None, uuid.uuid4(), UNION) is SubmissionOutcome.PENDING_ELSEWHERE
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [SubmissionOutcome.EXISTING_MEMBER, SubmissionOutcome.SAME_PENDING, SubmissionOutcome.PENDING_ELSEWHERE],
+)
+def test_a_known_person_is_shown_only_to_a_caller_covering_their_union(outcome: SubmissionOutcome) -> None:
+    assert may_see_submission(outcome, covers_found_union=True, covers_every_union=False)
+    assert may_see_submission(outcome, covers_found_union=True, covers_every_union=True)
+    assert not may_see_submission(outcome, covers_found_union=False, covers_every_union=False)
+
+
+def test_a_new_application_is_shown_only_to_who_could_read_any_union() -> None:
+    # A cadre told "new" would learn, from the neutral answer to others, who is known elsewhere.
+    assert may_see_submission(SubmissionOutcome.NEW, covers_found_union=True, covers_every_union=True)
+    assert not may_see_submission(SubmissionOutcome.NEW, covers_found_union=True, covers_every_union=False)
+    assert not may_see_submission(SubmissionOutcome.NEW, covers_found_union=False, covers_every_union=False)
 
 
 def test_a_former_member_may_apply_again() -> None:

@@ -14,14 +14,11 @@ from services.enrollment.api.schemas import (
     ReinstateIn,
     RejectIn,
     SubmissionOut,
+    SubmissionReceivedOut,
     TransferIn,
     UnionOut,
 )
-from services.enrollment.domain.applications import (
-    ApplicationForm,
-    ApplicationStatus,
-    SubmissionOutcome,
-)
+from services.enrollment.domain.applications import ApplicationForm, ApplicationStatus, SubmissionOutcome
 from services.enrollment.handlers import applications, members, unions, views
 from services.enrollment.handlers.common import Deps
 from shared.http import AppDeps, CallerDep
@@ -51,13 +48,29 @@ async def union_subtree(union_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -
     "/applications",
     status_code=status.HTTP_201_CREATED,
     tags=["applications"],
-    responses={200: {"description": "already a member, or the same application is pending"}},
+    responses={
+        201: {"description": "filed (told to an admin only; anyone else gets the 202)"},
+        200: {
+            "description": "already a member, or the same application is pending: told only to a "
+            "caller whose scope covers that union",
+            "model": SubmissionOut,
+        },
+        202: {
+            "description": "received: the one answer for every caller who may not see what the "
+            "submission found, whether the person is unknown (filed), a member or pending elsewhere",
+            "model": SubmissionReceivedOut,
+        },
+        409: {"description": "an application is pending in another union the caller's scope covers"},
+    },
 )
 async def submit_application(
     body: ApplicationIn, deps: DepsDep, caller: CallerDep, response: Response
-) -> SubmissionOut:
+) -> SubmissionOut | SubmissionReceivedOut:
     form = ApplicationForm(**body.model_dump())
     result = await applications.submit_application(deps, caller, form)
+    if not result.seen:
+        response.status_code = status.HTTP_202_ACCEPTED
+        return SubmissionReceivedOut()
     if result.outcome is not SubmissionOutcome.NEW:
         response.status_code = status.HTTP_200_OK
     return SubmissionOut(

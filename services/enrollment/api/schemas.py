@@ -2,10 +2,11 @@
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.enrollment.domain.applications import ApplicationStatus, SubmissionOutcome
+from services.enrollment.domain.applications import RECEIVED_MESSAGE, ApplicationStatus, SubmissionOutcome
 from services.enrollment.store.applications import ApplicationRow
 from services.enrollment.store.members import MemberRow
 from shared.contracts.enrollment import (
@@ -149,3 +150,11 @@ class SubmissionOut(BaseModel):
     outcome: SubmissionOutcome
     application: ApplicationOut | None = None
     member: MemberOut | None = None
+
+
+class SubmissionReceivedOut(BaseModel):
+    """The neutral answer: the same, byte for byte, whether the person was unknown (an application
+    was filed), is a member or has an application pending where the caller may not look."""
+
+    outcome: Literal["received"] = "received"
+    message: str = RECEIVED_MESSAGE

@@ -76,6 +76,7 @@ class SubmissionOutcome(StrEnum):
     NEW = "new"
     EXISTING_MEMBER = "existing_member"  # one person is one member: answer with the membership
     SAME_PENDING = "same_pending"  # a retry of the pending application: answer with it
+    PENDING_ELSEWHERE = "pending_elsewhere"  # one pending application per person: a conflict
 
 
 def classify_submission(
@@ -88,8 +89,25 @@ def classify_submission(
     if pending_union_id is not None:
         if pending_union_id == requested_union_id:
             return SubmissionOutcome.SAME_PENDING
-        raise Conflict("an application for this person is already pending in another union")
+        return SubmissionOutcome.PENDING_ELSEWHERE
     return SubmissionOutcome.NEW
+
+
+RECEIVED_MESSAGE = "申请已受理，工会将审核后联系您"
+
+
+def may_see_submission(
+    outcome: SubmissionOutcome, *, covers_found_union: bool, covers_every_union: bool
+) -> bool:
+    """Whether the caller may be told what a submission found, or gets the neutral answer.
+
+    Whatever is told must be readable by the caller anyway: the member or the pending application
+    only by someone whose scope covers its union (`covers_found_union`). And a NEW application is
+    told only to someone who could read any union (an admin): told to anyone else, "new" would set
+    apart the persons they are not told about, the ones known outside their scope."""
+    if outcome is SubmissionOutcome.NEW:
+        return covers_every_union
+    return covers_found_union
 
 
 def require_pending(status: ApplicationStatus) -> None:

@@ -10,6 +10,7 @@ from services.enrollment.domain.applications import (
     SubmissionOutcome,
     application_channel,
     classify_submission,
+    may_see_submission,
     require_base_union,
     require_pending,
     require_reason,
@@ -29,16 +30,34 @@ from shared.contracts.enrollment import (
 )
 from shared.contracts.envelope import EventPayload
 from shared.db import Conn
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.events import Trace, china_date
 from shared.pii import mask_national_id
 
 
 @dataclass(frozen=True)
 class SubmissionResult:
+    """What the caller may be told: the outcome with what it found, or, when `seen` is False,
+    nothing at all (the neutral answer, the same whether or not the person is known)."""
+
     outcome: SubmissionOutcome
     application: applications.ApplicationRow | None = None
     member: members.MemberRow | None = None
+    seen: bool = True
+
+
+_NOT_SEEN = SubmissionResult(SubmissionOutcome.NEW, seen=False)
+
+
+def _found_union(
+    outcome: SubmissionOutcome, member: members.MemberRow | None, pending: applications.ApplicationRow | None
+) -> uuid.UUID | None:
+    """The union of what the submission found: the member's, or the pending application's."""
+    if outcome is SubmissionOutcome.EXISTING_MEMBER and member is not None:
+        return member.membership.base_union_id
+    if outcome is not SubmissionOutcome.NEW and pending is not None:
+        return pending.base_union_id
+    return None
 
 
 async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) -> SubmissionResult:
@@ -65,10 +84,25 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
             pending.base_union_id if pending else None,
             form.base_union_id,
         )
+        found_union = _found_union(outcome, member, pending)
+        seen = may_see_submission(
+            outcome,
+            covers_found_union=found_union is not None
+            and caller.principal.covers_union((await existing_union(conn, found_union)).path),
+            covers_every_union=caller.principal.role is Role.ADMIN,
+        )
+        if outcome is not SubmissionOutcome.NEW and not seen:
+            return _NOT_SEEN  # nothing written: the known person's records stay as they were
         if outcome is SubmissionOutcome.EXISTING_MEMBER:
             return SubmissionResult(outcome, member=member)
         if outcome is SubmissionOutcome.SAME_PENDING:
             return SubmissionResult(outcome, application=pending)
+        if outcome is SubmissionOutcome.PENDING_ELSEWHERE:
+            assert pending is not None
+            raise Conflict(
+                "an application for this person is already pending in another union",
+                application_id=str(pending.application_id),
+            )
         application = applications.ApplicationRow(
             application_id=uuid.uuid4(), person_id=person.person_id, name=form.name, phone=form.phone,
             employer=form.employer, employment_type=form.employment_type, base_union_id=form.base_union_id,
@@ -87,7 +121,7 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
             submitted_at=now,
         )  # fmt: skip
         await deps.events.emit(conn, trace, person.person_id, submitted, version=version)
-        return SubmissionResult(outcome, application=application)
+        return SubmissionResult(outcome, application=application) if seen else _NOT_SEEN
 
 
 async def _pending_in_scope(

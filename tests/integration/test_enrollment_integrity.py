@@ -1,0 +1,246 @@
+"""Enrollment answers reveal nothing the caller could not read anyway, and announce only writes
+that happened: real processes, a real broker and a real database."""
+
+import random
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from scripts.fake_people import person
+from shared.auth import Role
+from shared.contracts import decode_event
+from shared.contracts.enrollment import UnionRegistered
+from shared.contracts.topics import ENROLLMENT_EVENTS
+from shared.pii import mask_national_id, mask_phone
+from tests.integration.conftest import Stack, eventually, read_topic
+
+pytestmark = pytest.mark.integration
+
+_TABLES = (
+    "unions",
+    "persons",
+    "applications",
+    "members",
+    "membership_periods",
+    "audit_trail",
+    "event_versions",
+)
+NEUTRAL = {"outcome": "received", "message": "申请已受理，工会将审核后联系您"}
+
+
+class Office:
+    def __init__(self, s: Stack, http: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+        self.s, self.http, self.db = s, http, db
+        self.url = s.services["enrollment"].url
+        self.admin = s.headers(Role.ADMIN)
+        self.rng = random.Random()
+
+    async def union(self, name: str, kind: str, parent: uuid.UUID | None = None) -> uuid.UUID:
+        r = await self.register(name, kind, parent, self.admin)
+        assert r.status_code == 201, r.text
+        return uuid.UUID(r.json()["union_id"])
+
+    async def register(
+        self, name: str, kind: str, parent: uuid.UUID | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        body: dict[str, Any] = {"name": name, "kind": kind, "parent_id": str(parent) if parent else None}
+        if parent is None:
+            body["region"] = "330100"
+        return await self.http.post(f"{self.url}/unions", json=body, headers=headers)
+
+    def form(self, union_id: uuid.UUID, **override: Any) -> dict[str, Any]:
+        p = person(self.rng)
+        body = {
+            "name": p.name, "national_id": p.national_id, "phone": p.phone,
+            "employer": f"某保密公司-{uuid.uuid4().hex[:8]}", "employment_type": "employee",
+            "base_union_id": str(union_id),
+        }  # fmt: skip
+        return body | override
+
+    async def apply(self, body: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+        return await self.http.post(f"{self.url}/applications", json=body, headers=headers)
+
+    async def member(self, union_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A member of that union: their form and the member as enrollment answers it."""
+        body = self.form(union_id)
+        filed = await self.apply(body, self.admin)
+        assert filed.status_code == 201, filed.text
+        app_id = filed.json()["application"]["application_id"]
+        approved = await self.http.post(f"{self.url}/applications/{app_id}/approve", headers=self.admin)
+        assert approved.status_code == 200, approved.text
+        return body, approved.json()
+
+    async def pending(self, union_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+        body = self.form(union_id)
+        filed = await self.apply(body, self.admin)
+        assert filed.status_code == 201, filed.text
+        return body, filed.json()["application"]
+
+    async def rows(self) -> dict[str, Any]:
+        """Every row a submission could write, as text: equal before and after means untouched."""
+        digest = "SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM {} x"
+        return {t: await self.db.fetchval(digest.format(t)) for t in _TABLES}
+
+    async def filed_in(self, union_id: uuid.UUID) -> list[dict[str, Any]]:
+        r = await self.http.get(
+            f"{self.url}/applications", params={"union_id": str(union_id)}, headers=self.admin
+        )
+        assert r.status_code == 200, r.text
+        listed: list[dict[str, Any]] = r.json()
+        return listed
+
+
+@pytest.fixture
+async def office(stack_env: Stack, http: httpx.AsyncClient) -> AsyncIterator[Office]:
+    db = await asyncpg.connect(stack_env.services["enrollment"].dsn)
+    try:
+        yield Office(stack_env, http, db)
+    finally:
+        await db.close()
+
+
+def _identity_of(form: dict[str, Any], found: dict[str, Any]) -> list[str]:
+    """What would identify the known person in an answer."""
+    ids = ("card_number", "membership_number", "member_id", "application_id")
+    return [
+        form["name"], form["phone"], mask_phone(form["phone"]), form["employer"], form["national_id"],
+        mask_national_id(form["national_id"]), *(str(found[k]) for k in ids if k in found),
+    ]  # fmt: skip
+
+
+def _neutral_headers(r: httpx.Response) -> dict[str, str]:
+    # The correlation id is the request's own (random, or the caller's); everything else must match.
+    return {k: v for k, v in r.headers.items() if k not in {"date", "x-correlation-id"}}
+
+
+async def test_callers_outside_the_persons_union_get_one_neutral_answer_known_or_not(office: Office) -> None:
+    tag = uuid.uuid4().hex[:6]
+    city = await office.union(f"杭州市总工会-{tag}", "city")
+    logistics = await office.union("某物流公司工会", "base", city)
+    elsewhere_city = await office.union(f"宁波市总工会-{tag}", "city")
+    elsewhere = await office.union("某港口公司工会", "base", elsewhere_city)
+    known_form, known = await office.member(elsewhere)
+    pending_form, pending = await office.pending(elsewhere)
+
+    callers = {
+        "cadre out of scope": office.s.headers(Role.CADRE, union_id=city),
+        "member": office.s.headers(Role.MEMBER, member_id=uuid.uuid4()),
+        "another member's own token": office.s.headers(Role.MEMBER, member_id=uuid.UUID(known["member_id"])),
+    }
+    for who, headers in callers.items():
+        unknown_form = office.form(logistics)
+        unknown = await office.apply(unknown_form, headers)
+        assert unknown.status_code == 202, (who, unknown.text)
+        assert unknown.json() == NEUTRAL
+        filed = [a for a in await office.filed_in(logistics) if a["name"] == unknown_form["name"]]
+        assert len(filed) == 1 and filed[0]["status"] == "pending"  # the unknown person's was filed
+
+        for case, (form, found) in {
+            "member": (known_form, known),
+            "pending": (pending_form, pending),
+        }.items():
+            before = await office.rows()
+            # Even under another name and with a lower-case spelling of the number.
+            answer = await office.apply(
+                form
+                | {
+                    "base_union_id": str(logistics),
+                    "name": "李四",
+                    "national_id": form["national_id"].lower(),
+                },
+                headers,
+            )
+            assert answer.status_code == 202, (who, case, answer.text)
+            assert answer.content == unknown.content, (who, case)
+            assert _neutral_headers(answer) == _neutral_headers(unknown), (who, case)
+            assert not [x for x in _identity_of(form, found) if x in answer.text], (who, case)
+            assert await office.rows() == before, (who, case)
+
+
+async def test_a_cadre_in_scope_sees_the_member_or_the_pending_application_and_nothing_beyond(
+    office: Office,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    city = await office.union(f"杭州市总工会-{tag}", "city")
+    district = await office.union("西湖区总工会", "county", city)
+    logistics = await office.union("某物流公司工会", "base", district)
+    riders = await office.union("外卖骑手网格工会", "base", district)
+    elsewhere = await office.union(
+        "某港口公司工会", "base", await office.union(f"宁波市总工会-{tag}", "city")
+    )
+    cadre = office.s.headers(Role.CADRE, union_id=district)
+    near_form, near = await office.member(riders)
+    near_pending_form, near_pending = await office.pending(riders)
+    far_form, far = await office.member(elsewhere)
+    far_pending_form, far_pending = await office.pending(elsewhere)
+
+    # A new person: the neutral answer too ("new" would tell apart who is known elsewhere) ...
+    unknown_form = office.form(logistics)
+    unknown = await office.apply(unknown_form, cadre)
+    assert unknown.status_code == 202 and unknown.json() == NEUTRAL
+    # ... though the cadre reads the application in their union's list, as they could anyway.
+    listed = await office.http.get(
+        f"{office.url}/applications", params={"union_id": str(logistics)}, headers=cadre
+    )
+    assert [a["name"] for a in listed.json()] == [unknown_form["name"]]
+
+    before = await office.rows()
+    seen = await office.apply(near_form | {"base_union_id": str(logistics)}, cadre)
+    assert seen.status_code == 200 and seen.json()["outcome"] == "existing_member"
+    assert seen.json()["member"]["card_number"] == near["card_number"]
+    same = await office.apply(near_pending_form, cadre)
+    assert same.status_code == 200 and same.json()["outcome"] == "same_pending"
+    assert same.json()["application"]["application_id"] == near_pending["application_id"]
+    clash = await office.apply(near_pending_form | {"base_union_id": str(logistics)}, cadre)
+    assert clash.status_code == 409 and clash.json()["application_id"] == near_pending["application_id"]
+    assert await office.rows() == before
+
+    for form, found in ((far_form, far), (far_pending_form, far_pending)):
+        answer = await office.apply(form | {"base_union_id": str(logistics)}, cadre)
+        assert answer.status_code == 202 and answer.content == unknown.content
+        assert _neutral_headers(answer) == _neutral_headers(unknown)
+        assert not [x for x in _identity_of(form, found) if x in answer.text]
+    assert await office.rows() == before
+
+
+async def _registered_events(s: Stack, name: str) -> list[UnionRegistered]:
+    found = []
+    for record in await read_topic(s.bootstrap, s.topic(ENROLLMENT_EVENTS)):
+        _, payload = decode_event(record.value)
+        if isinstance(payload, UnionRegistered) and payload.name == name:
+            found.append(payload)
+    return found
+
+
+@pytest.mark.parametrize("level", ["under a parent", "top level"])
+async def test_a_repeated_sibling_name_is_a_conflict_naming_the_existing_union_and_announces_nothing(
+    office: Office, level: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    parent = await office.union(f"温州市总工会-{tag}", "city") if level == "under a parent" else None
+    name, kind = (f"某公司工会-{tag}", "base") if parent else (f"台州市总工会-{tag}", "city")
+    headers = office.s.headers(Role.CADRE, union_id=parent) if parent else office.admin
+
+    first = await office.register(name, kind, parent, headers)
+    assert first.status_code == 201, first.text
+    before = await office.rows()
+    second = await office.register(f"  {name} ", kind, parent, headers)  # the same name, trimmed
+    assert second.status_code == 409, second.text
+    assert second.json()["existing_union_id"] == first.json()["union_id"]
+    assert await office.rows() == before
+
+    assert await office.db.fetchval("SELECT count(*) FROM unions WHERE name = $1", name) == 1
+    trail = await office.db.fetchval(
+        "SELECT count(*) FROM audit_trail WHERE action = 'union.registered' AND detail->>'name' = $1", name
+    )
+    assert trail == 1
+    # Once a later registration is on the topic, any event of the refused one would be too.
+    marker = f"标记工会-{tag}-{level}"
+    assert (await office.register(marker, "city", None, office.admin)).status_code == 201
+    await eventually(lambda: _registered_events(office.s, marker))
+    events = await _registered_events(office.s, name)
+    assert [str(e.union_id) for e in events] == [first.json()["union_id"]]
