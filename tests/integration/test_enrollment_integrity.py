@@ -1,7 +1,11 @@
 """Enrollment answers reveal nothing the caller could not read anyway, and announce only writes
 that happened: real processes, a real broker and a real database."""
 
+import json
+import os
 import random
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,13 +14,14 @@ import asyncpg
 import httpx
 import pytest
 
+from scripts import stack
 from scripts.fake_people import person
 from shared.auth import Role
 from shared.contracts import decode_event
 from shared.contracts.enrollment import UnionRegistered
 from shared.contracts.topics import ENROLLMENT_EVENTS
-from shared.pii import mask_national_id, mask_phone
-from tests.integration.conftest import Stack, eventually, read_topic
+from shared.pii import PiiProtector, mask_national_id, mask_phone
+from tests.integration.conftest import PII_KEY, Stack, eventually, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -244,3 +249,76 @@ async def test_a_repeated_sibling_name_is_a_conflict_naming_the_existing_union_a
     await eventually(lambda: _registered_events(office.s, marker))
     events = await _registered_events(office.s, name)
     assert [str(e.union_id) for e in events] == [first.json()["union_id"]]
+
+
+def _irregular_ids(s: Stack, *args: str, pii_key: str = PII_KEY) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ["PATH"], "PYTHONPATH": str(stack.ROOT),
+        "DATABASE_URL": s.services["enrollment"].dsn, "PII_KEY": pii_key,
+    }  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "services.enrollment.irregular_ids", *args],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+async def _plant_legacy_member(office: Office, union_id: uuid.UUID, national_id: str, tag: str) -> str:
+    """A member as legacy data has them: written by SQL, their number stored as it was typed."""
+    pii = PiiProtector(PII_KEY)
+    member_id = uuid.uuid4()
+    await office.db.execute(
+        """INSERT INTO persons (person_id, national_id_hash, national_id_cipher, national_id_masked)
+           VALUES ($1, $2, $3, $4)""",
+        member_id, pii.lookup_hash(national_id), pii.encrypt(national_id), mask_national_id(national_id),
+    )  # fmt: skip
+    await office.db.execute(
+        """INSERT INTO members (member_id, name, phone, employer, employment_type, membership_number,
+               card_number, base_union_id, status, member_since)
+           VALUES ($1, '王五', '13800138000', '某老厂', 'employee', $2, $3, $4, 'active', '2020-01-01')""",
+        member_id, f"LEGACY-{tag}", f"9{uuid.uuid4().int % 10**15:015d}", union_id,
+    )  # fmt: skip
+    return str(member_id)
+
+
+async def test_the_irregular_ids_command_lists_members_whose_number_breaks_the_rule_and_changes_nothing(
+    office: Office,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    city = await office.union(f"绍兴市总工会-{tag}", "city")
+    legacy_union = await office.union("某老厂工会", "base", city)
+    clean_union = await office.union("某新厂工会", "base", city)
+    regular_form, regular = await office.member(clean_union)
+    ascii_id = regular_form["national_id"]
+    full_width = "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in ascii_id)  # the same person
+    other = person(office.rng).national_id
+    arabic_indic = "".join(chr(0x0660 + int(c)) if c.isdigit() else c for c in other)
+    twin = await _plant_legacy_member(office, legacy_union, full_width, f"{tag}-1")
+    alone = await _plant_legacy_member(office, legacy_union, arabic_indic, f"{tag}-2")
+    before = await office.rows()
+
+    listed = _irregular_ids(office.s, "--union", str(city))
+    assert listed.returncode == 1, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[-1].startswith("2 of 3 members have an ID number that breaks the rule")
+    by_member = {line.split()[0]: line for line in lines[:-1]}
+    assert set(by_member) == {twin, alone}
+    assert f"same number as member {regular['membership_number']}" in by_member[twin]
+    assert "same number as" not in by_member[alone]
+    for line, stored in ((by_member[twin], full_width), (by_member[alone], arabic_indic)):
+        assert mask_national_id(stored) in line and "digits 0-9" in line and "某老厂工会" in line
+    for clear in (ascii_id, full_width, other, arabic_indic):
+        assert clear not in listed.stdout + listed.stderr
+
+    as_json = _irregular_ids(office.s, "--union", str(city), "--json")
+    found = json.loads(as_json.stdout)
+    assert as_json.returncode == 1 and found["checked"] == 3
+    assert sorted(f["member_id"] for f in found["irregular"]) == sorted([twin, alone])
+
+    clean = _irregular_ids(office.s, "--union", str(clean_union))
+    assert (
+        clean.returncode == 0
+        and clean.stdout.strip() == "0 of 1 members have an ID number that breaks the rule"
+    )
+    wrong_key = _irregular_ids(office.s, "--union", str(city), pii_key="not-the-enrollment-key-" + "z" * 24)
+    assert wrong_key.returncode == 2 and "PII_KEY" in wrong_key.stderr
+    assert await office.rows() == before
