@@ -160,8 +160,9 @@ async def test_the_service_emits_v2_with_the_channel_it_answers_with(
         listed = await http.get(
             f"{enrollment}/applications", params={"union_id": str(union_id)}, headers=headers
         )
-        [filed] = [a for a in listed.json() if a["name"] == p.name]
-        return filed
+        filed: list[dict[str, Any]] = [a for a in listed.json() if a["name"] == p.name]
+        assert len(filed) == 1, filed
+        return filed[0]
 
     by_cadre = await submit(stack_env.headers(Role.CADRE, union_id=union_id))
     via_wechat = await submit(stack_env.headers(Role.ADMIN), channel="wechat")
