@@ -90,10 +90,8 @@ async def request_transfer(
         await transfers.insert(conn, t)
         if t.is_pending:
             await transfers.schedule_expiry(conn, t)
-            await _record(
-                deps, conn, trace, t, "transfer.requested", TransferRequested(transfer=transfers.snapshot(t))
-            )
-        else:
+            await _record(deps, conn, trace, t, TransferRequested(transfer=transfers.snapshot(t)))
+        else:  # accepted at once: one step, one TransferAccepted (automatic) and the move
             await _move(deps, conn, trace, member, t, automatic=True)
         return t
 

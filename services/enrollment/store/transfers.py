@@ -89,4 +89,3 @@ async def cancel_expiry(conn: Conn, t: Transfer) -> None:
 
 def transfer_of(timer: timers.Timer) -> uuid.UUID:
     return uuid.UUID(timer.subject.removeprefix("transfer:"))
-
