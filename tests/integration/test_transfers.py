@@ -41,9 +41,8 @@ class Transfers:
     async def answer(
         self, tid: str, step: str, headers: dict[str, str], body: dict[str, Any] | None = None
     ) -> httpx.Response:
-        return await self.api.http.post(
-            f"{self.url}/transfers/{tid}/{step}", json=body or {}, headers=headers
-        )
+        """Without a body when none is given (accept takes none; withdraw's is optional)."""
+        return await self.api.http.post(f"{self.url}/transfers/{tid}/{step}", json=body, headers=headers)
 
     async def member(self, mid: str) -> dict[str, Any]:
         r = await self.api.http.get(f"{self.url}/members/{mid}", headers=self.api.admin)

@@ -25,9 +25,9 @@ from services.enrollment.domain.applications import (
     ApplicationStatus,
     SubmissionOutcome,
 )
+from services.enrollment.domain.transfers import Direction
 from services.enrollment.handlers import applications, members, transfers, unions, views
 from services.enrollment.handlers.common import Deps
-from services.enrollment.store.transfers import Direction
 from shared.contracts.enrollment import TransferStatus
 from shared.http import AppDeps, CallerDep
 
@@ -140,9 +140,11 @@ async def decline_transfer(
 
 @router.post("/transfers/{transfer_id}/withdraw", tags=["transfers"])
 async def withdraw_transfer(
-    transfer_id: uuid.UUID, body: WithdrawTransferIn, deps: DepsDep, caller: CallerDep
+    transfer_id: uuid.UUID, deps: DepsDep, caller: CallerDep, body: WithdrawTransferIn | None = None
 ) -> TransferOut:
-    return TransferOut.of(await transfers.withdraw_transfer(deps, caller, transfer_id, body.reason))
+    """Take a pending request back (the member, or a cadre of the sending union); no body needed."""
+    reason = body.reason if body else None
+    return TransferOut.of(await transfers.withdraw_transfer(deps, caller, transfer_id, reason))
 
 
 @router.post("/members/{member_id}/leave", tags=["members"])

@@ -4,13 +4,14 @@ A member, or a cadre whose scope covers the member's union, asks; a cadre of the
 accepts or declines; the one side that asked may withdraw; an unanswered request expires after
 TRANSFER_WINDOW. The member moves only on acceptance. One exception: when both base unions hang
 under the same parent union (two workplaces of one district or one park), that parent's cadres
-answer for both sides anyway, so the request is accepted at once (AUTO_ACCEPT_SAME_PARENT).
+answer for both sides anyway, so the request is accepted at once (`accepted_at_once`).
 """
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from shared.auth import Principal, Role
@@ -24,6 +25,13 @@ REASON_MAX_LENGTH = 500
 AUTO_ACCEPTED_BY = "rule:same-parent-union"
 EXPIRED_BY = "scheduler"
 WITHDRAWN_ON_LEAVING = "会员已退会"  # the reason given when leaving takes a pending request back
+
+
+class Direction(StrEnum):
+    """Which side of a union's inbox: requests to it (or below it), or from it."""
+
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
 
 
 class Place(Protocol):
@@ -89,7 +97,7 @@ def require_may_withdraw(principal: Principal, transfer: Transfer, sender: Place
 
 
 def accepted_at_once(sender: Place, receiver: Place) -> bool:
-    """AUTO_ACCEPT_SAME_PARENT: both base unions have the same parent union."""
+    """The auto-accept rule: both base unions have the same parent union."""
     return sender.parent_id is not None and sender.parent_id == receiver.parent_id
 
 

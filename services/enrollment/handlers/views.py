@@ -3,7 +3,7 @@
 import uuid
 
 from services.enrollment.domain.applications import ApplicationStatus
-from services.enrollment.domain.transfers import Transfer
+from services.enrollment.domain.transfers import Direction, Transfer
 from services.enrollment.handlers.common import Deps, existing_union, member_in_scope, require_scope
 from services.enrollment.store import applications, members, transfers, unions
 from shared.auth import Caller
@@ -33,7 +33,7 @@ async def list_transfers(
     deps: Deps,
     caller: Caller,
     union_id: uuid.UUID,
-    direction: transfers.Direction,
+    direction: Direction,
     status: TransferStatus | None,
     limit: int,
 ) -> list[Transfer]:

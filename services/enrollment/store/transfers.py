@@ -2,22 +2,16 @@
 caller's transaction."""
 
 import uuid
-from enum import StrEnum
 
 import asyncpg
 
-from services.enrollment.domain.transfers import Transfer
+from services.enrollment.domain.transfers import Direction, Transfer
 from shared import timers
 from shared.contracts.enrollment import TransferSnapshot, TransferStatus
 from shared.db import Conn
 from shared.rows import from_row
 
 EXPIRY_KIND = "enrollment.transfer_expiry"
-
-
-class Direction(StrEnum):
-    INCOMING = "incoming"  # to the union or a union below it
-    OUTGOING = "outgoing"  # from the union or a union below it
 
 
 def _transfer(row: asyncpg.Record) -> Transfer:
