@@ -128,8 +128,9 @@ class Driver:
         member, union = self.members.popleft()
         to = self.rng.choice([u for u in self.unions if u != union])
         sent = time.time()
+        # The bench's base unions share one parent: the request is accepted at once.
         r = await self._post(
-            f"/members/{member}/transfer", {"to_union_id": str(to), "reason": "调动"}, scheduled
+            f"/members/{member}/transfers", {"to_union_id": str(to), "reason": "调动"}, scheduled
         )
         if r is not None:
             self._track(Pending("transfer", member, time.monotonic(), target_union=to, sent_wall=sent))

@@ -143,19 +143,35 @@ async def play(args: argparse.Namespace) -> None:
         rng.shuffle(ids)
         movers, leavers = ids[: len(ids) // 20], ids[len(ids) // 20 : len(ids) // 20 + len(ids) // 25]
 
-        async def transfer(mid: str) -> httpx.Response:
+        def cadre_of(union: str) -> dict[str, str]:
+            return office.headers(Role.CADRE, union_id=uuid.UUID(union))
+
+        async def transfer(mid: str) -> str:
+            """Asked by the sending union's cadre; answered by the receiving union's unless both
+            unions share a parent (then it is accepted at once)."""
             here = members[mid]["base_union_id"]
             there = rng.choice([b for b in bases if b != here])
-            cadre = office.headers(Role.CADRE, union_id=uuid.UUID(here))
             body = {"to_union_id": there, "reason": "换工作 (changed employer)"}
-            return await office.call("POST", f"{ENROLLMENT}/members/{mid}/transfer", json=body, headers=cadre)
+            url = f"{ENROLLMENT}/members/{mid}/transfers"
+            r = await office.call("POST", url, json=body, headers=cadre_of(here))
+            r.raise_for_status()
+            if r.json()["status"] == "pending":
+                url = f"{ENROLLMENT}/transfers/{r.json()['transfer_id']}/accept"
+                r = await office.call("POST", url, headers=cadre_of(there))
+                r.raise_for_status()
+            moved = await office.call("GET", f"{ENROLLMENT}/members/{mid}", headers=cadre_of(there))
+            moved.raise_for_status()
+            members[mid] = moved.json()
+            return str(r.json()["status"])
 
         async def leave(mid: str) -> httpx.Response:
             me = office.headers(Role.MEMBER, member_id=uuid.UUID(mid))
             body = {"reason": "离开本市 (moved away)"}
             return await office.call("POST", f"{ENROLLMENT}/members/{mid}/leave", json=body, headers=me)
 
-        for r in await asyncio.gather(*(transfer(m) for m in movers), *(leave(m) for m in leavers)):
+        for outcome in await asyncio.gather(*(transfer(m) for m in movers)):
+            tally[f"transfers {outcome}"] += 1
+        for r in await asyncio.gather(*(leave(m) for m in leavers)):
             r.raise_for_status()
             members[r.json()["member_id"]] = r.json()
         tally["members transferred"] = len(movers)

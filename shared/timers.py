@@ -1,6 +1,6 @@
 """The durable timer: something to do at a given time, done once (table `timers`, a shared
-migration). Legal's statutory deadlines use it; transfers, relief programmes and care visits
-will too.
+migration). Legal's statutory deadlines and enrollment's transfer requests use it; relief
+programmes and care visits will too.
 
 `DurableTimer.fire_due` claims one due row at a time with FOR UPDATE SKIP LOCKED and, in the
 same transaction, runs the kind's handler (which writes its event to the outbox) and marks the

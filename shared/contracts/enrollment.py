@@ -57,6 +57,27 @@ class PeriodEnd(StrEnum):
     LEFT = "left"
 
 
+class TransferStatus(StrEnum):
+    """A transfer request's (接转申请) state: pending until the receiving union decides, or until
+    the sender withdraws it or its window runs out."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+# What members and cadres read for each status.
+TRANSFER_STATUS_LABELS: dict[TransferStatus, str] = {
+    TransferStatus.PENDING: "待接收",
+    TransferStatus.ACCEPTED: "已接收",
+    TransferStatus.DECLINED: "已拒绝",
+    TransferStatus.WITHDRAWN: "已撤回",
+    TransferStatus.EXPIRED: "已过期",
+}
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -168,3 +189,51 @@ class MemberReinstated(EventPayload):
     left_at: datetime
     reinstated_at: datetime
     member: MemberSnapshot
+
+
+class TransferSnapshot(_Frozen):
+    """A transfer request as its events carry it: its whole current state."""
+
+    transfer_id: uuid.UUID
+    member_id: uuid.UUID
+    from_union_id: uuid.UUID
+    to_union_id: uuid.UUID
+    status: TransferStatus
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+
+# The steps of a transfer (接转). Their subject is the member, so they share the member's
+# partition and version sequence with the member's other events. The member's move itself is
+# still MemberTransferred, emitted right after TransferAccepted: consumers of membership
+# (relief, the card, every membership view) keep following that one event.
+@event_contract("enrollment.TransferRequested", 1)
+class TransferRequested(EventPayload):
+    transfer: TransferSnapshot
+
+
+@event_contract("enrollment.TransferAccepted", 1)
+class TransferAccepted(EventPayload):
+    transfer: TransferSnapshot
+    # True when the rule accepted it at once (both unions under one parent union).
+    automatic: bool
+
+
+@event_contract("enrollment.TransferDeclined", 1)
+class TransferDeclined(EventPayload):
+    transfer: TransferSnapshot
+
+
+@event_contract("enrollment.TransferWithdrawn", 1)
+class TransferWithdrawn(EventPayload):
+    transfer: TransferSnapshot
+
+
+@event_contract("enrollment.TransferExpired", 1)
+class TransferExpired(EventPayload):
+    transfer: TransferSnapshot

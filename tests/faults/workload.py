@@ -63,8 +63,8 @@ class Workload:
         raise RuntimeError(f"no definitive answer for {path}")
 
     def _accept(self, what: str, status: int, uncertain: bool, ok: set[int]) -> bool:
-        # After an uncertain attempt, "already done" is a 409, or a 403 once a transfer has moved
-        # the member out of the old union's cadres' scope.
+        # After an uncertain attempt, "already done" is a 409, or a 403 once a transfer accepted
+        # at once has moved the member out of the old union's cadres' scope.
         if (
             status in ok
             or (uncertain and status == 409)
@@ -94,13 +94,25 @@ class Workload:
             self.members[app["member_id"]] = ExpectedMember("active", union, 1)
 
     async def transfer(self, mid: str) -> None:
+        """Asked by the sending union's cadre, accepted by the receiving one's (at once when both
+        unions are under one district)."""
         m = self.members[mid]
         target = self.rng.choice([u for u in self.unions if u != m.union_id])
         body = {"to_union_id": target, "reason": "换工作"}
         cadre = self.headers(Role.CADRE, union_id=uuid.UUID(m.union_id))
-        status, _, uncertain = await self.command(f"/members/{mid}/transfer", body, cadre)
-        if self._accept("transfer", status, uncertain, {200}):
-            self.members[mid] = ExpectedMember("active", target, m.periods + 1)
+        status, answer, uncertain = await self.command(f"/members/{mid}/transfers", body, cadre)
+        if uncertain and status == 409 and "transfer_id" in answer:
+            tid, pending = answer["transfer_id"], True  # the uncertain attempt's request waits
+        elif self._accept("transfer", status, uncertain, {200, 201}):
+            tid, pending = answer.get("transfer_id"), status == 201
+        else:
+            return
+        if pending:
+            receiving = self.headers(Role.CADRE, union_id=uuid.UUID(target))
+            status, _, uncertain = await self.command(f"/transfers/{tid}/accept", None, receiving)
+            if not self._accept("accept transfer", status, uncertain, {200}):
+                return
+        self.members[mid] = ExpectedMember("active", target, m.periods + 1)
 
     async def leave(self, mid: str) -> None:
         m = self.members[mid]

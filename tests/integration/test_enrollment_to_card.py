@@ -240,8 +240,8 @@ async def test_transfer_leave_and_reinstatement_show_on_the_card_with_the_gap(ap
     member = await api.enrolled_member(units["logistics"])
     mid = member["member_id"]
 
-    moved = await api.http.post(
-        f"{api.enrollment}/members/{mid}/transfer",
+    moved = await api.http.post(  # both unions are under the district: accepted at once
+        f"{api.enrollment}/members/{mid}/transfers",
         json={"to_union_id": str(units["riders"]), "reason": "换工作成为骑手"},
         headers=api.cadre(units["logistics"]),
     )

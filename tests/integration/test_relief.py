@@ -510,8 +510,8 @@ async def test_a_transferred_case_moves_only_when_the_new_union_accepts_it(relie
     opened = await relief.ok(await relief.report(relief.cadre(old), member_id=mid), 201)
     cid = opened["case"]["case_id"]
 
-    moved = await relief.http.post(
-        f"{relief.api.enrollment}/members/{mid}/transfer",
+    moved = await relief.http.post(  # both unions are under the district: accepted at once
+        f"{relief.api.enrollment}/members/{mid}/transfers",
         json={"to_union_id": str(new), "reason": "换工作成为骑手"},
         headers=relief.api.cadre(old),
     )

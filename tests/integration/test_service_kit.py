@@ -97,8 +97,8 @@ async def test_a_new_member_is_welcomed_once_with_versions_and_a_trail(
 
     # A transfer is a newer snapshot of an active member: no second welcome. Wait until the
     # greeter's membership view holds it, then look.
-    moved = await http.post(
-        f"{api.enrollment}/members/{mid}/transfer",
+    moved = await http.post(  # both unions are under the district: accepted at once
+        f"{api.enrollment}/members/{mid}/transfers",
         json={"to_union_id": str(units["riders"]), "reason": "换工作成为骑手"},
         headers=api.cadre(units["district"]),
     )

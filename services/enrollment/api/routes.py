@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from services.enrollment.api.schemas import (
     ApplicationIn,
     ApplicationOut,
+    DeclineTransferIn,
     LeaveIn,
     MemberOut,
     RegisterUnionIn,
@@ -16,11 +17,19 @@ from services.enrollment.api.schemas import (
     SubmissionOut,
     SubmissionReceivedOut,
     TransferIn,
+    TransferOut,
     UnionOut,
+    WithdrawTransferIn,
 )
-from services.enrollment.domain.applications import ApplicationForm, ApplicationStatus, SubmissionOutcome
-from services.enrollment.handlers import applications, members, unions, views
+from services.enrollment.domain.applications import (
+    ApplicationForm,
+    ApplicationStatus,
+    SubmissionOutcome,
+)
+from services.enrollment.domain.transfers import Direction
+from services.enrollment.handlers import applications, members, transfers, unions, views
 from services.enrollment.handlers.common import Deps
+from shared.contracts.enrollment import TransferStatus
 from shared.http import AppDeps, CallerDep
 
 router = APIRouter()
@@ -109,11 +118,55 @@ async def get_member(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> 
     return MemberOut.of(await views.get_member(deps, caller, member_id))
 
 
-@router.post("/members/{member_id}/transfer", tags=["members"])
-async def transfer_member(
-    member_id: uuid.UUID, body: TransferIn, deps: DepsDep, caller: CallerDep
-) -> MemberOut:
-    return MemberOut.of(await members.transfer_member(deps, caller, member_id, body.to_union_id, body.reason))
+@router.post(
+    "/members/{member_id}/transfers",
+    status_code=status.HTTP_201_CREATED,
+    tags=["transfers"],
+    responses={200: {"description": "accepted at once: both unions have the same parent union"}},
+)
+async def request_transfer(
+    member_id: uuid.UUID, body: TransferIn, deps: DepsDep, caller: CallerDep, response: Response
+) -> TransferOut:
+    """Ask for a transfer (接转); it waits for a cadre of the receiving union (待接收)."""
+    t = await transfers.request_transfer(deps, caller, member_id, body.to_union_id, body.reason)
+    if not t.is_pending:
+        response.status_code = status.HTTP_200_OK
+    return TransferOut.of(t)
+
+
+@router.get("/transfers", tags=["transfers"])
+async def list_transfers(
+    deps: DepsDep,
+    caller: CallerDep,
+    union_id: uuid.UUID,
+    direction: Direction = Direction.INCOMING,
+    status_filter: Annotated[TransferStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[TransferOut]:
+    """A cadre's inbox: requests to (incoming) or from (outgoing) the union or a union below it."""
+    rows = await views.list_transfers(deps, caller, union_id, direction, status_filter, limit)
+    return [TransferOut.of(t) for t in rows]
+
+
+@router.post("/transfers/{transfer_id}/accept", tags=["transfers"])
+async def accept_transfer(transfer_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> TransferOut:
+    return TransferOut.of(await transfers.accept_transfer(deps, caller, transfer_id))
+
+
+@router.post("/transfers/{transfer_id}/decline", tags=["transfers"])
+async def decline_transfer(
+    transfer_id: uuid.UUID, body: DeclineTransferIn, deps: DepsDep, caller: CallerDep
+) -> TransferOut:
+    return TransferOut.of(await transfers.decline_transfer(deps, caller, transfer_id, body.reason))
+
+
+@router.post("/transfers/{transfer_id}/withdraw", tags=["transfers"])
+async def withdraw_transfer(
+    transfer_id: uuid.UUID, deps: DepsDep, caller: CallerDep, body: WithdrawTransferIn | None = None
+) -> TransferOut:
+    """Take a pending request back (the member, or a cadre of the sending union); no body needed."""
+    reason = body.reason if body else None
+    return TransferOut.of(await transfers.withdraw_transfer(deps, caller, transfer_id, reason))
 
 
 @router.post("/members/{member_id}/leave", tags=["members"])

@@ -7,13 +7,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.enrollment.domain.applications import RECEIVED_MESSAGE, ApplicationStatus, SubmissionOutcome
+from services.enrollment.domain.transfers import Transfer
 from services.enrollment.store.applications import ApplicationRow
 from services.enrollment.store.members import MemberRow
 from shared.contracts.enrollment import (
+    TRANSFER_STATUS_LABELS,
     ApplicationChannel,
     EmploymentType,
     MembershipStatus,
     PeriodEnd,
+    TransferStatus,
     UnionKind,
 )
 from shared.pii import mask_phone
@@ -57,8 +60,16 @@ class RejectIn(_In):
 
 
 class TransferIn(_In):
-    to_union_id: uuid.UUID
-    reason: str = Field(min_length=1, max_length=500)
+    to_union_id: uuid.UUID = Field(description="the receiving base union")
+    reason: str = Field(min_length=1, max_length=500, examples=["换工作成为骑手"])
+
+
+class DeclineTransferIn(_In):
+    reason: str = Field(min_length=1, max_length=500, examples=["该职工不在本单位工作"])
+
+
+class WithdrawTransferIn(_In):
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class LeaveIn(_In):
@@ -158,3 +169,23 @@ class SubmissionReceivedOut(BaseModel):
 
     outcome: Literal["received"] = "received"
     message: str = RECEIVED_MESSAGE
+
+
+class TransferOut(BaseModel):
+    transfer_id: uuid.UUID
+    member_id: uuid.UUID
+    from_union_id: uuid.UUID
+    to_union_id: uuid.UUID
+    status: TransferStatus
+    status_label: str = Field(description="the status as members and cadres read it (待接收, 已接收…)")
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime = Field(description="when the request lapses if nobody answers it")
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+    @classmethod
+    def of(cls, t: Transfer) -> "TransferOut":
+        return cls.model_validate({**vars(t), "status_label": TRANSFER_STATUS_LABELS[t.status]})

@@ -1,11 +1,12 @@
-"""Membership commands: transfer to another base union, leaving, reinstatement. Each runs in one
-transaction: member, audit entry and outgoing event (through the outbox) commit together."""
+"""Membership commands: leaving, reinstatement (transfers are requests: handlers/transfers.py).
+Each runs in one transaction: member, audit entry and outgoing event (through the outbox) commit
+together."""
 
 import uuid
 from dataclasses import replace
 
 from services.enrollment.domain.applications import require_base_union
-from services.enrollment.domain.membership import leave, left_at, reinstate, transfer
+from services.enrollment.domain.membership import leave, left_at, reinstate
 from services.enrollment.handlers.common import (
     Deps,
     existing_member,
@@ -13,34 +14,12 @@ from services.enrollment.handlers.common import (
     member_in_scope,
     require_scope,
 )
+from services.enrollment.handlers.transfers import withdraw_on_leaving
 from services.enrollment.store import members
 from shared import audit
 from shared.auth import Caller
-from shared.contracts.enrollment import MemberLeft, MemberReinstated, MemberTransferred
+from shared.contracts.enrollment import MemberLeft, MemberReinstated
 from shared.events import Trace
-
-
-async def transfer_member(
-    deps: Deps, caller: Caller, member_id: uuid.UUID, to_union_id: uuid.UUID, reason: str
-) -> members.MemberRow:
-    now = deps.now()
-    trace = Trace.of(caller)
-    async with deps.pool.acquire() as conn, conn.transaction():
-        member = await member_in_scope(conn, caller, member_id, self_allowed=False, lock=True)
-        require_base_union((await existing_union(conn, to_union_id)).kind)
-        from_union_id = member.membership.base_union_id
-        moved = replace(member, membership=transfer(member.membership, to_union_id, now, reason))
-        await members.save_member(conn, moved)
-        version = await audit.record_and_next_version(
-            conn, trace, member_id, "member.transferred", str(member_id),
-            reason=reason, from_union_id=from_union_id, to_union_id=to_union_id,
-        )  # fmt: skip
-        transferred = MemberTransferred(
-            from_union_id=from_union_id, to_union_id=to_union_id, reason=reason.strip(),
-            member=members.snapshot(moved),
-        )  # fmt: skip
-        await deps.events.emit(conn, trace, member_id, transferred, version=version)
-        return moved
 
 
 async def leave_member(deps: Deps, caller: Caller, member_id: uuid.UUID, reason: str) -> members.MemberRow:
@@ -49,6 +28,7 @@ async def leave_member(deps: Deps, caller: Caller, member_id: uuid.UUID, reason:
     async with deps.pool.acquire() as conn, conn.transaction():
         member = await member_in_scope(conn, caller, member_id, self_allowed=True, lock=True)
         left = replace(member, membership=leave(member.membership, now, reason))
+        await withdraw_on_leaving(deps, conn, trace, member_id)
         await members.save_member(conn, left)
         version = await audit.record_and_next_version(
             conn, trace, member_id, "member.left", str(member_id), reason=reason

@@ -1,11 +1,13 @@
-"""Reads of the enrollment service: the union tree, applications, a member."""
+"""Reads of the enrollment service: the union tree, applications, a member, transfer inboxes."""
 
 import uuid
 
 from services.enrollment.domain.applications import ApplicationStatus
+from services.enrollment.domain.transfers import Direction, Transfer
 from services.enrollment.handlers.common import Deps, existing_union, member_in_scope, require_scope
-from services.enrollment.store import applications, members, unions
+from services.enrollment.store import applications, members, transfers, unions
 from shared.auth import Caller
+from shared.contracts.enrollment import TransferStatus
 
 
 async def union_subtree(deps: Deps, caller: Caller, union_id: uuid.UUID) -> list[unions.UnionRow]:
@@ -25,3 +27,16 @@ async def list_applications(
 async def get_member(deps: Deps, caller: Caller, member_id: uuid.UUID) -> members.MemberRow:
     async with deps.pool.acquire() as conn:
         return await member_in_scope(conn, caller, member_id, self_allowed=True, lock=False)
+
+
+async def list_transfers(
+    deps: Deps,
+    caller: Caller,
+    union_id: uuid.UUID,
+    direction: Direction,
+    status: TransferStatus | None,
+    limit: int,
+) -> list[Transfer]:
+    async with deps.pool.acquire() as conn:
+        require_scope(caller, await existing_union(conn, union_id))
+        return await transfers.inbox(conn, union_id, direction, status, limit)

@@ -20,6 +20,7 @@ from services.projector.domain.card import gaps, needs_action
 from services.projector.offsets import lag, source_partitions
 from services.projector.store import cards, generations
 from shared.auth import CurrentPrincipal, Role
+from shared.contracts.enrollment import TRANSFER_STATUS_LABELS, TransferStatus
 from shared.errors import Forbidden, NotFound
 from shared.http import deps_of
 
@@ -102,11 +103,26 @@ class LegalCaseView(BaseModel):
     next_due_on: date | None
 
 
+class TransferView(BaseModel):
+    """A transfer (接转) waiting for the receiving union to answer."""
+
+    transfer_id: uuid.UUID
+    to_union_id: uuid.UUID
+    to_union_name: str | None
+    status: TransferStatus
+    status_label: str = Field(description="待接收 while it waits")
+    requested_at: datetime
+    expires_at: datetime
+
+
 class CardOut(BaseModel):
     member_id: uuid.UUID
     membership: MembershipView | None
     application: ApplicationView | None
     relief: ReliefView | None = None
+    pending_transfer: TransferView | None = Field(
+        default=None, description="a transfer waiting for the receiving union; gone once answered"
+    )
     honours: list[HonourView] = Field(default_factory=list, description="current honours only")
     results: list[ResultView] = Field(default_factory=list, description="the most recent final results")
     awards: list[AwardView] = Field(default_factory=list)
@@ -200,6 +216,11 @@ async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPri
     card.results = [ResultView.model_validate(x) for x in row["results"]]
     card.awards = [AwardView.model_validate(a) for a in row["awards"]]
     card.legal_cases = [LegalCaseView.model_validate(d) for d in row["legal_cases"]]
+    if (transfer := row["pending_transfer"]) is not None:
+        status = TransferStatus(transfer["status"])
+        card.pending_transfer = TransferView.model_validate(
+            {**transfer, "status_label": TRANSFER_STATUS_LABELS[status]}
+        )
     if relief is not None:
         card.relief = ReliefView(
             case_id=relief["case_id"],

@@ -9,6 +9,11 @@ from shared.contracts.enrollment import (
     MemberLeft,
     MemberReinstated,
     MemberTransferred,
+    TransferAccepted,
+    TransferDeclined,
+    TransferExpired,
+    TransferRequested,
+    TransferWithdrawn,
     UnionRegistered,
 )
 from shared.contracts.envelope import EventMetadata, EventPayload
@@ -42,6 +47,15 @@ async def apply_enrollment_event(conn: Conn, envelope: EventMetadata, payload: E
                 )  # fmt: skip
         case MemberTransferred() | MemberLeft():
             await cards.upsert_card(conn, version, payload.member)
+        case (
+            TransferRequested()
+            | TransferAccepted()
+            | TransferDeclined()
+            | TransferWithdrawn()
+            | TransferExpired()
+        ):
+            # The card shows the request while it is pending; any answer clears it.
+            await cards.upsert_transfer(conn, version, payload.transfer)
         case _:
             # A contract the projector does not show on the card yet: recorded as processed.
             log.debug("event_not_projected", event_type=envelope.event_type)

@@ -16,7 +16,7 @@ from shared.contracts.competitions import (
     HonourRevoked,
     ResultFinalized,
 )
-from shared.contracts.enrollment import MembershipPeriod, MemberSnapshot
+from shared.contracts.enrollment import MembershipPeriod, MemberSnapshot, TransferSnapshot
 from shared.db import Conn
 
 # The card keeps the member's periods as they are in the event, as JSON made by pydantic-core.
@@ -39,6 +39,22 @@ async def upsert_card(conn: Conn, version: int, m: MemberSnapshot) -> None:
         m.member_id, version, m.name, m.national_id_masked, m.membership_number, m.card_number,
         m.base_union_id, m.status.value, m.member_since, m.employer, m.employment_type.value,
         _PERIODS_JSON.dump_json(m.periods).decode(),
+    )  # fmt: skip
+
+
+async def upsert_transfer(conn: Conn, version: int, t: TransferSnapshot) -> None:
+    """The member's latest transfer request, whatever its status (the card shows a pending one)."""
+    await conn.execute(
+        """INSERT INTO member_transfers (member_id, version, transfer_id, from_union_id, to_union_id,
+               status, requested_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version,
+               transfer_id = EXCLUDED.transfer_id, from_union_id = EXCLUDED.from_union_id,
+               to_union_id = EXCLUDED.to_union_id, status = EXCLUDED.status,
+               requested_at = EXCLUDED.requested_at, expires_at = EXCLUDED.expires_at, updated_at = now()
+           WHERE member_transfers.version < EXCLUDED.version""",
+        t.member_id, version, t.transfer_id, t.from_union_id, t.to_union_id, t.status.value,
+        t.requested_at, t.expires_at,
     )  # fmt: skip
 
 
@@ -99,6 +115,11 @@ CARD_DETAILS = """,
         FROM (SELECT title, competition_name, team_name, rank, granted_at FROM {s}.competition_awards
               WHERE member_id = k.id ORDER BY granted_at DESC LIMIT $3) w)
            AS awards,
+       (SELECT jsonb_build_object('transfer_id', t.transfer_id, 'to_union_id', t.to_union_id,
+                                  'to_union_name', tu.name, 'status', t.status,
+                                  'requested_at', t.requested_at, 'expires_at', t.expires_at)
+        FROM {s}.member_transfers t LEFT JOIN {s}.unions tu ON tu.union_id = t.to_union_id
+        WHERE t.member_id = k.id AND t.status = 'pending') AS pending_transfer,
        CASE WHEN $2 THEN
            (SELECT coalesce(jsonb_agg(to_jsonb(d) - 'closed' - 'updated_at'
                                       ORDER BY d.closed, d.updated_at DESC), '[]')
@@ -127,11 +148,13 @@ CARD_WITH_DETAILS = card_row_sql(CARD_DETAILS)
 async def card_with_details(
     conn: Conn, live: LiveSchema, member_id: uuid.UUID, *, own: bool, recent: int = 5
 ) -> dict[str, Any] | None:
-    """The card row with "relief" (a dict or None) and the lists "honours" (current today),
-    "results" and "awards" (the most recent), "legal_cases" (open first, latest first)."""
+    """The card row with "relief" and "pending_transfer" (each a dict or None) and the lists
+    "honours" (current today), "results" and "awards" (the most recent), "legal_cases" (open
+    first, latest first)."""
     card = card_or_none(await live.fetchrow(conn, CARD_WITH_DETAILS, member_id, own, recent))
     if card is not None:
-        card["relief"] = json.loads(card["relief"]) if card["relief"] is not None else None
+        for name in ("relief", "pending_transfer"):
+            card[name] = json.loads(card[name]) if card[name] is not None else None
         for name in CARD_DETAIL_LISTS:
             card[name] = json.loads(card[name], parse_float=Decimal)  # scores stay exact
     return card

@@ -123,6 +123,20 @@ CREATE TABLE legal_cases (
 );
 CREATE INDEX legal_cases_by_member ON legal_cases (member_id);
 
+-- The member's latest transfer request (接转): the card shows it while it waits for the
+-- receiving union. `version` is enrollment's sequence for the member, as for the card.
+CREATE TABLE member_transfers (
+    member_id     uuid PRIMARY KEY,
+    version       integer NOT NULL,
+    transfer_id   uuid NOT NULL,
+    from_union_id uuid NOT NULL,
+    to_union_id   uuid NOT NULL,
+    status        text NOT NULL,
+    requested_at  timestamptz NOT NULL,
+    expires_at    timestamptz NOT NULL,
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+
 -- Partner merchants and their offers (会员普惠), from the partners service's events. A merchant's
 -- `version` is its envelope's subject_version (the partners service's per-merchant sequence); a
 -- delisting for a merchant not seen yet keeps a row with the version, so an older listing that
