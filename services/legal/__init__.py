@@ -13,7 +13,8 @@ membership (as relief does).
   by the scheduler (handlers/scheduler.py) as DeadlineApproaching / DeadlineMissed events;
 - legal aid (domain/counsel.py): a roster with capacity, conflict check against the employers
   each counsel represented, load balancing, recorded handovers;
-- supervision letters (domain/letters.py): reminder, opinion letter (15 working days on a
-  configurable calendar), recommendation letter to labour inspection (5 working days);
+- supervision letters (domain/letters.py): reminder, opinion letter (15 working days on the
+  official holiday calendar, table working_calendar, administered by the API), recommendation
+  letter to labour inspection (5 working days);
 - an append-only audit trail of every step; reports per union subtree and period.
 """

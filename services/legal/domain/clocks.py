@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from shared.contracts.legal import ArbitrationStep, DeadlineName, Stage
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict
 from shared.events import CHINA
 
 MEDIATION_DAYS = 15
@@ -93,19 +93,40 @@ def notice_times(due_on: date, days_before: int = WARN_DAYS_BEFORE) -> list[tupl
     ]
 
 
+class CalendarNotPublished(Conflict):
+    """A working-day count reaches a year whose holidays are not in the calendar: counting
+    Monday to Friday there would silently ignore its Spring Festival or National Day."""
+
+    code = "calendar_not_published"
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """Monday to Friday are working days, except public holidays; make-up working days (调休,
-    often a Saturday or Sunday next to a holiday week) are worked."""
+    a Saturday or Sunday next to a holiday week) are worked. Only the `years` whose official
+    arrangement is known may be counted through."""
 
     holidays: frozenset[date] = field(default_factory=frozenset)
     makeup_workdays: frozenset[date] = field(default_factory=frozenset)
+    years: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
-    def of(cls, holidays: Iterable[date] = (), makeup_workdays: Iterable[date] = ()) -> "WorkCalendar":
-        return cls(frozenset(holidays), frozenset(makeup_workdays))
+    def of(
+        cls, holidays: Iterable[date] = (), makeup_workdays: Iterable[date] = (), years: Iterable[int] = ()
+    ) -> "WorkCalendar":
+        return cls(frozenset(holidays), frozenset(makeup_workdays), frozenset(years))
+
+    def require_year(self, day: date) -> None:
+        if day.year not in self.years:
+            known = ", ".join(str(y) for y in sorted(self.years)) or "none"
+            raise CalendarNotPublished(
+                f"the working-day calendar has no {day.year} yet (published: {known}); "
+                f"an administrator publishes it with PUT /calendar/{day.year}",
+                year=day.year,
+            )
 
     def is_working_day(self, day: date) -> bool:
+        self.require_year(day)
         if day in self.makeup_workdays:
             return True
         return day.weekday() < 5 and day not in self.holidays
@@ -148,14 +169,6 @@ class ClockChange:
     schedule: tuple[DeadlineName, date] | None = None  # a deadline that starts running
     cancel: tuple[DeadlineName, ...] = ()  # deadlines the step satisfies
     late: bool = False  # the step was taken after its limit
-
-
-def require_step_day(day: date, today: date, filed_on: date) -> None:
-    """A stage begins on a day between the filing and today."""
-    if day > today:
-        raise InvalidInput("the date of a stage cannot be in the future")
-    if day < filed_on:
-        raise InvalidInput("a stage cannot begin before the case was filed")
 
 
 def on_stage(

@@ -96,12 +96,14 @@ async def letter_step(
     today = china_date(now)
     letter_day(on, today, [])
     async with deps.pool.acquire() as conn, conn.transaction():
+        # The calendar before the supervision: a calendar change takes them in this order too.
+        calendar = await deps.calendar.current(conn)
         s = await _to_work(conn, caller, supervision_id)
         day = letter_day(on, today, [s.reminded_on, s.opinion_sent_on, s.replied_on, s.recommended_on])
         if action is LetterAction.SEND_RECOMMENDATION:
             require_recommendation_allowed(s.status, s.opinion_reply_due, today)
         status = next_status(s.status, action)
-        effect = letter_effect(action, day, deps.calendar)
+        effect = letter_effect(action, day, calendar)
         s = replace(s, status=status, **effect.changes)
         subject = deadlines.supervision_subject(s.supervision_id)
         await deadlines.cancel(conn, subject, list(effect.cancel))

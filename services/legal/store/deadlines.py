@@ -104,3 +104,29 @@ async def of_case(conn: Conn, case_id: uuid.UUID) -> list[DeadlineRow]:
         )
         for r in rows
     ]
+
+
+async def pending_on_supervisions(
+    conn: Conn, names: list[DeadlineName]
+) -> list[tuple[uuid.UUID, DeadlineName, date]]:
+    """Running deadlines of supervision letters (their missed notice still pending)."""
+    rows = await conn.fetch(
+        """SELECT subject, payload->>'name' AS name, payload->>'due_on' AS due_on FROM timers
+           WHERE kind = $1 AND status = 'pending' AND subject LIKE 'supervision:%'
+             AND payload->>'notice' = 'missed' AND payload->>'name' = ANY($2::text[])
+           ORDER BY subject""",
+        KIND, [n.value for n in names],
+    )  # fmt: skip
+    return [
+        (uuid.UUID(r["subject"].partition(":")[2]), DeadlineName(r["name"]), date.fromisoformat(r["due_on"]))
+        for r in rows
+    ]
+
+
+async def fired_notices(conn: Conn, subject: str, name: DeadlineName) -> set[str]:
+    rows = await conn.fetch(
+        """SELECT DISTINCT payload->>'notice' AS notice FROM timers
+           WHERE kind = $1 AND subject = $2 AND status = 'fired' AND payload->>'name' = $3""",
+        KIND, subject, name.value,
+    )  # fmt: skip
+    return {r["notice"] for r in rows}
