@@ -1,0 +1,214 @@
+"""Legal dates on the real stack: a stage date before the filing or in the future is refused and
+changes nothing; how mediation ended gates arbitration; the working-day calendar is administered
+by an API whose change reschedules running deadlines, is published as an event and is what a
+second replica counts with."""
+
+import dataclasses
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from services.legal.domain.clocks import opinion_reply_due
+from services.legal.store.calendar import CalendarCache
+from shared.auth import Role
+from tests.integration.conftest import Stack
+from tests.integration.test_enrollment_to_card import Api
+from tests.integration.test_legal import TODAY, Legal
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def legal(stack_env: Stack, http: httpx.AsyncClient) -> Legal:
+    return Legal(Api(stack_env, http))
+
+
+async def _rows(conn: asyncpg.Connection, case_id: uuid.UUID) -> tuple[Any, ...]:
+    """Everything a refused command must leave as it was: the case, its timers, its trail."""
+    case = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
+    timers = await conn.fetch(
+        "SELECT timer_id, status, fire_at FROM timers WHERE subject = $1 ORDER BY timer_id", f"case:{case_id}"
+    )
+    trail = await conn.fetchval("SELECT count(*) FROM audit_trail WHERE record_id = $1", case_id)
+    return dict(case or {}), [dict(t) for t in timers], trail
+
+
+async def _accepted_case(legal: Legal) -> tuple[str, dict[str, str]]:
+    units = await legal.api.tree()
+    member = await legal.member_known(units["logistics"])
+    cadre = legal.cadre(units["logistics"])
+    case = await legal.ok(await legal.file(legal.member(member["member_id"])), 201)
+    await legal.ok(
+        await legal.post(f"/cases/{case['case_id']}/disposition", cadre, {"disposition": "accept"})
+    )
+    return case["case_id"], cadre
+
+
+async def test_a_tribunal_acceptance_before_the_filing_or_in_the_future_is_refused_and_changes_nothing(
+    legal: Legal,
+) -> None:
+    cid, cadre = await _accepted_case(legal)
+    conn = await asyncpg.connect(legal.s.services["legal"].dsn)
+    try:
+        # A stage before the filing (the filing is today) is refused like a tribunal's step.
+        before = await _rows(conn, uuid.UUID(cid))
+        r = await legal.post(
+            f"/cases/{cid}/stage", cadre, {"stage": "arbitration", "on": str(TODAY - timedelta(days=1))}
+        )
+        assert r.status_code == 422 and f"cannot be before the filing ({TODAY})" in r.json()["detail"]
+        assert await _rows(conn, uuid.UUID(cid)) == before
+
+        await legal.ok(await legal.post(f"/cases/{cid}/stage", cadre, {"stage": "arbitration"}))
+        before = await _rows(conn, uuid.UUID(cid))
+        a_year_before = str(TODAY - timedelta(days=365))
+        r = await legal.post(f"/cases/{cid}/arbitration/accepted", cadre, {"on": a_year_before})
+        assert r.status_code == 422
+        assert (
+            f"the tribunal's acceptance cannot be before the application for arbitration ({TODAY})"
+            in (r.json()["detail"])
+        )
+        tomorrow = str(TODAY + timedelta(days=1))
+        r = await legal.post(f"/cases/{cid}/arbitration/accepted", cadre, {"on": tomorrow})
+        assert r.status_code == 422 and f"cannot be after today ({TODAY}, China time)" in r.json()["detail"]
+        assert await _rows(conn, uuid.UUID(cid)) == before  # no acceptance, no award deadline, no trail
+
+        accepted = await legal.ok(await legal.post(f"/cases/{cid}/arbitration/accepted", cadre, {}))
+        assert accepted["arbitration_accepted_on"] == str(TODAY)
+        r = await legal.post(
+            f"/cases/{cid}/arbitration/awarded", cadre, {"on": str(TODAY - timedelta(days=2))}
+        )
+        assert r.status_code == 422 and f"before the tribunal's acceptance ({TODAY})" in r.json()["detail"]
+    finally:
+        await conn.close()
+
+
+async def test_arbitration_follows_a_failed_mediation_never_an_agreement(legal: Legal) -> None:
+    cid, cadre = await _accepted_case(legal)
+    await legal.ok(await legal.post(f"/cases/{cid}/stage", cadre, {"stage": "mediation"}))
+    conn = await asyncpg.connect(legal.s.services["legal"].dsn)
+    try:
+        before = await _rows(conn, uuid.UUID(cid))
+        early = await legal.post(f"/cases/{cid}/mediation/outcome", cadre, {"outcome": "window_passed"})
+        assert early.status_code == 422 and "has not passed" in early.json()["detail"]
+        assert await _rows(conn, uuid.UUID(cid)) == before
+
+        agreed = await legal.ok(
+            await legal.post(f"/cases/{cid}/mediation/outcome", cadre, {"outcome": "agreement"})
+        )
+        assert agreed["mediation_outcome"] == "agreement" and agreed["mediation_outcome_label"] == "达成协议"
+        window = [d for d in agreed["deadlines"] if d["name"] == "mediation_window"]
+        assert {d["status"] for d in window} == {"cancelled"}  # mediation is over: its window stops
+
+        before = await _rows(conn, uuid.UUID(cid))
+        r = await legal.post(f"/cases/{cid}/stage", cadre, {"stage": "arbitration"})
+        assert r.status_code == 409 and "达成协议" in r.json()["detail"]
+        r = await legal.post(f"/cases/{cid}/mediation/outcome", cadre, {"outcome": "failed"})
+        assert r.status_code == 409 and "ended already" in r.json()["detail"]
+        assert await _rows(conn, uuid.UUID(cid)) == before
+        # Settled by the agreement, the case closes.
+        closed = await legal.ok(await legal.post(f"/cases/{cid}/close", cadre, {"outcome": "settled"}))
+        assert closed["stage"] == "closed"
+    finally:
+        await conn.close()
+    events = await legal.events_until(agreed["member_id"], "legal.MediationEnded")
+    ended = [p for e, p in events if e.event_type == "legal.MediationEnded"]
+    assert [(p.outcome, p.on) for p in ended] == [("agreement", TODAY)]
+
+
+def _first_working_day_after(cal: Any, day: date) -> date:
+    day += timedelta(days=1)
+    while not cal.is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+async def test_a_calendar_change_reschedules_running_deadlines_and_a_second_replica_counts_with_it(
+    legal: Legal,
+) -> None:
+    units = await legal.api.tree()
+    cadre = legal.cadre(units["logistics"])
+    admin = legal.s.headers(Role.ADMIN)
+    url = f"{legal.url}/calendar"
+
+    shipped = await legal.ok(await legal.http.get(f"{url}/2026", headers=cadre))
+    assert shipped["published"] and shipped["source"] == "国务院办公厅关于2026年部分节假日安排的通知"
+    spring = {d["day"]: d["kind"] for d in shipped["days"] if d["name"].startswith("春节")}
+    assert spring["2026-02-14"] == "workday" and spring["2026-02-28"] == "workday"
+    assert [d for d, k in spring.items() if k == "holiday"] == [f"2026-02-{n}" for n in range(15, 24)]
+    unknown = await legal.ok(await legal.http.get(f"{url}/2031", headers=cadre))
+    assert unknown["published"] is False and unknown["days"] == []
+
+    # A second replica's calendar, loaded before the change.
+    pool = await asyncpg.create_pool(legal.s.services["legal"].dsn, min_size=1, max_size=1)
+    assert pool is not None
+    replica = CalendarCache()
+    async with pool.acquire() as conn, conn.transaction():
+        old = await replica.current(conn)
+
+    # An opinion letter sent today: its reply deadline runs.
+    sup = await legal.ok(await legal.post("/supervisions", cadre, {
+        "union_id": str(units["logistics"]), "employer": "某物流公司", "issue": "超时加班"}), 201)  # fmt: skip
+    sid = sup["supervision_id"]
+    sent = await legal.ok(await legal.post(f"/supervisions/{sid}/send_opinion", cadre, {}))
+    due = date.fromisoformat(sent["opinion_reply_due"])
+    assert due == opinion_reply_due(TODAY, old)
+
+    # Refused: not an administrator; a weekday as a make-up day; a year not published. Nothing changes.
+    holiday = _first_working_day_after(old, TODAY)
+    path = f"{url}/{holiday.year}/days/{holiday}"
+    body = {"change": "holiday", "name": "临时休假", "reason": "更正"}
+    async with pool.acquire() as conn:
+        revision = await conn.fetchval("SELECT revision FROM working_calendar_revision")
+        rows = await conn.fetchval("SELECT count(*) FROM working_calendar")
+    assert (await legal.http.put(path, json=body, headers=cadre)).status_code == 403
+    weekday = await legal.http.put(path, json={**body, "change": "workday"}, headers=admin)
+    assert weekday.status_code == 422 and "weekday" in weekday.json()["detail"]
+    r = await legal.http.put(f"{url}/2031/days/2031-01-01", json=body, headers=admin)
+    assert r.status_code == 409 and "PUT /calendar/2031" in r.json()["detail"]
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT revision FROM working_calendar_revision") == revision
+        assert await conn.fetchval("SELECT count(*) FROM working_calendar") == rows
+
+    try:
+        changed = await legal.ok(await legal.http.put(path, json=body, headers=admin))
+        assert changed["revision"] == revision + 1 and changed["rescheduled"] >= 1
+        assert {"day": str(holiday), "kind": "holiday"} in [
+            {"day": d["day"], "kind": d["kind"]} for d in changed["days"]
+        ]
+        # The second replica counts with the committed calendar: the deadline is one day later.
+        async with pool.acquire() as conn, conn.transaction():
+            new = await replica.current(conn)
+        assert new == dataclasses.replace(old, holidays=old.holidays | {holiday})
+        moved = opinion_reply_due(TODAY, new)
+        assert moved == _first_working_day_after(old, due)
+        after = await legal.ok(await legal.get(f"/supervisions/{sid}", cadre))
+        assert after["opinion_reply_due"] == str(moved)
+        async with pool.acquire() as conn:
+            timers = await conn.fetch(
+                """SELECT payload->>'due_on' AS due_on, payload->>'notice' AS notice FROM timers
+                   WHERE subject = $1 AND status = 'pending'""",
+                f"supervision:{sid}",
+            )
+            assert sorted((t["notice"], t["due_on"]) for t in timers) == [
+                ("approaching", str(moved)), ("missed", str(moved))]  # fmt: skip
+            trail = await conn.fetch(
+                "SELECT action, reason FROM audit_trail WHERE subject = $1 ORDER BY id",
+                f"calendar:{holiday.year}",
+            )
+            assert ("calendar.day_changed", "更正") in [(t["action"], t["reason"]) for t in trail]
+
+        events = await legal.events_until("working-calendar", "legal.WorkingCalendarChanged")
+        mine = [p for e, p in events if p.revision == revision + 1]
+        assert len(mine) == 1 and mine[0].days[0].day == holiday and mine[0].days[0].kind == "holiday"
+        assert mine[0].rescheduled == changed["rescheduled"]
+    finally:
+        # Put the calendar back: the letter's deadline returns to its first day.
+        back = await legal.http.put(path, json={"change": "remove", "reason": "撤销测试"}, headers=admin)
+        await pool.close()
+    assert back.status_code == 200, back.text
+    restored = await legal.ok(await legal.get(f"/supervisions/{sid}", cadre))
+    assert restored["opinion_reply_due"] == str(due)
