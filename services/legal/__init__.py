@@ -15,6 +15,10 @@ membership (as relief does).
   each counsel represented, load balancing, recorded handovers;
 - supervision letters (domain/letters.py): reminder, opinion letter (15 working days on the
   official holiday calendar, table working_calendar, administered by the API), recommendation
-  letter to labour inspection (5 working days);
+  letter to labour inspection (5 working days); a calendar change recomputes the running
+  working-day deadlines (handlers/calendar.py);
+- legal dates (domain/timeline.py): a step's date lies between the case's latest step and today;
+  mediation ends in an agreement, fails or its window passes, and only the last two (or no
+  mediation) let arbitration follow;
 - an append-only audit trail of every step; reports per union subtree and period.
 """

@@ -5,6 +5,7 @@ second replica counts with."""
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from services.legal.domain.clocks import opinion_reply_due
 from services.legal.store.calendar import CalendarCache
 from shared.auth import Role
-from tests.integration.conftest import Stack
+from tests.integration.conftest import Stack, eventually
 from tests.integration.test_enrollment_to_card import Api
 from tests.integration.test_legal import TODAY, Legal
 
@@ -119,6 +120,22 @@ async def test_arbitration_follows_a_failed_mediation_never_an_agreement(legal: 
     assert [(p.outcome, p.on) for p in ended] == [("agreement", TODAY)]
 
 
+async def _calendar_events(legal: Legal, mine: Callable[[Any], bool], count: int = 1) -> list[Any]:
+    """The WorkingCalendarChanged events this test caused, once `count` of them are on the topic."""
+
+    async def found() -> list[Any] | None:
+        events = [
+            p
+            for e, p in await legal.events_of("working-calendar")
+            if e.event_type.endswith("CalendarChanged")
+        ]
+        matching = [p for p in events if mine(p)]
+        return matching if len(matching) >= count else None
+
+    result: list[Any] = await eventually(found, timeout=20)
+    return result
+
+
 def _first_working_day_after(cal: Any, day: date) -> date:
     day += timedelta(days=1)
     while not cal.is_working_day(day):
@@ -201,8 +218,7 @@ async def test_a_calendar_change_reschedules_running_deadlines_and_a_second_repl
             )
             assert ("calendar.day_changed", "更正") in [(t["action"], t["reason"]) for t in trail]
 
-        events = await legal.events_until("working-calendar", "legal.WorkingCalendarChanged")
-        mine = [p for e, p in events if p.revision == revision + 1]
+        mine = await _calendar_events(legal, lambda p: p.revision == revision + 1)
         assert len(mine) == 1 and mine[0].days[0].day == holiday and mine[0].days[0].kind == "holiday"
         assert mine[0].rescheduled == changed["rescheduled"]
     finally:
@@ -212,3 +228,57 @@ async def test_a_calendar_change_reschedules_running_deadlines_and_a_second_repl
     assert back.status_code == 200, back.text
     restored = await legal.ok(await legal.get(f"/supervisions/{sid}", cadre))
     assert restored["opinion_reply_due"] == str(due)
+
+
+async def test_an_administrator_publishes_a_year_whole_and_bad_arrangements_change_nothing(
+    legal: Legal,
+) -> None:
+    units = await legal.api.tree()
+    admin = legal.s.headers(Role.ADMIN)
+    url = f"{legal.url}/calendar/2032"  # a year no other test counts in
+    good = {"source": "测试用通知", "days": [
+        {"day": "2032-01-01", "kind": "holiday", "name": "元旦"}, {"day": "2032-01-04", "kind": "workday"}]}  # fmt: skip
+    conn = await asyncpg.connect(legal.s.services["legal"].dsn)
+    try:
+
+        async def state() -> tuple[Any, ...]:
+            return (
+                await conn.fetchval("SELECT revision FROM working_calendar_revision"),
+                await conn.fetchval("SELECT count(*) FROM working_calendar"),
+                await conn.fetchval("SELECT count(*) FROM working_calendar_years"),
+                await conn.fetchval("SELECT count(*) FROM audit_trail WHERE subject LIKE 'calendar:%'"),
+            )
+
+        before = await state()
+        assert (
+            await legal.http.put(url, json=good, headers=legal.cadre(units["district"]))
+        ).status_code == 403
+        for days, why in [
+            ([{"day": "2031-12-31", "kind": "holiday"}], "not in 2032"),
+            ([{"day": "2032-01-05", "kind": "workday"}], "weekday"),
+            ([{"day": "2032-01-01", "kind": "holiday"}, {"day": "2032-01-01", "kind": "holiday"}], "twice"),
+        ]:
+            r = await legal.http.put(url, json={"source": "通知", "days": days}, headers=admin)
+            assert r.status_code == 422 and why in r.json()["detail"], r.text
+        r = await legal.http.put(
+            url, json={**good, "days": [{"day": "2032-02-30", "kind": "holiday"}]}, headers=admin
+        )
+        assert r.status_code == 422
+        assert await state() == before
+
+        published = await legal.ok(await legal.http.put(url, json=good, headers=admin))
+        assert published["published"] and published["source"] == "测试用通知"
+        assert [(d["day"], d["kind"], d["name"]) for d in published["days"]] == [
+            ("2032-01-01", "holiday", "元旦"), ("2032-01-04", "workday", "调休上班")]  # fmt: skip
+        assert published["revision"] == before[0] + 1 and published["rescheduled"] == 0
+        # Now a day of it may be corrected.
+        removed = await legal.ok(
+            await legal.http.put(
+                f"{url}/days/2032-01-04", json={"change": "remove", "reason": "更正"}, headers=admin
+            )
+        )
+        assert [d["day"] for d in removed["days"]] == ["2032-01-01"]
+    finally:
+        await conn.close()
+    changes = await _calendar_events(legal, lambda p: p.year == 2032, count=2)
+    assert [(p.published, len(p.days)) for p in changes] == [(True, 2), (False, 1)]

@@ -134,6 +134,7 @@ def test_arbitration_follows_no_mediation_a_failed_one_or_a_passed_window() -> N
         is None
     )
     assert timeline.arbitration_after_mediation(True, MediationOutcome.WINDOW_PASSED, ACCEPTED, TODAY) is None
+    assert timeline.arbitration_after_mediation(True, None, None, TODAY) is None  # no window known
     # The window passed without being recorded: the application records it.
     assert timeline.arbitration_after_mediation(
         True, None, ACCEPTED, date(2026, 3, 21)

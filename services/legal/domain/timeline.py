@@ -87,7 +87,8 @@ def arbitration_after_mediation(
             "(调解不成) or a passed window (期满未结)",
             mediation_outcome=outcome.value,
         )
-    assert accepted_on is not None
+    if accepted_on is None:  # no acceptance date, no window to wait for
+        return None
     ends = mediation_window_ends(accepted_on)
     if day <= ends:
         raise Conflict(

@@ -77,7 +77,9 @@ async def _changed(
 ) -> WorkingCalendarChanged:
     revision = await calendar.bump_revision(conn)
     trace = Trace.of(caller)
-    cal = await deps.calendar.current(conn)  # the new revision, read back in this transaction
+    # The new calendar read back in this transaction, not into the replica's cache: were the
+    # change rolled back, the cache would hold a revision number whose content never committed.
+    cal = await calendar.CalendarCache().current(conn)
     moved = await _reschedule(conn, deps, trace, cal)
     await audit.record(
         conn, trace, "calendar.published" if published else "calendar.day_changed", f"calendar:{year}",

@@ -244,7 +244,9 @@ async def move_stage(
         case = await case_to_work(conn, caller, case_id)
         previous = case.stage
         stages.require_stage_move(case.stage, target)
-        timeline.require_step_day(STAGE_STEPS[target], day, china_date(now), case_timeline(case))
+        timeline.require_step_day(
+            STAGE_STEPS.get(target, target.value), day, china_date(now), case_timeline(case)
+        )
         change = clocks.on_stage(
             target, day, learned_on=case.learned_on, arbitration_accepted_on=case.arbitration_accepted_on,
             award_extended=case.award_extended, award_received_on=case.award_received_on,
