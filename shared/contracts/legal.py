@@ -200,6 +200,9 @@ class SupervisionLetterSent(EventPayload):
     employer: str
     letter: LetterKind
     reply_due_on: date | None
+    # Counted by weekends alone over a year whose holidays are not published yet: the
+    # deadline moves when that year is published (暂按周末推算).
+    reply_due_provisional: bool = False
     sent_at: datetime
 
 

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from importlib import resources
 
 import pytest
+from structlog.testing import capture_logs
 
 from services.legal.domain import clocks, timeline
 from services.legal.domain.calendar import DayChange, require_day_change, require_year_days
-from services.legal.domain.clocks import CalendarNotPublished, WorkCalendar
+from services.legal.domain.clocks import WorkCalendar
+from services.legal.store.calendar import CalendarCache
 from shared.contracts.legal import CalendarDayKind, MediationOutcome, Stage
 from shared.errors import Conflict, InvalidInput, NotFound
 
@@ -65,13 +67,53 @@ def test_working_days_across_national_day_2026() -> None:
     assert clocks.opinion_reply_due(date(2026, 9, 18), CAL) == date(2026, 10, 15)
 
 
-def test_the_clock_refuses_to_count_into_a_year_the_calendar_does_not_have() -> None:
-    # Sent 20 December 2026: the count reaches January 2027, whose arrangement is not published.
-    with pytest.raises(CalendarNotPublished, match="no 2027") as refused:
-        clocks.opinion_reply_due(date(2026, 12, 20), CAL)
-    assert refused.value.status_code == 409 and refused.value.context == {"year": 2027}
-    # Inside the year it still counts: sent 1 December, due 22 December.
-    assert clocks.opinion_reply_due(date(2026, 12, 1), CAL) == date(2026, 12, 22)
+# The shipped calendar as of 2026 only, so that shipping 2027 later does not change these tests.
+UP_TO_2026 = WorkCalendar.of(
+    holidays=[d for d in CAL.holidays if d.year <= 2026],
+    makeup_workdays=[d for d in CAL.makeup_workdays if d.year <= 2026],
+    years=[y for y in CAL.years if y <= 2026],
+)
+
+
+def test_a_count_into_a_year_not_published_goes_by_weekends_and_is_provisional() -> None:
+    # Sent Sunday 20 December 2026: 21-25 Dec (1-5), 28-31 Dec (6-9), Fri 1 Jan 2027 counted
+    # as worked (its 元旦 is not published yet) (10), 4-8 Jan (11-15).
+    sent = date(2026, 12, 20)
+    due = clocks.opinion_reply_due(sent, UP_TO_2026)
+    assert due == date(2027, 1, 8)
+    assert UP_TO_2026.unpublished_years(sent, due) == [2027]
+    assert UP_TO_2026.is_working_day(date(2027, 1, 1)) and not UP_TO_2026.is_working_day(date(2027, 1, 2))
+    # Inside the published year nothing is provisional: sent 1 December, due 22 December.
+    assert clocks.opinion_reply_due(date(2026, 12, 1), UP_TO_2026) == date(2026, 12, 22)
+    assert UP_TO_2026.unpublished_years(date(2026, 12, 1), date(2026, 12, 22)) == []
+    # A count that starts on the last day of the year runs in the next one only.
+    assert UP_TO_2026.unpublished_years(date(2026, 12, 31), date(2027, 1, 21)) == [2027]
+    assert UP_TO_2026.unpublished_years(date(2027, 12, 20), date(2028, 1, 10)) == [2027, 2028]
+
+
+def test_publishing_the_year_moves_a_provisional_deadline_past_its_holiday_and_settles_it() -> None:
+    sent = date(2026, 12, 20)
+    published = WorkCalendar.of(
+        holidays=UP_TO_2026.holidays | {date(2027, 1, 1)},
+        makeup_workdays=UP_TO_2026.makeup_workdays,
+        years=UP_TO_2026.years | {2027},
+    )
+    due = clocks.opinion_reply_due(sent, published)
+    assert due == date(2027, 1, 11)  # 元旦 is off: one working day later than the weekend count
+    assert published.unpublished_years(sent, due) == []
+
+
+def test_each_year_counted_by_weekends_is_logged_once_per_replica() -> None:
+    cache = CalendarCache()
+    with capture_logs() as logs:
+        cache.warn_unpublished([2027])
+        cache.warn_unpublished([2027, 2028])
+        cache.warn_unpublished([])
+    warned = [(e["event"], e["year"], e["log_level"]) for e in logs]
+    assert warned == [
+        ("working_calendar_year_unpublished", 2027, "warning"),
+        ("working_calendar_year_unpublished", 2028, "warning"),
+    ]
 
 
 FILED = date(2026, 3, 2)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from services.legal.domain import letters, stages
 from services.legal.domain.calendar import DayChange
+from services.legal.domain.clocks import PROVISIONAL_LABEL
 from services.legal.domain.letters import SupervisionStatus
 from services.legal.handlers.views import CaseView, Report
 from shared.contracts.legal import (
@@ -200,6 +201,23 @@ class SupervisionOut(BaseModel):
     recommended_on: date | None
     inspection_due: date | None
     inspection_answered_on: date | None
+    opinion_reply_provisional: bool = Field(
+        description="counted by weekends alone: the year's holidays are not published yet"
+    )
+    inspection_due_provisional: bool = Field(
+        description="counted by weekends alone: the year's holidays are not published yet"
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def opinion_reply_due_note(self) -> str | None:
+        """暂按周末推算，待国务院公布当年节假日安排后自动调整 (when provisional)."""
+        return PROVISIONAL_LABEL if self.opinion_reply_provisional else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def inspection_due_note(self) -> str | None:
+        return PROVISIONAL_LABEL if self.inspection_due_provisional else None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -283,7 +301,9 @@ class CalendarDayOut(BaseModel):
 
 class CalendarYearOut(BaseModel):
     year: int
-    published: bool = Field(description="false: working days cannot be counted through this year")
+    published: bool = Field(
+        description="false: working days are counted by weekends alone, and such deadlines are provisional"
+    )
     source: str | None
     revision: int
     days: list[CalendarDayOut]

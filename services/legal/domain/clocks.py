@@ -93,18 +93,15 @@ def notice_times(due_on: date, days_before: int = WARN_DAYS_BEFORE) -> list[tupl
     ]
 
 
-class CalendarNotPublished(Conflict):
-    """A working-day count reaches a year whose holidays are not in the calendar: counting
-    Monday to Friday there would silently ignore its Spring Festival or National Day."""
-
-    code = "calendar_not_published"
+PROVISIONAL_LABEL = "暂按周末推算，待国务院公布当年节假日安排后自动调整"
 
 
 @dataclass(frozen=True)
 class WorkCalendar:
     """Monday to Friday are working days, except public holidays; make-up working days (调休,
-    a Saturday or Sunday next to a holiday week) are worked. Only the `years` whose official
-    arrangement is known may be counted through."""
+    a Saturday or Sunday next to a holiday week) are worked. In a year whose official
+    arrangement is not published yet (`years`), weekends alone are counted: a deadline reaching
+    it is provisional, and moves when the year is published (handlers/calendar.py)."""
 
     holidays: frozenset[date] = field(default_factory=frozenset)
     makeup_workdays: frozenset[date] = field(default_factory=frozenset)
@@ -116,17 +113,9 @@ class WorkCalendar:
     ) -> "WorkCalendar":
         return cls(frozenset(holidays), frozenset(makeup_workdays), frozenset(years))
 
-    def require_year(self, day: date) -> None:
-        if day.year not in self.years:
-            known = ", ".join(str(y) for y in sorted(self.years)) or "none"
-            raise CalendarNotPublished(
-                f"the working-day calendar has no {day.year} yet (published: {known}); "
-                f"an administrator publishes it with PUT /calendar/{day.year}",
-                year=day.year,
-            )
-
     def is_working_day(self, day: date) -> bool:
-        self.require_year(day)
+        if day.year not in self.years:
+            return day.weekday() < 5
         if day in self.makeup_workdays:
             return True
         return day.weekday() < 5 and day not in self.holidays
@@ -141,6 +130,11 @@ class WorkCalendar:
             if self.is_working_day(day):
                 counted += 1
         return day
+
+    def unpublished_years(self, start: date, end: date) -> list[int]:
+        """The years of the days after `start` up to `end` that were counted by weekends alone:
+        a deadline counted over them is provisional."""
+        return [y for y in range((start + timedelta(days=1)).year, end.year + 1) if y not in self.years]
 
 
 def opinion_reply_due(sent_on: date, calendar: WorkCalendar) -> date:

@@ -4,9 +4,10 @@ the revision, the trail, the WorkingCalendarChanged event, and the running worki
 deadlines recomputed.
 
 Deadlines already scheduled follow the calendar: a supervision letter's reply deadline whose
-missed notice has not fired is recomputed from the day the letter was sent; when it moves, its
-pending notices are replaced (an approaching notice already fired is not repeated). A deadline
-already missed (its missed notice fired) stays as it was: the escalation has happened.
+missed notice has not fired is recomputed from the day the letter was sent; when it moves, or
+stops being provisional (its year published), its pending notices are replaced (an approaching
+notice already fired is not repeated). A deadline already missed (its missed notice fired)
+stays as it was: the escalation has happened.
 """
 
 from dataclasses import replace
@@ -43,30 +44,36 @@ async def get_year(
 
 
 async def _reschedule(conn: Conn, deps: Deps, trace: Trace, cal: WorkCalendar) -> int:
-    """Running working-day deadlines recomputed on `cal`; how many moved."""
+    """Running working-day deadlines recomputed on `cal`; how many moved or stopped being
+    provisional."""
     moved = 0
-    for supervision_id, name, due_on in await deadlines.pending_on_supervisions(conn, WORKING_DAY_DEADLINES):
+    for supervision_id, name, due_on, was_provisional in await deadlines.pending_on_supervisions(
+        conn, WORKING_DAY_DEADLINES
+    ):
         s = await letters.get(conn, supervision_id, for_update=True)
         if s is None:
             continue
         if name is DeadlineName.OPINION_REPLY and s.opinion_sent_on is not None:
             new_due = opinion_reply_due(s.opinion_sent_on, cal)
-            s = replace(s, opinion_reply_due=new_due)
+            unpublished = cal.unpublished_years(s.opinion_sent_on, new_due)
+            s = replace(s, opinion_reply_due=new_due, opinion_reply_provisional=bool(unpublished))
         elif name is DeadlineName.INSPECTION_RESPONSE and s.recommended_on is not None:
             new_due = inspection_response_due(s.recommended_on, cal)
-            s = replace(s, inspection_due=new_due)
+            unpublished = cal.unpublished_years(s.recommended_on, new_due)
+            s = replace(s, inspection_due=new_due, inspection_due_provisional=bool(unpublished))
         else:
             continue
-        if new_due == due_on:
+        if new_due == due_on and bool(unpublished) == was_provisional:
             continue
         subject = deadlines.supervision_subject(supervision_id)
         fired = await deadlines.fired_notices(conn, subject, name)
         await deadlines.cancel(conn, subject, [name])
-        await schedule_deadline(conn, deps, subject, name, new_due, skip=fired)
+        await schedule_deadline(conn, deps, subject, name, new_due, skip=fired, unpublished_years=unpublished)
         await letters.save(conn, s)
         await audit.record(
             conn, trace, "deadline.rescheduled", subject, record_id=s.case_id,
             name=name.value, from_due_on=due_on, due_on=new_due, reason_code="calendar_changed",
+            was_provisional=was_provisional, provisional=bool(unpublished),
         )  # fmt: skip
         moved += 1
     return moved

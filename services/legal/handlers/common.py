@@ -74,9 +74,19 @@ async def snapshot(conn: Conn, case: CaseRow) -> CaseSnapshot:
 
 
 async def schedule_deadline(
-    conn: Conn, deps: Deps, subject: str, name: DeadlineName, due_on: date, skip: Collection[str] = ()
+    conn: Conn,
+    deps: Deps,
+    subject: str,
+    name: DeadlineName,
+    due_on: date,
+    skip: Collection[str] = (),
+    *,
+    unpublished_years: Collection[int] = (),
 ) -> None:
     """An approaching notice `warn_days` before the last day, a missed one the day after it
-    (but not the notices in `skip`, which fired already for this deadline)."""
+    (but not the notices in `skip`, which fired already for this deadline). A deadline counted
+    over `unpublished_years` (weekends alone) is provisional, and said so in the log."""
     notices = [(n, at) for n, at in notice_times(due_on, deps.warn_days) if n not in skip]
-    await deadlines.schedule(conn, subject, name, due_on, notices)
+    deps.calendar.warn_unpublished(unpublished_years)
+    provisional = bool(unpublished_years)
+    await deadlines.schedule(conn, subject, name, due_on, notices, provisional=provisional)

@@ -1,7 +1,8 @@
 -- The working-day calendar as data (issue 15): the State Council's public holidays and make-up
 -- working days (调休上班日), one row per day that differs from "Monday to Friday are worked".
--- A year is usable only once published in working_calendar_years: the clock refuses to count
--- through a year it does not know rather than ignore its holidays. Administered through
+-- A year not yet published in working_calendar_years is counted by weekends alone, and a
+-- deadline counted over it is marked provisional (暂按周末推算) until the year is published,
+-- which recomputes it. Administered through
 -- PUT /calendar/...; every change bumps the revision, which each replica compares with the
 -- calendar it holds before computing a deadline.
 CREATE TABLE working_calendar_years (
@@ -107,3 +108,11 @@ SELECT day::date, kind, name, 'migration' FROM (VALUES
     ('2026-10-10', 'workday', '国庆节调休上班')
 ) AS shipped (day, kind, name);
 -- shipped calendar: end
+
+-- A working-day deadline counted over a year not yet published (weekends alone): provisional
+-- until the year's arrangement is published and the deadline recomputed.
+ALTER TABLE supervisions
+    ADD COLUMN opinion_reply_provisional boolean NOT NULL DEFAULT false,
+    ADD COLUMN inspection_due_provisional boolean NOT NULL DEFAULT false,
+    ADD CHECK (NOT opinion_reply_provisional OR opinion_reply_due IS NOT NULL),
+    ADD CHECK (NOT inspection_due_provisional OR inspection_due IS NOT NULL);

@@ -1,11 +1,15 @@
 """The working-day calendar (tables working_calendar, working_calendar_years and its revision)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.legal.domain.clocks import WorkCalendar
 from shared.contracts.legal import CalendarDayKind
 from shared.db import Conn
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,17 @@ class CalendarCache:
     def __init__(self) -> None:
         self._revision: int | None = None
         self._calendar = WorkCalendar()
+        self._warned: set[int] = set()
+
+    def warn_unpublished(self, years: Iterable[int]) -> None:
+        """Never silently: the first deadline a replica counts over a year whose holidays are not
+        published is logged (once per year), since it ignores that year's holidays until then."""
+        for year in sorted(set(years) - self._warned):
+            self._warned.add(year)
+            log.warning(
+                "working_calendar_year_unpublished", year=year,
+                action=f"deadlines counted by weekends alone (provisional) until PUT /calendar/{year}",
+            )  # fmt: skip
 
     async def current(self, conn: Conn) -> WorkCalendar:
         """The committed calendar; a change waits for this transaction to end (FOR SHARE)."""
