@@ -1,24 +1,31 @@
 """Legal dates on the real stack: a stage date before the filing or in the future is refused and
 changes nothing; how mediation ended gates arbitration; the working-day calendar is administered
 by an API whose change reschedules running deadlines, is published as an event and is what a
-second replica counts with."""
+second replica counts with; a deadline counted into a year not published is provisional until
+the year is published.
+
+The letters whose deadlines the calendar moves are sent by the handler in this process on a
+clock of its own, in years decades ahead that no other test counts in: the service's scheduler
+(on the real clock) leaves their notices pending, and no test depends on today's date."""
 
 import dataclasses
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from services.legal.domain.clocks import opinion_reply_due
+from services.legal.domain.clocks import PROVISIONAL_LABEL, WorkCalendar, opinion_reply_due
+from services.legal.domain.letters import LetterAction
+from services.legal.handlers import letters
 from services.legal.store.calendar import CalendarCache
-from shared.auth import Role
+from shared.auth import Caller, Principal, Role
 from tests.integration.conftest import Stack, eventually
 from tests.integration.test_enrollment_to_card import Api
-from tests.integration.test_legal import TODAY, Legal
+from tests.integration.test_legal import TODAY, Legal, _deps
 
 pytestmark = pytest.mark.integration
 
@@ -143,6 +150,40 @@ def _first_working_day_after(cal: Any, day: date) -> date:
     return day
 
 
+async def _opinion_sent_on(legal: Legal, union_id: uuid.UUID, sent: date) -> str:
+    """A supervision opened through the API, its opinion letter sent on `sent` by the handler on
+    a clock that reads that day (10:00 China time); the supervision's id."""
+    cadre = legal.cadre(union_id)
+    sup = await legal.ok(await legal.post("/supervisions", cadre, {
+        "union_id": str(union_id), "employer": "某物流公司", "issue": "超时加班"}), 201)  # fmt: skip
+    pool, deps = await _deps(legal.s)
+    try:
+        on_that_day = dataclasses.replace(
+            deps, now=lambda: datetime(sent.year, sent.month, sent.day, 2, tzinfo=UTC)
+        )
+        caller = Caller(
+            Principal(sub="cadre-test", role=Role.CADRE, union_id=union_id), f"test-{uuid.uuid4()}"
+        )
+        await letters.letter_step(
+            on_that_day, caller, uuid.UUID(sup["supervision_id"]), LetterAction.SEND_OPINION, None
+        )
+    finally:
+        await pool.close()
+    return str(sup["supervision_id"])
+
+
+async def _pending(pool: asyncpg.Pool, sid: str) -> list[tuple[str, str, bool]]:
+    """The supervision's pending deadline notices: (notice, due_on, provisional)."""
+    async with pool.acquire() as conn:
+        timers = await conn.fetch(
+            """SELECT payload->>'notice' AS notice, payload->>'due_on' AS due_on,
+                      (payload->>'provisional')::boolean AS provisional
+               FROM timers WHERE subject = $1 AND status = 'pending'""",
+            f"supervision:{sid}",
+        )
+    return sorted((t["notice"], t["due_on"], t["provisional"]) for t in timers)
+
+
 async def test_a_calendar_change_reschedules_running_deadlines_and_a_second_replica_counts_with_it(
     legal: Legal,
 ) -> None:
@@ -159,6 +200,11 @@ async def test_a_calendar_change_reschedules_running_deadlines_and_a_second_repl
     unknown = await legal.ok(await legal.http.get(f"{url}/2031", headers=cadre))
     assert unknown["published"] is False and unknown["days"] == []
 
+    # A year of this test's own, published (with no holiday yet) so its count is not provisional.
+    year = TODAY.year + 20
+    new_year = {"source": "测试用通知", "days": [{"day": f"{year}-01-01", "kind": "holiday", "name": "元旦"}]}
+    await legal.ok(await legal.http.put(f"{url}/{year}", json=new_year, headers=admin))
+
     # A second replica's calendar, loaded before the change.
     pool = await asyncpg.create_pool(legal.s.services["legal"].dsn, min_size=1, max_size=1)
     assert pool is not None
@@ -166,17 +212,17 @@ async def test_a_calendar_change_reschedules_running_deadlines_and_a_second_repl
     async with pool.acquire() as conn, conn.transaction():
         old = await replica.current(conn)
 
-    # An opinion letter sent today: its reply deadline runs.
-    sup = await legal.ok(await legal.post("/supervisions", cadre, {
-        "union_id": str(units["logistics"]), "employer": "某物流公司", "issue": "超时加班"}), 201)  # fmt: skip
-    sid = sup["supervision_id"]
-    sent = await legal.ok(await legal.post(f"/supervisions/{sid}/send_opinion", cadre, {}))
+    # An opinion letter sent on 2 March of that year: its reply deadline runs.
+    sent_on = date(year, 3, 2)
+    sid = await _opinion_sent_on(legal, units["logistics"], sent_on)
+    sent = await legal.ok(await legal.get(f"/supervisions/{sid}", cadre))
     due = date.fromisoformat(sent["opinion_reply_due"])
-    assert due == opinion_reply_due(TODAY, old)
+    assert due == opinion_reply_due(sent_on, old) and sent["opinion_reply_provisional"] is False
+    assert sent["opinion_reply_due_note"] is None
 
     # Refused: not an administrator; a weekday as a make-up day; a year not published. Nothing changes.
-    holiday = _first_working_day_after(old, TODAY)
-    path = f"{url}/{holiday.year}/days/{holiday}"
+    holiday = _first_working_day_after(old, sent_on)
+    path = f"{url}/{year}/days/{holiday}"
     body = {"change": "holiday", "name": "临时休假", "reason": "更正"}
     async with pool.acquire() as conn:
         revision = await conn.fetchval("SELECT revision FROM working_calendar_revision")
@@ -200,21 +246,17 @@ async def test_a_calendar_change_reschedules_running_deadlines_and_a_second_repl
         async with pool.acquire() as conn, conn.transaction():
             new = await replica.current(conn)
         assert new == dataclasses.replace(old, holidays=old.holidays | {holiday})
-        moved = opinion_reply_due(TODAY, new)
+        moved = opinion_reply_due(sent_on, new)
         assert moved == _first_working_day_after(old, due)
         after = await legal.ok(await legal.get(f"/supervisions/{sid}", cadre))
         assert after["opinion_reply_due"] == str(moved)
+        assert await _pending(pool, sid) == [
+            ("approaching", str(moved), False),
+            ("missed", str(moved), False),
+        ]
         async with pool.acquire() as conn:
-            timers = await conn.fetch(
-                """SELECT payload->>'due_on' AS due_on, payload->>'notice' AS notice FROM timers
-                   WHERE subject = $1 AND status = 'pending'""",
-                f"supervision:{sid}",
-            )
-            assert sorted((t["notice"], t["due_on"]) for t in timers) == [
-                ("approaching", str(moved)), ("missed", str(moved))]  # fmt: skip
             trail = await conn.fetch(
-                "SELECT action, reason FROM audit_trail WHERE subject = $1 ORDER BY id",
-                f"calendar:{holiday.year}",
+                "SELECT action, reason FROM audit_trail WHERE subject = $1 ORDER BY id", f"calendar:{year}"
             )
             assert ("calendar.day_changed", "更正") in [(t["action"], t["reason"]) for t in trail]
 
@@ -228,6 +270,73 @@ async def test_a_calendar_change_reschedules_running_deadlines_and_a_second_repl
     assert back.status_code == 200, back.text
     restored = await legal.ok(await legal.get(f"/supervisions/{sid}", cadre))
     assert restored["opinion_reply_due"] == str(due)
+
+
+async def test_a_deadline_counted_into_a_year_not_published_is_provisional_until_the_year_is_published(
+    legal: Legal,
+) -> None:
+    units = await legal.api.tree()
+    cadre = legal.cadre(units["logistics"])
+    admin = legal.s.headers(Role.ADMIN)
+    year = TODAY.year + 21  # not published: counted by weekends alone
+    unknown = await legal.ok(await legal.http.get(f"{legal.url}/calendar/{year}", headers=cadre))
+    assert unknown["published"] is False
+
+    sent_on = date(year, 3, 2)
+    sid = await _opinion_sent_on(legal, units["logistics"], sent_on)
+    weekends_only = WorkCalendar()
+    due = opinion_reply_due(sent_on, weekends_only)
+    sent = await legal.ok(await legal.get(f"/supervisions/{sid}", cadre))
+    assert sent["opinion_reply_due"] == str(due) and sent["opinion_reply_provisional"] is True
+    assert (
+        sent["opinion_reply_due_note"]
+        == PROVISIONAL_LABEL
+        == "暂按周末推算，待国务院公布当年节假日安排后自动调整"
+    )
+    pool = await asyncpg.create_pool(legal.s.services["legal"].dsn, min_size=1, max_size=1)
+    assert pool is not None
+    try:
+        assert await _pending(pool, sid) == [("approaching", str(due), True), ("missed", str(due), True)]
+
+        async def opinion_sent() -> list[Any] | None:
+            events = await legal.events_of(str(units["logistics"]))
+            mine = [p for e, p in events if e.event_type == "legal.SupervisionLetterSent"
+                    and str(p.supervision_id) == sid and p.letter == "opinion"]  # fmt: skip
+            return mine or None
+
+        opinion = await eventually(opinion_sent, timeout=20)
+        assert [(p.reply_due_on, p.reply_due_provisional) for p in opinion] == [(due, True)]
+
+        # The year is published with a holiday on the letter's path: the deadline moves a
+        # working day later and is no longer provisional.
+        holiday = _first_working_day_after(weekends_only, sent_on)
+        arrangement = {
+            "source": "测试用通知",
+            "days": [{"day": str(holiday), "kind": "holiday", "name": "测试假日"}],
+        }
+        published = await legal.ok(
+            await legal.http.put(f"{legal.url}/calendar/{year}", json=arrangement, headers=admin)
+        )
+        assert published["published"] and published["rescheduled"] >= 1
+        moved = _first_working_day_after(weekends_only, due)
+        after = await legal.ok(await legal.get(f"/supervisions/{sid}", cadre))
+        assert after["opinion_reply_due"] == str(moved) and after["opinion_reply_provisional"] is False
+        assert after["opinion_reply_due_note"] is None
+        assert await _pending(pool, sid) == [
+            ("approaching", str(moved), False),
+            ("missed", str(moved), False),
+        ]
+        async with pool.acquire() as conn:
+            trail = await conn.fetch(
+                """SELECT detail->>'from_due_on' AS was, detail->>'due_on' AS due_on,
+                          (detail->>'was_provisional')::boolean AS was_provisional,
+                          (detail->>'provisional')::boolean AS provisional
+                   FROM audit_trail WHERE subject = $1 AND action = 'deadline.rescheduled'""",
+                f"supervision:{sid}",
+            )
+        assert [tuple(t) for t in trail] == [(str(due), str(moved), True, False)]
+    finally:
+        await pool.close()
 
 
 async def test_an_administrator_publishes_a_year_whole_and_bad_arrangements_change_nothing(
