@@ -13,7 +13,13 @@ membership (as relief does).
   by the scheduler (handlers/scheduler.py) as DeadlineApproaching / DeadlineMissed events;
 - legal aid (domain/counsel.py): a roster with capacity, conflict check against the employers
   each counsel represented, load balancing, recorded handovers;
-- supervision letters (domain/letters.py): reminder, opinion letter (15 working days on a
-  configurable calendar), recommendation letter to labour inspection (5 working days);
+- supervision letters (domain/letters.py): reminder, opinion letter (15 working days on the
+  official holiday calendar, table working_calendar, administered by the API), recommendation
+  letter to labour inspection (5 working days); a year not yet published is counted by
+  weekends alone and its deadlines marked provisional (暂按周末推算); a calendar change (a year
+  published) recomputes the running working-day deadlines (handlers/calendar.py);
+- legal dates (domain/timeline.py): a step's date lies between the case's latest step and today;
+  mediation ends in an agreement, fails or its window passes, and only the last two (or no
+  mediation) let arbitration follow;
 - an append-only audit trail of every step; reports per union subtree and period.
 """

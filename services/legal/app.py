@@ -2,15 +2,13 @@
 membership (shared.membership, from enrollment's events), the durable timer firing its
 deadline notices, and its routes."""
 
-from datetime import date
-
 from fastapi import FastAPI
 from pydantic import Field
 
 from services.legal.api.routes import router
-from services.legal.domain.clocks import WorkCalendar
 from services.legal.handlers.common import Deps
 from services.legal.handlers.deadlines import deadline_timer
+from services.legal.store.calendar import CalendarCache
 from shared import membership
 from shared.contracts.topics import LEGAL_EVENTS
 from shared.runtime import run_service
@@ -24,15 +22,8 @@ MIGRATIONS = ["services.legal.migrations", membership.MIGRATIONS]
 class LegalSettings(ConsumingSettings):
     service = SERVICE
     http_port: int = 8004
-    # The working-day calendar of the supervision letters (JSON lists of ISO dates): public
-    # holidays, and the make-up working days (调休) that fall on a weekend.
-    holidays: list[date] = Field(default_factory=list)
-    makeup_workdays: list[date] = Field(default_factory=list)
     deadline_warn_days: int = Field(default=3, ge=1, le=30)
     scheduler_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
-
-    def calendar(self) -> WorkCalendar:
-        return WorkCalendar.of(self.holidays, self.makeup_workdays)
 
 
 def create_app(settings: LegalSettings) -> FastAPI:
@@ -40,7 +31,7 @@ def create_app(settings: LegalSettings) -> FastAPI:
         deps = Deps(
             pool=runtime.pool,
             events=runtime.events,
-            calendar=settings.calendar(),
+            calendar=CalendarCache(),  # the working_calendar table, administered by the API
             warn_days=settings.deadline_warn_days,
         )
         runtime.background("deadline-timer", deadline_timer(deps, settings.scheduler_interval_seconds))

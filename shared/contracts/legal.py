@@ -119,6 +119,32 @@ class ArbitrationStep(StrEnum):
     AWARDED = "awarded"  # the award was received: a suit may follow within 15 days
 
 
+class MediationOutcome(StrEnum):
+    AGREEMENT = "agreement"  # 达成协议
+    FAILED = "failed"  # 调解不成
+    WINDOW_PASSED = "window_passed"  # 期满未结: 15 days after acceptance, unresolved
+
+    @property
+    def label(self) -> str:
+        return _MEDIATION_LABELS[self]
+
+
+_MEDIATION_LABELS = {
+    MediationOutcome.AGREEMENT: "达成协议",
+    MediationOutcome.FAILED: "调解不成",
+    MediationOutcome.WINDOW_PASSED: "期满未结",
+}
+
+
+@event_contract("legal.MediationEnded", 1)
+class MediationEnded(EventPayload):
+    """How mediation ended; arbitration may follow a failed mediation or a passed window."""
+
+    case: CaseSnapshot
+    outcome: MediationOutcome
+    on: date
+
+
 @event_contract("legal.ArbitrationProgressed", 1)
 class ArbitrationProgressed(EventPayload):
     case: CaseSnapshot
@@ -174,6 +200,9 @@ class SupervisionLetterSent(EventPayload):
     employer: str
     letter: LetterKind
     reply_due_on: date | None
+    # Counted by weekends alone over a year whose holidays are not published yet: the
+    # deadline moves when that year is published (暂按周末推算).
+    reply_due_provisional: bool = False
     sent_at: datetime
 
 
@@ -187,3 +216,27 @@ class SupervisionAnswered(EventPayload):
     letter: LetterKind
     rectified: bool  # employer put things right / inspection opened a case
     answered_at: datetime
+
+
+class CalendarDayKind(StrEnum):
+    HOLIDAY = "holiday"  # 法定节假日 (and the days off around it)
+    WORKDAY = "workday"  # 调休上班日: a Saturday or Sunday that is worked
+
+
+class CalendarDay(_Frozen):
+    day: date
+    kind: CalendarDayKind | None  # None: the entry was removed (an ordinary day again)
+
+
+@event_contract("legal.WorkingCalendarChanged", 1)
+class WorkingCalendarChanged(EventPayload):
+    """The working-day calendar of a year changed (a year published, a day set or removed).
+    Keyed by "working-calendar"; `revision` orders the changes. Pending working-day deadlines
+    were recomputed in the same transaction (`rescheduled` of them moved)."""
+
+    year: int
+    revision: int
+    published: bool  # the whole year was (re)published
+    days: list[CalendarDay]
+    rescheduled: int = Field(ge=0)
+    changed_at: datetime

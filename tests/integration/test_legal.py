@@ -12,9 +12,10 @@ import asyncpg
 import httpx
 import pytest
 
-from services.legal.domain.clocks import WorkCalendar, arbitration_limit
+from services.legal.domain.clocks import arbitration_limit
 from services.legal.handlers.common import Deps
 from services.legal.handlers.deadlines import deadline_timer
+from services.legal.store.calendar import CalendarCache
 from shared.auth import Role
 from shared.contracts import decode_event
 from shared.contracts.topics import LEGAL_EVENTS
@@ -157,6 +158,12 @@ async def test_a_members_dispute_goes_from_filing_to_a_closed_case_with_its_even
         d for d in mediation["deadlines"] if d["name"] == "mediation_window" and d["notice"] == "missed"
     ]
     assert window[0]["due_on"] == str(TODAY + timedelta(days=15))
+    # While mediation runs, arbitration waits for its outcome; mediation failed (调解不成).
+    running = await legal.post(f"/cases/{cid}/stage", cadre, {"stage": "arbitration"})
+    assert running.status_code == 409 and running.json()["allowed"] == ["record_mediation_outcome"]
+    failed = await legal.ok(await legal.post(f"/cases/{cid}/mediation/outcome", cadre, {"outcome": "failed"}))
+    assert failed["stage"] == "mediation" and failed["mediation_outcome_label"] == "调解不成"
+    assert failed["mediation_ended_on"] == str(TODAY)
     arbitration = await legal.ok(await legal.post(f"/cases/{cid}/stage", cadre, {"stage": "arbitration"}))
     pending = {d["name"] for d in arbitration["deadlines"] if d["status"] == "pending"}
     assert pending == set()  # the limit and the mediation window are satisfied
@@ -185,7 +192,8 @@ async def test_a_members_dispute_goes_from_filing_to_a_closed_case_with_its_even
 
     trail = await legal.ok(await legal.get(f"/cases/{cid}/trail", cadre))
     assert [t["action"] for t in trail] == [
-        "case.filed", "intake.accept", "counsel.assigned", "counsel.handover", "stage.mediation", "stage.arbitration",
+        "case.filed", "intake.accept", "counsel.assigned", "counsel.handover", "stage.mediation",
+        "mediation.failed", "stage.arbitration",
         "arbitration.accepted", "arbitration.extended", "arbitration.awarded", "stage.litigation",
         "case.closed",
     ]  # fmt: skip
@@ -195,11 +203,11 @@ async def test_a_members_dispute_goes_from_filing_to_a_closed_case_with_its_even
     types = [e.event_type for e, _ in events]
     assert types == [
         "legal.CaseFiled", "legal.IntakeDecided", "legal.CounselAssigned", "legal.CounselAssigned",
-        "legal.StageChanged",
+        "legal.StageChanged", "legal.MediationEnded",
         "legal.StageChanged", "legal.ArbitrationProgressed", "legal.ArbitrationProgressed",
         "legal.ArbitrationProgressed", "legal.StageChanged", "legal.CaseClosed",
     ]  # fmt: skip
-    assert [e.subject_version for e, _ in events] == list(range(1, 12))
+    assert [e.subject_version for e, _ in events] == list(range(1, 13))
     _, handed = events[3]
     assert (
         str(handed.counsel_id) == lawyer["counsel_id"]
@@ -310,7 +318,7 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(legal: Legal) -> N
 async def _deps(s: Stack) -> tuple[asyncpg.Pool, Deps]:
     pool = await asyncpg.create_pool(s.services["legal"].dsn, min_size=1, max_size=2)
     assert pool is not None
-    return pool, Deps(pool=pool, events=EventWriter("legal", s.topic(LEGAL_EVENTS)), calendar=WorkCalendar())
+    return pool, Deps(pool=pool, events=EventWriter("legal", s.topic(LEGAL_EVENTS)), calendar=CalendarCache())
 
 
 async def test_the_scheduler_fires_each_notice_once_across_replicas_and_a_restart(legal: Legal) -> None:

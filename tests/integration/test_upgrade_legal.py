@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 
 from services.legal.app import MIGRATIONS
-from services.legal.domain.clocks import WorkCalendar
 from services.legal.handlers.common import Deps
 from services.legal.handlers.deadlines import deadline_timer
+from services.legal.store.calendar import CalendarCache
 from shared import audit
 from shared.contracts import decode_event
 from shared.contracts.legal import DeadlineApproaching, LetterKind, SupervisionLetterSent
@@ -110,7 +110,22 @@ async def test_an_existing_legal_database_moves_onto_the_kit_with_nothing_lost(s
                 assert await conn.fetchval("SELECT to_regclass($1)", dropped) is None
             assert await conn.fetchval("SELECT to_regproc('audit_log_is_append_only')") is None
             for table, rows in before.items():
-                assert await conn.fetch(f"SELECT * FROM {table} ORDER BY 1") == rows, table
+                now = await conn.fetch(f"SELECT * FROM {table} ORDER BY 1")
+                # The old columns as they were (0004 adds two to cases: how mediation ended).
+                assert [{k: r[k] for k in dict(old)} for r, old in zip(now, rows, strict=True)] == [
+                    dict(r) for r in rows
+                ], table
+            assert [
+                dict(r) for r in await conn.fetch("SELECT mediation_outcome, mediation_ended_on FROM cases")
+            ] == [{"mediation_outcome": None, "mediation_ended_on": None}]
+            # The shipped calendar: 2025 and 2026 published, the Spring Festival 2026 among its days.
+            assert [r["year"] for r in await conn.fetch("SELECT year FROM working_calendar_years ORDER BY 1")] == [
+                2025, 2026]  # fmt: skip
+            spring = await conn.fetch(
+                "SELECT day, kind FROM working_calendar WHERE day BETWEEN '2026-02-14' AND '2026-02-28' ORDER BY day"
+            )
+            assert [(r["day"].day, r["kind"]) for r in spring] == [
+                (14, "workday"), *((d, "holiday") for d in range(15, 24)), (28, "workday")]  # fmt: skip
 
             versions = {r["subject"]: r["version"] for r in await conn.fetch("SELECT * FROM event_versions")}
             assert versions == {str(MEMBER): 7, str(UNION): 3}
@@ -144,7 +159,7 @@ async def test_an_existing_legal_database_moves_onto_the_kit_with_nothing_lost(s
 
         # The pending notice that is due fires once, as the next version of the member's events,
         # with the nearest deadline still running on the case's snapshot.
-        deps = Deps(pool=pool, events=EventWriter("legal", TOPIC), calendar=WorkCalendar())
+        deps = Deps(pool=pool, events=EventWriter("legal", TOPIC), calendar=CalendarCache())
         assert await deadline_timer(deps, 1).fire_due() == 1
         assert await deadline_timer(deps, 1).fire_due() == 0
         async with pool.acquire() as conn:

@@ -50,14 +50,6 @@ def test_a_suit_follows_the_award_or_the_tribunals_silence() -> None:
     ).late
 
 
-def test_a_stage_day_lies_between_the_filing_and_today() -> None:
-    clocks.require_step_day(DAY, DAY, DAY)
-    with pytest.raises(InvalidInput, match="future"):
-        clocks.require_step_day(DAY + timedelta(days=1), DAY, DAY)
-    with pytest.raises(InvalidInput, match="before the case was filed"):
-        clocks.require_step_day(DAY - timedelta(days=1), DAY, DAY)
-
-
 def test_the_tribunals_steps_run_the_award_deadline_then_the_suit_limit() -> None:
     def step(s: ArbitrationStep, accepted: date | None = None, extended: bool = False,
              awarded: date | None = None) -> ClockChange:  # fmt: skip
@@ -129,23 +121,41 @@ def test_a_letters_day_is_not_in_the_future_nor_before_the_last_step() -> None:
 
 
 def test_each_letter_step_starts_or_stops_its_deadline() -> None:
-    calendar = WorkCalendar()
+    calendar = WorkCalendar.of(years=[2026])
     opinion = letter_effect(LetterAction.SEND_OPINION, DAY, calendar)
     due = clocks.opinion_reply_due(DAY, calendar)
-    assert opinion.changes == {"opinion_sent_on": DAY, "opinion_reply_due": due}
+    assert opinion.changes == {
+        "opinion_sent_on": DAY,
+        "opinion_reply_due": due,
+        "opinion_reply_provisional": False,
+    }
     assert opinion.schedule == (D.OPINION_REPLY, due) and opinion.sent == (LetterKind.OPINION, due)
+    assert opinion.unpublished_years == ()
     not_fixed = letter_effect(LetterAction.EMPLOYER_NOT_RECTIFIED, DAY, calendar)
     assert not_fixed.changes == {"replied_on": DAY, "rectified": False}
     assert not_fixed.cancel == (D.OPINION_REPLY,) and not_fixed.answered == (LetterKind.OPINION, False)
     recommended = letter_effect(LetterAction.SEND_RECOMMENDATION, DAY, calendar)
     assert recommended.cancel == (D.OPINION_REPLY,) and recommended.schedule is not None
     assert recommended.schedule[0] is D.INSPECTION_RESPONSE and recommended.sent is not None
+    assert recommended.changes["inspection_due_provisional"] is False
     opened = letter_effect(LetterAction.INSPECTION_OPENED, DAY, calendar)
     assert opened.cancel == (D.INSPECTION_RESPONSE,) and opened.answered == (LetterKind.RECOMMENDATION, True)
     assert letter_effect(LetterAction.INSPECTION_DECLINED, DAY, calendar).answered == (
         LetterKind.RECOMMENDATION,
         False,
     )
+
+
+def test_a_letter_whose_deadline_runs_into_a_year_not_published_is_provisional() -> None:
+    calendar = WorkCalendar.of(years=[2026])
+    sent = date(2026, 12, 28)
+    opinion = letter_effect(LetterAction.SEND_OPINION, sent, calendar)
+    assert opinion.changes["opinion_reply_due"] == date(2027, 1, 18)  # three weeks, weekends only
+    assert opinion.changes["opinion_reply_provisional"] is True and opinion.unpublished_years == (2027,)
+    recommended = letter_effect(LetterAction.SEND_RECOMMENDATION, sent, calendar)
+    assert recommended.changes["inspection_due"] == date(2027, 1, 4)
+    assert recommended.changes["inspection_due_provisional"] is True
+    assert recommended.unpublished_years == (2027,)
 
 
 def test_mediation_success_rate() -> None:

@@ -4,19 +4,24 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from services.legal.api.schemas import (
     ArbitrationIn,
     AssignIn,
     AssignmentOut,
+    CalendarDayOut,
+    CalendarYearOut,
     CaseOut,
     CloseIn,
     CounselIn,
     CounselOut,
+    DayChangeIn,
     DispositionIn,
     FileCaseIn,
     LetterStepIn,
+    MediationIn,
+    PublishYearIn,
     ReportOut,
     StageIn,
     SupervisionIn,
@@ -24,7 +29,7 @@ from services.legal.api.schemas import (
 )
 from services.legal.domain.intake import Filing
 from services.legal.domain.letters import LetterAction
-from services.legal.handlers import cases, counsel, letters, views
+from services.legal.handlers import calendar, cases, counsel, letters, views
 from services.legal.handlers.common import Deps
 from shared.audit import TrailEntry
 from shared.auth import Caller
@@ -114,6 +119,13 @@ async def move_stage(case_id: uuid.UUID, body: StageIn, deps: DepsDep, caller: C
     return await _case_out(deps, caller, case_id)
 
 
+@router.post("/cases/{case_id}/mediation/outcome", tags=["cases"])
+async def end_mediation(case_id: uuid.UUID, body: MediationIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
+    """How mediation ended; arbitration may follow a failed mediation or a passed window."""
+    await cases.end_mediation(deps, caller, case_id, body.outcome, body.on)
+    return await _case_out(deps, caller, case_id)
+
+
 @router.post("/cases/{case_id}/arbitration/{step}", tags=["cases"])
 async def arbitration_step(
     case_id: uuid.UUID, step: ArbitrationStep, body: ArbitrationIn, deps: DepsDep, caller: CallerDep
@@ -180,3 +192,45 @@ async def letter_step(
 @router.get("/reports/summary", tags=["reports"])
 async def report(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, start: date, end: date) -> ReportOut:
     return ReportOut.of(await views.report(deps, caller, union_id, start, end))
+
+
+# The working-day calendar -----------------------------------------------------------------------
+
+Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+async def _year_out(deps: Deps, year: int, rescheduled: int | None = None) -> CalendarYearOut:
+    published, days, revision = await calendar.get_year(deps, year)
+    return CalendarYearOut(
+        year=year,
+        published=published is not None,
+        source=published.source if published else None,
+        revision=revision,
+        days=[CalendarDayOut.model_validate(d) for d in days],
+        rescheduled=rescheduled,
+    )
+
+
+@router.get("/calendar/{year}", tags=["working calendar"])
+async def get_calendar(year: Year, deps: DepsDep, caller: CallerDep) -> CalendarYearOut:
+    """Public holidays and make-up working days (调休上班日) of a year."""
+    return await _year_out(deps, year)
+
+
+@router.put("/calendar/{year}", tags=["working calendar"])
+async def publish_calendar_year(
+    year: Year, body: PublishYearIn, deps: DepsDep, caller: CallerDep
+) -> CalendarYearOut:
+    """The year's whole arrangement, as the State Council's notice gives it (administrators)."""
+    days = [(d.day, d.kind, d.name) for d in body.days]
+    changed = await calendar.publish_year(deps, caller, year, body.source, days)
+    return await _year_out(deps, year, changed.rescheduled)
+
+
+@router.put("/calendar/{year}/days/{day}", tags=["working calendar"])
+async def change_calendar_day(
+    year: Year, day: date, body: DayChangeIn, deps: DepsDep, caller: CallerDep
+) -> CalendarYearOut:
+    """One day set as a holiday or a make-up working day, or its entry removed (administrators)."""
+    changed = await calendar.change_day(deps, caller, year, day, body.change, body.name, body.reason)
+    return await _year_out(deps, year, changed.rescheduled)

@@ -7,12 +7,16 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from services.legal.domain import letters, stages
+from services.legal.domain.calendar import DayChange
+from services.legal.domain.clocks import PROVISIONAL_LABEL
 from services.legal.domain.letters import SupervisionStatus
 from services.legal.handlers.views import CaseView, Report
 from shared.contracts.legal import (
+    CalendarDayKind,
     DeadlineName,
     Disposition,
     DisputeKind,
+    MediationOutcome,
     Outcome,
     Priority,
     Stage,
@@ -52,6 +56,13 @@ class StageIn(_In):
 
 class ArbitrationIn(_In):
     on: date | None = None
+
+
+class MediationIn(_In):
+    outcome: MediationOutcome = Field(
+        description="agreement (达成协议), failed (调解不成), window_passed (期满未结)"
+    )
+    on: date | None = Field(default=None, description="the day mediation ended (default today)")
 
 
 class CloseIn(_In):
@@ -117,6 +128,8 @@ class CaseOut(BaseModel):
     recovered_fen: int
     counsel_id: uuid.UUID | None
     mediation_accepted_on: date | None
+    mediation_outcome: MediationOutcome | None
+    mediation_ended_on: date | None
     arbitration_applied_on: date | None
     arbitration_accepted_on: date | None
     award_extended: bool
@@ -134,6 +147,12 @@ class CaseOut(BaseModel):
     @property
     def green_channel(self) -> bool:
         return self.priority is Priority.URGENT
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def mediation_outcome_label(self) -> str | None:
+        """达成协议, 调解不成, 期满未结."""
+        return self.mediation_outcome.label if self.mediation_outcome else None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -182,6 +201,23 @@ class SupervisionOut(BaseModel):
     recommended_on: date | None
     inspection_due: date | None
     inspection_answered_on: date | None
+    opinion_reply_provisional: bool = Field(
+        description="counted by weekends alone: the year's holidays are not published yet"
+    )
+    inspection_due_provisional: bool = Field(
+        description="counted by weekends alone: the year's holidays are not published yet"
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def opinion_reply_due_note(self) -> str | None:
+        """暂按周末推算，待国务院公布当年节假日安排后自动调整 (when provisional)."""
+        return PROVISIONAL_LABEL if self.opinion_reply_provisional else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def inspection_due_note(self) -> str | None:
+        return PROVISIONAL_LABEL if self.inspection_due_provisional else None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -231,3 +267,44 @@ class ReportOut(BaseModel):
             employers_rectified=s.rectified,
             rectification_rate=r.rectification_rate,
         )
+
+
+Name = Annotated[str, Field(max_length=50)]
+
+
+class DayChangeIn(_In):
+    change: DayChange = Field(description="holiday, workday (调休上班, a Saturday or Sunday) or remove")
+    name: Name = Field(default="", description="春节, 国庆节调休上班 ...")
+    reason: str = Field(min_length=1, max_length=500, description="the notice or the correction")
+
+
+class YearDayIn(_In):
+    day: date
+    kind: CalendarDayKind
+    name: Name = ""
+
+
+class PublishYearIn(_In):
+    source: str = Field(min_length=1, max_length=200, description="the State Council's notice")
+    days: list[YearDayIn] = Field(max_length=366)
+
+
+class CalendarDayOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    day: date
+    kind: CalendarDayKind
+    name: str
+    updated_by: str
+    updated_at: datetime
+
+
+class CalendarYearOut(BaseModel):
+    year: int
+    published: bool = Field(
+        description="false: working days are counted by weekends alone, and such deadlines are provisional"
+    )
+    source: str | None
+    revision: int
+    days: list[CalendarDayOut]
+    rescheduled: int | None = Field(default=None, description="after a change: deadlines it moved")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from shared.contracts.legal import ArbitrationStep, DeadlineName, Stage
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict
 from shared.events import CHINA
 
 MEDIATION_DAYS = 15
@@ -93,19 +93,29 @@ def notice_times(due_on: date, days_before: int = WARN_DAYS_BEFORE) -> list[tupl
     ]
 
 
+PROVISIONAL_LABEL = "暂按周末推算，待国务院公布当年节假日安排后自动调整"
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """Monday to Friday are working days, except public holidays; make-up working days (调休,
-    often a Saturday or Sunday next to a holiday week) are worked."""
+    a Saturday or Sunday next to a holiday week) are worked. In a year whose official
+    arrangement is not published yet (`years`), weekends alone are counted: a deadline reaching
+    it is provisional, and moves when the year is published (handlers/calendar.py)."""
 
     holidays: frozenset[date] = field(default_factory=frozenset)
     makeup_workdays: frozenset[date] = field(default_factory=frozenset)
+    years: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
-    def of(cls, holidays: Iterable[date] = (), makeup_workdays: Iterable[date] = ()) -> "WorkCalendar":
-        return cls(frozenset(holidays), frozenset(makeup_workdays))
+    def of(
+        cls, holidays: Iterable[date] = (), makeup_workdays: Iterable[date] = (), years: Iterable[int] = ()
+    ) -> "WorkCalendar":
+        return cls(frozenset(holidays), frozenset(makeup_workdays), frozenset(years))
 
     def is_working_day(self, day: date) -> bool:
+        if day.year not in self.years:
+            return day.weekday() < 5
         if day in self.makeup_workdays:
             return True
         return day.weekday() < 5 and day not in self.holidays
@@ -120,6 +130,11 @@ class WorkCalendar:
             if self.is_working_day(day):
                 counted += 1
         return day
+
+    def unpublished_years(self, start: date, end: date) -> list[int]:
+        """The years of the days after `start` up to `end` that were counted by weekends alone:
+        a deadline counted over them is provisional."""
+        return [y for y in range((start + timedelta(days=1)).year, end.year + 1) if y not in self.years]
 
 
 def opinion_reply_due(sent_on: date, calendar: WorkCalendar) -> date:
@@ -148,14 +163,6 @@ class ClockChange:
     schedule: tuple[DeadlineName, date] | None = None  # a deadline that starts running
     cancel: tuple[DeadlineName, ...] = ()  # deadlines the step satisfies
     late: bool = False  # the step was taken after its limit
-
-
-def require_step_day(day: date, today: date, filed_on: date) -> None:
-    """A stage begins on a day between the filing and today."""
-    if day > today:
-        raise InvalidInput("the date of a stage cannot be in the future")
-    if day < filed_on:
-        raise InvalidInput("a stage cannot begin before the case was filed")
 
 
 def on_stage(

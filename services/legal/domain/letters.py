@@ -103,6 +103,8 @@ class LetterEffect:
 
     changes: dict[str, Any]
     schedule: tuple[DeadlineName, date] | None = None
+    # The deadline was counted over years whose holidays are not published (weekends alone).
+    unpublished_years: tuple[int, ...] = ()
     cancel: tuple[DeadlineName, ...] = ()
     sent: tuple[LetterKind, date] | None = None
     answered: tuple[LetterKind, bool] | None = None
@@ -111,9 +113,15 @@ class LetterEffect:
 def letter_effect(action: LetterAction, day: date, calendar: WorkCalendar) -> LetterEffect:
     if action is Ac.SEND_OPINION:
         due = opinion_reply_due(day, calendar)
+        unpublished = tuple(calendar.unpublished_years(day, due))
         return LetterEffect(
-            {"opinion_sent_on": day, "opinion_reply_due": due},
+            {
+                "opinion_sent_on": day,
+                "opinion_reply_due": due,
+                "opinion_reply_provisional": bool(unpublished),
+            },
             schedule=(DeadlineName.OPINION_REPLY, due),
+            unpublished_years=unpublished,
             sent=(LetterKind.OPINION, due),
         )
     if action in (Ac.EMPLOYER_RECTIFIED, Ac.EMPLOYER_NOT_RECTIFIED):
@@ -125,9 +133,11 @@ def letter_effect(action: LetterAction, day: date, calendar: WorkCalendar) -> Le
         )
     if action is Ac.SEND_RECOMMENDATION:
         due = inspection_response_due(day, calendar)
+        unpublished = tuple(calendar.unpublished_years(day, due))
         return LetterEffect(
-            {"recommended_on": day, "inspection_due": due},
+            {"recommended_on": day, "inspection_due": due, "inspection_due_provisional": bool(unpublished)},
             schedule=(DeadlineName.INSPECTION_RESPONSE, due),
+            unpublished_years=unpublished,
             cancel=(DeadlineName.OPINION_REPLY,),
             sent=(LetterKind.RECOMMENDATION, due),
         )

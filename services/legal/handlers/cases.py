@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from services.legal.domain import clocks, stages
+from services.legal.domain import clocks, stages, timeline
 from services.legal.domain.counsel import CounselLoad, pick_counsel
 from services.legal.domain.green_channel import Dispute, Triage, triage
 from services.legal.domain.intake import (
@@ -40,6 +40,8 @@ from shared.contracts.legal import (
     DeadlineName,
     Disposition,
     IntakeDecided,
+    MediationEnded,
+    MediationOutcome,
     Outcome,
     Stage,
     StageChanged,
@@ -79,6 +81,30 @@ async def _check_workers(conn: Conn, caller: Caller, filing: Filing) -> membersh
     return filer
 
 
+def case_timeline(case: CaseRow) -> dict[str, date | None]:
+    """The dates the case recorded, for the rule that a new step does not precede them."""
+    return {
+        "filed_on": china_date(case.filed_at),
+        "mediation_accepted_on": case.mediation_accepted_on,
+        "mediation_ended_on": case.mediation_ended_on,
+        "arbitration_applied_on": case.arbitration_applied_on,
+        "arbitration_accepted_on": case.arbitration_accepted_on,
+        "award_received_on": case.award_received_on,
+    }
+
+
+STAGE_STEPS = {
+    Stage.MEDIATION: "the acceptance of mediation",
+    Stage.ARBITRATION: "the application for arbitration",
+    Stage.LITIGATION: "the suit",
+}
+ARBITRATION_STEPS = {
+    ArbitrationStep.ACCEPTED: "the tribunal's acceptance",
+    ArbitrationStep.EXTENDED: "the extension of the award deadline",
+    ArbitrationStep.AWARDED: "the award",
+}
+
+
 def _new_case(
     filing: Filing, union_id: uuid.UUID, serial: int, result: Triage, caller: Caller, now: datetime
 ) -> CaseRow:
@@ -105,6 +131,8 @@ def _new_case(
         counsel_id=None,
         mediation_accepted_on=None,
         mediated=False,
+        mediation_outcome=None,
+        mediation_ended_on=None,
         arbitration_applied_on=None,
         arbitration_accepted_on=None,
         award_extended=False,
@@ -216,14 +244,22 @@ async def move_stage(
         case = await case_to_work(conn, caller, case_id)
         previous = case.stage
         stages.require_stage_move(case.stage, target)
-        clocks.require_step_day(day, china_date(now), china_date(case.filed_at))
+        timeline.require_step_day(
+            STAGE_STEPS.get(target, target.value), day, china_date(now), case_timeline(case)
+        )
         change = clocks.on_stage(
             target, day, learned_on=case.learned_on, arbitration_accepted_on=case.arbitration_accepted_on,
             award_extended=case.award_extended, award_received_on=case.award_received_on,
         )  # fmt: skip
+        ended: timeline.MediationEnd | None = None
         if target is Stage.MEDIATION:
             case = replace(case, stage=target, mediation_accepted_on=day, mediated=True)
         elif target is Stage.ARBITRATION:
+            ended = timeline.arbitration_after_mediation(
+                case.mediated, case.mediation_outcome, case.mediation_accepted_on, day
+            )
+            if ended is not None:  # the window passed unrecorded: it is recorded with the move
+                case = replace(case, mediation_outcome=ended.outcome, mediation_ended_on=ended.on)
             case = replace(case, stage=target, arbitration_applied_on=day)
         else:
             case = replace(case, stage=target)
@@ -239,19 +275,68 @@ async def move_stage(
             from_stage=previous.value,
             after_the_limit=change.late,
         )
+        if ended is not None:
+            await _mediation_ended(conn, deps, trace, case, ended)
         changed = StageChanged(case=await snapshot(conn, case), from_stage=previous, changed_at=now)
         await deps.events.emit(conn, trace, str(case.member_id), changed)
         return case
+
+
+async def _mediation_ended(
+    conn: Conn, deps: Deps, trace: Trace, case: CaseRow, end: timeline.MediationEnd
+) -> None:
+    await _record(conn, trace, f"mediation.{end.outcome.value}", case, on=end.on, label=end.outcome.label)
+    ended = MediationEnded(case=await snapshot(conn, case), outcome=end.outcome, on=end.on)
+    await deps.events.emit(conn, trace, str(case.member_id), ended)
+
+
+async def end_mediation(
+    deps: Deps, caller: Caller, case_id: uuid.UUID, outcome: MediationOutcome, on: date | None
+) -> CaseRow:
+    """How mediation ended: an agreement (达成协议), failed (调解不成), the window passed (期满未结).
+    The mediation window stops running; the case stays in mediation until it moves or closes."""
+    now = deps.now()
+    today = china_date(now)
+    day = on or today
+    async with deps.pool.acquire() as conn, conn.transaction():
+        case = await case_to_work(conn, caller, case_id)
+        end = timeline.mediation_end(
+            case.stage, case.mediation_outcome, case.mediation_accepted_on, outcome, day
+        )
+        timeline.require_step_day("the end of mediation", day, today, case_timeline(case))
+        case = replace(case, mediation_outcome=end.outcome, mediation_ended_on=end.on)
+        await deadlines.cancel(conn, deadlines.case_subject(case.case_id), [DeadlineName.MEDIATION_WINDOW])
+        await cases.save_case(conn, case)
+        await _mediation_ended(conn, deps, Trace.of(caller), case, end)
+        return case
+
+
+async def window_passed(deps: Deps, conn: Conn, trace: Trace, case: CaseRow) -> CaseRow:
+    """The mediation window's missed notice fired on a case still in mediation, its end not
+    recorded: it is recorded as passed (期满未结), in the notice's transaction."""
+    if (
+        case.stage is not Stage.MEDIATION
+        or case.mediation_outcome is not None
+        or case.mediation_accepted_on is None
+    ):
+        return case
+    end = timeline.window_passed(case.mediation_accepted_on, china_date(deps.now()))
+    case = replace(case, mediation_outcome=end.outcome, mediation_ended_on=end.on)
+    await cases.save_case(conn, case)
+    await _mediation_ended(conn, deps, trace, case, end)
+    return case
 
 
 async def arbitration_step(
     deps: Deps, caller: Caller, case_id: uuid.UUID, step: ArbitrationStep, on: date | None
 ) -> CaseRow:
     """The tribunal accepted the case, extended its deadline once, or made its award."""
-    day = on or china_date(deps.now())
+    today = china_date(deps.now())
+    day = on or today
     async with deps.pool.acquire() as conn, conn.transaction():
         case = await case_to_work(conn, caller, case_id)
         stages.require_in_arbitration(case.stage)
+        timeline.require_step_day(ARBITRATION_STEPS[step], day, today, case_timeline(case))
         change = clocks.on_arbitration_step(
             step, day, accepted_on=case.arbitration_accepted_on, extended=case.award_extended,
             award_received_on=case.award_received_on,

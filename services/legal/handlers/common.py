@@ -2,14 +2,15 @@
 deadline's notices."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
 
-from services.legal.domain.clocks import WorkCalendar, notice_times
+from services.legal.domain.clocks import notice_times
 from services.legal.store import cases, deadlines
+from services.legal.store.calendar import CalendarCache
 from services.legal.store.cases import CaseRow
 from shared import membership
 from shared.auth import Caller, Principal, Role
@@ -24,7 +25,7 @@ from shared.rows import from_row
 class Deps:
     pool: asyncpg.Pool
     events: EventWriter
-    calendar: WorkCalendar
+    calendar: CalendarCache  # the working-day calendar, as committed
     warn_days: int = 3
     now: Clock = utcnow
 
@@ -72,6 +73,20 @@ async def snapshot(conn: Conn, case: CaseRow) -> CaseSnapshot:
     )
 
 
-async def schedule_deadline(conn: Conn, deps: Deps, subject: str, name: DeadlineName, due_on: date) -> None:
-    """An approaching notice `warn_days` before the last day, a missed one the day after it."""
-    await deadlines.schedule(conn, subject, name, due_on, notice_times(due_on, deps.warn_days))
+async def schedule_deadline(
+    conn: Conn,
+    deps: Deps,
+    subject: str,
+    name: DeadlineName,
+    due_on: date,
+    skip: Collection[str] = (),
+    *,
+    unpublished_years: Collection[int] = (),
+) -> None:
+    """An approaching notice `warn_days` before the last day, a missed one the day after it
+    (but not the notices in `skip`, which fired already for this deadline). A deadline counted
+    over `unpublished_years` (weekends alone) is provisional, and said so in the log."""
+    notices = [(n, at) for n, at in notice_times(due_on, deps.warn_days) if n not in skip]
+    deps.calendar.warn_unpublished(unpublished_years)
+    provisional = bool(unpublished_years)
+    await deadlines.schedule(conn, subject, name, due_on, notices, provisional=provisional)

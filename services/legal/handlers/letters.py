@@ -96,24 +96,32 @@ async def letter_step(
     today = china_date(now)
     letter_day(on, today, [])
     async with deps.pool.acquire() as conn, conn.transaction():
+        # The calendar before the supervision: a calendar change takes them in this order too.
+        calendar = await deps.calendar.current(conn)
         s = await _to_work(conn, caller, supervision_id)
         day = letter_day(on, today, [s.reminded_on, s.opinion_sent_on, s.replied_on, s.recommended_on])
         if action is LetterAction.SEND_RECOMMENDATION:
             require_recommendation_allowed(s.status, s.opinion_reply_due, today)
         status = next_status(s.status, action)
-        effect = letter_effect(action, day, deps.calendar)
+        effect = letter_effect(action, day, calendar)
         s = replace(s, status=status, **effect.changes)
         subject = deadlines.supervision_subject(s.supervision_id)
         await deadlines.cancel(conn, subject, list(effect.cancel))
         if effect.schedule is not None:
-            await schedule_deadline(conn, deps, subject, *effect.schedule)
+            await schedule_deadline(
+                conn, deps, subject, *effect.schedule, unpublished_years=effect.unpublished_years
+            )
         await letters.save(conn, s)
         trace = Trace.of(caller)
-        await _record(conn, trace, f"letter.{action.value}", s, on=day)
+        await _record(
+            conn, trace, f"letter.{action.value}", s, on=day,
+            counted_by_weekends_in=list(effect.unpublished_years) or None,
+        )  # fmt: skip
         if effect.sent is not None:
             sent = SupervisionLetterSent(
                 supervision_id=s.supervision_id, union_id=s.union_id, employer=s.employer,
-                letter=effect.sent[0], reply_due_on=effect.sent[1], sent_at=now,
+                letter=effect.sent[0], reply_due_on=effect.sent[1],
+                reply_due_provisional=bool(effect.unpublished_years), sent_at=now,
             )  # fmt: skip
             await deps.events.emit(conn, trace, str(s.union_id), sent)
         if effect.answered is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.contracts.legal import Disposition, DisputeKind, Outcome, Priority, Stage
+from shared.contracts.legal import Disposition, DisputeKind, MediationOutcome, Outcome, Priority, Stage
 from shared.db import Conn
 
 
@@ -35,6 +35,8 @@ class CaseRow:
     counsel_id: uuid.UUID | None
     mediation_accepted_on: date | None
     mediated: bool
+    mediation_outcome: MediationOutcome | None
+    mediation_ended_on: date | None
     arbitration_applied_on: date | None
     arbitration_accepted_on: date | None
     award_extended: bool
@@ -47,6 +49,7 @@ class CaseRow:
 _COLUMNS = [f.name for f in fields(CaseRow)]
 _ENUMS: dict[str, Any] = {
     "kind": DisputeKind, "priority": Priority, "stage": Stage, "disposition": Disposition, "outcome": Outcome,
+    "mediation_outcome": MediationOutcome,
 }  # fmt: skip
 
 
@@ -78,8 +81,11 @@ async def save_case(conn: Conn, case: CaseRow) -> None:
     await conn.execute(f"UPDATE cases SET {sets}, updated_at = now() WHERE case_id = $1", *_params(case))
 
 
-async def get_case(conn: Conn, case_id: uuid.UUID, *, for_update: bool = False) -> CaseRow | None:
-    lock = " FOR UPDATE" if for_update else ""
+async def get_case(
+    conn: Conn, case_id: uuid.UUID, *, for_update: bool = False, skip_locked: bool = False
+) -> CaseRow | None:
+    """`skip_locked`: None when a command holds the case (the scheduler does not wait for it)."""
+    lock = " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE" if for_update else ""
     row = await conn.fetchrow(f"SELECT * FROM cases WHERE case_id = $1{lock}", case_id)
     return _case(row) if row else None
 

@@ -1,6 +1,7 @@
 """Statutory deadlines as the kit's durable timers (table `timers`, kind `legal.deadline`): each
 deadline has two notices, "approaching" and "missed", each one timer of the case
-(`case:<id>`) or of the supervision (`supervision:<id>`), payload {name, due_on, notice}."""
+(`case:<id>`) or of the supervision (`supervision:<id>`), payload {name, due_on, notice,
+provisional} (provisional: a working-day count over a year whose holidays are not published)."""
 
 import uuid
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class Notice:
     name: DeadlineName
     due_on: date
     notice: str  # approaching | missed
+    provisional: bool = False
 
     @classmethod
     def of(cls, timer: timers.Timer) -> "Notice":
@@ -43,21 +45,23 @@ class Notice:
             DeadlineName(timer.payload["name"]),
             date.fromisoformat(timer.payload["due_on"]),
             timer.payload["notice"],
+            bool(timer.payload.get("provisional", False)),
         )
 
 
 async def schedule(
-    conn: Conn, subject: str, name: DeadlineName, due_on: date, notices: list[tuple[str, datetime]]
+    conn: Conn,
+    subject: str,
+    name: DeadlineName,
+    due_on: date,
+    notices: list[tuple[str, datetime]],
+    *,
+    provisional: bool = False,
 ) -> None:
     """One timer per notice (approaching, missed), each firing once at its time."""
+    payload = {"name": name.value, "due_on": due_on, "provisional": provisional}
     await timers.schedule(
-        conn,
-        [
-            timers.Timer(
-                uuid.uuid4(), KIND, subject, at, {"name": name.value, "due_on": due_on, "notice": notice}
-            )
-            for notice, at in notices
-        ],
+        conn, [timers.Timer(uuid.uuid4(), KIND, subject, at, {**payload, "notice": n}) for n, at in notices]
     )
 
 
@@ -104,3 +108,36 @@ async def of_case(conn: Conn, case_id: uuid.UUID) -> list[DeadlineRow]:
         )
         for r in rows
     ]
+
+
+async def pending_on_supervisions(
+    conn: Conn, names: list[DeadlineName]
+) -> list[tuple[uuid.UUID, DeadlineName, date, bool]]:
+    """Running deadlines of supervision letters (their missed notice still pending), and whether
+    each is provisional."""
+    rows = await conn.fetch(
+        """SELECT subject, payload->>'name' AS name, payload->>'due_on' AS due_on,
+                  coalesce((payload->>'provisional')::boolean, false) AS provisional FROM timers
+           WHERE kind = $1 AND status = 'pending' AND subject LIKE 'supervision:%'
+             AND payload->>'notice' = 'missed' AND payload->>'name' = ANY($2::text[])
+           ORDER BY subject""",
+        KIND, [n.value for n in names],
+    )  # fmt: skip
+    return [
+        (
+            uuid.UUID(r["subject"].partition(":")[2]),
+            DeadlineName(r["name"]),
+            date.fromisoformat(r["due_on"]),
+            r["provisional"],
+        )
+        for r in rows
+    ]
+
+
+async def fired_notices(conn: Conn, subject: str, name: DeadlineName) -> set[str]:
+    rows = await conn.fetch(
+        """SELECT DISTINCT payload->>'notice' AS notice FROM timers
+           WHERE kind = $1 AND subject = $2 AND status = 'fired' AND payload->>'name' = $3""",
+        KIND, subject, name.value,
+    )  # fmt: skip
+    return {r["notice"] for r in rows}

@@ -29,6 +29,9 @@ class SupervisionRow:
     inspection_answered_on: date | None
     created_by: str
     created_at: datetime
+    # Counted by weekends alone over a year whose holidays are not published yet.
+    opinion_reply_provisional: bool = False
+    inspection_due_provisional: bool = False
 
 
 _COLUMNS = [f.name for f in fields(SupervisionRow)]
