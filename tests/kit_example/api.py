@@ -6,9 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from shared.http import AppDeps, CallerDep
+from shared.inputs import StrictRoute
 from tests.kit_example.handlers import Deps, WelcomeOut, view_welcome
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 DepsDep = Annotated[Deps, AppDeps]
 
 

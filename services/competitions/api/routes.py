@@ -32,8 +32,9 @@ from services.competitions.handlers import awards, competitions, entries, honour
 from services.competitions.handlers.common import Deps
 from shared.audit import TrailEntry
 from shared.http import AppDeps, CallerDep
+from shared.inputs import StrictRoute
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 DepsDep = Annotated[Deps, AppDeps]
 

@@ -25,8 +25,9 @@ from services.enrollment.domain.applications import (
 from services.enrollment.handlers import applications, members, unions, views
 from services.enrollment.handlers.common import Deps
 from shared.http import AppDeps, CallerDep
+from shared.inputs import StrictRoute
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 DepsDep = Annotated[Deps, AppDeps]
 

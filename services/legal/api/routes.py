@@ -30,8 +30,9 @@ from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
 from shared.http import AppDeps, CallerDep
+from shared.inputs import StrictRoute
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 DepsDep = Annotated[Deps, AppDeps]
 

@@ -30,9 +30,10 @@ from services.partners.handlers.common import Deps
 from services.partners.store.ingress_log import LogRow
 from shared.errors import InvalidInput, NotFound
 from shared.http import AppDeps, CallerDep, correlation_id_of
+from shared.inputs import StrictRoute
 from shared.rows import from_row
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 DepsDep = Annotated[Deps, AppDeps]
 
 
@@ -147,6 +148,7 @@ OFFER_EXAMPLE = {
     status_code=status.HTTP_202_ACCEPTED,
     tags=["partner API"],
     responses={422: {"description": "rejected: `reasons` says why (also listed under /rejections)"}},
+    max_body_size=MAX_BYTES,  # an event is small (the kit answers 413 past it)
     # The body is read as bytes and checked by the same code as the Kafka path (docs/partners.md).
     openapi_extra={
         "requestBody": {
@@ -159,7 +161,7 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
     """Publish one offer event (create, update or withdraw), exactly as on your Kafka topic.
     202: checked and written to your topic; it becomes visible once decided (see GET
     /partner-api/v1/offers/{offer_id}). Re-sending the same version is harmless."""
-    body = await _capped_body(request, MAX_BYTES)
+    body = await request.body()
     try:
         queued = await offers.submit_over_http(deps, partner.partner_id, body, correlation_id_of(request))
     except Rejected as rejected:
@@ -172,22 +174,6 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
             headers={"Retry-After": "1"},
         ) from exc
     return from_row(QueuedOut, queued)
-
-
-async def _capped_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 once it passes `limit` (an event is small; never read a huge one).
-    413 is no DomainError's status: an HTTPException, answered as problem details (too_large)."""
-    too_large = HTTPException(
-        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=f"an event is at most {limit} bytes"
-    )
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
-    return bytes(body)
 
 
 @router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"])

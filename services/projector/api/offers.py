@@ -20,8 +20,9 @@ from shared.auth import CurrentPrincipal
 from shared.contracts.partners import OfferCategory
 from shared.errors import InvalidInput
 from shared.http import deps_of
+from shared.inputs import StrictRoute
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 ORDER_RULE = (
     "Order: offers for the member's own group first (hardship households, then model workers), then "

@@ -22,8 +22,9 @@ from services.projector.store import cards, generations
 from shared.auth import CurrentPrincipal, Role
 from shared.errors import Forbidden, NotFound
 from shared.http import deps_of
+from shared.inputs import StrictRoute
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 
 class UnionView(BaseModel):

@@ -52,8 +52,9 @@ from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.relief import AidType, ApprovalStep, CaseStatus
 from shared.http import AppDeps, CallerDep
+from shared.inputs import StrictRoute
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 
 DepsDep = Annotated[Deps, AppDeps]
