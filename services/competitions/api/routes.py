@@ -1,7 +1,6 @@
 """HTTP routes of the competitions service: thin, each maps a body to a handler call."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, status
@@ -32,7 +31,7 @@ from services.competitions.handlers import awards, competitions, entries, honour
 from services.competitions.handlers.common import Deps
 from shared.audit import TrailEntry
 from shared.http import AppDeps, CallerDep
-from shared.inputs import StrictRoute
+from shared.inputs import Day, StrictRoute
 
 router = APIRouter(route_class=StrictRoute)
 
@@ -203,7 +202,7 @@ async def honour_trail(honour_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -
 
 @router.get("/members/{member_id}/honours", tags=["honours"])
 async def member_honours(
-    member_id: uuid.UUID, deps: DepsDep, caller: CallerDep, on: date | None = None
+    member_id: uuid.UUID, deps: DepsDep, caller: CallerDep, on: Day | None = None
 ) -> list[HonourOut]:
     """Only the titles current on `on` (default: today, China time)."""
     return [HonourOut.model_validate(x) for x in await views.current_honours(deps, caller, member_id, on)]

@@ -1,7 +1,6 @@
 """HTTP routes of the legal service. A command answers with the case as it now stands."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -30,7 +29,7 @@ from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
 from shared.http import AppDeps, CallerDep
-from shared.inputs import StrictRoute
+from shared.inputs import Day, StrictRoute
 
 router = APIRouter(route_class=StrictRoute)
 
@@ -55,7 +54,7 @@ async def file_case(
     deps: DepsDep,
     caller: CallerDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> CaseOut:
     member_id = caller.member_meant(body.member_id, "whose dispute is it?")
     filing = Filing(
@@ -179,5 +178,5 @@ async def letter_step(
 
 
 @router.get("/reports/summary", tags=["reports"])
-async def report(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, start: date, end: date) -> ReportOut:
+async def report(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, start: Day, end: Day) -> ReportOut:
     return ReportOut.of(await views.report(deps, caller, union_id, start, end))

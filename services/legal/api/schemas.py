@@ -17,6 +17,7 @@ from shared.contracts.legal import (
     Priority,
     Stage,
 )
+from shared.inputs import Day
 from shared.money import Fen
 
 Text = Annotated[str, Field(max_length=2000)]
@@ -31,7 +32,7 @@ class FileCaseIn(_In):
     kind: DisputeKind
     employer: str = Field(min_length=1, max_length=200)
     amount_claimed_fen: Fen
-    learned_on: date = Field(description="the day the worker learned of the infringement")
+    learned_on: Day = Field(description="the day the worker learned of the infringement")
     migrant_worker: bool = False
     description: Text = ""
     other_member_ids: list[uuid.UUID] = Field(
@@ -47,11 +48,11 @@ class DispositionIn(_In):
 
 class StageIn(_In):
     stage: Stage
-    on: date | None = Field(default=None, description="the day the body accepted (default today)")
+    on: Day | None = Field(default=None, description="the day the body accepted (default today)")
 
 
 class ArbitrationIn(_In):
-    on: date | None = None
+    on: Day | None = None
 
 
 class CloseIn(_In):
@@ -68,7 +69,7 @@ class AssignIn(_In):
 class CounselIn(_In):
     union_id: uuid.UUID
     name: str = Field(min_length=1, max_length=100)
-    role: Annotated[str, Field(pattern="^(lawyer|volunteer|adviser)$")]
+    role: Annotated[str, Field(pattern="^(lawyer|volunteer|adviser)$", max_length=20)]
     capacity: Annotated[int, Field(strict=True, ge=1, le=200)]
     represented_employers: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
 
@@ -78,11 +79,11 @@ class SupervisionIn(_In):
     employer: str = Field(min_length=1, max_length=200)
     issue: str = Field(min_length=1, max_length=2000)
     case_id: uuid.UUID | None = None
-    on: date | None = None
+    on: Day | None = None
 
 
 class LetterStepIn(_In):
-    on: date | None = None
+    on: Day | None = None
 
 
 class DeadlineOut(BaseModel):

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from services.partners.api.partner_auth import CurrentPartner
 from services.partners.api.schemas import (
@@ -30,11 +30,15 @@ from services.partners.handlers.common import Deps
 from services.partners.store.ingress_log import LogRow
 from shared.errors import InvalidInput, NotFound
 from shared.http import AppDeps, CallerDep, correlation_id_of
-from shared.inputs import StrictRoute
+from shared.inputs import After, StrictRoute
 from shared.rows import from_row
 
 router = APIRouter(route_class=StrictRoute)
 DepsDep = Annotated[Deps, AppDeps]
+# Ids in the path: looked up, so only their length is bounded (an unknown one is a 404).
+PartnerKey = Annotated[str, Path(max_length=64)]
+MerchantKey = Annotated[str, Path(max_length=64)]
+OfferKey = Annotated[str, Path(max_length=64)]
 
 
 def _rejections(rows: list[LogRow], after: int) -> RejectionsOut:
@@ -60,38 +64,38 @@ async def list_partners(deps: DepsDep, caller: CallerDep) -> list[PartnerOut]:
 
 
 @router.get("/partners/{partner_id}", tags=["admin"])
-async def get_partner(partner_id: str, deps: DepsDep, caller: CallerDep) -> PartnerOut:
+async def get_partner(partner_id: PartnerKey, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     return PartnerOut.of(await views.partner(deps, caller, partner_id), deps.topics)
 
 
 @router.post("/partners/{partner_id}/keys", status_code=status.HTTP_201_CREATED, tags=["admin"])
-async def issue_key(partner_id: str, deps: DepsDep, caller: CallerDep) -> KeyOut:
+async def issue_key(partner_id: PartnerKey, deps: DepsDep, caller: CallerDep) -> KeyOut:
     """A further key (to rotate: issue a new one, switch over, revoke the old one)."""
     key = await partners.issue_key(deps, caller, partner_id)
     return KeyOut(key_id=key.key_id, api_key=key.api_key)
 
 
 @router.delete("/partners/{partner_id}/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["admin"])
-async def revoke_key(partner_id: str, key_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> None:
+async def revoke_key(partner_id: PartnerKey, key_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> None:
     await partners.revoke_key(deps, caller, partner_id, key_id)
 
 
 @router.post("/partners/{partner_id}/suspend", tags=["admin"])
-async def suspend(partner_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
+async def suspend(partner_id: PartnerKey, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     """Stop accepting the partner's events (they are rejected with the reason, not lost)."""
     partner = await partners.set_status(deps, caller, partner_id, "suspended", body.reason)
     return PartnerOut.of(partner, deps.topics)
 
 
 @router.post("/partners/{partner_id}/reactivate", tags=["admin"])
-async def reactivate(partner_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
+async def reactivate(partner_id: PartnerKey, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     partner = await partners.set_status(deps, caller, partner_id, "active", body.reason)
     return PartnerOut.of(partner, deps.topics)
 
 
 @router.put("/partners/{partner_id}/merchants/{merchant_id}", tags=["admin"])
 async def list_merchant(
-    partner_id: str, merchant_id: MerchantId, body: MerchantIn, deps: DepsDep, caller: CallerDep
+    partner_id: PartnerKey, merchant_id: MerchantId, body: MerchantIn, deps: DepsDep, caller: CallerDep
 ) -> MerchantOut:
     """Put a merchant (chosen by the union) under the partner, or change its details."""
     listing = Listing(merchant_id, partner_id, body.name, body.category, body.region, body.address)
@@ -104,23 +108,23 @@ async def list_merchant(
     tags=["admin"],
 )
 async def delist_merchant(
-    partner_id: str, merchant_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep
+    partner_id: PartnerKey, merchant_id: MerchantKey, body: StatusIn, deps: DepsDep, caller: CallerDep
 ) -> None:
     """The merchant leaves the programme: its offers leave the cards, new ones are rejected."""
     await merchants.delist_merchant(deps, caller, partner_id, merchant_id, body.reason)
 
 
 @router.get("/partners/{partner_id}/merchants", tags=["admin"])
-async def partner_merchants(partner_id: str, deps: DepsDep, caller: CallerDep) -> list[MerchantOut]:
+async def partner_merchants(partner_id: PartnerKey, deps: DepsDep, caller: CallerDep) -> list[MerchantOut]:
     return [MerchantOut.model_validate(m) for m in await views.partner_merchants(deps, caller, partner_id)]
 
 
 @router.get("/partners/{partner_id}/rejections", tags=["admin"])
 async def partner_rejections(
-    partner_id: str,
+    partner_id: PartnerKey,
     deps: DepsDep,
     caller: CallerDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[After, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RejectionsOut:
     return _rejections(await views.partner_rejections(deps, caller, partner_id, after, limit), after)
@@ -177,7 +181,7 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
 
 
 @router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"])
-async def offer_state(offer_id: str, partner: CurrentPartner, deps: DepsDep) -> OfferStateOut:
+async def offer_state(offer_id: OfferKey, partner: CurrentPartner, deps: DepsDep) -> OfferStateOut:
     """The accepted version of one of your offers and what became of its recent events."""
     view = await views.my_offer(deps, partner.partner_id, offer_id)
     history = [IngressOut.model_validate(r) for r in view.history]
@@ -192,7 +196,7 @@ async def offer_state(offer_id: str, partner: CurrentPartner, deps: DepsDep) -> 
 async def my_rejections(
     partner: CurrentPartner,
     deps: DepsDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[After, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RejectionsOut:
     """Your rejected and stale events, oldest first, with the reasons; page with ?after=."""

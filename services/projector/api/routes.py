@@ -218,7 +218,7 @@ async def list_union_cards(
     union_id: uuid.UUID,
     deps: DepsDep,
     principal: CurrentPrincipal,
-    status: str | None = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
     after: Annotated[uuid.UUID | None, Query(description="member_id to continue after")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CardSummary]:

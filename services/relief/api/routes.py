@@ -1,10 +1,9 @@
 """HTTP routes of the relief service. A command answers with the case as it now stands."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from services.relief.api.schemas import (
     AnswerIn,
@@ -52,13 +51,14 @@ from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.relief import AidType, ApprovalStep, CaseStatus
 from shared.http import AppDeps, CallerDep
-from shared.inputs import StrictRoute
+from shared.inputs import Day, StrictRoute
 
 router = APIRouter(route_class=StrictRoute)
 
 
 DepsDep = Annotated[Deps, AppDeps]
 Year = Annotated[int, Query(ge=2000, le=2100)]
+YearInPath = Annotated[int, Path(ge=2000, le=2100)]
 
 
 async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:
@@ -237,7 +237,7 @@ async def due_reviews(
     deps: DepsDep,
     caller: CallerDep,
     union_id: uuid.UUID,
-    on: date | None = None,
+    on: Day | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CaseSummaryOut]:
     """Files due for their yearly re-verification on or before `on` (default today)."""
@@ -290,7 +290,12 @@ async def decline_transfer(case_id: uuid.UUID, body: ReasonIn, deps: DepsDep, ca
 
 @router.put("/budgets/{union_id}/{year}/{aid_type}", tags=["aid"])
 async def set_budget(
-    union_id: uuid.UUID, year: int, aid_type: AidType, body: BudgetIn, deps: DepsDep, caller: CallerDep
+    union_id: uuid.UUID,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    aid_type: AidType,
+    body: BudgetIn,
+    deps: DepsDep,
+    caller: CallerDep,
 ) -> BudgetOut:
     return BudgetOut.model_validate(
         await aid.set_budget(deps, caller, union_id, year, aid_type, body.total_fen)
@@ -317,7 +322,7 @@ async def disburse(
     deps: DepsDep,
     caller: CallerDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> DisbursementOut:
     form = aid.DisbursementForm(body.aid_type, body.amount_fen, body.note, body.budget_union_id)
     result = await aid.disburse(deps, caller, case_id, idempotency_key, form)
