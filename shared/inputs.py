@@ -43,7 +43,9 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # byte, a non-finite literal, an integer of 19 digits or more, a huge exponent. Bytes without
 # any of these need no walk (our own events never have them).
 _SUSPECT = re.compile(
-    rb"\\u|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|NaN|Infinity|\d{19}|[eE][-+]?\d{3}"
+    rb"\\u|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|NaN|Infinity|\d{19}"
+    # An exponent of three digits as a number (a uuid's "e123" is no reason to look closer).
+    rb"|[:,\[]\s*-?\d+(?:\.\d+)?[eE][-+]?\d{3}"
 )
 
 
@@ -113,7 +115,7 @@ def strict_json(raw: bytes, loc: str = "body") -> Any:
     return value
 
 
-def json_refusal(raw: bytes, loc: str = "payload") -> str | None:
+def json_refusal(raw: bytes, loc: str = "event") -> str | None:
     """Why JSON bytes break the policy ('where: rule'), or None; cheap for clean bytes. For
     events, which pydantic parses itself: its parser lets NUL, surrogates and huge ints by."""
     if _SUSPECT.search(raw) is None:
