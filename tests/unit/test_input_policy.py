@@ -200,3 +200,54 @@ def test_every_input_of_every_route_is_bounded(openapis: dict[str, dict[str, Any
         if (reason := _breaks_policy(schema)) is not None
     )
     assert broken == []
+
+
+def test_every_refusal_is_documented_as_a_problem(openapis: dict[str, dict[str, Any]]) -> None:
+    """400/422/503 on every route, 413 where a body is taken, 401 where a token is: all with the
+    kit's one error body, and no trace of FastAPI's HTTPValidationError."""
+    for service, spec in openapis.items():
+        assert "HTTPValidationError" not in spec["components"]["schemas"], service
+        assert spec["components"]["schemas"]["Problem"]["required"][:3] == ["type", "title", "status"]
+        for path, item in spec["paths"].items():
+            for method, operation in item.items():
+                responses = operation["responses"]
+                route = f"{service} {method.upper()} {path}"
+                expected = {"400"} if path.startswith("/health") else {"400", "422", "503"}
+                if "requestBody" in operation:
+                    expected.add("413")
+                if operation.get("security"):
+                    expected.add("401")
+                assert expected <= responses.keys(), route
+                for code, response in responses.items():
+                    if code[0] in "45":
+                        assert response["content"] == {
+                            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                        }, route
+
+
+def test_a_router_outside_the_kit_is_refused_at_build() -> None:
+    from fastapi import APIRouter
+
+    from shared.service import ServiceSpec, build_service
+
+    loose = APIRouter()
+
+    @loose.get("/loose")
+    async def endpoint() -> None: ...
+
+    settings = ServiceSettings.model_validate(
+        {"database_url": "postgresql://nowhere/none", "auth_secret": "s" * 32}
+    )
+    spec: ServiceSpec[None] = ServiceSpec("loose", "t", "d", routers=[loose], start=None)  # type: ignore[arg-type]
+    with pytest.raises(AssertionError, match="StrictRoute"):
+        build_service(settings, spec)
+
+
+def test_the_partner_api_keeps_its_own_smaller_body_limit() -> None:
+    from services.partners.api.routes import router
+    from services.partners.domain.offers import MAX_BYTES
+    from shared.inputs import DEFAULT_BODY_LIMIT, StrictRoute
+
+    limits = {r.path: r.body_limit for r in router.routes if isinstance(r, StrictRoute)}
+    assert limits.pop("/partner-api/v1/offers") == MAX_BYTES == 16_384
+    assert set(limits.values()) == {DEFAULT_BODY_LIMIT}

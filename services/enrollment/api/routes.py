@@ -26,19 +26,20 @@ from services.enrollment.handlers import applications, members, unions, views
 from services.enrollment.handlers.common import Deps
 from shared.http import AppDeps, CallerDep
 from shared.inputs import StrictRoute
+from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
 
 DepsDep = Annotated[Deps, AppDeps]
 
 
-@router.post("/unions", status_code=status.HTTP_201_CREATED, tags=["unions"])
+@router.post("/unions", status_code=status.HTTP_201_CREATED, tags=["unions"], responses=problems(403, 404))
 async def register_union(body: RegisterUnionIn, deps: DepsDep, caller: CallerDep) -> UnionOut:
     cmd = unions.RegisterUnion(name=body.name, kind=body.kind, parent_id=body.parent_id, region=body.region)
     return UnionOut.model_validate(await unions.register_union(deps, caller, cmd))
 
 
-@router.get("/unions/{union_id}/subtree", tags=["unions"])
+@router.get("/unions/{union_id}/subtree", tags=["unions"], responses=problems(403, 404))
 async def union_subtree(union_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[UnionOut]:
     return [UnionOut.model_validate(u) for u in await views.union_subtree(deps, caller, union_id)]
 
@@ -47,7 +48,10 @@ async def union_subtree(union_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -
     "/applications",
     status_code=status.HTTP_201_CREATED,
     tags=["applications"],
-    responses={200: {"description": "already a member, or the same application is pending"}},
+    responses={
+        **problems(403, 404, 409),
+        200: {"description": "already a member, or the same application is pending"},
+    },
 )
 async def submit_application(
     body: ApplicationIn, deps: DepsDep, caller: CallerDep, response: Response
@@ -63,7 +67,7 @@ async def submit_application(
     )
 
 
-@router.get("/applications", tags=["applications"])
+@router.get("/applications", tags=["applications"], responses=problems(403, 404))
 async def list_applications(
     deps: DepsDep,
     caller: CallerDep,
@@ -75,36 +79,40 @@ async def list_applications(
     return [ApplicationOut.of(a) for a in rows]
 
 
-@router.post("/applications/{application_id}/approve", tags=["applications"])
+@router.post(
+    "/applications/{application_id}/approve", tags=["applications"], responses=problems(403, 404, 409)
+)
 async def approve_application(application_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> MemberOut:
     return MemberOut.of(await applications.approve_application(deps, caller, application_id))
 
 
-@router.post("/applications/{application_id}/reject", tags=["applications"])
+@router.post(
+    "/applications/{application_id}/reject", tags=["applications"], responses=problems(403, 404, 409)
+)
 async def reject_application(
     application_id: uuid.UUID, body: RejectIn, deps: DepsDep, caller: CallerDep
 ) -> ApplicationOut:
     return ApplicationOut.of(await applications.reject_application(deps, caller, application_id, body.reason))
 
 
-@router.get("/members/{member_id}", tags=["members"])
+@router.get("/members/{member_id}", tags=["members"], responses=problems(403, 404))
 async def get_member(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> MemberOut:
     return MemberOut.of(await views.get_member(deps, caller, member_id))
 
 
-@router.post("/members/{member_id}/transfer", tags=["members"])
+@router.post("/members/{member_id}/transfer", tags=["members"], responses=problems(403, 404, 409))
 async def transfer_member(
     member_id: uuid.UUID, body: TransferIn, deps: DepsDep, caller: CallerDep
 ) -> MemberOut:
     return MemberOut.of(await members.transfer_member(deps, caller, member_id, body.to_union_id, body.reason))
 
 
-@router.post("/members/{member_id}/leave", tags=["members"])
+@router.post("/members/{member_id}/leave", tags=["members"], responses=problems(403, 404, 409))
 async def leave_member(member_id: uuid.UUID, body: LeaveIn, deps: DepsDep, caller: CallerDep) -> MemberOut:
     return MemberOut.of(await members.leave_member(deps, caller, member_id, body.reason))
 
 
-@router.post("/members/{member_id}/reinstate", tags=["members"])
+@router.post("/members/{member_id}/reinstate", tags=["members"], responses=problems(403, 404, 409))
 async def reinstate_member(
     member_id: uuid.UUID, body: ReinstateIn, deps: DepsDep, caller: CallerDep
 ) -> MemberOut:

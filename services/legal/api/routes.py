@@ -30,6 +30,7 @@ from shared.auth import Caller
 from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
 from shared.http import AppDeps, CallerDep
 from shared.inputs import Day, StrictRoute
+from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
 
@@ -47,7 +48,10 @@ async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:
     "/cases",
     status_code=status.HTTP_201_CREATED,
     tags=["cases"],
-    responses={200: {"description": "a retry: the Idempotency-Key was seen before, this is the first case"}},
+    responses={
+        **problems(403, 404, 409),
+        200: {"description": "a retry: the Idempotency-Key was seen before, this is the first case"},
+    },
 )
 async def file_case(
     body: FileCaseIn,
@@ -73,12 +77,12 @@ async def file_case(
     return await _case_out(deps, caller, result.case.case_id)
 
 
-@router.get("/cases/{case_id}", tags=["cases"])
+@router.get("/cases/{case_id}", tags=["cases"], responses=problems(403, 404))
 async def get_case(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> CaseOut:
     return await _case_out(deps, caller, case_id)
 
 
-@router.get("/cases", tags=["cases"])
+@router.get("/cases", tags=["cases"], responses=problems(403, 404))
 async def list_cases(
     deps: DepsDep,
     caller: CallerDep,
@@ -92,29 +96,29 @@ async def list_cases(
     ]
 
 
-@router.get("/members/{member_id}/cases", tags=["cases"])
+@router.get("/members/{member_id}/cases", tags=["cases"], responses=problems(403))
 async def member_cases(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[CaseOut]:
     return [CaseOut.model_validate(c) for c in await views.member_cases(deps, caller, member_id)]
 
 
-@router.get("/cases/{case_id}/trail", tags=["cases"])
+@router.get("/cases/{case_id}/trail", tags=["cases"], responses=problems(403, 404))
 async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntry]:
     return await views.case_trail(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/disposition", tags=["cases"])
+@router.post("/cases/{case_id}/disposition", tags=["cases"], responses=problems(403, 404, 409))
 async def decide_intake(case_id: uuid.UUID, body: DispositionIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await cases.decide_intake(deps, caller, case_id, body.disposition, body.reason, body.referral)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/stage", tags=["cases"])
+@router.post("/cases/{case_id}/stage", tags=["cases"], responses=problems(403, 404, 409))
 async def move_stage(case_id: uuid.UUID, body: StageIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await cases.move_stage(deps, caller, case_id, body.stage, body.on)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/arbitration/{step}", tags=["cases"])
+@router.post("/cases/{case_id}/arbitration/{step}", tags=["cases"], responses=problems(403, 404, 409))
 async def arbitration_step(
     case_id: uuid.UUID, step: ArbitrationStep, body: ArbitrationIn, deps: DepsDep, caller: CallerDep
 ) -> CaseOut:
@@ -122,7 +126,7 @@ async def arbitration_step(
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/close", tags=["cases"])
+@router.post("/cases/{case_id}/close", tags=["cases"], responses=problems(403, 404, 409))
 async def close_case(case_id: uuid.UUID, body: CloseIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await cases.close_case(deps, caller, case_id, body.outcome, body.recovered_fen, body.note)
     return await _case_out(deps, caller, case_id)
@@ -131,7 +135,9 @@ async def close_case(case_id: uuid.UUID, body: CloseIn, deps: DepsDep, caller: C
 # Legal aid --------------------------------------------------------------------------------------
 
 
-@router.post("/counsel", status_code=status.HTTP_201_CREATED, tags=["legal aid"])
+@router.post(
+    "/counsel", status_code=status.HTTP_201_CREATED, tags=["legal aid"], responses=problems(403, 404)
+)
 async def register_counsel(body: CounselIn, deps: DepsDep, caller: CallerDep) -> CounselOut:
     registered = await counsel.register_counsel(
         deps, caller, body.union_id, body.name, body.role, body.capacity, body.represented_employers
@@ -139,7 +145,7 @@ async def register_counsel(body: CounselIn, deps: DepsDep, caller: CallerDep) ->
     return CounselOut.model_validate(registered)
 
 
-@router.post("/cases/{case_id}/counsel", tags=["legal aid"])
+@router.post("/cases/{case_id}/counsel", tags=["legal aid"], responses=problems(403, 404, 409))
 async def assign_counsel(
     case_id: uuid.UUID, body: AssignIn, deps: DepsDep, caller: CallerDep
 ) -> AssignmentOut:
@@ -152,7 +158,12 @@ async def assign_counsel(
 # Supervision letters ----------------------------------------------------------------------------
 
 
-@router.post("/supervisions", status_code=status.HTTP_201_CREATED, tags=["supervision letters"])
+@router.post(
+    "/supervisions",
+    status_code=status.HTTP_201_CREATED,
+    tags=["supervision letters"],
+    responses=problems(403, 404),
+)
 async def open_supervision(body: SupervisionIn, deps: DepsDep, caller: CallerDep) -> SupervisionOut:
     s = await letters.open_supervision(
         deps, caller, body.union_id, body.employer, body.issue, body.case_id, body.on
@@ -160,12 +171,14 @@ async def open_supervision(body: SupervisionIn, deps: DepsDep, caller: CallerDep
     return SupervisionOut.model_validate(s)
 
 
-@router.get("/supervisions/{supervision_id}", tags=["supervision letters"])
+@router.get("/supervisions/{supervision_id}", tags=["supervision letters"], responses=problems(403, 404))
 async def get_supervision(supervision_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> SupervisionOut:
     return SupervisionOut.model_validate(await views.get_supervision(deps, caller, supervision_id))
 
 
-@router.post("/supervisions/{supervision_id}/{action}", tags=["supervision letters"])
+@router.post(
+    "/supervisions/{supervision_id}/{action}", tags=["supervision letters"], responses=problems(403, 404, 409)
+)
 async def letter_step(
     supervision_id: uuid.UUID, action: LetterAction, body: LetterStepIn, deps: DepsDep, caller: CallerDep
 ) -> SupervisionOut:
@@ -177,6 +190,6 @@ async def letter_step(
 # Reports ----------------------------------------------------------------------------------------
 
 
-@router.get("/reports/summary", tags=["reports"])
+@router.get("/reports/summary", tags=["reports"], responses=problems(403, 404))
 async def report(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, start: Day, end: Day) -> ReportOut:
     return ReportOut.of(await views.report(deps, caller, union_id, start, end))

@@ -31,6 +31,7 @@ from services.partners.store.ingress_log import LogRow
 from shared.errors import InvalidInput, NotFound
 from shared.http import AppDeps, CallerDep, correlation_id_of
 from shared.inputs import After, StrictRoute
+from shared.openapi import problems
 from shared.rows import from_row
 
 router = APIRouter(route_class=StrictRoute)
@@ -49,7 +50,9 @@ def _rejections(rows: list[LogRow], after: int) -> RejectionsOut:
 # The union's admin API ---------------------------------------------------------------------------
 
 
-@router.post("/partners", status_code=status.HTTP_201_CREATED, tags=["admin"])
+@router.post(
+    "/partners", status_code=status.HTTP_201_CREATED, tags=["admin"], responses=problems(403, 404, 409)
+)
 async def register_partner(body: PartnerIn, deps: DepsDep, caller: CallerDep) -> RegisteredOut:
     """Register a partner: its two topics are created and its first API key is returned (once)."""
     partner, key = await partners.register_partner(deps, caller, body.partner_id, body.name, body.contact)
@@ -58,42 +61,54 @@ async def register_partner(body: PartnerIn, deps: DepsDep, caller: CallerDep) ->
     )
 
 
-@router.get("/partners", tags=["admin"])
+@router.get("/partners", tags=["admin"], responses=problems(403))
 async def list_partners(deps: DepsDep, caller: CallerDep) -> list[PartnerOut]:
     return [PartnerOut.of(p, deps.topics) for p in await views.all_partners(deps, caller)]
 
 
-@router.get("/partners/{partner_id}", tags=["admin"])
+@router.get("/partners/{partner_id}", tags=["admin"], responses=problems(403, 404))
 async def get_partner(partner_id: PartnerKey, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     return PartnerOut.of(await views.partner(deps, caller, partner_id), deps.topics)
 
 
-@router.post("/partners/{partner_id}/keys", status_code=status.HTTP_201_CREATED, tags=["admin"])
+@router.post(
+    "/partners/{partner_id}/keys",
+    status_code=status.HTTP_201_CREATED,
+    tags=["admin"],
+    responses=problems(403, 404),
+)
 async def issue_key(partner_id: PartnerKey, deps: DepsDep, caller: CallerDep) -> KeyOut:
     """A further key (to rotate: issue a new one, switch over, revoke the old one)."""
     key = await partners.issue_key(deps, caller, partner_id)
     return KeyOut(key_id=key.key_id, api_key=key.api_key)
 
 
-@router.delete("/partners/{partner_id}/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["admin"])
+@router.delete(
+    "/partners/{partner_id}/keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["admin"],
+    responses=problems(403, 404),
+)
 async def revoke_key(partner_id: PartnerKey, key_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> None:
     await partners.revoke_key(deps, caller, partner_id, key_id)
 
 
-@router.post("/partners/{partner_id}/suspend", tags=["admin"])
+@router.post("/partners/{partner_id}/suspend", tags=["admin"], responses=problems(403, 404))
 async def suspend(partner_id: PartnerKey, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     """Stop accepting the partner's events (they are rejected with the reason, not lost)."""
     partner = await partners.set_status(deps, caller, partner_id, "suspended", body.reason)
     return PartnerOut.of(partner, deps.topics)
 
 
-@router.post("/partners/{partner_id}/reactivate", tags=["admin"])
+@router.post("/partners/{partner_id}/reactivate", tags=["admin"], responses=problems(403, 404))
 async def reactivate(partner_id: PartnerKey, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     partner = await partners.set_status(deps, caller, partner_id, "active", body.reason)
     return PartnerOut.of(partner, deps.topics)
 
 
-@router.put("/partners/{partner_id}/merchants/{merchant_id}", tags=["admin"])
+@router.put(
+    "/partners/{partner_id}/merchants/{merchant_id}", tags=["admin"], responses=problems(403, 404, 409)
+)
 async def list_merchant(
     partner_id: PartnerKey, merchant_id: MerchantId, body: MerchantIn, deps: DepsDep, caller: CallerDep
 ) -> MerchantOut:
@@ -106,6 +121,7 @@ async def list_merchant(
     "/partners/{partner_id}/merchants/{merchant_id}/delist",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["admin"],
+    responses=problems(403, 404),
 )
 async def delist_merchant(
     partner_id: PartnerKey, merchant_id: MerchantKey, body: StatusIn, deps: DepsDep, caller: CallerDep
@@ -114,12 +130,12 @@ async def delist_merchant(
     await merchants.delist_merchant(deps, caller, partner_id, merchant_id, body.reason)
 
 
-@router.get("/partners/{partner_id}/merchants", tags=["admin"])
+@router.get("/partners/{partner_id}/merchants", tags=["admin"], responses=problems(403))
 async def partner_merchants(partner_id: PartnerKey, deps: DepsDep, caller: CallerDep) -> list[MerchantOut]:
     return [MerchantOut.model_validate(m) for m in await views.partner_merchants(deps, caller, partner_id)]
 
 
-@router.get("/partners/{partner_id}/rejections", tags=["admin"])
+@router.get("/partners/{partner_id}/rejections", tags=["admin"], responses=problems(403))
 async def partner_rejections(
     partner_id: PartnerKey,
     deps: DepsDep,
@@ -151,7 +167,10 @@ OFFER_EXAMPLE = {
     "/partner-api/v1/offers",
     status_code=status.HTTP_202_ACCEPTED,
     tags=["partner API"],
-    responses={422: {"description": "rejected: `reasons` says why (also listed under /rejections)"}},
+    responses={
+        **problems(403, 404),
+        422: {"description": "rejected: `reasons` says why (also listed under /rejections)"},
+    },
     max_body_size=MAX_BYTES,  # an event is small (the kit answers 413 past it)
     # The body is read as bytes and checked by the same code as the Kafka path (docs/partners.md).
     openapi_extra={
@@ -180,7 +199,7 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
     return from_row(QueuedOut, queued)
 
 
-@router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"])
+@router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"], responses=problems(404))
 async def offer_state(offer_id: OfferKey, partner: CurrentPartner, deps: DepsDep) -> OfferStateOut:
     """The accepted version of one of your offers and what became of its recent events."""
     view = await views.my_offer(deps, partner.partner_id, offer_id)

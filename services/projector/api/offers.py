@@ -21,6 +21,7 @@ from shared.contracts.partners import OfferCategory
 from shared.errors import InvalidInput
 from shared.http import deps_of
 from shared.inputs import StrictRoute
+from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
 Category = Annotated[str | None, Query(max_length=40, description="one of the offer categories, e.g. dining")]
@@ -126,7 +127,12 @@ def _offer_view(row: dict[str, Any]) -> OfferView:
     )
 
 
-@router.get("/cards/{member_id}/offers", tags=["cards"], description=CARD_OFFERS_DESCRIPTION)
+@router.get(
+    "/cards/{member_id}/offers",
+    tags=["cards"],
+    description=CARD_OFFERS_DESCRIPTION,
+    responses=problems(403, 404),
+)
 async def card_offers(
     member_id: uuid.UUID,
     request: Request,

@@ -23,6 +23,7 @@ from shared.auth import CurrentPrincipal, Role
 from shared.errors import Forbidden, NotFound
 from shared.http import deps_of
 from shared.inputs import StrictRoute
+from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
 
@@ -185,7 +186,7 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
     )
 
 
-@router.get("/cards/{member_id}", tags=["cards"])
+@router.get("/cards/{member_id}", tags=["cards"], responses=problems(403, 404))
 async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
     own = refuse_other_members(principal, member_id)
     deps = deps_of(request, Deps)  # not DepsDep: this read is hot, a dependency costs ~30 µs
@@ -213,7 +214,7 @@ async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPri
     return card
 
 
-@router.get("/unions/{union_id}/cards", tags=["cards"])
+@router.get("/unions/{union_id}/cards", tags=["cards"], responses=problems(403, 404))
 async def list_union_cards(
     union_id: uuid.UUID,
     deps: DepsDep,
@@ -232,7 +233,7 @@ async def list_union_cards(
     return [CardSummary.model_validate(r) for r in rows]
 
 
-@router.get("/projection/status", tags=["operations"])
+@router.get("/projection/status", tags=["operations"], responses=problems(403))
 async def projection_status(deps: DepsDep, principal: CurrentPrincipal) -> ProjectionStatus:
     """The live read-model generation and how far it is behind each source partition (admin)."""
     if principal.role is not Role.ADMIN:
