@@ -123,7 +123,8 @@ def json_refusal(raw: bytes, loc: str = "event") -> str | None:
     try:
         strict_json(raw, loc)
     except InputRefused as refused:
-        return str(refused.detail)
+        # Bytes that are no JSON at all get the contract's own reason ("invalid envelope").
+        return None if refused.errors[0]["type"] in ("json_invalid", "invalid_utf8") else str(refused.detail)
     return None
 
 

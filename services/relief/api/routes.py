@@ -51,7 +51,7 @@ from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.relief import AidType, ApprovalStep, CaseStatus
 from shared.http import AppDeps, CallerDep
-from shared.inputs import Day, StrictRoute
+from shared.inputs import FIRST_DAY, LAST_DAY, Day, StrictRoute
 from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
@@ -59,7 +59,8 @@ router = APIRouter(route_class=StrictRoute)
 
 DepsDep = Annotated[Deps, AppDeps]
 Year = Annotated[int, Query(ge=2000, le=2100)]
-YearInPath = Annotated[int, Path(ge=2000, le=2100)]
+# Bounded to the calendar window only: the budget rule itself says which years (a clearer 422).
+YearInPath = Annotated[int, Path(ge=FIRST_DAY.year, le=LAST_DAY.year)]
 
 
 async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:
@@ -309,7 +310,7 @@ async def decline_transfer(case_id: uuid.UUID, body: ReasonIn, deps: DepsDep, ca
 @router.put("/budgets/{union_id}/{year}/{aid_type}", tags=["aid"], responses=problems(403, 404, 409))
 async def set_budget(
     union_id: uuid.UUID,
-    year: Annotated[int, Path(ge=2000, le=2100)],
+    year: YearInPath,
     aid_type: AidType,
     body: BudgetIn,
     deps: DepsDep,
