@@ -39,11 +39,11 @@ FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 
 # C0 controls but \t \n \r, DEL, C1 controls, and surrogates (in a str only a lone one remains).
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-# What may hide a forbidden character or number in JSON bytes: an escape, a raw control or C1
-# byte, a non-finite literal, an integer of 19 digits or more, a huge exponent. Bytes without
-# any of these need no walk (our own events never have them).
+# What may hide a forbidden character or number in JSON bytes: an escape (\u, or \b and \f,
+# which JSON has for backspace and form feed), a raw control or C1 byte, a non-finite literal, an
+# integer of 19 digits or more, a huge exponent. Bytes with none need no walk (nor do our events).
 _SUSPECT = re.compile(
-    rb"\\u|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|NaN|Infinity|\d{19}"
+    rb"\\[ubf]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|NaN|Infinity|\d{19}"
     # An exponent of three digits as a number (a uuid's "e123" is no reason to look closer).
     rb"|[:,\[]\s*-?\d+(?:\.\d+)?[eE][-+]?\d{3}"
 )
