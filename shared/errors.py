@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from shared.db import TRANSIENT_ERRORS
-from shared.inputs import InputRefused
+from shared.inputs import InputRefused, bounded_loc
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -105,7 +105,7 @@ MAX_ERRORS, MAX_MSG = 20, 200
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # loc, msg and type only: the rejected input is the caller's own and may be personal data.
     return [
-        {"loc": list(e.get("loc", ()))[:10], "msg": _msg_without_input(e), "type": str(e.get("type", ""))}
+        {"loc": bounded_loc(e.get("loc", ())), "msg": _msg_without_input(e), "type": str(e.get("type", ""))}
         for e in exc.errors()[:MAX_ERRORS]
     ]
 

@@ -18,7 +18,7 @@ value. `build_service` installs it all: `StrictRoute` for the routers, `UrlTextM
 import json
 import math
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
@@ -49,6 +49,11 @@ _SUSPECT = re.compile(
 )
 
 
+def bounded_loc(loc: Sequence[str | int]) -> list[str | int]:
+    """A location fit for an answer: an object key is the caller's text, of any length."""
+    return [part[:64] if isinstance(part, str) else part for part in list(loc)[:12]]
+
+
 class InputRefused(HTTPException):
     """Input the policy refuses: 400, naming where and the rule (never the value).
 
@@ -56,6 +61,7 @@ class InputRefused(HTTPException):
     body through unchanged (any other error there becomes a bare 400)."""
 
     def __init__(self, loc: list[str | int], rule: str, kind: str) -> None:
+        loc = bounded_loc(loc)
         where = ".".join(map(str, loc)) or "body"
         super().__init__(400, detail=f"{where}: {rule}")
         self.errors = [{"loc": loc, "msg": rule, "type": kind}]

@@ -199,6 +199,17 @@ async def test_validation_error_never_echoes_the_value(api: Api, rows: Any) -> N
         f"{api.enrollment}/applications", content=raw, headers={**api.admin, **_json(raw)}
     )
     assert len(_refusal(r, 422)["errors"]) <= 20 and len(r.content) < 8 * 1024
+    # Nor does a long key the caller made up come back whole (extra fields are refused by name).
+    raw = json.dumps({**body, "k" * 60_000: 1}).encode()
+    r = await api.http.post(
+        f"{api.enrollment}/applications", content=raw, headers={**api.admin, **_json(raw)}
+    )
+    assert ["body", "k" * 64] in [e["loc"] for e in _refusal(r, 422)["errors"]] and len(r.content) < 8 * 1024
+    raw = json.dumps({**body, "k" * 60_000: "\u0000"}).encode()
+    r = await api.http.post(
+        f"{api.enrollment}/applications", content=raw, headers={**api.admin, **_json(raw)}
+    )
+    assert _refusal(r, 400)["errors"][0]["loc"] == ["body", "k" * 64] and len(r.content) < 8 * 1024
     # A business rule's own refusal (a DomainError) has the same shape.
     cadre = api.cadre(units["logistics"])
     r = await api.http.post(
