@@ -71,7 +71,7 @@ def test_any_text_with_a_forbidden_character_is_refused(
 def test_non_finite_numbers_are_refused(literal: str) -> None:
     with pytest.raises(InputRefused, match="finite"):
         strict_json(f'{{"amount": {literal}}}'.encode())
-    assert json_refusal(f'{{"amount": {literal}}}'.encode()) is not None
+    # (Events leave non-finite numbers to the contracts' pydantic types: see shared.inputs._suspect.)
 
 
 @given(st.integers(INT64_MAX + 1, 2**200) | st.integers(-(2**200), INT64_MIN - 1))
