@@ -25,7 +25,7 @@ from services.enrollment.domain.applications import (
 from services.enrollment.handlers import applications, members, unions, views
 from services.enrollment.handlers.common import Deps
 from shared.http import AppDeps, CallerDep
-from shared.inputs import StrictRoute
+from shared.inputs import Limit, StrictRoute
 from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
@@ -73,7 +73,7 @@ async def list_applications(
     caller: CallerDep,
     union_id: uuid.UUID,
     status_filter: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[ApplicationOut]:
     rows = await views.list_applications(deps, caller, union_id, status_filter, limit)
     return [ApplicationOut.of(a) for a in rows]

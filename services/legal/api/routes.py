@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Response, status
 
 from services.legal.api.schemas import (
     ArbitrationIn,
@@ -29,7 +29,7 @@ from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
 from shared.http import AppDeps, CallerDep
-from shared.inputs import Day, StrictRoute
+from shared.inputs import Day, Limit, StrictRoute
 from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
@@ -89,7 +89,7 @@ async def list_cases(
     union_id: uuid.UUID,
     stage: Stage | None = None,
     kind: DisputeKind | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[CaseOut]:
     return [
         CaseOut.model_validate(c) for c in await views.list_cases(deps, caller, union_id, stage, kind, limit)

@@ -22,7 +22,7 @@ from services.projector.store import cards, generations
 from shared.auth import CurrentPrincipal, Role
 from shared.errors import Forbidden, NotFound
 from shared.http import deps_of
-from shared.inputs import StrictRoute
+from shared.inputs import Limit, StrictRoute
 from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
@@ -221,7 +221,7 @@ async def list_union_cards(
     principal: CurrentPrincipal,
     status: Annotated[str | None, Query(max_length=40)] = None,
     after: Annotated[uuid.UUID | None, Query(description="member_id to continue after")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[CardSummary]:
     async with generations.reading(deps.pool) as conn:
         path = await cards.union_path(conn, union_id)

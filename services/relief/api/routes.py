@@ -51,7 +51,7 @@ from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.relief import AidType, ApprovalStep, CaseStatus
 from shared.http import AppDeps, CallerDep
-from shared.inputs import FIRST_DAY, LAST_DAY, Day, StrictRoute
+from shared.inputs import FIRST_DAY, LAST_DAY, Day, Limit, StrictRoute
 from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
@@ -107,7 +107,7 @@ async def list_cases(
     union_id: uuid.UUID,
     status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
     flagged: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[CaseSummaryOut]:
     rows = await views.list_cases(deps, caller, union_id, status_filter, flagged, limit)
     return [CaseSummaryOut.model_validate(c) for c in rows]
@@ -252,7 +252,7 @@ async def due_reviews(
     caller: CallerDep,
     union_id: uuid.UUID,
     on: Day | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[CaseSummaryOut]:
     """Files due for their yearly re-verification on or before `on` (default today)."""
     return [
