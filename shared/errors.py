@@ -12,8 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from shared.db import TRANSIENT_ERRORS
+from shared.inputs import InputRefused, bounded_loc
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -81,6 +83,7 @@ def problem(
     code: str | None = None,
     headers: dict[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    instance: str | None = None,
 ) -> JSONResponse:
     code = code or _CODES.get(status, "error")
     body = {
@@ -90,17 +93,30 @@ def problem(
         "status": status,
         "detail": detail,
         "code": code,
-        "instance": request.url.path,
+        "instance": request.url.path if instance is None else instance,
     }
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+# An answer to a huge invalid body stays small: so many errors, each message so long.
+MAX_ERRORS, MAX_MSG = 20, 200
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # loc, msg and type only: the rejected input is the caller's own and may be personal data.
     return [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-        for e in exc.errors()
+        {"loc": bounded_loc(e.get("loc", ())), "msg": _msg_without_input(e), "type": str(e.get("type", ""))}
+        for e in exc.errors()[:MAX_ERRORS]
     ]
+
+
+def _msg_without_input(error: Mapping[str, Any]) -> str:
+    # A validator's message may quote what it refused ("invalid ID 3301..."): never send it back.
+    msg = str(error.get("msg", ""))
+    value = error.get("input")
+    if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) >= 4:
+        msg = msg.replace(str(value), "<input>")
+    return msg[:MAX_MSG]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -119,7 +135,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        return problem(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+        extra: dict[str, Any] = {}
+        if isinstance(exc, InputRefused):
+            extra["errors"] = exc.errors
+        code = "malformed_request" if isinstance(exc, InputRefused) else None
+        return problem(
+            request, exc.status_code, detail, code=code, headers=dict(exc.headers or {}), extra=extra
+        )
 
     async def temporarily_unavailable(request: Request, exc: Exception) -> JSONResponse:
         # Nothing was committed: the caller may safely retry (commands answer a retry idempotently).
@@ -131,3 +153,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for transient in TRANSIENT_ERRORS:
         app.add_exception_handler(transient, temporarily_unavailable)
+
+
+def refused_url(scope: Scope, part: str, rule: str) -> JSONResponse:
+    """The answer of UrlTextMiddleware (shared/inputs.py): 400 naming the part and the rule."""
+    request = Request(scope)
+    # A refused path is shown as it came, percent-encoded: never decoded into the answer.
+    instance = (scope.get("raw_path") or b"").decode("latin-1") if part == "path" else None
+    return problem(
+        request, 400, f"{part}: {rule}", code="malformed_request", instance=instance,
+        extra={"errors": [{"loc": [part], "msg": rule, "type": "invalid_text"}]},
+    )  # fmt: skip

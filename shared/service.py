@@ -22,6 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import asyncpg
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import BatchSubscriber
@@ -29,11 +30,13 @@ from faststream.kafka.subscriber.usecase import BatchSubscriber
 from shared.auth import VerifiedTokens
 from shared.consumer import Apply, Decode, IdempotentConsumer, Prepare, decode_record
 from shared.db import open_pool
-from shared.errors import install_error_handlers
+from shared.errors import install_error_handlers, refused_url
 from shared.events import EventWriter
 from shared.http import install_common, standard_checks
+from shared.inputs import StrictRoute, UrlTextMiddleware
 from shared.kafka import ensure_topics, running_producer
 from shared.logging import get_logger
+from shared.openapi import install_openapi
 from shared.outbox import running_relay
 from shared.settings import ConsumingSettings, ServiceSettings
 from shared.subscriber import batch_subscriber, make_broker, records_of
@@ -227,9 +230,16 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
             yield
         log.info("service_stopped")
 
+    # The input policy (shared/inputs.py): StrictRoute (the strict JSON reader, a body limit)
+    # on every route, the text rule on every URL.
     app = FastAPI(title=spec.title, version="1.0", description=spec.description, lifespan=lifespan)
+    app.router.route_class = StrictRoute
+    app.add_middleware(UrlTextMiddleware, refuse=refused_url)  # inside the correlation id's
     install_common(app, spec.name, standard_checks(app, broker=broker, relay=spec.publishes is not None))
     install_error_handlers(app)
     for router in spec.routers:
+        loose = [r.path for r in router.routes if isinstance(r, APIRoute) and not isinstance(r, StrictRoute)]
+        assert not loose, f"{spec.name}: make its routers with APIRouter(route_class=StrictRoute): {loose}"
         app.include_router(router)
+    install_openapi(app)
     return app

@@ -18,6 +18,8 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from shared.inputs import json_refusal
+
 
 class EventMetadata(BaseModel):
     """The envelope without its payload: what consumers get back from `decode_event` (with the
@@ -219,6 +221,9 @@ def decode_event(
     """
     if not raw:
         raise ContractError("empty message")
+    # Pydantic's parser lets NUL, lone surrogates and huge integers through to the handlers.
+    if (refused := json_refusal(raw)) is not None:
+        raise ContractError(f"refused by the input policy: {refused}")
     if hint is not None:
         typed = _typed_envelope(*hint)
         if typed is not None:

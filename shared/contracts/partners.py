@@ -37,8 +37,8 @@ PARTNER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 MAX_AMOUNT_YUAN = Decimal("10000")
 
-PartnerId = Annotated[str, StringConstraints(pattern=PARTNER_ID_PATTERN)]
-Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+PartnerId = Annotated[str, StringConstraints(pattern=PARTNER_ID_PATTERN, max_length=32)]
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=64)]
 
 
 class OfferCategory(StrEnum):

@@ -1,5 +1,6 @@
 """The idempotent consumer's failure paths, in process, on a real database and a real broker."""
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -111,3 +112,30 @@ async def test_an_unavailable_database_is_retried_and_never_dead_letters(
     events = [union_registered(n) for n in ("x", "y")]
     result = await consumer.handle_batch([record(i, e) for i, e in enumerate(events)])
     assert (result.applied, result.dead_lettered, failures) == (2, 0, [])
+
+
+async def test_an_event_breaking_the_input_policy_is_dead_lettered_with_the_reason_never_applied(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, infra: dict[str, str], run_id: str
+) -> None:
+    """A NUL in a name would fail in PostgreSQL, a lone surrogate could not even be re-encoded:
+    refused at decode (shared.inputs, the rule HTTP bodies keep), the rest of the batch applied."""
+    dlq = f"t{run_id}.consumer-test.deadletter.{uuid.uuid4().hex[:6]}"
+    await ensure_topics(infra["KAFKA_BOOTSTRAP_SERVERS"], {dlq: 1})
+    consumer = IdempotentConsumer("policy", pool, producer, dlq, record_applied, retry=FAST)
+    events = [union_registered(n) for n in ("a", "PLACEHOLDER", "PLACEHOLDER", "PLACEHOLDER", "b")]
+    records = [record(i, e) for i, e in enumerate(events)]
+    for i, hostile in ((1, rb"a\u0000b"), (2, rb"\ud800"), (3, rb"x\u009bx")):
+        # The first "name" is the payload's own (the union's path repeats it).
+        value = records[i].value.replace(b'"name":"PLACEHOLDER"', b'"name":"' + hostile + b'"', 1)
+        records[i] = dataclasses.replace(records[i], value=value)
+    result = await consumer.handle_batch(records)
+
+    assert (result.applied, result.dead_lettered) == (2, 3)
+    assert all(
+        "refused by the input policy: event.payload.name: text may not contain" in r for r in result.reasons
+    )
+    applied = {r["event_id"] for r in await pool.fetch("SELECT event_id FROM applied")}
+    assert applied == {events[0].event_id, events[4].event_id}
+    letters = await read_topic(infra["KAFKA_BOOTSTRAP_SERVERS"], dlq)
+    assert sorted(dict(x.headers)["deadletter_offset"] for x in letters) == [b"1", b"2", b"3"]
+    assert all(b"input policy" in dict(x.headers)["deadletter_reason"] for x in letters)

@@ -216,7 +216,7 @@ async def test_events_on_the_partners_own_topic_in_any_order_and_resent(
     reasons = [x["reasons"][0] for x in rejections]
     assert "older than the accepted version 2" in reasons[0]
     assert "already accepted with other content" in reasons[1]
-    assert "not JSON" in reasons[2]
+    assert "not JSON the union accepts" in reasons[2]
     assert "already ended" in reasons[3]
     assert "withdrawn at version 4" in reasons[4]
 

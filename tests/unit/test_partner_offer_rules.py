@@ -91,7 +91,7 @@ def test_only_a_registered_active_partner_is_heard() -> None:
     ("data", "expected"),
     [
         (b"", "empty message"),
-        (b"not json", "not JSON"),
+        (b"not json", "not JSON the union accepts"),
         (b"[1, 2]", "expected a JSON object"),
         (b"{" + b" " * 20_000 + b"}", "at most 16384"),
     ],

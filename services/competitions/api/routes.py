@@ -1,7 +1,6 @@
 """HTTP routes of the competitions service: thin, each maps a body to a handler call."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, status
@@ -32,8 +31,10 @@ from services.competitions.handlers import awards, competitions, entries, honour
 from services.competitions.handlers.common import Deps
 from shared.audit import TrailEntry
 from shared.http import AppDeps, CallerDep
+from shared.inputs import Day, StrictRoute
+from shared.openapi import problems
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 DepsDep = Annotated[Deps, AppDeps]
 
@@ -41,7 +42,9 @@ DepsDep = Annotated[Deps, AppDeps]
 # Competitions and entries -----------------------------------------------------------------------
 
 
-@router.post("/competitions", status_code=status.HTTP_201_CREATED, tags=["competitions"])
+@router.post(
+    "/competitions", status_code=status.HTTP_201_CREATED, tags=["competitions"], responses=problems(403, 404)
+)
 async def create_competition(body: CompetitionIn, deps: DepsDep, caller: CallerDep) -> CompetitionOut:
     spec = NewCompetition(
         name=body.name,
@@ -60,13 +63,16 @@ async def create_competition(body: CompetitionIn, deps: DepsDep, caller: CallerD
     return CompetitionOut.model_validate(await views.get_competition(deps, caller, competition_id))
 
 
-@router.get("/competitions/{competition_id}", tags=["competitions"])
+@router.get("/competitions/{competition_id}", tags=["competitions"], responses=problems(404))
 async def get_competition(competition_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> CompetitionOut:
     return CompetitionOut.model_validate(await views.get_competition(deps, caller, competition_id))
 
 
 @router.post(
-    "/competitions/{competition_id}/entries", status_code=status.HTTP_201_CREATED, tags=["competitions"]
+    "/competitions/{competition_id}/entries",
+    status_code=status.HTTP_201_CREATED,
+    tags=["competitions"],
+    responses=problems(403, 404, 409),
 )
 async def register_entry(
     competition_id: uuid.UUID, body: EntryIn, deps: DepsDep, caller: CallerDep
@@ -79,7 +85,12 @@ async def register_entry(
     return EntryOut.model_validate(entry)
 
 
-@router.post("/competitions/{competition_id}/awards", status_code=status.HTTP_201_CREATED, tags=["awards"])
+@router.post(
+    "/competitions/{competition_id}/awards",
+    status_code=status.HTTP_201_CREATED,
+    tags=["awards"],
+    responses=problems(403, 404, 409),
+)
 async def grant_award(
     competition_id: uuid.UUID, body: AwardIn, deps: DepsDep, caller: CallerDep
 ) -> dict[str, uuid.UUID]:
@@ -89,7 +100,11 @@ async def grant_award(
     return {"award_id": await awards.grant_award(deps, caller, competition_id, award)}
 
 
-@router.post("/competitions/{competition_id}/entries/{entry_id}/adoption", tags=["awards"])
+@router.post(
+    "/competitions/{competition_id}/entries/{entry_id}/adoption",
+    tags=["awards"],
+    responses=problems(403, 404, 409),
+)
 async def adopt_idea(
     competition_id: uuid.UUID, entry_id: uuid.UUID, deps: DepsDep, caller: CallerDep
 ) -> dict[str, str]:
@@ -98,7 +113,7 @@ async def adopt_idea(
     return {"status": "adopted"}
 
 
-@router.get("/competitions/{competition_id}/trail", tags=["competitions"])
+@router.get("/competitions/{competition_id}/trail", tags=["competitions"], responses=problems(403, 404))
 async def competition_trail(competition_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntry]:
     return await views.competition_trail(deps, caller, competition_id)
 
@@ -106,18 +121,23 @@ async def competition_trail(competition_id: uuid.UUID, deps: DepsDep, caller: Ca
 # Stages: scoring, results, objections -----------------------------------------------------------
 
 
-@router.get("/stages/{stage_id}/sheet", tags=["scoring"])
+@router.get("/stages/{stage_id}/sheet", tags=["scoring"], responses=problems(403, 404))
 async def judge_sheet(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[SheetLineOut]:
     return [SheetLineOut.model_validate(line) for line in await views.judge_sheet(deps, caller, stage_id)]
 
 
-@router.post("/stages/{stage_id}/scores", status_code=status.HTTP_201_CREATED, tags=["scoring"])
+@router.post(
+    "/stages/{stage_id}/scores",
+    status_code=status.HTTP_201_CREATED,
+    tags=["scoring"],
+    responses=problems(403, 404, 409),
+)
 async def submit_scores(stage_id: uuid.UUID, body: ScoresIn, deps: DepsDep, caller: CallerDep) -> SheetOut:
     sheet = await scoring.submit_scores(deps, caller, stage_id, body.entry_id, body.code, dict(body.points))
     return SheetOut.model_validate(sheet)
 
 
-@router.post("/stages/{stage_id}/votes", tags=["scoring"])
+@router.post("/stages/{stage_id}/votes", tags=["scoring"], responses=problems(403, 404, 409))
 async def record_votes(
     stage_id: uuid.UUID, body: VotesIn, deps: DepsDep, caller: CallerDep
 ) -> dict[str, int]:
@@ -125,7 +145,7 @@ async def record_votes(
     return {"votes": body.votes}
 
 
-@router.post("/stages/{stage_id}/reviews", tags=["scoring"])
+@router.post("/stages/{stage_id}/reviews", tags=["scoring"], responses=problems(403, 404, 409))
 async def review_spread(
     stage_id: uuid.UUID, body: ReviewIn, deps: DepsDep, caller: CallerDep
 ) -> dict[str, str]:
@@ -134,17 +154,22 @@ async def review_spread(
     return {"status": "reviewed"}
 
 
-@router.post("/stages/{stage_id}/publish", tags=["results"])
+@router.post("/stages/{stage_id}/publish", tags=["results"], responses=problems(403, 404, 409))
 async def publish_results(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ResultsOut:
     return ResultsOut.of(await results.publish_results(deps, caller, stage_id))
 
 
-@router.get("/stages/{stage_id}/results", tags=["results"])
+@router.get("/stages/{stage_id}/results", tags=["results"], responses=problems(403, 404, 409))
 async def stage_results(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ResultsOut:
     return ResultsOut.of(await views.stage_results(deps, caller, stage_id))
 
 
-@router.post("/stages/{stage_id}/objections", status_code=status.HTTP_201_CREATED, tags=["results"])
+@router.post(
+    "/stages/{stage_id}/objections",
+    status_code=status.HTTP_201_CREATED,
+    tags=["results"],
+    responses=problems(403, 404, 409),
+)
 async def raise_objection(
     stage_id: uuid.UUID, body: ObjectionIn, deps: DepsDep, caller: CallerDep
 ) -> ObjectionOut:
@@ -152,12 +177,12 @@ async def raise_objection(
     return ObjectionOut.model_validate(objection)
 
 
-@router.get("/stages/{stage_id}/objections", tags=["results"])
+@router.get("/stages/{stage_id}/objections", tags=["results"], responses=problems(403, 404))
 async def list_objections(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[ObjectionOut]:
     return [ObjectionOut.model_validate(o) for o in await views.stage_objections(deps, caller, stage_id)]
 
 
-@router.post("/objections/{objection_id}/resolve", tags=["results"])
+@router.post("/objections/{objection_id}/resolve", tags=["results"], responses=problems(403, 404, 409))
 async def resolve_objection(
     objection_id: uuid.UUID, body: ResolutionIn, deps: DepsDep, caller: CallerDep
 ) -> ObjectionOut:
@@ -168,7 +193,7 @@ async def resolve_objection(
     return ObjectionOut.model_validate(resolved)
 
 
-@router.post("/stages/{stage_id}/finalize", tags=["results"])
+@router.post("/stages/{stage_id}/finalize", tags=["results"], responses=problems(403, 404, 409))
 async def finalize_results(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ResultsOut:
     return ResultsOut.of(await results.finalize_results(deps, caller, stage_id))
 
@@ -176,13 +201,15 @@ async def finalize_results(stage_id: uuid.UUID, deps: DepsDep, caller: CallerDep
 # Honours ----------------------------------------------------------------------------------------
 
 
-@router.post("/honours", status_code=status.HTTP_201_CREATED, tags=["honours"])
+@router.post(
+    "/honours", status_code=status.HTTP_201_CREATED, tags=["honours"], responses=problems(403, 404, 409)
+)
 async def grant_honour(body: HonourIn, deps: DepsDep, caller: CallerDep) -> HonourOut:
     new = honours.NewHonour(body.member_id, body.kind, body.title, body.granted_on, body.valid_until)
     return HonourOut.model_validate(await honours.grant_honour(deps, caller, new))
 
 
-@router.post("/honours/{honour_id}/renew", tags=["honours"])
+@router.post("/honours/{honour_id}/renew", tags=["honours"], responses=problems(403, 404, 409))
 async def renew_honour(honour_id: uuid.UUID, body: RenewalIn, deps: DepsDep, caller: CallerDep) -> HonourOut:
     renewed = await honours.renew_honour(
         deps, caller, honour_id, body.assessment_passed, body.valid_until, body.note
@@ -190,19 +217,19 @@ async def renew_honour(honour_id: uuid.UUID, body: RenewalIn, deps: DepsDep, cal
     return HonourOut.model_validate(renewed)
 
 
-@router.post("/honours/{honour_id}/revoke", tags=["honours"])
+@router.post("/honours/{honour_id}/revoke", tags=["honours"], responses=problems(403, 404, 409))
 async def revoke_honour(honour_id: uuid.UUID, body: ReasonIn, deps: DepsDep, caller: CallerDep) -> HonourOut:
     return HonourOut.model_validate(await honours.revoke_honour(deps, caller, honour_id, body.reason))
 
 
-@router.get("/honours/{honour_id}/trail", tags=["honours"])
+@router.get("/honours/{honour_id}/trail", tags=["honours"], responses=problems(403, 404))
 async def honour_trail(honour_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntry]:
     return await views.honour_trail(deps, caller, honour_id)
 
 
-@router.get("/members/{member_id}/honours", tags=["honours"])
+@router.get("/members/{member_id}/honours", tags=["honours"], responses=problems(403, 404))
 async def member_honours(
-    member_id: uuid.UUID, deps: DepsDep, caller: CallerDep, on: date | None = None
+    member_id: uuid.UUID, deps: DepsDep, caller: CallerDep, on: Day | None = None
 ) -> list[HonourOut]:
     """Only the titles current on `on` (default: today, China time)."""
     return [HonourOut.model_validate(x) for x in await views.current_honours(deps, caller, member_id, on)]

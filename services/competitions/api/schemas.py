@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.competitions.domain.scoring import TIE_BREAK_RULE
 from services.competitions.store.competitions import StageRow
 from shared.contracts.competitions import CompetitionKind, HonourKind
+from shared.inputs import Day
 
 Points = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=7, decimal_places=2, allow_inf_nan=False)]
 Weight = Annotated[int, Field(strict=True, ge=0, le=1000)]
@@ -94,20 +95,20 @@ class AwardIn(_In):
     entry_id: uuid.UUID
     title: Name = Field(examples=["一等奖", "金点子采纳奖", "技术能手"])
     honour_kind: HonourKind | None = None
-    honour_valid_until: date | None = None
+    honour_valid_until: Day | None = None
 
 
 class HonourIn(_In):
     member_id: uuid.UUID
     kind: HonourKind
     title: Name = Field(examples=["杭州市劳动模范"])
-    granted_on: date
-    valid_until: date = Field(description="at most five years after granted_on")
+    granted_on: Day
+    valid_until: Day = Field(description="at most five years after granted_on")
 
 
 class RenewalIn(_In):
     assessment_passed: bool
-    valid_until: date
+    valid_until: Day
     note: str = Field(default="", max_length=2000)
 
 

@@ -31,8 +31,10 @@ from services.enrollment.handlers import applications, members, transfers, union
 from services.enrollment.handlers.common import Deps
 from shared.contracts.enrollment import TransferStatus
 from shared.http import AppDeps, CallerDep
+from shared.inputs import Limit, StrictRoute
+from shared.openapi import problems
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 DepsDep = Annotated[Deps, AppDeps]
 
@@ -41,14 +43,17 @@ DepsDep = Annotated[Deps, AppDeps]
     "/unions",
     status_code=status.HTTP_201_CREATED,
     tags=["unions"],
-    responses={409: {"description": "a sibling has that name; `existing_union_id` names it"}},
+    responses={
+        **problems(403, 404),
+        409: {"description": "a sibling has that name; `existing_union_id` names it"},
+    },
 )
 async def register_union(body: RegisterUnionIn, deps: DepsDep, caller: CallerDep) -> UnionOut:
     cmd = unions.RegisterUnion(name=body.name, kind=body.kind, parent_id=body.parent_id, region=body.region)
     return UnionOut.model_validate(await unions.register_union(deps, caller, cmd))
 
 
-@router.get("/unions/{union_id}/subtree", tags=["unions"])
+@router.get("/unions/{union_id}/subtree", tags=["unions"], responses=problems(403, 404))
 async def union_subtree(union_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[UnionOut]:
     return [UnionOut.model_validate(u) for u in await views.union_subtree(deps, caller, union_id)]
 
@@ -58,6 +63,7 @@ async def union_subtree(union_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -
     status_code=status.HTTP_201_CREATED,
     tags=["applications"],
     responses={
+        **problems(403, 404),
         201: {"description": "filed (told to an admin only; anyone else gets the 202)"},
         200: {
             "description": "already a member, or the same application is pending: told only to a "
@@ -89,31 +95,35 @@ async def submit_application(
     )
 
 
-@router.get("/applications", tags=["applications"])
+@router.get("/applications", tags=["applications"], responses=problems(403, 404))
 async def list_applications(
     deps: DepsDep,
     caller: CallerDep,
     union_id: uuid.UUID,
     status_filter: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[ApplicationOut]:
     rows = await views.list_applications(deps, caller, union_id, status_filter, limit)
     return [ApplicationOut.of(a) for a in rows]
 
 
-@router.post("/applications/{application_id}/approve", tags=["applications"])
+@router.post(
+    "/applications/{application_id}/approve", tags=["applications"], responses=problems(403, 404, 409)
+)
 async def approve_application(application_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> MemberOut:
     return MemberOut.of(await applications.approve_application(deps, caller, application_id))
 
 
-@router.post("/applications/{application_id}/reject", tags=["applications"])
+@router.post(
+    "/applications/{application_id}/reject", tags=["applications"], responses=problems(403, 404, 409)
+)
 async def reject_application(
     application_id: uuid.UUID, body: RejectIn, deps: DepsDep, caller: CallerDep
 ) -> ApplicationOut:
     return ApplicationOut.of(await applications.reject_application(deps, caller, application_id, body.reason))
 
 
-@router.get("/members/{member_id}", tags=["members"])
+@router.get("/members/{member_id}", tags=["members"], responses=problems(403, 404))
 async def get_member(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> MemberOut:
     return MemberOut.of(await views.get_member(deps, caller, member_id))
 
@@ -122,7 +132,10 @@ async def get_member(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> 
     "/members/{member_id}/transfers",
     status_code=status.HTTP_201_CREATED,
     tags=["transfers"],
-    responses={200: {"description": "accepted at once: both unions have the same parent union"}},
+    responses={
+        **problems(403, 404, 409),
+        200: {"description": "accepted at once: both unions have the same parent union"},
+    },
 )
 async def request_transfer(
     member_id: uuid.UUID, body: TransferIn, deps: DepsDep, caller: CallerDep, response: Response
@@ -134,33 +147,33 @@ async def request_transfer(
     return TransferOut.of(t)
 
 
-@router.get("/transfers", tags=["transfers"])
+@router.get("/transfers", tags=["transfers"], responses=problems(403, 404))
 async def list_transfers(
     deps: DepsDep,
     caller: CallerDep,
     union_id: uuid.UUID,
     direction: Direction = Direction.INCOMING,
     status_filter: Annotated[TransferStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[TransferOut]:
     """A cadre's inbox: requests to (incoming) or from (outgoing) the union or a union below it."""
     rows = await views.list_transfers(deps, caller, union_id, direction, status_filter, limit)
     return [TransferOut.of(t) for t in rows]
 
 
-@router.post("/transfers/{transfer_id}/accept", tags=["transfers"])
+@router.post("/transfers/{transfer_id}/accept", tags=["transfers"], responses=problems(403, 404, 409))
 async def accept_transfer(transfer_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> TransferOut:
     return TransferOut.of(await transfers.accept_transfer(deps, caller, transfer_id))
 
 
-@router.post("/transfers/{transfer_id}/decline", tags=["transfers"])
+@router.post("/transfers/{transfer_id}/decline", tags=["transfers"], responses=problems(403, 404, 409))
 async def decline_transfer(
     transfer_id: uuid.UUID, body: DeclineTransferIn, deps: DepsDep, caller: CallerDep
 ) -> TransferOut:
     return TransferOut.of(await transfers.decline_transfer(deps, caller, transfer_id, body.reason))
 
 
-@router.post("/transfers/{transfer_id}/withdraw", tags=["transfers"])
+@router.post("/transfers/{transfer_id}/withdraw", tags=["transfers"], responses=problems(403, 404, 409))
 async def withdraw_transfer(
     transfer_id: uuid.UUID, deps: DepsDep, caller: CallerDep, body: WithdrawTransferIn | None = None
 ) -> TransferOut:
@@ -169,12 +182,12 @@ async def withdraw_transfer(
     return TransferOut.of(await transfers.withdraw_transfer(deps, caller, transfer_id, reason))
 
 
-@router.post("/members/{member_id}/leave", tags=["members"])
+@router.post("/members/{member_id}/leave", tags=["members"], responses=problems(403, 404, 409))
 async def leave_member(member_id: uuid.UUID, body: LeaveIn, deps: DepsDep, caller: CallerDep) -> MemberOut:
     return MemberOut.of(await members.leave_member(deps, caller, member_id, body.reason))
 
 
-@router.post("/members/{member_id}/reinstate", tags=["members"])
+@router.post("/members/{member_id}/reinstate", tags=["members"], responses=problems(403, 404, 409))
 async def reinstate_member(
     member_id: uuid.UUID, body: ReinstateIn, deps: DepsDep, caller: CallerDep
 ) -> MemberOut:

@@ -33,6 +33,7 @@ class RegisterUnionIn(_In):
     parent_id: uuid.UUID | None = None
     region: str | None = Field(
         default=None,
+        max_length=12,
         examples=["330100"],
         description="GB/T 2260 division code (行政区划代码); a child union inherits its parent's if omitted",
     )

@@ -1,10 +1,9 @@
 """HTTP routes of the legal service. A command answers with the case as it now stands."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Response, status
 
 from services.legal.api.schemas import (
     ArbitrationIn,
@@ -35,8 +34,10 @@ from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
 from shared.http import AppDeps, CallerDep
+from shared.inputs import Day, Limit, StrictRoute
+from shared.openapi import problems
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 DepsDep = Annotated[Deps, AppDeps]
 
@@ -52,14 +53,17 @@ async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:
     "/cases",
     status_code=status.HTTP_201_CREATED,
     tags=["cases"],
-    responses={200: {"description": "a retry: the Idempotency-Key was seen before, this is the first case"}},
+    responses={
+        **problems(403, 404, 409),
+        200: {"description": "a retry: the Idempotency-Key was seen before, this is the first case"},
+    },
 )
 async def file_case(
     body: FileCaseIn,
     deps: DepsDep,
     caller: CallerDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> CaseOut:
     member_id = caller.member_meant(body.member_id, "whose dispute is it?")
     filing = Filing(
@@ -78,55 +82,55 @@ async def file_case(
     return await _case_out(deps, caller, result.case.case_id)
 
 
-@router.get("/cases/{case_id}", tags=["cases"])
+@router.get("/cases/{case_id}", tags=["cases"], responses=problems(403, 404))
 async def get_case(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> CaseOut:
     return await _case_out(deps, caller, case_id)
 
 
-@router.get("/cases", tags=["cases"])
+@router.get("/cases", tags=["cases"], responses=problems(403, 404))
 async def list_cases(
     deps: DepsDep,
     caller: CallerDep,
     union_id: uuid.UUID,
     stage: Stage | None = None,
     kind: DisputeKind | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[CaseOut]:
     return [
         CaseOut.model_validate(c) for c in await views.list_cases(deps, caller, union_id, stage, kind, limit)
     ]
 
 
-@router.get("/members/{member_id}/cases", tags=["cases"])
+@router.get("/members/{member_id}/cases", tags=["cases"], responses=problems(403))
 async def member_cases(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[CaseOut]:
     return [CaseOut.model_validate(c) for c in await views.member_cases(deps, caller, member_id)]
 
 
-@router.get("/cases/{case_id}/trail", tags=["cases"])
+@router.get("/cases/{case_id}/trail", tags=["cases"], responses=problems(403, 404))
 async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntry]:
     return await views.case_trail(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/disposition", tags=["cases"])
+@router.post("/cases/{case_id}/disposition", tags=["cases"], responses=problems(403, 404, 409))
 async def decide_intake(case_id: uuid.UUID, body: DispositionIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await cases.decide_intake(deps, caller, case_id, body.disposition, body.reason, body.referral)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/stage", tags=["cases"])
+@router.post("/cases/{case_id}/stage", tags=["cases"], responses=problems(403, 404, 409))
 async def move_stage(case_id: uuid.UUID, body: StageIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await cases.move_stage(deps, caller, case_id, body.stage, body.on)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/mediation/outcome", tags=["cases"])
+@router.post("/cases/{case_id}/mediation/outcome", tags=["cases"], responses=problems(403, 404, 409))
 async def end_mediation(case_id: uuid.UUID, body: MediationIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     """How mediation ended; arbitration may follow a failed mediation or a passed window."""
     await cases.end_mediation(deps, caller, case_id, body.outcome, body.on)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/arbitration/{step}", tags=["cases"])
+@router.post("/cases/{case_id}/arbitration/{step}", tags=["cases"], responses=problems(403, 404, 409))
 async def arbitration_step(
     case_id: uuid.UUID, step: ArbitrationStep, body: ArbitrationIn, deps: DepsDep, caller: CallerDep
 ) -> CaseOut:
@@ -134,7 +138,7 @@ async def arbitration_step(
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/close", tags=["cases"])
+@router.post("/cases/{case_id}/close", tags=["cases"], responses=problems(403, 404, 409))
 async def close_case(case_id: uuid.UUID, body: CloseIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await cases.close_case(deps, caller, case_id, body.outcome, body.recovered_fen, body.note)
     return await _case_out(deps, caller, case_id)
@@ -143,7 +147,9 @@ async def close_case(case_id: uuid.UUID, body: CloseIn, deps: DepsDep, caller: C
 # Legal aid --------------------------------------------------------------------------------------
 
 
-@router.post("/counsel", status_code=status.HTTP_201_CREATED, tags=["legal aid"])
+@router.post(
+    "/counsel", status_code=status.HTTP_201_CREATED, tags=["legal aid"], responses=problems(403, 404)
+)
 async def register_counsel(body: CounselIn, deps: DepsDep, caller: CallerDep) -> CounselOut:
     registered = await counsel.register_counsel(
         deps, caller, body.union_id, body.name, body.role, body.capacity, body.represented_employers
@@ -151,7 +157,7 @@ async def register_counsel(body: CounselIn, deps: DepsDep, caller: CallerDep) ->
     return CounselOut.model_validate(registered)
 
 
-@router.post("/cases/{case_id}/counsel", tags=["legal aid"])
+@router.post("/cases/{case_id}/counsel", tags=["legal aid"], responses=problems(403, 404, 409))
 async def assign_counsel(
     case_id: uuid.UUID, body: AssignIn, deps: DepsDep, caller: CallerDep
 ) -> AssignmentOut:
@@ -164,7 +170,12 @@ async def assign_counsel(
 # Supervision letters ----------------------------------------------------------------------------
 
 
-@router.post("/supervisions", status_code=status.HTTP_201_CREATED, tags=["supervision letters"])
+@router.post(
+    "/supervisions",
+    status_code=status.HTTP_201_CREATED,
+    tags=["supervision letters"],
+    responses=problems(403, 404),
+)
 async def open_supervision(body: SupervisionIn, deps: DepsDep, caller: CallerDep) -> SupervisionOut:
     s = await letters.open_supervision(
         deps, caller, body.union_id, body.employer, body.issue, body.case_id, body.on
@@ -172,12 +183,14 @@ async def open_supervision(body: SupervisionIn, deps: DepsDep, caller: CallerDep
     return SupervisionOut.model_validate(s)
 
 
-@router.get("/supervisions/{supervision_id}", tags=["supervision letters"])
+@router.get("/supervisions/{supervision_id}", tags=["supervision letters"], responses=problems(403, 404))
 async def get_supervision(supervision_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> SupervisionOut:
     return SupervisionOut.model_validate(await views.get_supervision(deps, caller, supervision_id))
 
 
-@router.post("/supervisions/{supervision_id}/{action}", tags=["supervision letters"])
+@router.post(
+    "/supervisions/{supervision_id}/{action}", tags=["supervision letters"], responses=problems(403, 404, 409)
+)
 async def letter_step(
     supervision_id: uuid.UUID, action: LetterAction, body: LetterStepIn, deps: DepsDep, caller: CallerDep
 ) -> SupervisionOut:
@@ -189,8 +202,8 @@ async def letter_step(
 # Reports ----------------------------------------------------------------------------------------
 
 
-@router.get("/reports/summary", tags=["reports"])
-async def report(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, start: date, end: date) -> ReportOut:
+@router.get("/reports/summary", tags=["reports"], responses=problems(403, 404))
+async def report(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, start: Day, end: Day) -> ReportOut:
     return ReportOut.of(await views.report(deps, caller, union_id, start, end))
 
 
@@ -217,7 +230,7 @@ async def get_calendar(year: Year, deps: DepsDep, caller: CallerDep) -> Calendar
     return await _year_out(deps, year)
 
 
-@router.put("/calendar/{year}", tags=["working calendar"])
+@router.put("/calendar/{year}", tags=["working calendar"], responses=problems(403, 404, 409))
 async def publish_calendar_year(
     year: Year, body: PublishYearIn, deps: DepsDep, caller: CallerDep
 ) -> CalendarYearOut:
@@ -227,9 +240,9 @@ async def publish_calendar_year(
     return await _year_out(deps, year, changed.rescheduled)
 
 
-@router.put("/calendar/{year}/days/{day}", tags=["working calendar"])
+@router.put("/calendar/{year}/days/{day}", tags=["working calendar"], responses=problems(403, 404, 409))
 async def change_calendar_day(
-    year: Year, day: date, body: DayChangeIn, deps: DepsDep, caller: CallerDep
+    year: Year, day: Day, body: DayChangeIn, deps: DepsDep, caller: CallerDep
 ) -> CalendarYearOut:
     """One day set as a holiday or a make-up working day, or its entry removed (administrators)."""
     changed = await calendar.change_day(deps, caller, year, day, body.change, body.name, body.reason)

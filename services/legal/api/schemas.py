@@ -21,6 +21,7 @@ from shared.contracts.legal import (
     Priority,
     Stage,
 )
+from shared.inputs import Day
 from shared.money import Fen
 
 Text = Annotated[str, Field(max_length=2000)]
@@ -35,7 +36,7 @@ class FileCaseIn(_In):
     kind: DisputeKind
     employer: str = Field(min_length=1, max_length=200)
     amount_claimed_fen: Fen
-    learned_on: date = Field(description="the day the worker learned of the infringement")
+    learned_on: Day = Field(description="the day the worker learned of the infringement")
     migrant_worker: bool = False
     description: Text = ""
     other_member_ids: list[uuid.UUID] = Field(
@@ -51,18 +52,18 @@ class DispositionIn(_In):
 
 class StageIn(_In):
     stage: Stage
-    on: date | None = Field(default=None, description="the day the body accepted (default today)")
+    on: Day | None = Field(default=None, description="the day the body accepted (default today)")
 
 
 class ArbitrationIn(_In):
-    on: date | None = None
+    on: Day | None = None
 
 
 class MediationIn(_In):
     outcome: MediationOutcome = Field(
         description="agreement (达成协议), failed (调解不成), window_passed (期满未结)"
     )
-    on: date | None = Field(default=None, description="the day mediation ended (default today)")
+    on: Day | None = Field(default=None, description="the day mediation ended (default today)")
 
 
 class CloseIn(_In):
@@ -79,7 +80,7 @@ class AssignIn(_In):
 class CounselIn(_In):
     union_id: uuid.UUID
     name: str = Field(min_length=1, max_length=100)
-    role: Annotated[str, Field(pattern="^(lawyer|volunteer|adviser)$")]
+    role: Annotated[str, Field(pattern="^(lawyer|volunteer|adviser)$", max_length=20)]
     capacity: Annotated[int, Field(strict=True, ge=1, le=200)]
     represented_employers: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
 
@@ -89,11 +90,11 @@ class SupervisionIn(_In):
     employer: str = Field(min_length=1, max_length=200)
     issue: str = Field(min_length=1, max_length=2000)
     case_id: uuid.UUID | None = None
-    on: date | None = None
+    on: Day | None = None
 
 
 class LetterStepIn(_In):
-    on: date | None = None
+    on: Day | None = None
 
 
 class DeadlineOut(BaseModel):
@@ -279,7 +280,7 @@ class DayChangeIn(_In):
 
 
 class YearDayIn(_In):
-    day: date
+    day: Day
     kind: CalendarDayKind
     name: Name = ""
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from services.partners.api.partner_auth import CurrentPartner
 from services.partners.api.schemas import (
@@ -30,10 +30,16 @@ from services.partners.handlers.common import Deps
 from services.partners.store.ingress_log import LogRow
 from shared.errors import InvalidInput, NotFound
 from shared.http import AppDeps, CallerDep, correlation_id_of
+from shared.inputs import After, StrictRoute
+from shared.openapi import problems
 from shared.rows import from_row
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 DepsDep = Annotated[Deps, AppDeps]
+# Ids in the path: looked up, so only their length is bounded (an unknown one is a 404).
+PartnerKey = Annotated[str, Path(max_length=64)]
+MerchantKey = Annotated[str, Path(max_length=64)]
+OfferKey = Annotated[str, Path(max_length=64)]
 
 
 def _rejections(rows: list[LogRow], after: int) -> RejectionsOut:
@@ -44,7 +50,9 @@ def _rejections(rows: list[LogRow], after: int) -> RejectionsOut:
 # The union's admin API ---------------------------------------------------------------------------
 
 
-@router.post("/partners", status_code=status.HTTP_201_CREATED, tags=["admin"])
+@router.post(
+    "/partners", status_code=status.HTTP_201_CREATED, tags=["admin"], responses=problems(403, 404, 409)
+)
 async def register_partner(body: PartnerIn, deps: DepsDep, caller: CallerDep) -> RegisteredOut:
     """Register a partner: its two topics are created and its first API key is returned (once)."""
     partner, key = await partners.register_partner(deps, caller, body.partner_id, body.name, body.contact)
@@ -53,44 +61,56 @@ async def register_partner(body: PartnerIn, deps: DepsDep, caller: CallerDep) ->
     )
 
 
-@router.get("/partners", tags=["admin"])
+@router.get("/partners", tags=["admin"], responses=problems(403))
 async def list_partners(deps: DepsDep, caller: CallerDep) -> list[PartnerOut]:
     return [PartnerOut.of(p, deps.topics) for p in await views.all_partners(deps, caller)]
 
 
-@router.get("/partners/{partner_id}", tags=["admin"])
-async def get_partner(partner_id: str, deps: DepsDep, caller: CallerDep) -> PartnerOut:
+@router.get("/partners/{partner_id}", tags=["admin"], responses=problems(403, 404))
+async def get_partner(partner_id: PartnerKey, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     return PartnerOut.of(await views.partner(deps, caller, partner_id), deps.topics)
 
 
-@router.post("/partners/{partner_id}/keys", status_code=status.HTTP_201_CREATED, tags=["admin"])
-async def issue_key(partner_id: str, deps: DepsDep, caller: CallerDep) -> KeyOut:
+@router.post(
+    "/partners/{partner_id}/keys",
+    status_code=status.HTTP_201_CREATED,
+    tags=["admin"],
+    responses=problems(403, 404),
+)
+async def issue_key(partner_id: PartnerKey, deps: DepsDep, caller: CallerDep) -> KeyOut:
     """A further key (to rotate: issue a new one, switch over, revoke the old one)."""
     key = await partners.issue_key(deps, caller, partner_id)
     return KeyOut(key_id=key.key_id, api_key=key.api_key)
 
 
-@router.delete("/partners/{partner_id}/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["admin"])
-async def revoke_key(partner_id: str, key_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> None:
+@router.delete(
+    "/partners/{partner_id}/keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["admin"],
+    responses=problems(403, 404),
+)
+async def revoke_key(partner_id: PartnerKey, key_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> None:
     await partners.revoke_key(deps, caller, partner_id, key_id)
 
 
-@router.post("/partners/{partner_id}/suspend", tags=["admin"])
-async def suspend(partner_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
+@router.post("/partners/{partner_id}/suspend", tags=["admin"], responses=problems(403, 404))
+async def suspend(partner_id: PartnerKey, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     """Stop accepting the partner's events (they are rejected with the reason, not lost)."""
     partner = await partners.set_status(deps, caller, partner_id, "suspended", body.reason)
     return PartnerOut.of(partner, deps.topics)
 
 
-@router.post("/partners/{partner_id}/reactivate", tags=["admin"])
-async def reactivate(partner_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
+@router.post("/partners/{partner_id}/reactivate", tags=["admin"], responses=problems(403, 404))
+async def reactivate(partner_id: PartnerKey, body: StatusIn, deps: DepsDep, caller: CallerDep) -> PartnerOut:
     partner = await partners.set_status(deps, caller, partner_id, "active", body.reason)
     return PartnerOut.of(partner, deps.topics)
 
 
-@router.put("/partners/{partner_id}/merchants/{merchant_id}", tags=["admin"])
+@router.put(
+    "/partners/{partner_id}/merchants/{merchant_id}", tags=["admin"], responses=problems(403, 404, 409)
+)
 async def list_merchant(
-    partner_id: str, merchant_id: MerchantId, body: MerchantIn, deps: DepsDep, caller: CallerDep
+    partner_id: PartnerKey, merchant_id: MerchantId, body: MerchantIn, deps: DepsDep, caller: CallerDep
 ) -> MerchantOut:
     """Put a merchant (chosen by the union) under the partner, or change its details."""
     listing = Listing(merchant_id, partner_id, body.name, body.category, body.region, body.address)
@@ -101,25 +121,26 @@ async def list_merchant(
     "/partners/{partner_id}/merchants/{merchant_id}/delist",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["admin"],
+    responses=problems(403, 404),
 )
 async def delist_merchant(
-    partner_id: str, merchant_id: str, body: StatusIn, deps: DepsDep, caller: CallerDep
+    partner_id: PartnerKey, merchant_id: MerchantKey, body: StatusIn, deps: DepsDep, caller: CallerDep
 ) -> None:
     """The merchant leaves the programme: its offers leave the cards, new ones are rejected."""
     await merchants.delist_merchant(deps, caller, partner_id, merchant_id, body.reason)
 
 
-@router.get("/partners/{partner_id}/merchants", tags=["admin"])
-async def partner_merchants(partner_id: str, deps: DepsDep, caller: CallerDep) -> list[MerchantOut]:
+@router.get("/partners/{partner_id}/merchants", tags=["admin"], responses=problems(403))
+async def partner_merchants(partner_id: PartnerKey, deps: DepsDep, caller: CallerDep) -> list[MerchantOut]:
     return [MerchantOut.model_validate(m) for m in await views.partner_merchants(deps, caller, partner_id)]
 
 
-@router.get("/partners/{partner_id}/rejections", tags=["admin"])
+@router.get("/partners/{partner_id}/rejections", tags=["admin"], responses=problems(403))
 async def partner_rejections(
-    partner_id: str,
+    partner_id: PartnerKey,
     deps: DepsDep,
     caller: CallerDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[After, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RejectionsOut:
     return _rejections(await views.partner_rejections(deps, caller, partner_id, after, limit), after)
@@ -146,7 +167,11 @@ OFFER_EXAMPLE = {
     "/partner-api/v1/offers",
     status_code=status.HTTP_202_ACCEPTED,
     tags=["partner API"],
-    responses={422: {"description": "rejected: `reasons` says why (also listed under /rejections)"}},
+    responses={
+        **problems(403, 404),
+        422: {"description": "rejected: `reasons` says why (also listed under /rejections)"},
+    },
+    max_body_size=MAX_BYTES,  # an event is small (the kit answers 413 past it)
     # The body is read as bytes and checked by the same code as the Kafka path (docs/partners.md).
     openapi_extra={
         "requestBody": {
@@ -159,7 +184,7 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
     """Publish one offer event (create, update or withdraw), exactly as on your Kafka topic.
     202: checked and written to your topic; it becomes visible once decided (see GET
     /partner-api/v1/offers/{offer_id}). Re-sending the same version is harmless."""
-    body = await _capped_body(request, MAX_BYTES)
+    body = await request.body()
     try:
         queued = await offers.submit_over_http(deps, partner.partner_id, body, correlation_id_of(request))
     except Rejected as rejected:
@@ -174,24 +199,8 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
     return from_row(QueuedOut, queued)
 
 
-async def _capped_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 once it passes `limit` (an event is small; never read a huge one).
-    413 is no DomainError's status: an HTTPException, answered as problem details (too_large)."""
-    too_large = HTTPException(
-        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=f"an event is at most {limit} bytes"
-    )
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
-    return bytes(body)
-
-
-@router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"])
-async def offer_state(offer_id: str, partner: CurrentPartner, deps: DepsDep) -> OfferStateOut:
+@router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"], responses=problems(404))
+async def offer_state(offer_id: OfferKey, partner: CurrentPartner, deps: DepsDep) -> OfferStateOut:
     """The accepted version of one of your offers and what became of its recent events."""
     view = await views.my_offer(deps, partner.partner_id, offer_id)
     history = [IngressOut.model_validate(r) for r in view.history]
@@ -206,7 +215,7 @@ async def offer_state(offer_id: str, partner: CurrentPartner, deps: DepsDep) -> 
 async def my_rejections(
     partner: CurrentPartner,
     deps: DepsDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[After, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RejectionsOut:
     """Your rejected and stale events, oldest first, with the reasons; page with ?after=."""

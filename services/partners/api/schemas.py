@@ -16,7 +16,7 @@ class _In(BaseModel):
 
 
 class PartnerIn(_In):
-    partner_id: Annotated[str, Field(pattern=PARTNER_ID_PATTERN, examples=["meituan-hz"])]
+    partner_id: Annotated[str, Field(pattern=PARTNER_ID_PATTERN, max_length=32, examples=["meituan-hz"])]
     name: Annotated[str, Field(min_length=1, max_length=200, examples=["美团 · 杭州"])]
     contact: Annotated[str | None, Field(max_length=200)] = None
 
@@ -28,7 +28,7 @@ class StatusIn(_In):
 class MerchantIn(_In):
     name: Annotated[str, Field(min_length=1, max_length=200, examples=["知味观 · 湖滨店"])]
     category: OfferCategory
-    region: Annotated[str, Field(pattern=REGION_PATTERN, examples=["330102"])]
+    region: Annotated[str, Field(pattern=REGION_PATTERN, max_length=6, examples=["330102"])]
     address: Annotated[str | None, Field(max_length=300)] = None
 
 
@@ -112,4 +112,4 @@ class OfferStateOut(BaseModel):
     history: list[IngressOut]
 
 
-MerchantId = Annotated[str, Field(pattern=CODE_PATTERN)]
+MerchantId = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]

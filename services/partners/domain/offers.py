@@ -24,6 +24,7 @@ from shared.contracts.partners import (
     offer_key,
     region_prefix,
 )
+from shared.inputs import InputRefused, strict_json
 
 # An offer runs for at most a year and a day (a yearly campaign across a leap day) and may be
 # announced at most 90 days ahead: longer ones are almost always a date typo.
@@ -48,9 +49,10 @@ def parse(raw: bytes | None) -> PartnerOfferMessage:
     if len(raw) > MAX_BYTES:
         raise Rejected([f"message is {len(raw)} bytes; at most {MAX_BYTES} are accepted"])
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Rejected([f"not JSON: {exc}"]) from exc
+        # The kit's input policy, as for any body: no NUL or control characters, finite numbers.
+        data = strict_json(raw, "message")
+    except InputRefused as refused:
+        raise Rejected([f"not JSON the union accepts: {refused.detail}"]) from refused
     return validate(data)
 
 

@@ -20,8 +20,12 @@ from shared.auth import CurrentPrincipal
 from shared.contracts.partners import OfferCategory
 from shared.errors import InvalidInput
 from shared.http import deps_of
+from shared.inputs import StrictRoute
+from shared.openapi import problems
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
+Category = Annotated[str | None, Query(max_length=40, description="one of the offer categories, e.g. dining")]
+Cursor = Annotated[str | None, Query(max_length=1000, description="next_cursor of the previous page")]
 
 ORDER_RULE = (
     "Order: offers for the member's own group first (hardship households, then model workers), then "
@@ -123,14 +127,19 @@ def _offer_view(row: dict[str, Any]) -> OfferView:
     )
 
 
-@router.get("/cards/{member_id}/offers", tags=["cards"], description=CARD_OFFERS_DESCRIPTION)
+@router.get(
+    "/cards/{member_id}/offers",
+    tags=["cards"],
+    description=CARD_OFFERS_DESCRIPTION,
+    responses=problems(403, 404),
+)
 async def card_offers(
     member_id: uuid.UUID,
     request: Request,
     principal: CurrentPrincipal,
-    category: Annotated[str | None, Query(description="one of the offer categories, e.g. dining")] = None,
+    category: Category = None,
     limit: Annotated[int, Query(ge=1, le=offers.MAX_LIMIT)] = offers.DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> CardOffersOut:
     """Partner offers for the member's card. Order: the member's own group first (hardship
     households, then model workers), then offers for all members; then the most local region
@@ -182,10 +191,10 @@ def _cursor(cursor: str | None) -> offers.OrderKey | None:
 async def merchant_directory(
     deps: DepsDep,
     principal: CurrentPrincipal,
-    region: Annotated[str, Query(description="6-digit GB/T 2260 code: merchants within it")],
-    category: Annotated[str | None, Query(description="one of the offer categories")] = None,
+    region: Annotated[str, Query(max_length=6, description="6-digit GB/T 2260 code: merchants within it")],
+    category: Category = None,
     limit: Annotated[int, Query(ge=1, le=offers.MAX_LIMIT)] = offers.DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> MerchantsOut:
     """Listed partner merchants whose region lies within the given region (330100 lists the
     merchants of every district of 330100 and of 330100 itself, not those listed for the whole

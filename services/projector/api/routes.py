@@ -23,8 +23,10 @@ from shared.auth import CurrentPrincipal, Role
 from shared.contracts.enrollment import TRANSFER_STATUS_LABELS, TransferStatus
 from shared.errors import Forbidden, NotFound
 from shared.http import deps_of
+from shared.inputs import Limit, StrictRoute
+from shared.openapi import problems
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 
 class UnionView(BaseModel):
@@ -200,7 +202,7 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
     )
 
 
-@router.get("/cards/{member_id}", tags=["cards"])
+@router.get("/cards/{member_id}", tags=["cards"], responses=problems(403, 404))
 async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> CardOut:
     own = refuse_other_members(principal, member_id)
     deps = deps_of(request, Deps)  # not DepsDep: this read is hot, a dependency costs ~30 µs
@@ -233,14 +235,14 @@ async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPri
     return card
 
 
-@router.get("/unions/{union_id}/cards", tags=["cards"])
+@router.get("/unions/{union_id}/cards", tags=["cards"], responses=problems(403, 404))
 async def list_union_cards(
     union_id: uuid.UUID,
     deps: DepsDep,
     principal: CurrentPrincipal,
-    status: str | None = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
     after: Annotated[uuid.UUID | None, Query(description="member_id to continue after")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[CardSummary]:
     async with generations.reading(deps.pool) as conn:
         path = await cards.union_path(conn, union_id)
@@ -252,7 +254,7 @@ async def list_union_cards(
     return [CardSummary.model_validate(r) for r in rows]
 
 
-@router.get("/projection/status", tags=["operations"])
+@router.get("/projection/status", tags=["operations"], responses=problems(403))
 async def projection_status(deps: DepsDep, principal: CurrentPrincipal) -> ProjectionStatus:
     """The live read-model generation and how far it is behind each source partition (admin)."""
     if principal.role is not Role.ADMIN:

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.contracts.partners import Eligibility, check_region, region_ancestors, region_prefix
+from shared.inputs import InputRefused, strict_json
 
 # Relief case statuses that make a member a hardship household (困难职工) for offers.
 HARDSHIP_STATUSES = frozenset({"in_register", "exit_requested"})
@@ -141,8 +142,9 @@ def _encode(data: dict[str, Any]) -> str:
 def _decode(cursor: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
+        # A crafted cursor is hostile input like any other (a NUL in a key would reach SQL).
+        data = strict_json(raw, "cursor")
+    except (binascii.Error, ValueError, InputRefused) as exc:
         raise InvalidCursor("cursor is not one this service handed out") from exc
     if not isinstance(data, dict):
         raise InvalidCursor("cursor is not one this service handed out")

@@ -1,10 +1,9 @@
 """HTTP routes of the relief service. A command answers with the case as it now stands."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from services.relief.api.schemas import (
     AnswerIn,
@@ -52,12 +51,16 @@ from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.relief import AidType, ApprovalStep, CaseStatus
 from shared.http import AppDeps, CallerDep
+from shared.inputs import FIRST_DAY, LAST_DAY, Day, Limit, StrictRoute
+from shared.openapi import problems
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 
 DepsDep = Annotated[Deps, AppDeps]
 Year = Annotated[int, Query(ge=2000, le=2100)]
+# Bounded to the calendar window only: the budget rule itself says which years (a clearer 422).
+YearInPath = Annotated[int, Path(ge=FIRST_DAY.year, le=LAST_DAY.year)]
 
 
 async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:
@@ -72,7 +75,8 @@ async def _case_out(deps: Deps, caller: Caller, case_id: uuid.UUID) -> CaseOut:
     status_code=status.HTTP_201_CREATED,
     tags=["cases"],
     responses={
-        200: {"description": "the member or the household already has an open file: the report joined it"}
+        **problems(403, 404, 409),
+        200: {"description": "the member or the household already has an open file: the report joined it"},
     },
 )
 async def open_case(body: ReportIn, deps: DepsDep, caller: CallerDep, response: Response) -> IntakeOut:
@@ -91,30 +95,30 @@ async def open_case(body: ReportIn, deps: DepsDep, caller: CallerDep, response: 
     return IntakeOut(outcome=result.outcome, case=case)
 
 
-@router.get("/cases/{case_id}", tags=["cases"])
+@router.get("/cases/{case_id}", tags=["cases"], responses=problems(403, 404))
 async def get_case(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> CaseOut:
     return await _case_out(deps, caller, case_id)
 
 
-@router.get("/cases", tags=["cases"])
+@router.get("/cases", tags=["cases"], responses=problems(403, 404))
 async def list_cases(
     deps: DepsDep,
     caller: CallerDep,
     union_id: uuid.UUID,
     status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
     flagged: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[CaseSummaryOut]:
     rows = await views.list_cases(deps, caller, union_id, status_filter, flagged, limit)
     return [CaseSummaryOut.model_validate(c) for c in rows]
 
 
-@router.get("/members/{member_id}/cases", tags=["cases"])
+@router.get("/members/{member_id}/cases", tags=["cases"], responses=problems(403, 404))
 async def member_cases(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> MemberCasesOut:
     return MemberCasesOut.of(await views.member_cases(deps, caller, member_id))
 
 
-@router.get("/cases/{case_id}/trail", tags=["cases"])
+@router.get("/cases/{case_id}/trail", tags=["cases"], responses=problems(403, 404))
 async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> list[TrailEntry]:
     return await views.case_trail(deps, caller, case_id)
 
@@ -122,7 +126,7 @@ async def case_trail(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> li
 # Verification -----------------------------------------------------------------------------------
 
 
-@router.post("/cases/{case_id}/visits", tags=["verification"])
+@router.post("/cases/{case_id}/visits", tags=["verification"], responses=problems(403, 404, 409))
 async def record_visit(case_id: uuid.UUID, body: VisitIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     form = VisitForm(
         body.visited_on, body.household_size, body.monthly_income_fen, tuple(body.causes), body.findings
@@ -131,12 +135,14 @@ async def record_visit(case_id: uuid.UUID, body: VisitIn, deps: DepsDep, caller:
     return await _case_out(deps, caller, case_id)
 
 
-@router.get("/cases/{case_id}/eligibility", tags=["verification"])
+@router.get("/cases/{case_id}/eligibility", tags=["verification"], responses=problems(403, 404))
 async def eligibility(case_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> EligibilityOut:
     return EligibilityOut.of(await views.eligibility(deps, caller, case_id))
 
 
-@router.post("/cases/{case_id}/eligibility/override", tags=["verification"])
+@router.post(
+    "/cases/{case_id}/eligibility/override", tags=["verification"], responses=problems(403, 404, 409)
+)
 async def override_criterion(
     case_id: uuid.UUID, body: OverrideIn, deps: DepsDep, caller: CallerDep
 ) -> EligibilityOut:
@@ -146,13 +152,13 @@ async def override_criterion(
     return EligibilityOut.of(result)
 
 
-@router.post("/cases/{case_id}/verification", tags=["verification"])
+@router.post("/cases/{case_id}/verification", tags=["verification"], responses=problems(403, 404, 409))
 async def request_verification(case_id: uuid.UUID, body: NoteIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await verification.request_verification(deps, caller, case_id, body.note)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/steps/{step}/approve", tags=["approvals"])
+@router.post("/cases/{case_id}/steps/{step}/approve", tags=["approvals"], responses=problems(403, 404, 409))
 async def approve_step(
     case_id: uuid.UUID, step: ApprovalStep, body: NoteIn, deps: DepsDep, caller: CallerDep
 ) -> CaseOut:
@@ -160,7 +166,7 @@ async def approve_step(
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/steps/{step}/reject", tags=["approvals"])
+@router.post("/cases/{case_id}/steps/{step}/reject", tags=["approvals"], responses=problems(403, 404, 409))
 async def reject_step(
     case_id: uuid.UUID, step: ApprovalStep, body: NoteIn, deps: DepsDep, caller: CallerDep
 ) -> CaseOut:
@@ -171,7 +177,7 @@ async def reject_step(
 # Disclosure -------------------------------------------------------------------------------------
 
 
-@router.post("/cases/{case_id}/disclosure", tags=["disclosure"])
+@router.post("/cases/{case_id}/disclosure", tags=["disclosure"], responses=problems(403, 404, 409))
 async def start_disclosure(
     case_id: uuid.UUID, body: DisclosureIn, deps: DepsDep, caller: CallerDep
 ) -> CaseOut:
@@ -179,7 +185,12 @@ async def start_disclosure(
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/objections", status_code=status.HTTP_201_CREATED, tags=["disclosure"])
+@router.post(
+    "/cases/{case_id}/objections",
+    status_code=status.HTTP_201_CREATED,
+    tags=["disclosure"],
+    responses=problems(403, 404, 409),
+)
 async def record_objection(
     case_id: uuid.UUID, body: ObjectionIn, deps: DepsDep, caller: CallerDep
 ) -> ObjectionOut:
@@ -188,7 +199,11 @@ async def record_objection(
     )
 
 
-@router.post("/cases/{case_id}/objections/{objection_id}/answer", tags=["disclosure"])
+@router.post(
+    "/cases/{case_id}/objections/{objection_id}/answer",
+    tags=["disclosure"],
+    responses=problems(403, 404, 409),
+)
 async def answer_objection(
     case_id: uuid.UUID, objection_id: uuid.UUID, body: AnswerIn, deps: DepsDep, caller: CallerDep
 ) -> ObjectionOut:
@@ -197,13 +212,13 @@ async def answer_objection(
     )
 
 
-@router.post("/cases/{case_id}/decline", tags=["disclosure"])
+@router.post("/cases/{case_id}/decline", tags=["disclosure"], responses=problems(403, 404, 409))
 async def decline(case_id: uuid.UUID, body: ReasonIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await disclosure.decline(deps, caller, case_id, body.reason)
     return await _case_out(deps, caller, case_id)
 
 
-@router.get("/disclosures", tags=["disclosure"])
+@router.get("/disclosures", tags=["disclosure"], responses=problems(404))
 async def disclosures(
     deps: DepsDep, caller: CallerDep, union_id: Annotated[uuid.UUID, Query()]
 ) -> list[NoticeOut]:
@@ -214,13 +229,13 @@ async def disclosures(
 # The register -----------------------------------------------------------------------------------
 
 
-@router.post("/cases/{case_id}/plan", tags=["register"])
+@router.post("/cases/{case_id}/plan", tags=["register"], responses=problems(403, 404, 409))
 async def request_plan(case_id: uuid.UUID, body: PlanIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await register.request_plan(deps, caller, case_id, tuple(body.aid), body.summary)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/reverification", tags=["register"])
+@router.post("/cases/{case_id}/reverification", tags=["register"], responses=problems(403, 404, 409))
 async def reverify(case_id: uuid.UUID, body: VisitIn, deps: DepsDep, caller: CallerDep) -> ReverificationOut:
     form = VisitForm(
         body.visited_on, body.household_size, body.monthly_income_fen, tuple(body.causes), body.findings
@@ -231,13 +246,13 @@ async def reverify(case_id: uuid.UUID, body: VisitIn, deps: DepsDep, caller: Cal
     )
 
 
-@router.get("/reviews/due", tags=["register"])
+@router.get("/reviews/due", tags=["register"], responses=problems(403, 404))
 async def due_reviews(
     deps: DepsDep,
     caller: CallerDep,
     union_id: uuid.UUID,
-    on: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    on: Day | None = None,
+    limit: Limit = 100,
 ) -> list[CaseSummaryOut]:
     """Files due for their yearly re-verification on or before `on` (default today)."""
     return [
@@ -245,7 +260,7 @@ async def due_reviews(
     ]
 
 
-@router.post("/cases/{case_id}/exit", tags=["register"])
+@router.post("/cases/{case_id}/exit", tags=["register"], responses=problems(403, 404, 409))
 async def request_exit(case_id: uuid.UUID, body: ExitIn, deps: DepsDep, caller: CallerDep) -> ExitRequestOut:
     review = ExitReview(
         body.visited_on, body.household_size, body.monthly_income_fen, body.guarantees.as_map(), body.findings
@@ -254,31 +269,36 @@ async def request_exit(case_id: uuid.UUID, body: ExitIn, deps: DepsDep, caller: 
     return ExitRequestOut.of(await _case_out(deps, caller, case_id), check)
 
 
-@router.post("/cases/{case_id}/follow-ups", status_code=status.HTTP_201_CREATED, tags=["register"])
+@router.post(
+    "/cases/{case_id}/follow-ups",
+    status_code=status.HTTP_201_CREATED,
+    tags=["register"],
+    responses=problems(403, 404, 409),
+)
 async def record_follow_up(case_id: uuid.UUID, body: FollowUpIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await register.record_follow_up(deps, caller, case_id, body.contacted_on, body.channel.value, body.notes)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/resume", tags=["cases"])
+@router.post("/cases/{case_id}/resume", tags=["cases"], responses=problems(403, 404, 409))
 async def resume(case_id: uuid.UUID, body: NoteIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await membership_changes.resume(deps, caller, case_id, body.note)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/withdraw", tags=["cases"])
+@router.post("/cases/{case_id}/withdraw", tags=["cases"], responses=problems(403, 404, 409))
 async def withdraw(case_id: uuid.UUID, body: WithdrawIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await membership_changes.withdraw(deps, caller, case_id, body.reason, body.note)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/transfer/accept", tags=["cases"])
+@router.post("/cases/{case_id}/transfer/accept", tags=["cases"], responses=problems(403, 404, 409))
 async def accept_transfer(case_id: uuid.UUID, body: NoteIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await membership_changes.accept_transfer(deps, caller, case_id, body.note)
     return await _case_out(deps, caller, case_id)
 
 
-@router.post("/cases/{case_id}/transfer/decline", tags=["cases"])
+@router.post("/cases/{case_id}/transfer/decline", tags=["cases"], responses=problems(403, 404, 409))
 async def decline_transfer(case_id: uuid.UUID, body: ReasonIn, deps: DepsDep, caller: CallerDep) -> CaseOut:
     await membership_changes.decline_transfer(deps, caller, case_id, body.reason)
     return await _case_out(deps, caller, case_id)
@@ -287,16 +307,21 @@ async def decline_transfer(case_id: uuid.UUID, body: ReasonIn, deps: DepsDep, ca
 # Money ------------------------------------------------------------------------------------------
 
 
-@router.put("/budgets/{union_id}/{year}/{aid_type}", tags=["aid"])
+@router.put("/budgets/{union_id}/{year}/{aid_type}", tags=["aid"], responses=problems(403, 404, 409))
 async def set_budget(
-    union_id: uuid.UUID, year: int, aid_type: AidType, body: BudgetIn, deps: DepsDep, caller: CallerDep
+    union_id: uuid.UUID,
+    year: YearInPath,
+    aid_type: AidType,
+    body: BudgetIn,
+    deps: DepsDep,
+    caller: CallerDep,
 ) -> BudgetOut:
     return BudgetOut.model_validate(
         await aid.set_budget(deps, caller, union_id, year, aid_type, body.total_fen)
     )
 
 
-@router.get("/budgets", tags=["aid"])
+@router.get("/budgets", tags=["aid"], responses=problems(403, 404))
 async def list_budgets(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, year: Year) -> list[BudgetOut]:
     return [BudgetOut.model_validate(b) for b in await aid.list_budgets(deps, caller, union_id, year)]
 
@@ -306,6 +331,7 @@ async def list_budgets(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, ye
     status_code=status.HTTP_201_CREATED,
     tags=["aid"],
     responses={
+        **problems(403, 404, 409),
         200: {"description": "a retry: the Idempotency-Key was seen before, this is the first result"},
         409: {"description": "over budget, already paid this year, not in the plan, or the key reused"},
     },
@@ -316,7 +342,7 @@ async def disburse(
     deps: DepsDep,
     caller: CallerDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> DisbursementOut:
     form = aid.DisbursementForm(body.aid_type, body.amount_fen, body.note, body.budget_union_id)
     result = await aid.disburse(deps, caller, case_id, idempotency_key, form)
@@ -329,6 +355,6 @@ async def disburse(
 # Reports ----------------------------------------------------------------------------------------
 
 
-@router.get("/reports/summary", tags=["reports"])
+@router.get("/reports/summary", tags=["reports"], responses=problems(403, 404))
 async def report_summary(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, year: Year) -> SummaryOut:
     return SummaryOut.of(union_id, year, await views.summary(deps, caller, union_id, year))

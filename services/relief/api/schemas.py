@@ -27,6 +27,7 @@ from shared.contracts.relief import (
     Tier,
     WithdrawalReason,
 )
+from shared.inputs import Day
 from shared.money import Fen, PositiveFen
 
 HouseholdSize = Annotated[int, Field(strict=True, ge=1, le=50)]
@@ -53,7 +54,7 @@ class ReportIn(_In):
 
 
 class VisitIn(_In):
-    visited_on: date
+    visited_on: Day
     household_size: HouseholdSize
     monthly_income_fen: Fen
     causes: list[Cause] = Field(default_factory=list, max_length=7)
@@ -106,7 +107,7 @@ class GuaranteesIn(_In):
 
 
 class ExitIn(_In):
-    visited_on: date
+    visited_on: Day
     household_size: HouseholdSize
     monthly_income_fen: Fen
     guarantees: GuaranteesIn
@@ -120,7 +121,7 @@ class FollowUpChannel(StrEnum):
 
 
 class FollowUpIn(_In):
-    contacted_on: date
+    contacted_on: Day
     channel: FollowUpChannel
     notes: str = Field(min_length=1, max_length=2000)
 
