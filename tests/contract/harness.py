@@ -1,0 +1,403 @@
+"""Fuzz one service's OpenAPI as one role with schemathesis, and count what happened.
+
+Every operation gets positive and negative cases (negative_data_rejection judges only the
+negative ones), half of them with path parameters pointing at seeded records so the requests get
+past "not found" into the handlers. Each check runs on its own, so a failure is counted against
+the check that found it; failures are recorded, not raised, so every example of every operation
+runs (no shrinking: the reproducer is the first request that failed)."""
+
+import json
+import math
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.core.result import Ok
+
+CHECK_NAMES = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "negative_data_rejection",
+)
+# Small on purpose: the suite runs inside `make test` on a small machine. CONTRACT_MAX_EXAMPLES
+# and CONTRACT_SEED let a longer or different hunt run by hand.
+MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "12"))
+SEED = int(os.environ.get("CONTRACT_SEED", "15"))
+DENIED = (401, 403)
+REPORT = Path(__file__).resolve().parents[2] / ".run" / "contract-report.json"
+
+
+@dataclass
+class Finding:
+    operation: str
+    check: str
+    title: str
+    status: int | None
+    mode: str
+    reproduce: str
+
+    def line(self) -> str:
+        return f"{self.operation} [{self.check}] {self.title} (HTTP {self.status}, {self.mode})\n    {self.reproduce}"
+
+
+@dataclass
+class OperationTally:
+    requests: int = 0
+    past_auth: int = 0
+    unsendable: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+
+
+@dataclass
+class RunTally:
+    """One service fuzzed as one role."""
+
+    service: str
+    role: str
+    coverage: bool = False
+    operations: dict[str, OperationTally] = field(default_factory=dict)
+    failures: Counter[str] = field(default_factory=Counter)
+    # The first failing request per (operation, check, title): one reproducer per kind of failure.
+    findings: dict[tuple[str, str, str], Finding] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        statuses: Counter[int] = Counter()
+        for op in self.operations.values():
+            statuses.update(op.statuses)
+        return {
+            "phases": ["fuzzing", "coverage"] if self.coverage else ["fuzzing"],
+            "operations": len(self.operations),
+            "operations_past_auth": sum(1 for op in self.operations.values() if op.past_auth),
+            "requests": sum(op.requests for op in self.operations.values()),
+            "requests_past_auth": sum(op.past_auth for op in self.operations.values()),
+            "unsendable": sum(op.unsendable for op in self.operations.values()),
+            "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "failures": {name: self.failures[name] for name in CHECK_NAMES},
+            "operations_never_past_auth": sorted(k for k, op in self.operations.items() if not op.past_auth),
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _checks() -> list[tuple[str, Any]]:
+    load_all_checks()
+    return list(zip(CHECK_NAMES, CHECKS.get_by_names(list(CHECK_NAMES)), strict=True))
+
+
+def load_schema(base_url: str) -> Any:
+    return schemathesis.openapi.from_url(f"{base_url}/openapi.json", wait_for_schema=30)
+
+
+def _strategies(operation: Any, seeds: dict[str, list[Any]]) -> list[Any]:
+    modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    strategies = [operation.as_strategy(mode) for mode in modes]
+    names = [p.name for p in operation.path_parameters if p.name in seeds]
+    if names:
+        combos = max(len(seeds[n]) for n in names)
+        for i in range(combos):
+            fixed = {n: str(seeds[n][i % len(seeds[n])]) for n in names}
+            strategies += [operation.as_strategy(mode, path_parameters=fixed) for mode in modes]
+    return strategies
+
+
+def _coverage_cases(operation: Any, seeds: dict[str, list[Any]]) -> Iterator[Any]:
+    """Schemathesis's coverage phase: the boundary values of every parameter and property (empty,
+    longest, NUL, huge numbers, wrong types, missing fields...), deterministic. Every other case
+    gets seeded path parameters unless the path parameter is what the case breaks."""
+    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+    config = operation.schema.config.generation_for(operation=operation, phase="coverage")
+    names = [p.name for p in operation.path_parameters if p.name in seeds]
+    for i, case in enumerate(
+        operation.schema.iter_coverage_cases(operation, generation_modes=modes, generation_config=config)
+    ):
+        breaks_path = (
+            case.meta is not None
+            and getattr(case.meta.phase.data, "parameter_location", None) == ParameterLocation.PATH
+        )
+        if names and i % 2 == 0 and not breaks_path and case.path_parameters is not None:
+            case.path_parameters.update({n: str(seeds[n][i // 2 % len(seeds[n])]) for n in names})
+        yield case
+
+
+# Values schemathesis rarely or never generates, each one a class of issue 15: NUL and lone
+# surrogates in text, integers past 64 bits, NaN and infinities, calendar edges, a huge string.
+HOSTILE_TEXT = ("a\x00b", "\ud800x")
+HOSTILE_INTS = (2**63, -(2**63) - 1, 10**100)
+HOSTILE_NUMBERS = (math.nan, math.inf, -math.inf)
+HOSTILE_NUMERIC_TEXT = ("NaN", "Infinity", "1e999999", "-0")
+HOSTILE_DATES = ("0001-01-01", "9999-12-31", "2023-02-29")
+HOSTILE_DATETIMES = ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00")
+LONG_TEXT = "长" * 300_000
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T")
+NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _hostile_values(value: Any) -> list[Any]:
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, int):
+        return [*HOSTILE_INTS, *HOSTILE_NUMBERS]
+    if isinstance(value, float):
+        return [*HOSTILE_NUMBERS, 10**100]
+    if isinstance(value, str):
+        if DATE.match(value):
+            return list(HOSTILE_DATES)
+        if DATETIME.match(value):
+            return list(HOSTILE_DATETIMES)
+        if NUMERIC.match(value):
+            return [*HOSTILE_NUMERIC_TEXT, *HOSTILE_TEXT]
+        return list(HOSTILE_TEXT)
+    return []
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value[:2]):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path, value
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+def _hostile_cases(base: Any) -> Iterator[Any]:
+    """The base case (a valid one) with one value at a time replaced by a hostile one, in the
+    body and in the query. NaN and infinities go out as the literal JSON tokens Python writes."""
+    operation = base.operation
+    body = base.body if isinstance(base.body, (dict, list)) else None
+    make = partial(
+        operation.schema.make_case,
+        operation=operation,
+        path_parameters=dict(base.path_parameters or {}),
+        media_type=base.media_type,
+    )
+    if body is not None:
+        for path, value in _leaves(body):
+            for new in _hostile_values(value):
+                payload = _replaced(body, path, new)
+                if isinstance(new, float) and not math.isfinite(new):
+                    yield make(query=dict(base.query or {}), body=json.dumps(payload).encode())
+                else:
+                    yield make(query=dict(base.query or {}), body=payload)
+        text = next((path for path, value in _leaves(body) if isinstance(value, str)), None)
+        if text is not None:
+            yield make(query=dict(base.query or {}), body=_replaced(body, text, LONG_TEXT))
+    for name, value in (base.query or {}).items():
+        for new in _hostile_values(value):
+            if isinstance(new, float):
+                new = str(new)
+            query = {**base.query, name: new}
+            yield make(query=query, body=base.body) if body is not None else make(query=query)
+
+
+def fuzz(
+    tally: RunTally,
+    schema: Any,
+    base_url: str,
+    headers: dict[str, str],
+    seeds: dict[str, list[Any]],
+    *,
+    coverage: bool,
+) -> None:
+    started = time.monotonic()
+    tally.coverage = coverage
+    checks = _checks()
+    session = requests.Session()
+    for result in schema.get_all_operations():
+        if not isinstance(result, Ok):
+            err = result.err()
+            key = ("schema", "schema", str(err)[:120])
+            tally.failures["schema"] += 1
+            tally.findings[key] = Finding("schema", "schema", str(err)[:500], None, "-", "-")
+            continue
+        operation = result.ok()
+        _fuzz_operation(tally, operation, checks, session, base_url, headers, seeds, coverage)
+    tally.seconds = time.monotonic() - started
+
+
+def _fuzz_operation(
+    tally: RunTally,
+    operation: Any,
+    checks: list[tuple[str, Any]],
+    session: requests.Session,
+    base_url: str,
+    headers: dict[str, str],
+    seeds: dict[str, list[Any]],
+    coverage: bool,
+) -> None:
+    label = operation.label
+    op = tally.operations.setdefault(label, OperationTally())
+
+    # Valid cases and how far they got: the hostile values go into the one that got furthest.
+    bases: list[tuple[int, int, Any]] = []
+
+    def send(case: Any, mode: str | None = None) -> None:
+        try:
+            response = case.call(base_url=base_url, session=session, headers=headers, timeout=15)
+        except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeEncodeError):
+            # A request no HTTP client can put on the wire (e.g. a newline in a header): counted.
+            op.unsendable += 1
+            return
+        except requests.exceptions.RequestException as exc:
+            _record(
+                tally,
+                label,
+                "not_a_server_error",
+                f"no answer: {type(exc).__name__}",
+                None,
+                case,
+                headers,
+                base_url,
+                mode,
+            )
+            op.requests += 1
+            return
+        op.requests += 1
+        op.statuses[response.status_code] += 1
+        if mode is None and case.meta is not None and not case.meta.generation.mode.is_negative:
+            bases.append((_base_rank(response.status_code), len(bases), case))
+        if response.status_code not in DENIED:
+            op.past_auth += 1
+        for name, check in checks:
+            try:
+                case.validate_response(
+                    response,
+                    checks=[check],
+                    headers=headers,
+                    transport_kwargs={"base_url": base_url, "headers": headers, "session": session},
+                )
+            except FailureGroup as group:
+                for failure in group.exceptions:
+                    title = _title(failure)
+                    _record(tally, label, name, title, response.status_code, case, headers, base_url, mode)
+
+    def fuzzed(case: Any) -> None:
+        send(case)
+
+    test = hypothesis.given(case=st.one_of(_strategies(operation, seeds)))(fuzzed)
+    test = hypothesis.settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=False,
+        print_blob=False,
+    )(test)
+    hypothesis.seed(SEED)(test)()
+    if coverage:
+        for case in _coverage_cases(operation, seeds):
+            send(case)
+        for case in _hostile_cases(min(bases)[2]) if bases else ():
+            send(case, "hostile")
+
+
+def _base_rank(status: int) -> int:
+    """Accepted first, then refused by a handler's rule, then refused for lack of a record;
+    refused by validation last (a hostile value put there would never reach the handler)."""
+    if status < 300:
+        return 0
+    return {409: 1, 404: 2, 403: 3, 422: 5}.get(status, 4)
+
+
+def _title(failure: Failure) -> str:
+    return failure.title.splitlines()[0][:160]
+
+
+def _record(
+    tally: RunTally,
+    label: str,
+    check: str,
+    title: str,
+    status: int | None,
+    case: Any,
+    headers: dict[str, str],
+    base_url: str,
+    mode: str | None,
+) -> None:
+    tally.failures[check] += 1
+    key = (label, check, title)
+    if key not in tally.findings:
+        if mode is None:
+            mode = case.meta.generation.mode.value if case.meta is not None else "?"
+        try:
+            # schemathesis hides the token; `make token ROLE=...` mints one to paste back.
+            curl = case.as_curl_command(headers=headers, base_url=base_url)
+            curl = curl.replace("'Authorization: [Filtered]'", '"Authorization: Bearer $TOKEN"')
+        except Exception as exc:  # the reproducer must not hide the failure itself
+            curl = f"(no curl: {exc!r}) {case!r}"
+        tally.findings[key] = Finding(label, check, title, status, mode, curl)
+
+
+@dataclass
+class Report:
+    """Every run of the session, written to .run/contract-report.json after each one."""
+
+    runs: list[RunTally] = field(default_factory=list)
+
+    def add(self, run: RunTally) -> None:
+        self.runs.append(run)
+        self.write()
+
+    def as_dict(self) -> dict[str, Any]:
+        services: dict[str, dict[str, Any]] = {}
+        for run in self.runs:
+            services.setdefault(run.service, {})[run.role] = run.summary()
+        return {
+            "settings": {"max_examples": MAX_EXAMPLES, "seed": SEED, "checks": list(CHECK_NAMES)},
+            "seconds": round(sum(r.seconds for r in self.runs), 1),
+            "failures": sum(sum(r.failures.values()) for r in self.runs),
+            "services": services,
+            "findings": [
+                {"service": run.service, "role": run.role, **vars(f)}
+                for run in self.runs
+                for f in run.findings.values()
+            ],
+        }
+
+    def write(self) -> None:
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        REPORT.write_text(json.dumps(self.as_dict(), ensure_ascii=False, indent=2))
+
+    def lines(self) -> list[str]:
+        out = [f"contract suite: {len(self.runs)} runs, report in {REPORT}"]
+        out.append(f"  {'service':<13} {'role':<8} {'ops':>4} {'past auth':>9} {'requests':>8} failures")
+        for run in self.runs:
+            s = run.summary()
+            failed = ", ".join(f"{k}={v}" for k, v in s["failures"].items() if v) or "0"
+            out.append(
+                f"  {run.service:<13} {run.role:<8} {s['operations']:>4} {s['operations_past_auth']:>9}"
+                f" {s['requests']:>8} {failed}  ({s['seconds']}s)"
+            )
+        return out
+
+
+REPORT_OF_SESSION = Report()
