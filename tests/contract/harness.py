@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.core import NOT_SET
 from schemathesis.core.failures import Failure, FailureGroup
-from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.result import Ok
 
 CHECK_NAMES = (
@@ -103,37 +103,55 @@ def _checks() -> list[tuple[str, Any]]:
 
 
 def load_schema(base_url: str) -> Any:
-    return schemathesis.openapi.from_url(f"{base_url}/openapi.json", wait_for_schema=30)
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", wait_for_schema=30)
+    # Reproducers must show the request as sent (a criterion's "key" is no secret); the token is
+    # replaced by $TOKEN below.
+    schema.config.output.sanitization.enabled = False
+    return schema
+
+
+def _seeded(operation: Any, seeds: dict[str, list[Any]], i: int) -> tuple[dict[str, str], dict[str, str]]:
+    """The i-th choice of seeded path and query parameters (those named like a seeded record)."""
+
+    def pick(names: list[str]) -> dict[str, str]:
+        return {n: str(seeds[n][i % len(seeds[n])]) for n in names if n in seeds}
+
+    return pick([p.name for p in operation.path_parameters]), pick([q.name for q in operation.query])
 
 
 def _strategies(operation: Any, seeds: dict[str, list[Any]]) -> list[Any]:
     modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
     strategies = [operation.as_strategy(mode) for mode in modes]
-    names = [p.name for p in operation.path_parameters if p.name in seeds]
-    if names:
-        combos = max(len(seeds[n]) for n in names)
-        for i in range(combos):
-            fixed = {n: str(seeds[n][i % len(seeds[n])]) for n in names}
-            strategies += [operation.as_strategy(mode, path_parameters=fixed) for mode in modes]
+    names = [p.name for p in [*operation.path_parameters, *operation.query] if p.name in seeds]
+    for i in range(max((len(seeds[n]) for n in names), default=0)):
+        path, query = _seeded(operation, seeds, i)
+        strategies += [
+            operation.as_strategy(mode, path_parameters=path or None, query=query or None) for mode in modes
+        ]
     return strategies
 
 
 def _coverage_cases(operation: Any, seeds: dict[str, list[Any]]) -> Iterator[Any]:
     """Schemathesis's coverage phase: the boundary values of every parameter and property (empty,
-    longest, NUL, huge numbers, wrong types, missing fields...), deterministic. Every other case
-    gets seeded path parameters unless the path parameter is what the case breaks."""
+    longest, wrong types, missing fields...), deterministic. Every other case gets seeded path and
+    query parameters, except the one the case breaks."""
     modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
     config = operation.schema.config.generation_for(operation=operation, phase="coverage")
-    names = [p.name for p in operation.path_parameters if p.name in seeds]
     for i, case in enumerate(
         operation.schema.iter_coverage_cases(operation, generation_modes=modes, generation_config=config)
     ):
-        breaks_path = (
-            case.meta is not None
-            and getattr(case.meta.phase.data, "parameter_location", None) == ParameterLocation.PATH
-        )
-        if names and i % 2 == 0 and not breaks_path and case.path_parameters is not None:
-            case.path_parameters.update({n: str(seeds[n][i // 2 % len(seeds[n])]) for n in names})
+        if i % 2 == 0:
+            data = case.meta.phase.data if case.meta is not None else None
+            broken = (
+                getattr(data, "parameter", None)
+                if case.meta and case.meta.generation.mode.is_negative
+                else None
+            )
+            path, query = _seeded(operation, seeds, i // 2)
+            if case.path_parameters is not None:
+                case.path_parameters.update({k: v for k, v in path.items() if k != broken})
+            if case.query is not None:
+                case.query.update({k: v for k, v in query.items() if k != broken})
         yield case
 
 
@@ -151,22 +169,22 @@ DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T")
 NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-def _hostile_values(value: Any) -> list[Any]:
+def _hostile_values(value: Any) -> list[tuple[Any, str]]:
+    """Hostile replacements for a valid value, each with its class."""
     if isinstance(value, bool) or value is None:
         return []
-    if isinstance(value, int):
-        return [*HOSTILE_INTS, *HOSTILE_NUMBERS]
-    if isinstance(value, float):
-        return [*HOSTILE_NUMBERS, 10**100]
-    if isinstance(value, str):
-        if DATE.match(value):
-            return list(HOSTILE_DATES)
-        if DATETIME.match(value):
-            return list(HOSTILE_DATETIMES)
-        if NUMERIC.match(value):
-            return [*HOSTILE_NUMERIC_TEXT, *HOSTILE_TEXT]
-        return list(HOSTILE_TEXT)
-    return []
+    if isinstance(value, int | float):
+        return [(n, "huge integer") for n in HOSTILE_INTS] + [(n, "NaN or infinity") for n in HOSTILE_NUMBERS]
+    if not isinstance(value, str):
+        return []
+    text = [(HOSTILE_TEXT[0], "NUL in text"), (HOSTILE_TEXT[1], "lone surrogate in text")]
+    if DATE.match(value):
+        return [(d, "date edge") for d in HOSTILE_DATES]
+    if DATETIME.match(value):
+        return [(d, "datetime edge") for d in HOSTILE_DATETIMES]
+    if NUMERIC.match(value):
+        return [(n, "NaN or huge number as text") for n in HOSTILE_NUMERIC_TEXT] + text
+    return text
 
 
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
@@ -188,11 +206,13 @@ def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
     return copy
 
 
-def _hostile_cases(base: Any) -> Iterator[Any]:
+def _hostile_cases(base: Any) -> Iterator[tuple[Any, str]]:
     """The base case (a valid one) with one value at a time replaced by a hostile one, in the
-    body and in the query. NaN and infinities go out as the literal JSON tokens Python writes."""
+    body and in the query, each with its class and place. NaN and infinities go out as the
+    literal JSON tokens Python writes (no JSON library sends them)."""
     operation = base.operation
-    body = base.body if isinstance(base.body, (dict, list)) else None
+    body = base.body if isinstance(base.body, dict | list) else None
+    query = dict(base.query or {})
     make = partial(
         operation.schema.make_case,
         operation=operation,
@@ -201,21 +221,20 @@ def _hostile_cases(base: Any) -> Iterator[Any]:
     )
     if body is not None:
         for path, value in _leaves(body):
-            for new in _hostile_values(value):
+            where = "body." + ".".join(map(str, path))
+            for new, klass in _hostile_values(value):
                 payload = _replaced(body, path, new)
                 if isinstance(new, float) and not math.isfinite(new):
-                    yield make(query=dict(base.query or {}), body=json.dumps(payload).encode())
-                else:
-                    yield make(query=dict(base.query or {}), body=payload)
+                    payload = json.dumps(payload).encode()
+                yield make(query=query, body=payload), f"{klass} in {where}"
         text = next((path for path, value in _leaves(body) if isinstance(value, str)), None)
         if text is not None:
-            yield make(query=dict(base.query or {}), body=_replaced(body, text, LONG_TEXT))
-    for name, value in (base.query or {}).items():
-        for new in _hostile_values(value):
-            if isinstance(new, float):
-                new = str(new)
-            query = {**base.query, name: new}
-            yield make(query=query, body=base.body) if body is not None else make(query=query)
+            yield make(query=query, body=_replaced(body, text, LONG_TEXT)), "900 kB of text in the body"
+    for name, value in query.items():
+        for new, klass in _hostile_values(value):
+            hostile = {**query, name: str(new) if isinstance(new, float) else new}
+            case = make(query=hostile, body=base.body) if body is not None else make(query=hostile)
+            yield case, f"{klass} in query.{name}"
 
 
 def fuzz(
@@ -226,6 +245,7 @@ def fuzz(
     seeds: dict[str, list[Any]],
     *,
     coverage: bool,
+    examples: dict[str, dict[str, Any]],
 ) -> None:
     started = time.monotonic()
     tally.coverage = coverage
@@ -239,7 +259,8 @@ def fuzz(
             tally.findings[key] = Finding("schema", "schema", str(err)[:500], None, "-", "-")
             continue
         operation = result.ok()
-        _fuzz_operation(tally, operation, checks, session, base_url, headers, seeds, coverage)
+        example = examples.get(operation.label)
+        _fuzz_operation(tally, operation, checks, session, base_url, headers, seeds, coverage, example)
     tally.seconds = time.monotonic() - started
 
 
@@ -252,6 +273,7 @@ def _fuzz_operation(
     headers: dict[str, str],
     seeds: dict[str, list[Any]],
     coverage: bool,
+    example: dict[str, Any] | None,
 ) -> None:
     label = operation.label
     op = tally.operations.setdefault(label, OperationTally())
@@ -313,11 +335,23 @@ def _fuzz_operation(
         print_blob=False,
     )(test)
     hypothesis.seed(SEED)(test)()
+    if example is not None:
+        # A request the seeding showed valid: the hostile values go into it first of all.
+        path, query = _seeded(operation, seeds, 0)
+        case = operation.schema.make_case(
+            operation=operation,
+            path_parameters=path,
+            query={**query, **example.get("query", {})},
+            body=example.get("body", NOT_SET),
+            media_type="application/json" if "body" in example else None,
+        )
+        send(case, "example")
+        bases.append((-1, 0, case))
     if coverage:
         for case in _coverage_cases(operation, seeds):
             send(case)
-        for case in _hostile_cases(min(bases)[2]) if bases else ():
-            send(case, "hostile")
+        for case, klass in _hostile_cases(min(bases)[2]) if bases else ():
+            send(case, f"hostile: {klass}")
 
 
 def _base_rank(status: int) -> int:
@@ -344,16 +378,21 @@ def _record(
     mode: str | None,
 ) -> None:
     tally.failures[check] += 1
-    key = (label, check, title)
+    # One reproducer per kind: per operation, check, failure and class of hostile value.
+    key = (label, check, title + (mode or "").partition(" in ")[0].removeprefix("hostile"))
     if key not in tally.findings:
         if mode is None:
             mode = case.meta.generation.mode.value if case.meta is not None else "?"
         try:
-            # schemathesis hides the token; `make token ROLE=...` mints one to paste back.
+            # `make token ROLE=...` mints a token to paste back.
             curl = case.as_curl_command(headers=headers, base_url=base_url)
-            curl = curl.replace("'Authorization: [Filtered]'", '"Authorization: Bearer $TOKEN"')
+            curl = curl.replace(
+                f"'Authorization: {headers['Authorization']}'", '"Authorization: Bearer $TOKEN"'
+            )
         except Exception as exc:  # the reproducer must not hide the failure itself
             curl = f"(no curl: {exc!r}) {case!r}"
+        if len(curl) > 3000:  # the 900 kB text
+            curl = curl[:3000] + " ...(cut)"
         tally.findings[key] = Finding(label, check, title, status, mode, curl)
 
 

@@ -31,6 +31,8 @@ class World:
     members: list[dict[str, Any]]
     partner_key: str
     seeds: Seeds = field(default_factory=dict)
+    # Valid requests per service and operation ("POST /cases"): {"body": ..., "query": ...}.
+    examples: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def member_id(self) -> uuid.UUID:
@@ -43,6 +45,10 @@ class Seeder:
         self.http = http
         self.admin = s.headers(Role.ADMIN)
         self.rng = random.Random()
+        self.examples: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def example(self, service: str, label: str, **request: Any) -> None:
+        self.examples.setdefault(service, {})[label] = request
 
     def url(self, service: str, path: str) -> str:
         return f"{self.s.services[service].url}{path}"
@@ -84,6 +90,7 @@ class Seeder:
         body = {"name": name, "kind": kind, "parent_id": str(parent) if parent else None}
         if parent is None:
             body["region"] = "330100"
+        self.example("enrollment", "POST /unions", body=body)
         return uuid.UUID(self.call("POST", "enrollment", "/unions", self.admin, body, 201)["union_id"])
 
     def application(self, union_id: uuid.UUID) -> dict[str, Any]:
@@ -121,11 +128,13 @@ class Seeder:
         legal = self.legal(base, members[0], today)
         competitions = self.competitions(district, members, today)
         partners = self.partners(tag)
+        self.more_examples(units, members, today)
         seeds: Seeds = {
             "enrollment": {
                 "union_id": [base, district],
                 "application_id": pending,
-                "member_id": [m["member_id"] for m in members],
+                # The last member first: the member role's own (the first) should stay active.
+                "member_id": [m["member_id"] for m in reversed(members)],
             },
             "projector": {"member_id": [members[0]["member_id"]], "union_id": [base, city]},
             "relief": {
@@ -135,6 +144,7 @@ class Seeder:
                 "year": [today.year],
             },
             "legal": {
+                "union_id": [base],
                 "case_id": [legal["case_id"]],
                 "member_id": [members[0]["member_id"]],
                 "supervision_id": [legal["supervision_id"]],
@@ -143,7 +153,37 @@ class Seeder:
             | {"member_id": [members[1]["member_id"]]},
             "partners": {k: v for k, v in partners.items() if k != "api_key"},
         }
-        return World(tag, units, members, partners["api_key"][0], seeds)
+        examples, self.examples = self.examples, {}
+        return World(tag, units, members, partners["api_key"][0], seeds, examples)
+
+    def more_examples(self, units: dict[str, uuid.UUID], members: list[dict[str, Any]], today: date) -> None:
+        """Valid requests of the operations the seeding does not make."""
+        base, other = str(units["base"]), str(units["other_base"])
+        month_ago = (today - timedelta(days=30)).isoformat()
+        self.example(
+            "enrollment", "POST /applications/{application_id}/reject", body={"reason": "身份证照片不清晰"}
+        )
+        self.example(
+            "enrollment",
+            "POST /members/{member_id}/transfer",
+            body={"to_union_id": other, "reason": "换工作"},
+        )
+        self.example("enrollment", "POST /members/{member_id}/leave", body={"reason": "离开本市"})
+        self.example("enrollment", "POST /members/{member_id}/reinstate", body={"union_id": base})
+        self.example("enrollment", "GET /applications", query={"union_id": base, "limit": 10})
+        self.example(
+            "legal",
+            "GET /reports/summary",
+            query={"union_id": base, "start": month_ago, "end": today.isoformat()},
+        )
+        self.example("legal", "GET /cases", query={"union_id": base, "limit": 10})
+        self.example("relief", "GET /reports/summary", query={"union_id": base, "year": today.year})
+        self.example("relief", "GET /budgets", query={"union_id": base, "year": today.year})
+        self.example("relief", "GET /disclosures", query={"union_id": base})
+        self.example("relief", "GET /cases", query={"union_id": base, "limit": 10})
+        self.example("competitions", "GET /members/{member_id}/honours", query={"on": today.isoformat()})
+        self.example("projector", "GET /merchants", query={"region": "330100", "limit": 10})
+        self.example("projector", "GET /unions/{union_id}/cards", query={"limit": 10})
 
     def relief(self, base: uuid.UUID, member_id: str, today: date) -> str:
         report = {
@@ -161,6 +201,7 @@ class Seeder:
         visit = {"household_size": 3, "monthly_income_fen": 240_000, "causes": ["illness"],
                  "visited_on": today.isoformat(), "findings": "入户走访核实"}  # fmt: skip
         self.call("POST", "relief", f"/cases/{case['case_id']}/visits", self.cadre(base), visit)
+        self.example("relief", "POST /cases/{case_id}/visits", body=visit)
         return str(case["case_id"])
 
     def legal(self, base: uuid.UUID, member: dict[str, Any], today: date) -> dict[str, str]:
@@ -172,10 +213,13 @@ class Seeder:
             "learned_on": (today - timedelta(days=20)).isoformat(),
         }
         case = self.until("POST", "legal", "/cases", self.member(member["member_id"]), body, 201)
+        self.example("legal", "POST /cases", body={**body, "member_id": member["member_id"]})
         counsel = {"union_id": str(base), "name": "张律师", "role": "lawyer", "capacity": 5}
         self.call("POST", "legal", "/counsel", self.cadre(base), counsel, 201)
+        self.example("legal", "POST /counsel", body=counsel)
         letter = {"union_id": str(base), "employer": "某建筑劳务公司", "issue": "拖欠农民工工资"}
         supervision = self.call("POST", "legal", "/supervisions", self.cadre(base), letter, 201)
+        self.example("legal", "POST /supervisions", body=letter)
         return {"case_id": case["case_id"], "supervision_id": supervision["supervision_id"]}
 
     def competitions(
@@ -189,6 +233,12 @@ class Seeder:
             "stages": [{"name": "第一季度", "judges": ["test-cadre", "j-wang"], "chief_judge": "test-cadre"}],
         }  # fmt: skip
         comp = self.until("POST", "competitions", "/competitions", self.cadre(district), body, 201)
+        self.example("competitions", "POST /competitions", body=body)
+        self.example(
+            "competitions",
+            "POST /competitions/{competition_id}/entries",
+            body={"member_ids": [members[2]["member_id"]]},
+        )
         cid = comp["competition_id"]
         entries = [
             self.until("POST", "competitions", f"/competitions/{cid}/entries", self.cadre(district),
@@ -203,6 +253,7 @@ class Seeder:
             "valid_until": (today + timedelta(days=365 * 4)).isoformat(),
         }
         granted = self.until("POST", "competitions", "/honours", self.admin, honour, 201)
+        self.example("competitions", "POST /honours", body=honour)
         return {
             "competition_id": [cid],
             "stage_id": [comp["stages"][0]["stage_id"]],
@@ -218,6 +269,8 @@ class Seeder:
         merchant = f"m-{tag}"
         listing = {"name": "知味观 · 湖滨店", "category": "dining", "region": "330100"}
         self.call("PUT", "partners", f"/partners/{partner_id}/merchants/{merchant}", self.admin, listing)
+        self.example("partners", "POST /partners", body={"partner_id": f"{partner_id}-2", "name": tag})
+        self.example("partners", "PUT /partners/{partner_id}/merchants/{merchant_id}", body=listing)
         now = datetime.now(UTC)
         offer = {
             "action": "create", "version": 1, "merchant_id": merchant, "offer_id": f"o-{tag}",
