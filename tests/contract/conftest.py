@@ -1,21 +1,24 @@
 """The contract suite's own stack (its requests would otherwise land in the integration tests'
 records) and one seeded world per role."""
 
+import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.conftest import Stack, running_stack
+from tests.conftest import ROOT, Stack, running_stack
 from tests.contract.harness import REPORT_OF_SESSION
 from tests.contract.world import Seeder, World, WorldFactory
 
+LOGS = ROOT / ".run" / "contract-logs"
+
 
 @pytest.fixture(scope="session")
-def contract_stack(
-    infra: dict[str, str], run_id: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    with running_stack(infra, run_id, tmp_path_factory.mktemp("contract-logs"), tag="c") as s:
+def contract_stack(infra: dict[str, str], run_id: str) -> Iterator[Stack]:
+    """The services' logs stay in .run/contract-logs after the run: a 5xx's traceback is there."""
+    shutil.rmtree(LOGS, ignore_errors=True)
+    with running_stack(infra, run_id, LOGS, tag="c") as s:
         yield s
 
 

@@ -3,8 +3,9 @@ no check may fail (issue 15). Numbers per service and role: .run/contract-report
 
 import pytest
 
+from scripts import stack
 from shared.auth import Role
-from tests.conftest import Stack
+from tests.conftest import RunningService, Stack
 from tests.contract.harness import REPORT_OF_SESSION, RunTally, fuzz, load_schema
 from tests.contract.world import World, WorldFactory
 
@@ -42,7 +43,19 @@ def test_no_check_fails(role: str, service: str, contract_stack: Stack, worlds: 
         fuzz(run, schema, url, headers, seeds, coverage=role in COVERAGE_ROLES, examples=examples)
     finally:
         REPORT_OF_SESSION.add(run)
+    service_crashed = _restart_if_dead(contract_stack.services[service])
+    assert not service_crashed, f"{service} as {role}: the service process died:\n{service_crashed}"
     summary = run.summary()
     assert summary["requests"] > 0, f"{service} as {role}: no request was sent"
     failed = "\n".join(f.line() for f in run.findings.values())
     assert not run.failures, f"{service} as {role}: {dict(run.failures)}\n{failed}"
+
+
+def _restart_if_dead(svc: RunningService) -> str:
+    """A service that died under the requests is a failure of its own; it is started again so the
+    runs after this one still test it. Returns the end of its log, or "" when it lives."""
+    if svc.proc is not None and svc.proc.poll() is None:
+        return ""
+    log = stack.tail(svc.log_path, 40)
+    svc.start()
+    return log
