@@ -39,7 +39,7 @@ CHECK_NAMES = (
 )
 # Small on purpose: the suite runs inside `make test` on a small machine. CONTRACT_MAX_EXAMPLES
 # and CONTRACT_SEED let a longer or different hunt run by hand.
-MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "12"))
+MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "20"))
 SEED = int(os.environ.get("CONTRACT_SEED", "15"))
 DENIED = (401, 403)
 REPORT = Path(__file__).resolve().parents[2] / ".run" / "contract-report.json"

@@ -90,7 +90,6 @@ class Seeder:
         body = {"name": name, "kind": kind, "parent_id": str(parent) if parent else None}
         if parent is None:
             body["region"] = "330100"
-        self.example("enrollment", "POST /unions", body=body)
         return uuid.UUID(self.call("POST", "enrollment", "/unions", self.admin, body, 201)["union_id"])
 
     def application(self, union_id: uuid.UUID) -> dict[str, Any]:
@@ -160,6 +159,12 @@ class Seeder:
         """Valid requests of the operations the seeding does not make."""
         base, other = str(units["base"]), str(units["other_base"])
         month_ago = (today - timedelta(days=30)).isoformat()
+        new_union = {
+            "name": f"新建工会-{uuid.uuid4().hex[:6]}",
+            "kind": "base",
+            "parent_id": str(units["district"]),
+        }
+        self.example("enrollment", "POST /unions", body=new_union)
         self.example(
             "enrollment", "POST /applications/{application_id}/reject", body={"reason": "身份证照片不清晰"}
         )
