@@ -63,6 +63,7 @@ class OperationTally:
     requests: int = 0
     past_auth: int = 0
     unsendable: int = 0
+    hostile: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
 
 
@@ -93,6 +94,13 @@ class RunTally:
             "statuses": {str(k): v for k, v in sorted(statuses.items())},
             "failures": {name: self.failures[name] for name in CHECK_NAMES},
             "operations_never_past_auth": sorted(k for k, op in self.operations.items() if not op.past_auth),
+            "hostile_requests": sum(op.hostile for op in self.operations.values()),
+            # Operations without a value to replace (no body, no query) or without a valid request.
+            "operations_without_hostile_requests": sorted(
+                k for k, op in self.operations.items() if not op.hostile
+            )
+            if self.coverage
+            else [],
             "seconds": round(self.seconds, 1),
         }
 
@@ -351,6 +359,7 @@ def _fuzz_operation(
         for case in _coverage_cases(operation, seeds):
             send(case)
         for case, klass in _hostile_cases(min(bases)[2]) if bases else ():
+            op.hostile += 1
             send(case, f"hostile: {klass}")
 
 

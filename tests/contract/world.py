@@ -98,6 +98,7 @@ class Seeder:
             "name": p.name, "national_id": p.national_id, "phone": p.phone, "employer": p.employer or "个体",
             "employment_type": p.employment_type, "base_union_id": str(union_id),
         }  # fmt: skip
+        self.example("enrollment", "POST /applications", body=body)
         app: dict[str, Any] = self.call("POST", "enrollment", "/applications", self.admin, body, 201)[
             "application"
         ]
@@ -186,6 +187,8 @@ class Seeder:
         self.example("relief", "GET /budgets", query={"union_id": base, "year": today.year})
         self.example("relief", "GET /disclosures", query={"union_id": base})
         self.example("relief", "GET /cases", query={"union_id": base, "limit": 10})
+        self.example("relief", "POST /cases/{case_id}/verification", body={"note": "已入户核实"})
+        self.example("relief", "POST /cases/{case_id}/steps/{step}/approve", body={"note": "同意"})
         self.example("competitions", "GET /members/{member_id}/honours", query={"on": today.isoformat()})
         self.example("projector", "GET /merchants", query={"region": "330100", "limit": 10})
         self.example("projector", "GET /unions/{union_id}/cards", query={"limit": 10})
@@ -203,6 +206,8 @@ class Seeder:
         self.call(
             "PUT", "relief", f"/budgets/{base}/{today.year}/medical", self.admin, {"total_fen": 5_000_000}
         )
+        self.example("relief", "POST /cases", body=report)
+        self.example("relief", "PUT /budgets/{union_id}/{year}/{aid_type}", body={"total_fen": 5_000_000})
         visit = {"household_size": 3, "monthly_income_fen": 240_000, "causes": ["illness"],
                  "visited_on": today.isoformat(), "findings": "入户走访核实"}  # fmt: skip
         self.call("POST", "relief", f"/cases/{case['case_id']}/visits", self.cadre(base), visit)
@@ -286,6 +291,9 @@ class Seeder:
         key = registered["key"]["api_key"]
         self.call(
             "POST", "partners", "/partner-api/v1/offers", {"Authorization": f"Bearer {key}"}, offer, 202
+        )
+        self.example(
+            "partners", "POST /partner-api/v1/offers", body={**offer, "action": "update", "version": 2}
         )
         return {
             "partner_id": [partner_id],
