@@ -79,6 +79,9 @@ class RunTally:
     # The first failing request per (operation, check, title): one reproducer per kind of failure.
     findings: dict[tuple[str, str, str], Finding] = field(default_factory=dict)
     seconds: float = 0.0
+    # False when the run stopped half-way (an error of the harness or of the schema): its counts
+    # cover only the operations before.
+    complete: bool = False
 
     def summary(self) -> dict[str, Any]:
         statuses: Counter[int] = Counter()
@@ -86,6 +89,7 @@ class RunTally:
             statuses.update(op.statuses)
         return {
             "phases": ["fuzzing", "coverage"] if self.coverage else ["fuzzing"],
+            "complete": self.complete,
             "operations": len(self.operations),
             "operations_past_auth": sum(1 for op in self.operations.values() if op.past_auth),
             "requests": sum(op.requests for op in self.operations.values()),
@@ -270,6 +274,7 @@ def fuzz(
         example = examples.get(operation.label)
         _fuzz_operation(tally, operation, checks, session, base_url, headers, seeds, coverage, example)
     tally.seconds = time.monotonic() - started
+    tally.complete = True
 
 
 def _fuzz_operation(
@@ -346,6 +351,9 @@ def _fuzz_operation(
     if example is not None:
         # A request the seeding showed valid: the hostile values go into it first of all.
         path, query = _seeded(operation, seeds, 0)
+        path |= example.get("path", {})
+        missing = {p.name for p in operation.path_parameters} - set(path)
+        assert not missing, f"the example of {label} names no {missing}: seed them or give them in its path"
         case = operation.schema.make_case(
             operation=operation,
             path_parameters=path,
@@ -443,7 +451,7 @@ class Report:
             failed = ", ".join(f"{k}={v}" for k, v in s["failures"].items() if v) or "0"
             out.append(
                 f"  {run.service:<13} {run.role:<8} {s['operations']:>4} {s['operations_past_auth']:>9}"
-                f" {s['requests']:>8} {failed}  ({s['seconds']}s)"
+                f" {s['requests']:>8} {failed}  ({s['seconds']}s{'' if run.complete else ', STOPPED HALF-WAY'})"
             )
         return out
 

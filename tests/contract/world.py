@@ -31,7 +31,8 @@ class World:
     members: list[dict[str, Any]]
     partner_key: str
     seeds: Seeds = field(default_factory=dict)
-    # Valid requests per service and operation ("POST /cases"): {"body": ..., "query": ...}.
+    # Valid requests per service and operation ("POST /cases"): {"body", "query", "path"}, the
+    # path parameters not among the seeds.
     examples: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
@@ -188,7 +189,8 @@ class Seeder:
         self.example("relief", "GET /disclosures", query={"union_id": base})
         self.example("relief", "GET /cases", query={"union_id": base, "limit": 10})
         self.example("relief", "POST /cases/{case_id}/verification", body={"note": "已入户核实"})
-        self.example("relief", "POST /cases/{case_id}/steps/{step}/approve", body={"note": "同意"})
+        approve = {"path": {"step": "verification"}, "body": {"note": "同意"}}
+        self.example("relief", "POST /cases/{case_id}/steps/{step}/approve", **approve)
         self.example("competitions", "GET /members/{member_id}/honours", query={"on": today.isoformat()})
         self.example("projector", "GET /merchants", query={"region": "330100", "limit": 10})
         self.example("projector", "GET /unions/{union_id}/cards", query={"limit": 10})
@@ -207,7 +209,8 @@ class Seeder:
             "PUT", "relief", f"/budgets/{base}/{today.year}/medical", self.admin, {"total_fen": 5_000_000}
         )
         self.example("relief", "POST /cases", body=report)
-        self.example("relief", "PUT /budgets/{union_id}/{year}/{aid_type}", body={"total_fen": 5_000_000})
+        budget = {"path": {"aid_type": "medical"}, "body": {"total_fen": 5_000_000}}
+        self.example("relief", "PUT /budgets/{union_id}/{year}/{aid_type}", **budget)
         visit = {"household_size": 3, "monthly_income_fen": 240_000, "causes": ["illness"],
                  "visited_on": today.isoformat(), "findings": "入户走访核实"}  # fmt: skip
         self.call("POST", "relief", f"/cases/{case['case_id']}/visits", self.cadre(base), visit)
