@@ -12,7 +12,7 @@ INFRA := deploy/infra.sh
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration test-faults token rebuild deadletters partner-access irregular-ids clean
+        unit integration contract test-faults token rebuild deadletters partner-access irregular-ids clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,7 +63,10 @@ unit: venv ## unit tests of the domain rules (no infrastructure)
 integration: venv infra-up ## integration tests on the real broker and database
 	@$(WITH_INFRA) scripts/pytest.sh tests/integration
 
-test: venv lint typecheck infra-up ## lint, type check, unit, integration and fault-injection tests
+contract: venv infra-up ## schemathesis on every service's OpenAPI as each role; numbers in .run/contract-report.json
+	@$(WITH_INFRA) scripts/pytest.sh tests/contract -q
+
+test: venv lint typecheck infra-up ## lint, type check, unit, integration, contract and fault-injection tests
 	@$(WITH_INFRA) scripts/pytest.sh tests
 
 .PHONY: bench

@@ -5,13 +5,23 @@ otherwise from testcontainers when a Docker engine answers; otherwise from the p
 `deploy/infra.sh up`, which starts a real broker and a real database on this machine.
 """
 
+import asyncio
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import pytest
+
+from scripts import leftovers, stack
+from scripts.stack import free_port
+from shared.auth import Role, mint_token
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,3 +68,114 @@ def infra() -> Iterator[dict[str, str]]:
     env = _from_infra_script()
     os.environ.update(env)
     yield env
+
+
+AUTH_SECRET = "integration-tests-only-" + "x" * 24
+PII_KEY = "integration-tests-pii-key-" + "y" * 24
+
+
+@dataclass
+class RunningService:
+    spec: stack.ServiceSpec
+    port: int
+    database: str
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def dsn(self) -> str:
+        return self.env["DATABASE_URL"]
+
+    def start(self) -> None:
+        self.proc = stack.start(self.spec, self.env, self.log_path)
+        stack.wait_ready(self.port, self.proc, self.log_path)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            stack.stop(self.proc.pid, proc=self.proc)
+        self.proc = None
+
+
+@dataclass
+class Stack:
+    run_id: str
+    topic_prefix: str
+    bootstrap: str
+    postgres_dsn: str
+    services: dict[str, RunningService] = field(default_factory=dict)
+
+    def token(
+        self, role: Role, *, member_id: uuid.UUID | None = None, union_id: uuid.UUID | None = None
+    ) -> str:
+        return mint_token(AUTH_SECRET, sub=f"test-{role}", role=role, member_id=member_id, union_id=union_id)
+
+    def headers(self, role: Role, **kw: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, **kw)}"}
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+@pytest.fixture(scope="session")
+def run_id(infra: dict[str, str]) -> Iterator[str]:
+    """This run's id; its topics and databases go when it ends, with those of killed earlier runs."""
+    bootstrap, dsn = infra["KAFKA_BOOTSTRAP_SERVERS"], infra["POSTGRES_DSN"]
+    asyncio.run(leftovers.sweep(bootstrap, dsn))
+    run = leftovers.new_run_id()
+    yield run
+    asyncio.run(leftovers.remove_run(bootstrap, dsn, run))
+
+
+@contextmanager
+def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "") -> Iterator[Stack]:
+    """Every service as a real process on topics and databases of this run; `tag` keeps a second
+    stack of the same run (the contract suite's) apart from the first. Both are named under the
+    run's prefixes, so the run's end removes them whatever happens here."""
+    os.environ["POSTGRES_DSN"] = infra["POSTGRES_DSN"]
+    s = Stack(
+        run_id=run_id,
+        topic_prefix=f"t{run_id}.{tag}",
+        bootstrap=infra["KAFKA_BOOTSTRAP_SERVERS"],
+        postgres_dsn=infra["POSTGRES_DSN"],
+    )
+    for spec in stack.SERVICES:
+        port = free_port()
+        database = f"zt_{run_id}_{tag}{spec.name}"
+        env = stack.service_env(
+            spec,
+            port=port,
+            database=database,
+            topic_prefix=s.topic_prefix,
+            extra={
+                "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap,
+                "AUTH_SECRET": AUTH_SECRET,
+                "PII_KEY": PII_KEY,
+                "TOPIC_PARTITIONS": "3",
+                "LOG_LEVEL": "INFO",
+                # A partner registered by a test is read from within a second, not ten.
+                "TOPIC_DISCOVERY_MS": "1000",
+            },
+        )
+        s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")
+    try:
+        for svc in s.services.values():
+            svc.start()
+        yield s
+    finally:
+        for svc in s.services.values():
+            svc.stop()
+        asyncio.run(_drop_databases(s))
+
+
+async def _drop_databases(s: Stack) -> None:
+    conn = await asyncpg.connect(stack.database_url(s.postgres_dsn, "postgres"))
+    try:
+        for svc in s.services.values():
+            await leftovers.drop_database(conn, svc.database)
+    finally:
+        await conn.close()

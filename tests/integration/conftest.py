@@ -5,8 +5,6 @@ import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -15,121 +13,21 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from scripts import leftovers, stack
-from scripts.stack import free_port
-from shared.auth import Role, mint_token
+from tests.conftest import AUTH_SECRET, PII_KEY, RunningService, Stack, running_stack
+
+# The integration tests import these from here.
+__all__ = ["AUTH_SECRET", "PII_KEY", "RunningService", "Stack"]
 
 pytestmark = pytest.mark.integration
-
-AUTH_SECRET = "integration-tests-only-" + "x" * 24
-PII_KEY = "integration-tests-pii-key-" + "y" * 24
-
-
-@dataclass
-class RunningService:
-    spec: stack.ServiceSpec
-    port: int
-    database: str
-    env: dict[str, str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def dsn(self) -> str:
-        return self.env["DATABASE_URL"]
-
-    def start(self) -> None:
-        self.proc = stack.start(self.spec, self.env, self.log_path)
-        stack.wait_ready(self.port, self.proc, self.log_path)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            stack.stop(self.proc.pid, proc=self.proc)
-        self.proc = None
-
-
-@dataclass
-class Stack:
-    run_id: str
-    topic_prefix: str
-    bootstrap: str
-    postgres_dsn: str
-    services: dict[str, RunningService] = field(default_factory=dict)
-
-    def token(
-        self, role: Role, *, member_id: uuid.UUID | None = None, union_id: uuid.UUID | None = None
-    ) -> str:
-        return mint_token(AUTH_SECRET, sub=f"test-{role}", role=role, member_id=member_id, union_id=union_id)
-
-    def headers(self, role: Role, **kw: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(role, **kw)}"}
-
-    def topic(self, name: str) -> str:
-        return f"{self.topic_prefix}{name}"
-
-
-@pytest.fixture(scope="session")
-def run_id(infra: dict[str, str]) -> Iterator[str]:
-    """This run's id; its topics and databases go when it ends, with those of killed earlier runs."""
-    bootstrap, dsn = infra["KAFKA_BOOTSTRAP_SERVERS"], infra["POSTGRES_DSN"]
-    asyncio.run(leftovers.sweep(bootstrap, dsn))
-    run = leftovers.new_run_id()
-    yield run
-    asyncio.run(leftovers.remove_run(bootstrap, dsn, run))
 
 
 @pytest.fixture(scope="session")
 def stack_env(
     infra: dict[str, str], run_id: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """Enrollment and projector as real processes, on this run's own topics and databases."""
-    os.environ["POSTGRES_DSN"] = infra["POSTGRES_DSN"]
-    logs = tmp_path_factory.mktemp("logs")
-    s = Stack(
-        run_id=run_id,
-        topic_prefix=f"t{run_id}.",
-        bootstrap=infra["KAFKA_BOOTSTRAP_SERVERS"],
-        postgres_dsn=infra["POSTGRES_DSN"],
-    )
-    for spec in stack.SERVICES:
-        port = free_port()
-        database = f"zt_{run_id}_{spec.name}"
-        env = stack.service_env(
-            spec,
-            port=port,
-            database=database,
-            topic_prefix=s.topic_prefix,
-            extra={
-                "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap,
-                "AUTH_SECRET": AUTH_SECRET,
-                "PII_KEY": PII_KEY,
-                "TOPIC_PARTITIONS": "3",
-                "LOG_LEVEL": "INFO",
-                # A partner registered by a test is read from within a second, not ten.
-                "TOPIC_DISCOVERY_MS": "1000",
-            },
-        )
-        s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")
-    try:
-        for svc in s.services.values():
-            svc.start()
+    """Every service as a real process, on this run's own topics and databases."""
+    with running_stack(infra, run_id, tmp_path_factory.mktemp("logs")) as s:
         yield s
-    finally:
-        for svc in s.services.values():
-            svc.stop()
-        asyncio.run(_drop_databases(s))
-
-
-async def _drop_databases(s: Stack) -> None:
-    conn = await asyncpg.connect(stack.database_url(s.postgres_dsn, "postgres"))
-    try:
-        for svc in s.services.values():
-            await leftovers.drop_database(conn, svc.database)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
