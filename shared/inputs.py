@@ -18,12 +18,14 @@ value. `build_service` installs it all: `StrictRoute` for the routers, `UrlTextM
 import json
 import math
 import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import Field
 from starlette.exceptions import HTTPException
@@ -193,13 +195,27 @@ class StrictRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         limit = self.body_limit
+        known = frozenset(_query_names(self.dependant))
 
         async def strict_handler(request: Request) -> Response:
+            # As bodies forbid extra members: a misspelt filter must not silently widen an answer.
+            if unknown := [name for name in request.query_params if name not in known]:
+                raise RequestValidationError([_unknown_query(name) for name in unknown[:20]])
             declared = request.headers.get("content-length")
             size = int(declared) if declared and declared.isdigit() else None
             return await handler(StrictRequest(request.scope, _capped(request.receive, limit, size)))
 
         return strict_handler
+
+
+def _unknown_query(name: str) -> dict[str, Any]:
+    return {"loc": bounded_loc(("query", name)), "msg": "unknown query parameter", "type": "extra_forbidden"}
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    yield from (param.alias for param in dependant.query_params)
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
 
 
 class UrlTextMiddleware:

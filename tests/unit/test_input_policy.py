@@ -251,3 +251,33 @@ def test_the_partner_api_keeps_its_own_smaller_body_limit() -> None:
     limits = {r.path: r.body_limit for r in router.routes if isinstance(r, StrictRoute)}
     assert limits.pop("/partner-api/v1/offers") == MAX_BYTES == 16_384
     assert set(limits.values()) == {DEFAULT_BODY_LIMIT}
+
+
+async def test_an_unknown_query_parameter_is_refused_not_ignored() -> None:
+    """As a body refuses extra members: `?statu=pending` must not silently widen an answer."""
+    import httpx
+    from fastapi import APIRouter, Depends
+
+    from shared.errors import install_error_handlers
+    from shared.inputs import Limit, StrictRoute
+
+    def page(limit: Limit = 10) -> int:
+        return limit
+
+    router = APIRouter(route_class=StrictRoute)
+
+    @router.get("/items")
+    async def items(status: str | None = None, limit: int = Depends(page)) -> dict[str, Any]:
+        return {"status": status, "limit": limit}
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        known = await client.get("/items", params={"status": "pending", "limit": 5})
+        assert known.status_code == 200 and known.json() == {"status": "pending", "limit": 5}
+        for query in ("statu=pending", "=true", "status=pending&extra=1"):
+            refused = await client.get(f"/items?{query}")
+            assert refused.status_code == 422, query
+            assert refused.json()["errors"][0]["msg"] == "unknown query parameter"
+            assert refused.headers["content-type"] == "application/problem+json"
