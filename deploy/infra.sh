@@ -13,6 +13,12 @@
 #                            (keeps the downloaded jars)
 #   deploy/infra.sh smoke    produce+consume one Kafka record, `select 1` as
 #                            the service role (needs a JDK for the Kafka part)
+#   deploy/infra.sh pg-up | pg-down   PostgreSQL alone (the restore drill's own
+#                            cluster uses the shared Kafka)
+#   deploy/infra.sh backup   a base backup of PostgreSQL (docs/backup.md)
+#   deploy/infra.sh restore [TARGET]  stop PostgreSQL, replace its data with
+#                            the newest base backup and replay the WAL archive
+#                            to TARGET (a timestamptz) or to the archive's end
 #
 # State lives outside git, in ZHIJIA_CACHE (default ~/.cache/zhijia):
 #   kafka/libs/         Kafka jars, fetched once with Maven from Maven Central
@@ -24,6 +30,8 @@
 #   kafka/server.properties  config the running broker was started with
 #                       (from deploy/kafka/server.properties.in)
 #   pg/data/            PostgreSQL cluster (see below when running as root)
+#   pg/archive/         its WAL archive (archive_command, gzip), for point-in-
+#                       time recovery from the base backups in pg/backups/
 #   logs/               kafka.log (log4j2), kafka.out (JVM stdout/stderr),
 #                       postgres.log, mvn.log
 #
@@ -52,6 +60,11 @@
 #                          (default: newest /usr/lib/postgresql/*/bin;
 #                          `apt-get install postgresql` if there is none)
 #   ZHIJIA_PG_DIR          PostgreSQL state directory (see above)
+#   PG_ARCHIVE_TIMEOUT     seconds after which a WAL segment with writes is
+#                          archived even if not full: the recovery point
+#                          objective when the data directory is lost   (10)
+#   PG_BACKUPS_KEPT        base backups `backup` keeps (older ones and the
+#                          WAL only they need are deleted)              (2)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -68,6 +81,8 @@ PG_PORT=${PG_PORT:-55432}
 PG_USER=${PG_USER:-zhijia}
 PG_PASSWORD=${PG_PASSWORD:-zhijia}
 PG_BIN=${PG_BIN:-}
+PG_ARCHIVE_TIMEOUT=${PG_ARCHIVE_TIMEOUT:-10}
+PG_BACKUPS_KEPT=${PG_BACKUPS_KEPT:-2}
 HOST=127.0.0.1
 
 KAFKA_DIR=$CACHE/kafka
@@ -85,6 +100,8 @@ PG_DIR=
 PG_DATA=
 PG_RUN=
 PG_LOG=
+PG_ARCHIVE=
+PG_BACKUPS=
 PG_OS_USER=
 
 IS_ROOT=false
@@ -473,13 +490,15 @@ pg_paths() {
     PG_DATA=$PG_DIR/data
     PG_RUN=$PG_DIR/run
     PG_LOG=$PG_DIR/postgres.log
+    PG_ARCHIVE=$PG_DIR/archive
+    PG_BACKUPS=$PG_DIR/backups
     if [[ $create == create ]]; then
         # Unix socket paths are limited to 107 bytes ("/.s.PGSQL.NNNNN" = 15).
         ((${#PG_RUN} + 15 <= 107)) ||
             die "$PG_RUN is too long for a unix socket path; set ZHIJIA_PG_DIR to a shorter directory"
-        mkdir -p "$PG_DIR" "$PG_RUN" "$LOG_DIR"
+        mkdir -p "$PG_DIR" "$PG_RUN" "$PG_ARCHIVE" "$PG_BACKUPS" "$LOG_DIR"
         if $IS_ROOT; then
-            chown "$PG_OS_USER:" "$PG_DIR" "$PG_RUN"
+            chown "$PG_OS_USER:" "$PG_DIR" "$PG_RUN" "$PG_ARCHIVE" "$PG_BACKUPS"
             chmod 700 "$PG_DIR"
             as_pg test -w "$PG_DIR" ||
                 die "the postgres OS user cannot write $PG_DIR (a parent directory is not traversable); set ZHIJIA_PG_DIR"
@@ -528,6 +547,17 @@ shared_buffers = 256MB
 fsync = on
 log_timezone = 'UTC'
 timezone = 'UTC'
+# WAL archiving for point-in-time recovery (docs/backup.md). A segment is archived when full or
+# PG_ARCHIVE_TIMEOUT seconds after its first write; fresh zero-filled segments (no recycling)
+# make that forced switch cost a few KB gzipped instead of 16 MB. archive_mode applies at the
+# server's next start ('$0 pg-down && $0 pg-up').
+wal_level = replica
+archive_mode = on
+archive_command = 'test ! -f $PG_ARCHIVE/%f.gz && gzip -1 < %p > $PG_ARCHIVE/%f.gz.tmp && mv $PG_ARCHIVE/%f.gz.tmp $PG_ARCHIVE/%f.gz'
+archive_timeout = $PG_ARCHIVE_TIMEOUT
+wal_recycle = off
+# Recovery settings while deploy/infra.sh restore runs.
+include_if_exists = 'zhijia-recovery.conf'
 EOF
 }
 
@@ -602,6 +632,101 @@ pg_status() {
     return 1
 }
 
+# ------------------------------------------------------ backup, restore ----
+
+# A base backup as tarballs (base.tar.gz, pg_wal.tar.gz) in $PG_BACKUPS/<UTC start time>/, with
+# the moment it became consistent in finished_at (the earliest time it can be restored to).
+# Older backups beyond PG_BACKUPS_KEPT go, and with them the archived WAL only they needed.
+cmd_backup() {
+    find_pg_bin || die "PostgreSQL is not installed: run '$0 up' first"
+    pg_paths create
+    pg_running || die "PostgreSQL is not running: run '$0 up' first"
+    local t0=$SECONDS name dest start_wal oldest
+    name=$(date -u +%Y%m%dT%H%M%SZ)
+    dest=$PG_BACKUPS/$name
+    [[ -e $dest ]] && die "$dest exists already (one backup per second at most)"
+    log "backup: pg_basebackup into $dest"
+    if ! as_pg "$PG_BIN/pg_basebackup" -h "$PG_RUN" -p "$PG_PORT" -U postgres -D "$dest.tmp" \
+        -Ft -z -X stream -c fast --no-sync -l "zhijia $name" >"$PG_DIR/backup.log" 2>&1; then
+        as_pg rm -rf "$dest.tmp"
+        tail -n 20 "$PG_DIR/backup.log" >&2 || true
+        die "pg_basebackup failed (see $PG_DIR/backup.log)"
+    fi
+    date -u +'%Y-%m-%d %H:%M:%S+00' | as_pg tee "$dest.tmp/finished_at" >/dev/null
+    as_pg sync "$dest.tmp"
+    as_pg mv "$dest.tmp" "$dest"
+    # The archive must hold the WAL from here on for this backup to reach any later moment.
+    pg_psql_super -c 'SELECT pg_switch_wal()' >/dev/null
+    local kept=() b
+    mapfile -t kept < <(find "$PG_BACKUPS" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | sort -r)
+    for b in "${kept[@]:$PG_BACKUPS_KEPT}"; do
+        log "backup: deleting the old backup $b"
+        as_pg rm -rf "$b"
+    done
+    oldest=${kept[$((${#kept[@]} < PG_BACKUPS_KEPT ? ${#kept[@]} - 1 : PG_BACKUPS_KEPT - 1))]}
+    start_wal=$(tar -xzOf "$oldest/base.tar.gz" backup_label | sed -n 's/^START WAL LOCATION: .*(file \([0-9A-F]*\)).*/\1/p')
+    [[ -n $start_wal ]] && as_pg "$PG_BIN/pg_archivecleanup" -x .gz "$PG_ARCHIVE" "$start_wal"
+    log "backup: done in $((SECONDS - t0))s: $dest ($(du -sh "$dest" | cut -f1)), archive $PG_ARCHIVE ($(du -sh "$PG_ARCHIVE" | cut -f1))"
+}
+
+# epoch seconds of a timestamp PostgreSQL and date(1) both read (e.g. '2026-12-02 17:30:00+00')
+epoch_of() { date -u -d "$1" +%s 2>/dev/null || die "cannot read the time '$1' (e.g. '2026-12-02 17:30:00+00')"; }
+
+# Replaces the data directory with the newest base backup that finished before TARGET (or the
+# newest one) and replays the archive to TARGET, or to its end without one; then promotes. The
+# replaced directory is kept aside as data.replaced (the previous one aside is deleted).
+cmd_restore() {
+    local target=${1:-} t0=$SECONDS backup='' b finished
+    find_pg_bin || die "PostgreSQL is not installed"
+    pg_paths create
+    for b in $(find "$PG_BACKUPS" -mindepth 1 -maxdepth 1 -type d -name '2*Z' | sort -r); do
+        [[ -f $b/finished_at ]] || continue
+        finished=$(<"$b/finished_at")
+        if [[ -z $target ]] || (($(epoch_of "$finished") <= $(epoch_of "$target"))); then
+            backup=$b
+            break
+        fi
+    done
+    [[ -n $backup ]] || die "no base backup in $PG_BACKUPS${target:+ finished before $target}: run '$0 backup' first"
+    log "restore: from $backup (consistent at $(<"$backup/finished_at")) to ${target:-the end of the archive}"
+    if pg_running; then
+        as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 -s ||
+            as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m immediate -w -t 60 -s ||
+            die "could not stop PostgreSQL"
+    fi
+    if [[ -e $PG_DATA ]]; then
+        as_pg rm -rf "$PG_DIR/data.replaced"
+        as_pg mv "$PG_DATA" "$PG_DIR/data.replaced"
+    fi
+    as_pg mkdir -m 700 "$PG_DATA"
+    as_pg tar -xzf "$backup/base.tar.gz" -C "$PG_DATA"
+    as_pg tar -xzf "$backup/pg_wal.tar.gz" -C "$PG_DATA/pg_wal"
+    as_pg rm -f "$PG_DATA/postmaster.pid"
+    pg_write_conf
+    {
+        printf "# Written by deploy/infra.sh restore; deleted once the server is promoted.\n"
+        printf "restore_command = 'test -f %s/%%f.gz && gunzip < %s/%%f.gz > %%p'\n" "$PG_ARCHIVE" "$PG_ARCHIVE"
+        if [[ -n $target ]]; then
+            printf "recovery_target_time = '%s'\nrecovery_target_action = 'promote'\n" "$target"
+        fi
+    } | as_pg tee "$PG_DATA/zhijia-recovery.conf" >/dev/null
+    as_pg touch "$PG_DATA/recovery.signal"
+    port_open "$PG_PORT" && die "port $HOST:$PG_PORT is already in use by another process"
+    if ! as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 600 -s >/dev/null 2>&1; then
+        tail -n 20 "$PG_LOG" >&2 2>/dev/null || true
+        die "PostgreSQL did not recover (see $PG_LOG; a TARGET past the archive's end is refused)"
+    fi
+    local waited=0
+    until [[ $(pg_psql_super -At -c 'SELECT pg_is_in_recovery()') == f ]]; do
+        ((waited++ < 1200)) || die "PostgreSQL still recovering after 600s (see $PG_LOG)"
+        sleep 0.5
+    done
+    as_pg rm -f "$PG_DATA/zhijia-recovery.conf"
+    pg_ensure_role || die "could not create/update the PostgreSQL role $PG_USER"
+    log "restore: done in $((SECONDS - t0))s; last replayed commit $(pg_psql_super -At -c \
+        "SELECT coalesce(pg_last_xact_replay_timestamp()::text, 'unknown')")"
+}
+
 # ------------------------------------------------------------- commands ----
 
 urlencode() {
@@ -648,7 +773,7 @@ cmd_smoke() {
 }
 
 usage() {
-    sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 main() {
@@ -676,6 +801,22 @@ main() {
         cmd_reset
         ;;
     smoke) cmd_smoke ;;
+    pg-up)
+        take_lock
+        pg_up
+        ;;
+    pg-down)
+        take_lock
+        pg_down
+        ;;
+    backup)
+        take_lock
+        cmd_backup
+        ;;
+    restore)
+        take_lock
+        cmd_restore "${2:-}"
+        ;;
     -h | --help | help) usage ;;
     *)
         usage >&2
