@@ -4,6 +4,8 @@
 in id order, waits for the broker's acknowledgement, then deletes them: at least once, in
 per-key order. Only one relay per service publishes at a time (a PostgreSQL advisory lock), so
 replicas cannot reorder a member's events; the others stand by and take over if it dies.
+What it published to the service's own events topic is recorded (outbox_published), so that a
+start after a point-in-time restore finds what the database forgot (shared/outbox_reconcile.py).
 """
 
 import asyncio
@@ -20,6 +22,7 @@ from shared.contracts import EventEnvelope, encode_event
 from shared.db import Conn
 from shared.faults import failpoint
 from shared.logging import get_logger
+from shared.outbox_reconcile import reconcile, record_published
 
 log = get_logger(__name__)
 
@@ -87,8 +90,10 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
+        own_topic: str | None = None,
     ) -> None:
         self._dsn = dsn
+        self._own_topic = own_topic
         self._producer = producer
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
@@ -164,18 +169,36 @@ class OutboxRelay:
             )
             for row in rows
         ]
-        await asyncio.gather(*futures)
-        await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        sent = await asyncio.gather(*futures)
+        offsets: dict[int, int] = {}
+        for row, meta in zip(rows, sent, strict=True):
+            if row["topic"] == self._own_topic:
+                offsets[meta.partition] = max(offsets.get(meta.partition, -1), meta.offset)
+        async with conn.transaction():
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+            if self._own_topic is not None and offsets:
+                await record_published(conn, self._own_topic, offsets)
         self.published += len(rows)
         return len(rows)
 
 
 @contextlib.asynccontextmanager
-async def running_relay(dsn: str, producer: AIOKafkaProducer, service: str) -> AsyncIterator[OutboxRelay]:
+async def running_relay(
+    dsn: str,
+    producer: AIOKafkaProducer,
+    service: str,
+    *,
+    bootstrap: str | None = None,
+    own_topic: str | None = None,
+) -> AsyncIterator[OutboxRelay]:
     """Publish the service's outbox in the background while the block runs, then stop it.
 
+    With its own events topic (and the brokers to read it), the outbox is first reconciled with
+    that topic, before the service takes a command (shared/outbox_reconcile.py).
     Rows still in the outbox at shutdown are published by the next start (or another replica)."""
-    relay = OutboxRelay(dsn, producer, service)
+    if bootstrap is not None and own_topic is not None:
+        await reconcile(dsn, bootstrap, own_topic)
+    relay = OutboxRelay(dsn, producer, service, own_topic=own_topic)
     task = asyncio.create_task(relay.run(), name="outbox-relay")
     try:
         yield relay

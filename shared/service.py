@@ -211,7 +211,13 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
             if spec.publishes:
                 events = EventWriter(spec.name, settings.topic(spec.publishes))
                 app.state.relay = await stack.enter_async_context(
-                    running_relay(settings.database_url, producer, spec.name)
+                    running_relay(
+                        settings.database_url,
+                        producer,
+                        spec.name,
+                        bootstrap=settings.kafka_bootstrap_servers,
+                        own_topic=events.topic,
+                    )
                 )
             app.state.verified_tokens = VerifiedTokens(settings.auth_secret.get_secret_value())
             app.state.pool = pool
