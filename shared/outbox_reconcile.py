@@ -19,6 +19,7 @@ Reading from the recorded offsets costs nothing in normal operation. A partition
 offset yet (the first start with this table) starts at its end.
 """
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -67,9 +68,7 @@ async def reconcile(dsn: str, bootstrap: str, topic: str) -> Reconciled:
     await kafka.start()
     conn: Conn = await asyncpg.connect(dsn)
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(kafka.partitions_for_topic(topic) or ())]
-        if not partitions:
-            return result
+        partitions = await _partitions(kafka, topic)
         ends: dict[Any, int] = await kafka.end_offsets(partitions)
         rows = await conn.fetch('SELECT partition, "offset" FROM outbox_published WHERE topic = $1', topic)
         recorded = {r["partition"]: r["offset"] for r in rows}
@@ -85,6 +84,18 @@ async def reconcile(dsn: str, bootstrap: str, topic: str) -> Reconciled:
     if result.already_published or result.orphans:
         log.warning("outbox_reconciled", topic=topic, **result.__dict__)
     return result
+
+
+async def _partitions(kafka: AIOKafkaConsumer, topic: str, wait_s: float = 10.0) -> list[TopicPartition]:
+    """The topic's partitions (it exists: the kit made it); a consumer of no group has no metadata
+    of its own until asked, and a topic just made may take a moment to show in it."""
+    for _ in range(int(wait_s * 10)):
+        # aiokafka has no public call that refreshes the consumer's own metadata.
+        await kafka._client.force_metadata_update()
+        if parts := kafka.partitions_for_topic(topic):
+            return [TopicPartition(topic, p) for p in sorted(parts)]
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"topic {topic} has no partitions (does it exist?)")
 
 
 async def _scan(

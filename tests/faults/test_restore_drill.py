@@ -1,0 +1,278 @@
+"""The restore drill: back up, keep writing, destroy the database, restore it to a point in time,
+and the services resume with the topics and the databases reconciled (docs/backup.md).
+
+Its own PostgreSQL cluster (WAL archived every 2 s at most) on a free port, the shared Kafka
+under a topic prefix of its own, enrollment and the projector as processes. Measured recovery
+point and recovery time go to .run/restore-drill.json.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from scripts import stack
+from scripts.leftovers import delete_topics
+from shared.auth import Role, mint_token
+from shared.contracts.topics import ENROLLMENT_EVENTS
+from tests.faults.harness import FaultInfra, Replica, _wait_gone
+from tests.faults.workload import Workload
+from tests.integration.conftest import eventually, read_topic
+
+pytestmark = pytest.mark.faults
+
+SECRET = "restore-drill-secret-" + "d" * 30
+ARCHIVE_TIMEOUT = 2
+REPORT = Path(__file__).resolve().parents[2] / ".run" / "restore-drill.json"
+
+
+def free_low_port() -> int:
+    """A free port below Linux's ephemeral range (harness.FaultInfra says why), not the suite's."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(21000, 32000)
+        if port in (25432, 29092, 29093, 29094):
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+@dataclass(frozen=True)
+class DrillInfra(FaultInfra):
+    """The fault harness's private PostgreSQL, with a short archive timeout; Kafka is shared."""
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, "PG_ARCHIVE_TIMEOUT": str(ARCHIVE_TIMEOUT)}
+
+    def up_postgres(self) -> None:
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.base.chmod(0o755)
+        self.run("pg-up")
+
+
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(SECRET, sub='drill-admin', role=Role.ADMIN)}"}
+
+
+async def build_unions(http: httpx.AsyncClient, url: str) -> tuple[str, list[str]]:
+    async def union(name: str, kind: str, parent: str | None) -> str:
+        body = {
+            "name": name,
+            "kind": kind,
+            "parent_id": parent,
+            "region": "330100" if parent is None else None,
+        }
+        r = await http.post(f"{url}/unions", json=body, headers=admin())
+        r.raise_for_status()
+        return str(r.json()["union_id"])
+
+    city = await union(f"恢复演练市总工会-{uuid.uuid4().hex[:4]}", "city", None)
+    district = await union("东区总工会", "county", city)
+    return city, [await union(b, "base", district) for b in ("物流公司工会", "骑手网格工会")]
+
+
+async def enroll(work: Workload, n: int) -> set[str]:
+    """n members enrolled (submitted and approved), one after the other; their member ids."""
+    before = set(work.members)
+    for _ in range(n):
+        await work.enroll()
+    assert not work.unexpected, work.unexpected
+    return set(work.members) - before
+
+
+async def cards(http: httpx.AsyncClient, url: str, city: str) -> dict[str, dict[str, Any]]:
+    r = await http.get(f"{url}/unions/{city}/cards", params={"limit": 1000}, headers=admin())
+    return {c["member_id"]: c for c in r.json()} if r.status_code == 200 else {}
+
+
+@pytest.fixture
+async def drill(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        pytest.fail('KAFKA_BOOTSTRAP_SERVERS is not set: eval "$(deploy/infra.sh env)" first')
+    run = uuid.uuid4().hex[:6]
+    # Under /tmp: the postgres OS user must reach its data directory.
+    infra = DrillInfra(Path(f"/tmp/zhijia-drill-{run}"), pg_port=free_low_port())  # noqa: S108
+    infra.up_postgres()
+    saved_dsn = os.environ.get("POSTGRES_DSN")
+    os.environ["POSTGRES_DSN"] = infra.postgres_dsn  # read by stack.service_env
+    prefix = f"d{run}."
+    specs = {s.name: s for s in stack.SERVICES}
+    replicas = {}
+    for name in ("enrollment", "projector"):
+        port = stack.free_port()
+        env = stack.service_env(
+            specs[name], port=port, topic_prefix=prefix,
+            extra={"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "AUTH_SECRET": SECRET,
+                   "PII_KEY": "restore-drill-pii-" + "p" * 30, "TOPIC_PARTITIONS": "3"},
+        )  # fmt: skip
+        replicas[name] = Replica(specs[name], name, port, env, tmp_path / f"{name}.log")
+    try:
+        yield {"infra": infra, "replicas": replicas, "prefix": prefix, "bootstrap": bootstrap}
+    finally:
+        for r in replicas.values():
+            r.stop()
+        with contextlib.suppress(Exception):
+            infra.run("pg-down")
+        await delete_topics(bootstrap, lambda topic: topic.startswith(prefix))
+        shutil.rmtree(infra.base, ignore_errors=True)
+        if saved_dsn is None:
+            os.environ.pop("POSTGRES_DSN", None)
+        else:
+            os.environ["POSTGRES_DSN"] = saved_dsn
+
+
+async def fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()
+
+
+async def test_restore_drill(drill: dict[str, Any]) -> None:
+    infra: DrillInfra = drill["infra"]
+    enrollment, projector = drill["replicas"]["enrollment"], drill["replicas"]["projector"]
+    topic = drill["prefix"] + ENROLLMENT_EVENTS
+    enrollment_db = enrollment.env["DATABASE_URL"]
+    for r in (enrollment, projector):
+        r.start()
+    for r in (enrollment, projector):
+        r.wait_ready()
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        city, unions = await build_unions(http, enrollment.url)
+        work = Workload(http, enrollment.url, SECRET, unions, random.Random(16))
+        before_backup = await enroll(work, 4)
+        infra.run("backup")
+        kept = await enroll(work, 6)  # written after the backup, before the restore point
+        # The restore point: the database's own clock, between two commits.
+        await asyncio.sleep(0.5)
+        target: datetime = (await fetch(infra.postgres_dsn, "SELECT now() AS t"))[0]["t"]
+        await asyncio.sleep(0.5)
+        after_target = await enroll(work, 5)  # accepted after the restore point: PITR undoes them
+        # The archive must hold WAL past the target for recovery to find where to stop.
+        await asyncio.sleep(ARCHIVE_TIMEOUT + 2)
+        await eventually(lambda: _published(enrollment_db), timeout=20)
+
+        # Destroy: the postmaster killed, its data directory gone.
+        destroyed_at = time.time()
+        data = infra.base / "pg" / "data"
+        pid = int((data / "postmaster.pid").read_text().splitlines()[0])
+        os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid, 30)
+        shutil.rmtree(data)
+        assert not data.exists()
+
+        # Restore: the services stopped, the data replaced, the archive replayed to the target.
+        started = time.monotonic()
+        for r in (enrollment, projector):
+            r.stop()
+        infra.run("restore", target.isoformat())
+        restored_at = time.monotonic()
+        replayed = await fetch(infra.postgres_dsn, "SELECT pg_last_xact_replay_timestamp() AS t")
+        last_commit: datetime = replayed[0]["t"]
+        assert last_commit <= target, (last_commit, target)
+        for r in (enrollment, projector):
+            r.start()
+        for r in (enrollment, projector):
+            r.wait_ready()
+        rto = time.monotonic() - started
+
+        # The database is back at the target: everything accepted before it, once; nothing after.
+        expected = before_backup | kept
+        members = Counter(
+            str(r["member_id"]) for r in await fetch(enrollment_db, "SELECT member_id FROM members")
+        )
+        assert set(members) == expected, (
+            set(members) ^ expected,
+            "members differ from those before the target",
+        )
+        assert all(n == 1 for n in members.values()), members
+
+        # Resumed: a new command works and is published after the reconciliation.
+        after_restore = await enroll(work, 2)
+        await eventually(lambda: _published(enrollment_db), timeout=20)
+
+        records = await read_topic(drill["bootstrap"], topic)
+        envelopes = [json.loads(r.value) for r in records]
+        ids = Counter(e["event_id"] for e in envelopes)
+        doubled = {i: n for i, n in ids.items() if n > 1}
+        assert not doubled, f"events on the topic twice: {doubled}"
+        enrolled_on_topic = {
+            e["subject"] for e in envelopes if e["event_type"] == "enrollment.MemberEnrolled"
+        }
+        lost = (expected | after_restore) - enrolled_on_topic
+        assert not lost, f"members without their event on the topic: {lost}"
+        # Published, then undone by the restore: exactly those are reported, none else.
+        orphans = await fetch(
+            enrollment_db, "SELECT subject, event_type, subject_version FROM outbox_orphans"
+        )
+        orphan_members = {r["subject"] for r in orphans if r["event_type"] == "enrollment.MemberEnrolled"}
+        assert orphan_members == after_target, (orphan_members, after_target)
+        # Their subjects' versions moved past the topic's: nothing new can hide behind them.
+        versions = {
+            r["subject"]: r["version"]
+            for r in await fetch(enrollment_db, "SELECT subject, version FROM event_versions")
+        }
+        top: dict[str, int] = {}
+        for e in envelopes:
+            top[e["subject"]] = max(top.get(e["subject"], 0), e["subject_version"])
+        behind = {s: (versions.get(s), v) for s, v in top.items() if versions.get(s, 0) < v}
+        assert not behind, f"event versions behind the topic: {behind}"
+
+        # The cards follow the topic: every member enrolled on it, once, none else.
+        on_topic = expected | after_target | after_restore
+
+        async def cards_caught_up() -> Any:
+            found = await cards(http, projector.url, city)
+            return found if set(found) == on_topic else False
+
+        found = await eventually(cards_caught_up, timeout=60)
+        assert len(found) == len(on_topic)
+
+    report = {
+        "restore_target": target.isoformat(),
+        "last_restored_commit": last_commit.isoformat(),
+        "destroyed_at": datetime.fromtimestamp(destroyed_at, UTC).isoformat(),
+        # Data lost relative to the destruction: the writes after the last restored commit.
+        "recovery_point_seconds": round(destroyed_at - last_commit.timestamp(), 2),
+        "archive_timeout_seconds": ARCHIVE_TIMEOUT,
+        "accepted_commands_undone_by_target": len(after_target),
+        "accepted_members_kept": len(expected),
+        "orphan_events_reported": len(orphans),
+        "events_lost": len(lost),
+        "events_doubled": len(doubled),
+        "restore_seconds": round(restored_at - started, 2),
+        "recovery_time_seconds": round(rto, 2),
+    }
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+async def _published(dsn: str) -> bool:
+    rows = await fetch(dsn, "SELECT count(*) AS n FROM outbox")
+    return bool(rows[0]["n"] == 0)
