@@ -197,7 +197,7 @@ async def running_relay(
     that topic, before the service takes a command (shared/outbox_reconcile.py).
     Rows still in the outbox at shutdown are published by the next start (or another replica)."""
     if bootstrap is not None and own_topic is not None:
-        await reconcile(dsn, bootstrap, own_topic)
+        await reconcile(dsn, bootstrap, own_topic, source=service)
     relay = OutboxRelay(dsn, producer, service, own_topic=own_topic)
     task = asyncio.create_task(relay.run(), name="outbox-relay")
     try:

@@ -41,10 +41,13 @@ class Reconciled:
     orphans: int = 0  # events on the topic the database does not know
 
 
-def _metadata(value: bytes | None) -> tuple[uuid.UUID, str, str, int] | None:
-    """(event id, type, subject, subject version) of one of our envelopes; None for anything else."""
+def _metadata(value: bytes | None, source: str) -> tuple[uuid.UUID, str, str, int] | None:
+    """(event id, type, subject, subject version) of an envelope the service itself wrote; None for
+    anything else on its topic (a record someone else produced there is not ours to reconcile)."""
     try:
         env = json.loads(value or b"")
+        if env["source"] != source:
+            return None
         event_id, version = uuid.UUID(env["event_id"]), int(env["subject_version"])
         return event_id, str(env["event_type"]), str(env["subject"]), version
     except (ValueError, TypeError, KeyError):
@@ -61,8 +64,9 @@ async def record_published(conn: Conn, topic: str, offsets: dict[int, int]) -> N
     )
 
 
-async def reconcile(dsn: str, bootstrap: str, topic: str) -> Reconciled:
-    """Compare the topic past the recorded offsets with the outbox and the event versions."""
+async def reconcile(dsn: str, bootstrap: str, topic: str, source: str) -> Reconciled:
+    """Compare the topic past the recorded offsets with the outbox and the event versions of
+    `source` (the service's name in its envelopes)."""
     result = Reconciled()
     kafka = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await kafka.start()
@@ -76,7 +80,7 @@ async def reconcile(dsn: str, bootstrap: str, topic: str) -> Reconciled:
             end = ends[tp]
             start = recorded.get(tp.partition, end - 1) + 1
             if start < end:
-                await _scan(kafka, conn, tp, start, end, result)
+                await _scan(kafka, conn, tp, start, end, source, result)
             await record_published(conn, topic, {tp.partition: end - 1})
     finally:
         await conn.close()
@@ -99,7 +103,13 @@ async def _partitions(kafka: AIOKafkaConsumer, topic: str, wait_s: float = 10.0)
 
 
 async def _scan(
-    kafka: AIOKafkaConsumer, conn: Conn, tp: TopicPartition, start: int, end: int, result: Reconciled
+    kafka: AIOKafkaConsumer,
+    conn: Conn,
+    tp: TopicPartition,
+    start: int,
+    end: int,
+    source: str,
+    result: Reconciled,
 ) -> None:
     kafka.assign([tp])
     kafka.seek(tp, start)
@@ -109,7 +119,7 @@ async def _scan(
             return
         batch = await kafka.getmany(tp, timeout_ms=1000, max_records=500)
         records = [r for r in batch.get(tp, []) if r.offset < end]
-        found = [(r, m) for r in records if (m := _metadata(r.value)) is not None]
+        found = [(r, m) for r in records if (m := _metadata(r.value, source)) is not None]
         result.scanned += len(records)
         if not found:
             continue

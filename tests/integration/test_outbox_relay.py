@@ -10,11 +10,12 @@ import pytest
 
 from scripts.leftovers import drop_database
 from scripts.stack import database_url
-from shared.contracts import EventEnvelope, decode_event, new_envelope
+from shared.contracts import EventEnvelope, decode_event, encode_event, new_envelope
 from shared.contracts.enrollment import UnionKind, UnionRef, UnionRegistered
 from shared.db import open_pool
 from shared.kafka import ensure_topics, make_producer
 from shared.outbox import OutboxRelay, enqueue
+from shared.outbox_reconcile import reconcile
 from tests.integration.conftest import eventually, read_topic
 
 pytestmark = pytest.mark.integration
@@ -144,3 +145,60 @@ async def _asked_for_the_lock_and_waits(conn: asyncpg.Connection) -> bool:
 
 async def _is(value: bool) -> bool:
     return value
+
+
+async def test_reconcile_after_a_restore_deletes_what_was_published_and_reports_what_was_lost(
+    infra: dict[str, str], outbox_db: str, run_id: str
+) -> None:
+    """A restored database forgot that it published A (its row is back in the outbox) and never
+    knew C (committed after the restore point, yet on the topic): A is not published again, C
+    is reported and its subject's version moves past it; another producer's record is ignored."""
+    bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
+    topic = f"t{run_id}.reconcile.{uuid.uuid4().hex[:6]}"
+    await ensure_topics(bootstrap, {topic: 2})
+    a, b, c = union_event(uuid.uuid4(), 1), union_event(uuid.uuid4(), 1), union_event(uuid.uuid4(), 1)
+    conn = await asyncpg.connect(outbox_db)
+    producer = make_producer(bootstrap, "reconcile-test")
+    await producer.start()
+    try:
+        assert (await reconcile(outbox_db, bootstrap, topic, source="test")).scanned == 0
+        async with conn.transaction():
+            for e in (a, b):
+                await enqueue(conn, topic, e)
+                await conn.execute("INSERT INTO event_versions VALUES ($1, 1)", e.subject)
+        relay = OutboxRelay(outbox_db, producer, f"reconcile-{run_id}", own_topic=topic)
+        task = asyncio.create_task(relay.run())
+        await eventually(lambda: _outbox_empty(conn))
+        relay.stop()
+        await task
+        published = await conn.fetch(
+            'SELECT partition, "offset" FROM outbox_published WHERE topic = $1', topic
+        )
+        assert sum(r["offset"] + 1 for r in published) == 2, published
+
+        # The restore: positions and A's deletion undone; C published by the lost database.
+        await conn.execute('UPDATE outbox_published SET "offset" = -1 WHERE topic = $1', topic)
+        await enqueue(conn, topic, a)
+        await producer.send_and_wait(topic, encode_event(c), key=c.subject.encode())
+        foreign = new_envelope(
+            UnionRegistered.model_validate(c.payload), source="someone-else", subject=c.subject,
+            subject_version=7, correlation_id="foreign",
+        )  # fmt: skip
+        await producer.send_and_wait(topic, encode_event(foreign), key=c.subject.encode())
+
+        found = await reconcile(outbox_db, bootstrap, topic, source="test")
+        assert (found.scanned, found.already_published, found.orphans) == (4, 1, 1)
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+        orphans = await conn.fetch("SELECT event_id, subject, subject_version FROM outbox_orphans")
+        assert [(r["event_id"], r["subject"], r["subject_version"]) for r in orphans] == [
+            (c.event_id, c.subject, 1)
+        ]
+        versions = {r["subject"]: r["version"] for r in await conn.fetch("SELECT * FROM event_versions")}
+        assert versions == {a.subject: 1, b.subject: 1, c.subject: 1}
+        # Read once: the next start has nothing left to look at.
+        assert (await reconcile(outbox_db, bootstrap, topic, source="test")).scanned == 0
+        ids = [decode_event(r.value)[0].event_id for r in await read_topic(bootstrap, topic)]
+        assert sorted(map(str, ids)) == sorted(str(e.event_id) for e in (a, b, c, foreign))
+    finally:
+        await producer.stop()
+        await conn.close()
