@@ -38,6 +38,7 @@ from shared.kafka import ensure_topics, running_producer
 from shared.logging import get_logger
 from shared.openapi import install_openapi
 from shared.outbox import running_relay
+from shared.positions import ResumeFromStoredPositions
 from shared.settings import ConsumingSettings, ServiceSettings
 from shared.subscriber import batch_subscriber, make_broker, records_of
 
@@ -78,7 +79,8 @@ class Background(Protocol):
 @dataclass(frozen=True)
 class Consumes:
     """What a consuming service reads: topics by name (the deployment's prefix is added), or a
-    pattern of topic names (already prefixed), and optionally a rebalance listener."""
+    pattern of topic names (already prefixed), and optionally a rebalance listener (without one,
+    the consumer resumes from its database's positions: shared/positions.py)."""
 
     topics: Sequence[str] = ()
     pattern: str | None = None
@@ -182,6 +184,7 @@ def handle_records(consumer: IdempotentConsumer) -> OnBatch:
 def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
     broker: KafkaBroker | None = None
     subscriber: BatchSubscriber | None = None
+    resume: ResumeFromStoredPositions | None = None
     slot = _BatchSlot()
     own_topics = [settings.topic(spec.publishes)] if spec.publishes else []
     if spec.consumes is not None:
@@ -189,9 +192,11 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
         consumes = spec.consumes
         broker = make_broker(settings.kafka_bootstrap_servers, spec.name, **consumes.broker_options)
         sources = [settings.topic(t) for t in consumes.topics]
+        if consumes.listener is None:
+            resume = ResumeFromStoredPositions(settings.consumer_name)
         subscriber = batch_subscriber(
             broker, sources, settings.consumer_name, settings.batch_size,
-            listener=consumes.listener, pattern=consumes.pattern,
+            listener=consumes.listener or resume, pattern=consumes.pattern,
         )  # fmt: skip
         subscriber(slot.handle)
         own_topics += [*sources, settings.dead_letter_topic]
@@ -221,6 +226,8 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
                 )
             app.state.verified_tokens = VerifiedTokens(settings.auth_secret.get_secret_value())
             app.state.pool = pool
+            if resume is not None and subscriber is not None:
+                resume.bind(pool, lambda: subscriber.consumer if subscriber is not None else None)
             runtime = Runtime(settings, pool, producer, events, subscriber, stack)
             started = await spec.start(runtime)
             app.state.deps = started.deps

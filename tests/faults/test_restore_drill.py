@@ -2,7 +2,8 @@
 and the services resume with the topics and the databases reconciled (docs/backup.md).
 
 Its own PostgreSQL cluster (WAL archived every 2 s at most) on a free port, the shared Kafka
-under a topic prefix of its own, enrollment and the projector as processes. Measured recovery
+under a topic prefix of its own, enrollment, the projector and relief (a consumer of enrollment's
+events on the kit's stored positions) as processes. Measured recovery
 point and recovery time go to .run/restore-drill.json.
 """
 
@@ -121,7 +122,7 @@ async def drill(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     prefix = f"d{run}."
     specs = {s.name: s for s in stack.SERVICES}
     replicas = {}
-    for name in ("enrollment", "projector"):
+    for name in ("enrollment", "projector", "relief"):
         port = stack.free_port()
         env = stack.service_env(
             specs[name], port=port, topic_prefix=prefix,
@@ -154,12 +155,13 @@ async def fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
 
 async def test_restore_drill(drill: dict[str, Any]) -> None:
     infra: DrillInfra = drill["infra"]
-    enrollment, projector = drill["replicas"]["enrollment"], drill["replicas"]["projector"]
+    enrollment, projector, relief = (drill["replicas"][n] for n in ("enrollment", "projector", "relief"))
+    services = (enrollment, projector, relief)
     topic = drill["prefix"] + ENROLLMENT_EVENTS
     enrollment_db = enrollment.env["DATABASE_URL"]
-    for r in (enrollment, projector):
+    for r in services:
         r.start()
-    for r in (enrollment, projector):
+    for r in services:
         r.wait_ready()
 
     async with httpx.AsyncClient(timeout=30) as http:
@@ -188,16 +190,16 @@ async def test_restore_drill(drill: dict[str, Any]) -> None:
 
         # Restore: the services stopped, the data replaced, the archive replayed to the target.
         started = time.monotonic()
-        for r in (enrollment, projector):
+        for r in services:
             r.stop()
         infra.run("restore", target.isoformat())
         restored_at = time.monotonic()
         replayed = await fetch(infra.postgres_dsn, "SELECT pg_last_xact_replay_timestamp() AS t")
         last_commit: datetime = replayed[0]["t"]
         assert last_commit <= target, (last_commit, target)
-        for r in (enrollment, projector):
+        for r in services:
             r.start()
-        for r in (enrollment, projector):
+        for r in services:
             r.wait_ready()
         rto = time.monotonic() - started
 
@@ -252,6 +254,15 @@ async def test_restore_drill(drill: dict[str, Any]) -> None:
 
         found = await eventually(cards_caught_up, timeout=60)
         assert len(found) == len(on_topic)
+
+        # Relief, too, re-read what its restored database had lost (its group's offsets in Kafka
+        # were past it): its copy of the membership follows the topic.
+        async def relief_caught_up() -> Any:
+            rows = await fetch(relief.env["DATABASE_URL"], "SELECT member_id FROM members")
+            held = {str(r["member_id"]) for r in rows}
+            return held if held == on_topic else False
+
+        await eventually(relief_caught_up, timeout=60)
 
     report = {
         "restore_target": target.isoformat(),
