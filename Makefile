@@ -12,7 +12,8 @@ INFRA := deploy/infra.sh
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration contract test-faults token rebuild deadletters partner-access irregular-ids clean
+        unit integration contract test-faults token rebuild deadletters partner-access irregular-ids clean \
+        backup restore
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,7 +67,7 @@ integration: venv infra-up ## integration tests on the real broker and database
 contract: venv infra-up ## schemathesis on every service's OpenAPI as each role; numbers in .run/contract-report.json
 	@$(WITH_INFRA) scripts/pytest.sh tests/contract -q
 
-test: venv lint typecheck infra-up ## lint, type check, unit, integration, contract and fault-injection tests
+test: venv lint typecheck infra-up ## lint, type check, unit, integration, contract and fault-injection tests, the restore drill
 	@$(WITH_INFRA) scripts/pytest.sh tests
 
 .PHONY: bench
@@ -76,6 +77,14 @@ bench: venv infra-up ## benchmarks on the real Kafka and PostgreSQL into bench/r
 test-faults: venv ## only the fault-injection suite (also part of make test); numbers in .run/fault-report.json
 	@scripts/pytest.sh tests/faults -q
 	@cat .run/fault-report.json
+
+backup: infra-up ## a base backup of PostgreSQL (its WAL is archived all along): docs/backup.md
+	@$(INFRA) backup
+
+restore: venv ## stop the services, restore PostgreSQL to TARGET='2026-12-02 17:30:00+00' (default: the archive's end), start them
+	@$(BIN)/python -m scripts.stack down
+	@$(INFRA) restore $(if $(TARGET),"$(TARGET)")
+	@$(WITH_INFRA) $(BIN)/python -m scripts.stack up
 
 deadletters: venv ## list dead letters (CONSUMER=projector); replay: make deadletters ARGS="replay --offsets 0:12"
 	@$(WITH_INFRA) $(BIN)/python -m scripts.deadletters $(or $(ARGS),list) --consumer $(or $(CONSUMER),projector)

@@ -522,6 +522,15 @@ pg_psql_super() {
 
 pg_initdb() {
     [[ -f $PG_DATA/PG_VERSION ]] && return 0
+    # A new cluster's WAL has the names of an old one's: archiving would stop at the first clash.
+    if [[ -n $(find "$PG_ARCHIVE" "$PG_BACKUPS" -mindepth 1 -print -quit 2>/dev/null) ]]; then
+        local aside
+        aside=$PG_DIR/before-initdb-$(date -u +%Y%m%dT%H%M%SZ)
+        log "postgres: moving the old cluster's WAL archive and backups aside to $aside"
+        as_pg mkdir -p "$aside"
+        as_pg mv "$PG_ARCHIVE" "$PG_BACKUPS" "$aside/"
+        as_pg mkdir -p "$PG_ARCHIVE" "$PG_BACKUPS"
+    fi
     local locale_opt=(--no-locale)
     if locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then
         locale_opt=(--locale=C.UTF-8)
@@ -642,6 +651,8 @@ cmd_backup() {
     pg_paths create
     pg_running || die "PostgreSQL is not running: run '$0 up' first"
     local t0=$SECONDS name dest start_wal oldest
+    [[ $(pg_psql_super -At -c 'SHOW archive_mode') == on ]] ||
+        die "PostgreSQL runs without WAL archiving (started by an older infra.sh): restart it ('$0 pg-down && $0 pg-up') so that a backup can be restored to a point in time"
     name=$(date -u +%Y%m%dT%H%M%SZ)
     dest=$PG_BACKUPS/$name
     [[ -e $dest ]] && die "$dest exists already (one backup per second at most)"
@@ -753,8 +764,9 @@ cmd_reset() {
     pg_down
     find_pg_bin || true
     pg_paths
-    log "reset: deleting $KAFKA_DATA, $KAFKA_CLUSTER_ID_FILE, $PG_DATA (keeping $KAFKA_LIBS)"
-    rm -rf "$KAFKA_DATA" "$KAFKA_CLUSTER_ID_FILE" "$KAFKA_CONFIG" "$PG_DATA" "$PG_RUN" "$PG_DIR/initdb.log"
+    log "reset: deleting $KAFKA_DATA, $KAFKA_CLUSTER_ID_FILE, $PG_DATA, its WAL archive and backups (keeping $KAFKA_LIBS)"
+    rm -rf "$KAFKA_DATA" "$KAFKA_CLUSTER_ID_FILE" "$KAFKA_CONFIG" "$PG_DATA" "$PG_RUN" "$PG_DIR/initdb.log" \
+        "$PG_ARCHIVE" "$PG_BACKUPS" "$PG_DIR/data.replaced"
 }
 
 cmd_smoke() {
