@@ -175,8 +175,16 @@ async def test_restore_drill(drill: dict[str, Any]) -> None:
         target: datetime = (await fetch(infra.postgres_dsn, "SELECT now() AS t"))[0]["t"]
         await asyncio.sleep(0.5)
         after_target = await enroll(work, 5)  # accepted after the restore point: PITR undoes them
-        # The archive must hold WAL past the target for recovery to find where to stop.
-        await asyncio.sleep(ARCHIVE_TIMEOUT + 2)
+        # The archive must hold WAL past the target for recovery to find where to stop: the
+        # segment of the last commit, closed at the latest ARCHIVE_TIMEOUT seconds after it.
+        current = await fetch(infra.postgres_dsn, "SELECT pg_walfile_name(pg_current_wal_lsn()) AS f")
+        segment = current[0]["f"]
+
+        async def archived() -> bool:
+            rows = await fetch(infra.postgres_dsn, "SELECT last_archived_wal AS f FROM pg_stat_archiver")
+            return bool(rows[0]["f"] is not None and rows[0]["f"] >= segment)
+
+        await eventually(archived, timeout=30)
         await eventually(lambda: _published(enrollment_db), timeout=20)
 
         # Destroy: the postmaster killed, its data directory gone.
