@@ -558,11 +558,14 @@ log_timezone = 'UTC'
 timezone = 'UTC'
 # WAL archiving for point-in-time recovery (docs/backup.md). A segment is archived when full or
 # PG_ARCHIVE_TIMEOUT seconds after its first write; fresh zero-filled segments (no recycling)
-# make that forced switch cost a few KB gzipped instead of 16 MB. archive_mode applies at the
-# server's next start ('$0 pg-down && $0 pg-up').
+# make that forced switch cost a few KB gzipped instead of 16 MB. Until a base backup exists
+# nothing is kept (no WAL archive is of use without one: a cluster never backed up, such as the
+# fault suite's, does not grow an archive); a segment archived already is accepted again if
+# identical (the server retries one whose success it did not record). archive_mode applies at
+# the server's next start ('$0 pg-down && $0 pg-up').
 wal_level = replica
 archive_mode = on
-archive_command = 'test ! -f $PG_ARCHIVE/%f.gz && gzip -1 < %p > $PG_ARCHIVE/%f.gz.tmp && mv $PG_ARCHIVE/%f.gz.tmp $PG_ARCHIVE/%f.gz'
+archive_command = 'test -z "\$(ls -A $PG_BACKUPS)" || if test -f $PG_ARCHIVE/%f.gz; then gunzip -c $PG_ARCHIVE/%f.gz | cmp -s - %p; else gzip -1 < %p > $PG_ARCHIVE/%f.gz.tmp && mv $PG_ARCHIVE/%f.gz.tmp $PG_ARCHIVE/%f.gz; fi'
 archive_timeout = $PG_ARCHIVE_TIMEOUT
 wal_recycle = off
 # Recovery settings while deploy/infra.sh restore runs.
