@@ -6,7 +6,8 @@ agree, except when the database was restored to an earlier point in time: then t
 offset is past everything the database lost, and resuming from it would skip those events for
 good. So, on every assignment, each partition is positioned at the stored position + 1 (or at its
 beginning when the database has none); a stored position behind the group's costs only
-duplicates, which processed_events recognises.
+duplicates, which processed_events recognises. Should the database not answer then, aiokafka
+logs the listener's failure and the group's offsets stand, as they would without it.
 
 The projector has a listener of its own (services/projector/live.py) doing this per generation.
 """
