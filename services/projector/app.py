@@ -24,6 +24,7 @@ from shared.consumer import IdempotentConsumer, Prepare
 from shared.contracts.topics import (
     COMPETITIONS_EVENTS,
     ENROLLMENT_EVENTS,
+    ENROLLMENT_STATE,
     LEGAL_EVENTS,
     PARTNERS_EVENTS,
     RELIEF_EVENTS,
@@ -35,7 +36,16 @@ from shared.subscriber import records_of
 
 SERVICE = "projector"
 MIGRATIONS = "services.projector.migrations"
-SOURCE_TOPICS = (ENROLLMENT_EVENTS, RELIEF_EVENTS, COMPETITIONS_EVENTS, LEGAL_EVENTS, PARTNERS_EVENTS)
+# Enrollment's state topic too: membership stays complete after the events' retention deleted
+# the history (docs/retention.md); an event read from both topics is applied once (its id).
+SOURCE_TOPICS = (
+    ENROLLMENT_EVENTS,
+    ENROLLMENT_STATE,
+    RELIEF_EVENTS,
+    COMPETITIONS_EVENTS,
+    LEGAL_EVENTS,
+    PARTNERS_EVENTS,
+)
 
 
 class ProjectorSettings(ConsumingSettings):
