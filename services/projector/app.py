@@ -28,6 +28,7 @@ from shared.contracts.topics import (
     LEGAL_EVENTS,
     PARTNERS_EVENTS,
     RELIEF_EVENTS,
+    RELIEF_STATE,
 )
 from shared.runtime import run_service
 from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service, group_consumer
@@ -36,12 +37,13 @@ from shared.subscriber import records_of
 
 SERVICE = "projector"
 MIGRATIONS = "services.projector.migrations"
-# Enrollment's state topic too: membership stays complete after the events' retention deleted
+# The state topics too: membership and relief stay complete after the events' retention deleted
 # the history (docs/retention.md); an event read from both topics is applied once (its id).
 SOURCE_TOPICS = (
     ENROLLMENT_EVENTS,
     ENROLLMENT_STATE,
     RELIEF_EVENTS,
+    RELIEF_STATE,
     COMPETITIONS_EVENTS,
     LEGAL_EVENTS,
     PARTNERS_EVENTS,
