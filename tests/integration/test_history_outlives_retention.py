@@ -1,16 +1,19 @@
 """History outlives retention (docs/retention.md): once the broker's retention has deleted the
-enrollment events, a rebuild of the card and a brand-new consumer group still reach every
-member, from enrollment's compacted state topic.
+enrollment and relief events, a rebuild of the card and brand-new consumer groups still reach
+every member, from the compacted state topics.
 
-A stack of its own (enrollment, then the projector and relief), on topics of its own: the events
-topic is made with a retention of seconds (topic configs, not the shared broker's defaults).
+A stack of its own (enrollment and relief, later the projector and legal), on topics of its own:
+the events topics are made with a retention of seconds (topic configs, not the shared broker's
+defaults, which other tests use).
 The broker deletes expired segments at its retention check (`log.retention.check.interval.ms`;
 deploy/kafka/server.properties.in sets 10 s, a broker started with an older file 5 min): the test
 waits for that check, however long the broker says it is.
 """
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +25,27 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from scripts import leftovers, stack
+from scripts.seed_state import seed
 from scripts.stack import free_port
-from shared.contracts.topics import ENROLLMENT_EVENTS, ENROLLMENT_STATE
+from shared.auth import Role
+from shared.contracts import decode_event, encode_event, new_envelope
+from shared.contracts.enrollment import (
+    EmploymentType,
+    MemberEnrolled,
+    MemberLeft,
+    MembershipPeriod,
+    MembershipStatus,
+    MemberSnapshot,
+    TransferRequested,
+    TransferSnapshot,
+    TransferStatus,
+)
+from shared.contracts.envelope import EventPayload
+from shared.contracts.topics import ENROLLMENT_EVENTS, ENROLLMENT_STATE, RELIEF_EVENTS, RELIEF_STATE
+from shared.kafka import ensure_topics, running_producer
+from shared.outbox import event_headers, kafka_headers
 from tests.conftest import AUTH_SECRET, PII_KEY, RunningService, Stack
-from tests.integration.conftest import eventually
+from tests.integration.conftest import eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 from tests.integration.test_projector_rebuild import members_of, run_rebuild
 
@@ -43,7 +63,7 @@ async def topic_configs(admin: AIOKafkaAdminClient, kind: ConfigResourceType, na
 
 @pytest.fixture
 def retention_stack(infra: dict[str, str], run_id: str, tmp_path: Path) -> Iterator[Stack]:
-    """Enrollment, projector and relief on this test's topics and databases; none started yet."""
+    """Enrollment, relief, projector and legal on this test's topics and databases; none started."""
     s = Stack(
         run_id=run_id,
         topic_prefix=f"t{run_id}.retention.",
@@ -51,7 +71,7 @@ def retention_stack(infra: dict[str, str], run_id: str, tmp_path: Path) -> Itera
         postgres_dsn=infra["POSTGRES_DSN"],
     )
     for spec in stack.SERVICES:
-        if spec.name not in ("enrollment", "projector", "relief"):
+        if spec.name not in ("enrollment", "relief", "projector", "legal"):
             continue
         database = f"zt_{run_id}_retention_{spec.name}"
         env = stack.service_env(
@@ -117,22 +137,20 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
     retention_stack: Stack, admin: AIOKafkaAdminClient, http: httpx.AsyncClient
 ) -> None:
     s = retention_stack
-    events = s.topic(ENROLLMENT_EVENTS)
+    short_lived = [s.topic(ENROLLMENT_EVENTS), s.topic(RELIEF_EVENTS)]
     await admin.create_topics(
         [
-            NewTopic(
-                events,
-                PARTITIONS,
-                1,
-                # Expired after seconds; segments roll every 100 ms, so whole segments can expire.
-                topic_configs={"retention.ms": str(RETENTION_MS), "segment.ms": "100"},
-            )
+            # Expired after seconds; segments roll every 100 ms, so whole segments can expire.
+            NewTopic(t, PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS), "segment.ms": "100"})
+            for t in short_lived
         ]
     )
-    enrollment = s.services["enrollment"]
+    enrollment, relief = s.services["enrollment"], s.services["relief"]
     enrollment.start()
-    state = await topic_configs(admin, ConfigResourceType.TOPIC, s.topic(ENROLLMENT_STATE))
-    assert (state["cleanup.policy"], state["retention.ms"]) == ("compact", "-1")
+    relief.start()
+    for topic in (ENROLLMENT_STATE, RELIEF_STATE):
+        state = await topic_configs(admin, ConfigResourceType.TOPIC, s.topic(topic))
+        assert (state["cleanup.policy"], state["retention.ms"]) == ("compact", "-1")
 
     # The history: unions, members, a transfer accepted, one waiting, a member who left.
     api = Api(s, http)
@@ -156,25 +174,48 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
         f"{api.enrollment}/members/{gone}/leave", json={"reason": "退休"}, headers=api.admin
     )
     assert left.status_code == 200, left.text
+    # A hardship case (困难职工帮扶), reported and then visited and sent for verification.
+    needy = members[4]["member_id"]
+    grid_worker = api.cadre(units["logistics"])
+    report = {"member_id": needy, "household_register_no": "330100123456", "household_size": 3,
+              "monthly_income_fen": 240_000, "causes": ["illness"]}  # fmt: skip
+
+    async def opened() -> dict[str, Any] | None:
+        r = await http.post(f"{relief.url}/cases", json=report, headers=grid_worker)
+        return r.json() if r.status_code == 201 else None  # once relief has the member
+
+    case_id = (await eventually(opened))["case"]["case_id"]
+    visit = {"visited_on": "2026-11-20", "household_size": 3, "monthly_income_fen": 240_000,
+             "causes": ["illness"], "findings": "入户核实"}  # fmt: skip
+    r = await http.post(f"{relief.url}/cases/{case_id}/visits", json=visit, headers=grid_worker)
+    assert r.status_code == 200, r.text
+    r = await http.post(
+        f"{relief.url}/cases/{case_id}/verification", json={"note": "核实"}, headers=grid_worker
+    )
+    assert r.status_code == 200, r.text
 
     async def published() -> bool:
-        [(waiting_rows,)] = await rows(enrollment.dsn, "SELECT count(*) FROM outbox")
-        return bool(waiting_rows == 0)
+        waiting_rows = [
+            (await rows(svc.dsn, "SELECT count(*) FROM outbox"))[0][0] for svc in (enrollment, relief)
+        ]
+        return waiting_rows == [0, 0]
 
     await eventually(published)
-    _, written = await offsets(s.bootstrap, events)
-    assert sum(written.values()) >= 8 * 3  # at least submitted, enrolled (and more) per member
+    written = {t: (await offsets(s.bootstrap, t))[1] for t in short_lived}
+    assert sum(written[s.topic(ENROLLMENT_EVENTS)].values()) >= 8 * 3  # submitted, enrolled… per member
+    assert sum(written[s.topic(RELIEF_EVENTS)].values()) >= 2
 
     # The broker's retention deletes all of it: every partition now starts where it ended.
     broker = await topic_configs(admin, ConfigResourceType.BROKER, "1")
     check_s = int(broker["log.retention.check.interval.ms"]) / 1000
 
-    async def expired() -> dict[int, int] | None:
-        earliest, _ = await offsets(s.bootstrap, events)
-        return earliest if all(earliest[p] >= written[p] for p in written) else None
+    async def expired() -> dict[str, dict[int, int]] | None:
+        earliest = {t: (await offsets(s.bootstrap, t))[0] for t in short_lived}
+        gone = all(earliest[t][p] >= end for t in short_lived for p, end in written[t].items())
+        return earliest if gone else None
 
     earliest = await eventually(expired, timeout=check_s + 60, interval=1.0)
-    assert all(earliest[p] > 0 for p in written if written[p] > 0)
+    assert all(earliest[t][p] > 0 for t in short_lived for p, end in written[t].items() if end > 0)
 
     # Newer history on top of the deleted one: a member who joins now, an old one who leaves.
     late = await api.enrolled_member(units["riders"])
@@ -191,10 +232,10 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
     assert statuses[gone][1] == statuses[later_gone][1] == "left"
     assert statuses[late["member_id"]] == (units["riders"], "active")
 
-    # Brand-new consumer groups: the projector's and relief's start only now.
-    projector, relief = s.services["projector"], s.services["relief"]
+    # Brand-new consumer groups: the projector's and legal's (a membership view) start only now.
+    projector, legal = s.services["projector"], s.services["legal"]
     projector.start()
-    relief.start()
+    legal.start()
 
     async def cards_complete() -> bool:
         return await members_of(projector.dsn, units["city"], "cards") == expected
@@ -202,18 +243,19 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
     await eventually(cards_complete, timeout=60)
     membership = [(m[0], m[3], m[4]) for m in expected]
 
-    async def relief_complete() -> bool:
+    async def membership_complete() -> bool:
         held = await rows(
-            relief.dsn,
+            legal.dsn,
             "SELECT member_id, base_union_id, status FROM members WHERE member_id = ANY($1) ORDER BY member_id",
             [m[0] for m in expected],
         )
         return held == membership
 
-    await eventually(relief_complete, timeout=60)
+    await eventually(membership_complete, timeout=60)
 
     async def card_parts() -> None:
-        """What the card shows beyond membership: the application and the waiting transfer."""
+        """What the card shows beyond membership: the application, the waiting transfer and the
+        hardship case (the admin reads the card without the case: only its member may)."""
         for member_id in statuses:
             r = await api.card(member_id)
             assert r.status_code == 200, r.text
@@ -224,6 +266,10 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
                 assert transfer["transfer_id"] == pending.json()["transfer_id"], card
             else:
                 assert transfer is None, card
+        r = await api.card(needy, s.headers(Role.MEMBER, member_id=uuid.UUID(needy)))
+        assert r.status_code == 200, r.text
+        assert r.json()["relief"]["case_id"] == case_id
+        assert r.json()["relief"]["status"] == "verification_requested"
 
     await card_parts()
 
@@ -233,3 +279,56 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
     assert "rebuilt the card read model into" in out
     assert await members_of(projector.dsn, units["city"], "cards") == expected
     await card_parts()
+
+
+def member_snapshot(member_id: uuid.UUID, union_id: uuid.UUID, status: str) -> MemberSnapshot:
+    now = datetime.now(UTC)
+    return MemberSnapshot(
+        member_id=member_id, name="李四", national_id_masked="3301**********1234", membership_number="ZJ1",
+        card_number="6217000012345678", base_union_id=union_id, status=MembershipStatus(status),
+        member_since=date(2026, 1, 1), employer="个体", employment_type=EmploymentType.FLEXIBLE,
+        periods=[MembershipPeriod(union_id=union_id, started_at=now)],
+    )  # fmt: skip
+
+
+async def test_seeding_a_new_state_topic_keeps_each_subjects_latest_event_per_part(
+    infra: dict[str, str], run_id: str
+) -> None:
+    """An upgraded deployment's state topic starts empty: scripts/seed_state fills it from the
+    events still kept, the latest per subject and part, the original bytes."""
+    bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
+    prefix = f"t{run_id}.seed{uuid.uuid4().hex[:6]}."
+    events = f"{prefix}{ENROLLMENT_EVENTS}"
+    await ensure_topics(bootstrap, {events: PARTITIONS})
+    member, union = uuid.uuid4(), uuid.uuid4()
+    t = TransferSnapshot(
+        transfer_id=uuid.uuid4(), member_id=member, from_union_id=union, to_union_id=uuid.uuid4(),
+        status=TransferStatus.PENDING, reason="换工作", requested_by="admin:x",
+        requested_at=datetime.now(UTC), expires_at=datetime.now(UTC),
+    )  # fmt: skip
+    history: list[EventPayload] = [
+        MemberEnrolled(application_id=uuid.uuid4(), decided_by="cadre:x", member=member_snapshot(member, union, "active")),
+        TransferRequested(transfer=t),
+        MemberLeft(reason="退休", member=member_snapshot(member, union, "left")),
+    ]  # fmt: skip
+    sent = [
+        new_envelope(
+            p, source="enrollment", subject=str(member), subject_version=v, correlation_id="seed-test"
+        )
+        for v, p in enumerate(history, start=1)
+    ]
+    async with running_producer(bootstrap, "seed-test") as producer:
+        for envelope in sent:
+            await producer.send_and_wait(
+                events, encode_event(envelope), key=str(member).encode(),
+                headers=kafka_headers(event_headers(envelope)),
+            )  # fmt: skip
+
+    out = await seed(bootstrap, prefix, "enrollment", PARTITIONS, dry_run=False)
+    assert "3 states from 3 events" in out, out
+
+    records = await read_topic(bootstrap, f"{prefix}{ENROLLMENT_STATE}")
+    held = {r.key.decode(): decode_event(r.value)[0].subject_version for r in records}
+    # The member part is the leaving (v3), the application the enrollment (v1), the transfer v2.
+    assert held == {f"{member}:member": 3, f"{member}:application": 1, f"{member}:transfer": 2}
+    assert {r.value for r in records} == {encode_event(e) for e in sent}
