@@ -91,7 +91,8 @@ class CaseSnapshot(_Frozen):
 
 @event_contract("relief.CaseOpened", 1)
 class CaseOpened(EventPayload):
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    # Every relief event carries the member's latest case whole: the "case" part of its state.
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     channel: IntakeChannel
     opened_at: datetime
@@ -101,7 +102,7 @@ class CaseOpened(EventPayload):
 class CaseReopened(EventPayload):
     """Re-entry: a new case for a member whose earlier case closed (exited, declined, withdrawn)."""
 
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
 
     case: CaseSnapshot
     channel: IntakeChannel
@@ -113,7 +114,7 @@ class CaseReopened(EventPayload):
 class CaseStepRequested(EventPayload):
     """An approval step (verification, plan, exit) was requested; the case waits for a decision."""
 
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
 
     case: CaseSnapshot
     step: ApprovalStep
@@ -125,7 +126,7 @@ class CaseStepRejected(EventPayload):
     """A plan or exit request was rejected; the case went back a step. (A rejected verification
     declines the case: CaseDeclined.)"""
 
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
 
     case: CaseSnapshot
     step: ApprovalStep
@@ -134,7 +135,7 @@ class CaseStepRejected(EventPayload):
 
 @event_contract("relief.CaseVerified", 1)
 class CaseVerified(EventPayload):
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     tier: Tier
     verified_at: datetime
@@ -142,14 +143,14 @@ class CaseVerified(EventPayload):
 
 @event_contract("relief.CaseDeclined", 1)
 class CaseDeclined(EventPayload):
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     declined_at: datetime
 
 
 @event_contract("relief.DisclosureStarted", 1)
 class DisclosureStarted(EventPayload):
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     disclosure_no: str
     starts_at: datetime
@@ -165,7 +166,7 @@ class PlanSummary(_Frozen):
 class CaseApproved(EventPayload):
     """Approved into the register (建档立卡) with an assistance plan."""
 
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
 
     case: CaseSnapshot
     tier: Tier
@@ -175,7 +176,7 @@ class CaseApproved(EventPayload):
 
 @event_contract("relief.AidDisbursed", 1)
 class AidDisbursed(EventPayload):
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     disbursement_id: uuid.UUID
     aid_type: AidType
@@ -186,7 +187,7 @@ class AidDisbursed(EventPayload):
 
 @event_contract("relief.CaseSuspended", 1)
 class CaseSuspended(EventPayload):
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     reason: SuspensionReason
     suspended_at: datetime
@@ -194,7 +195,7 @@ class CaseSuspended(EventPayload):
 
 @event_contract("relief.CaseResumed", 1)
 class CaseResumed(EventPayload):
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     resumed_at: datetime
 
@@ -203,7 +204,7 @@ class CaseResumed(EventPayload):
 class CaseTransferred(EventPayload):
     """The receiving union accepted the case of a member who moved to it."""
 
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
 
     case: CaseSnapshot
     from_union_id: uuid.UUID
@@ -215,7 +216,7 @@ class CaseTransferred(EventPayload):
 class CaseExited(EventPayload):
     """Out of hardship (脱困) by the exit criteria, re-investigated and approved."""
 
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
 
     case: CaseSnapshot
     exited_at: datetime
@@ -223,7 +224,7 @@ class CaseExited(EventPayload):
 
 @event_contract("relief.CaseWithdrawn", 1)
 class CaseWithdrawn(EventPayload):
-    state_parts: ClassVar[tuple[str, ...]] = ("case",)  # the member's latest case, whole
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     reason: WithdrawalReason
     withdrawn_at: datetime
