@@ -92,7 +92,7 @@ rebuild: venv ## rebuild the card read model from the topics into a new generati
 	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_projector"))')" \
 	  $(BIN)/python -c 'import os; from scripts.stack import dev_secrets; os.environ.update(dev_secrets()); from services.projector.rebuild import main; main()'
 
-seed-state: venv ## once after upgrading: fill a service's new state topic from its events topic (SERVICE=enrollment|relief) [ARGS=--dry-run]
+seed-state: venv ## once after upgrading: fill a service's new state topic from its events topic (SERVICE=enrollment|relief|legal) [ARGS=--dry-run]
 	@$(WITH_INFRA) $(BIN)/python -m scripts.seed_state --service $(or $(SERVICE),enrollment) $(ARGS)
 
 irregular-ids: venv ## list members whose stored ID number breaks the 实名制 rule, masked (changes nothing): [UNION=<uuid>] [ARGS=--json]

@@ -26,6 +26,7 @@ from shared.contracts.topics import (
     ENROLLMENT_EVENTS,
     ENROLLMENT_STATE,
     LEGAL_EVENTS,
+    LEGAL_STATE,
     PARTNERS_EVENTS,
     RELIEF_EVENTS,
     RELIEF_STATE,
@@ -37,8 +38,9 @@ from shared.subscriber import records_of
 
 SERVICE = "projector"
 MIGRATIONS = "services.projector.migrations"
-# The state topics too: membership and relief stay complete after the events' retention deleted
-# the history (docs/retention.md); an event read from both topics is applied once (its id).
+# The state topics too: membership, relief and legal cases stay complete after the events'
+# retention deleted the history (docs/retention.md); an event read from both topics is applied
+# once (its id).
 SOURCE_TOPICS = (
     ENROLLMENT_EVENTS,
     ENROLLMENT_STATE,
@@ -46,6 +48,7 @@ SOURCE_TOPICS = (
     RELIEF_STATE,
     COMPETITIONS_EVENTS,
     LEGAL_EVENTS,
+    LEGAL_STATE,
     PARTNERS_EVENTS,
 )
 

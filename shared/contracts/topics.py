@@ -21,6 +21,7 @@ def is_state_topic(topic: str) -> bool:
 
 ENROLLMENT_STATE = state_topic(ENROLLMENT_EVENTS)
 RELIEF_STATE = state_topic(RELIEF_EVENTS)
+LEGAL_STATE = state_topic(LEGAL_EVENTS)
 
 
 def dead_letter_topic(consumer: str) -> str:

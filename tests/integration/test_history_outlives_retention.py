@@ -1,8 +1,9 @@
 """History outlives retention (docs/retention.md): once the broker's retention has deleted the
-enrollment and relief events, a rebuild of the card and brand-new consumer groups still reach
-every member, from the compacted state topics.
+enrollment, relief and legal events, a rebuild of the card and brand-new consumer groups still
+reach every member, from the compacted state topics.
 
-A stack of its own (enrollment and relief, later the projector and legal), on topics of its own:
+A stack of its own (enrollment, relief and legal; later the projector and competitions), on
+topics of its own:
 the events topics are made with a retention of seconds (topic configs, not the shared broker's
 defaults, which other tests use).
 The broker deletes expired segments at its retention check (`log.retention.check.interval.ms`;
@@ -13,7 +14,7 @@ waits for that check, however long the broker says it is.
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,14 @@ from shared.contracts.enrollment import (
     TransferStatus,
 )
 from shared.contracts.envelope import EventPayload
-from shared.contracts.topics import ENROLLMENT_EVENTS, ENROLLMENT_STATE, RELIEF_EVENTS, RELIEF_STATE
+from shared.contracts.topics import (
+    ENROLLMENT_EVENTS,
+    ENROLLMENT_STATE,
+    LEGAL_EVENTS,
+    LEGAL_STATE,
+    RELIEF_EVENTS,
+    RELIEF_STATE,
+)
 from shared.kafka import ensure_topics, running_producer
 from shared.outbox import event_headers, kafka_headers
 from tests.conftest import AUTH_SECRET, PII_KEY, RunningService, Stack
@@ -63,7 +71,7 @@ async def topic_configs(admin: AIOKafkaAdminClient, kind: ConfigResourceType, na
 
 @pytest.fixture
 def retention_stack(infra: dict[str, str], run_id: str, tmp_path: Path) -> Iterator[Stack]:
-    """Enrollment, relief, projector and legal on this test's topics and databases; none started."""
+    """Enrollment, relief, legal, projector, competitions on this test's topics and databases."""
     s = Stack(
         run_id=run_id,
         topic_prefix=f"t{run_id}.retention.",
@@ -71,7 +79,7 @@ def retention_stack(infra: dict[str, str], run_id: str, tmp_path: Path) -> Itera
         postgres_dsn=infra["POSTGRES_DSN"],
     )
     for spec in stack.SERVICES:
-        if spec.name not in ("enrollment", "relief", "projector", "legal"):
+        if spec.name not in ("enrollment", "relief", "legal", "projector", "competitions"):
             continue
         database = f"zt_{run_id}_retention_{spec.name}"
         env = stack.service_env(
@@ -137,7 +145,7 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
     retention_stack: Stack, admin: AIOKafkaAdminClient, http: httpx.AsyncClient
 ) -> None:
     s = retention_stack
-    short_lived = [s.topic(ENROLLMENT_EVENTS), s.topic(RELIEF_EVENTS)]
+    short_lived = [s.topic(ENROLLMENT_EVENTS), s.topic(RELIEF_EVENTS), s.topic(LEGAL_EVENTS)]
     await admin.create_topics(
         [
             # Expired after seconds; segments roll every 100 ms, so whole segments can expire.
@@ -145,15 +153,19 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
             for t in short_lived
         ]
     )
-    enrollment, relief = s.services["enrollment"], s.services["relief"]
-    enrollment.start()
-    relief.start()
-    for topic in (ENROLLMENT_STATE, RELIEF_STATE):
+    enrollment, relief, legal = s.services["enrollment"], s.services["relief"], s.services["legal"]
+    for svc in (enrollment, relief, legal):
+        svc.start()
+    for topic in (ENROLLMENT_STATE, RELIEF_STATE, LEGAL_STATE):
         state = await topic_configs(admin, ConfigResourceType.TOPIC, s.topic(topic))
         assert (state["cleanup.policy"], state["retention.ms"]) == ("compact", "-1")
 
     # The history: unions, members, a transfer accepted, one waiting, a member who left.
     api = Api(s, http)
+
+    def own(member_id: str) -> dict[str, str]:
+        return s.headers(Role.MEMBER, member_id=uuid.UUID(member_id))
+
     units = await api.tree()
     far = await api.union("宁波某厂工会", "base", units["other_city"])
     members = [await api.enrolled_member(units["logistics"]) for _ in range(8)]
@@ -193,17 +205,34 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
         f"{relief.url}/cases/{case_id}/verification", json={"note": "核实"}, headers=grid_worker
     )
     assert r.status_code == 200, r.text
+    # A labour dispute (劳动争议), filed by the worker and accepted: its clock starts.
+    worker = members[5]["member_id"]
+    filing = {"kind": "wage_arrears", "employer": "某物流分拣中心", "amount_claimed_fen": 680_000,
+              "learned_on": (date.today() - timedelta(days=20)).isoformat(), "migrant_worker": True}  # fmt: skip
+
+    async def filed() -> dict[str, Any] | None:
+        r = await http.post(f"{legal.url}/cases", json=filing, headers=own(worker))
+        return r.json() if r.status_code == 201 else None  # once legal has the member
+
+    dispute = await eventually(filed)  # the case as filed: case_id, case_no…
+    r = await http.post(
+        f"{legal.url}/cases/{dispute['case_id']}/disposition",
+        json={"disposition": "accept"},
+        headers=grid_worker,
+    )
+    assert r.status_code == 200, r.text
 
     async def published() -> bool:
         waiting_rows = [
-            (await rows(svc.dsn, "SELECT count(*) FROM outbox"))[0][0] for svc in (enrollment, relief)
+            (await rows(svc.dsn, "SELECT count(*) FROM outbox"))[0][0] for svc in (enrollment, relief, legal)
         ]
-        return waiting_rows == [0, 0]
+        return waiting_rows == [0, 0, 0]
 
     await eventually(published)
     written = {t: (await offsets(s.bootstrap, t))[1] for t in short_lived}
     assert sum(written[s.topic(ENROLLMENT_EVENTS)].values()) >= 8 * 3  # submitted, enrolled… per member
     assert sum(written[s.topic(RELIEF_EVENTS)].values()) >= 2
+    assert sum(written[s.topic(LEGAL_EVENTS)].values()) >= 2
 
     # The broker's retention deletes all of it: every partition now starts where it ended.
     broker = await topic_configs(admin, ConfigResourceType.BROKER, "1")
@@ -232,10 +261,10 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
     assert statuses[gone][1] == statuses[later_gone][1] == "left"
     assert statuses[late["member_id"]] == (units["riders"], "active")
 
-    # Brand-new consumer groups: the projector's and legal's (a membership view) start only now.
-    projector, legal = s.services["projector"], s.services["legal"]
+    # Brand-new consumer groups: the projector's and competitions' (a membership view) start now.
+    projector, competitions = s.services["projector"], s.services["competitions"]
     projector.start()
-    legal.start()
+    competitions.start()
 
     async def cards_complete() -> bool:
         return await members_of(projector.dsn, units["city"], "cards") == expected
@@ -245,7 +274,7 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
 
     async def membership_complete() -> bool:
         held = await rows(
-            legal.dsn,
+            competitions.dsn,
             "SELECT member_id, base_union_id, status FROM members WHERE member_id = ANY($1) ORDER BY member_id",
             [m[0] for m in expected],
         )
@@ -254,8 +283,9 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
     await eventually(membership_complete, timeout=60)
 
     async def card_parts() -> None:
-        """What the card shows beyond membership: the application, the waiting transfer and the
-        hardship case (the admin reads the card without the case: only its member may)."""
+        """What the card shows beyond membership: the application, the waiting transfer, the
+        hardship case and the dispute (the admin reads the card without the last two: only
+        their member may)."""
         for member_id in statuses:
             r = await api.card(member_id)
             assert r.status_code == 200, r.text
@@ -266,10 +296,15 @@ async def test_a_rebuild_and_a_new_consumer_group_reach_every_member_after_reten
                 assert transfer["transfer_id"] == pending.json()["transfer_id"], card
             else:
                 assert transfer is None, card
-        r = await api.card(needy, s.headers(Role.MEMBER, member_id=uuid.UUID(needy)))
+        r = await api.card(needy, own(needy))
         assert r.status_code == 200, r.text
         assert r.json()["relief"]["case_id"] == case_id
         assert r.json()["relief"]["status"] == "verification_requested"
+        r = await api.card(worker, own(worker))
+        assert r.status_code == 200, r.text
+        [case] = r.json()["legal_cases"]
+        assert (case["case_no"], case["kind"]) == (dispute["case_no"], "wage_arrears")
+        assert case["stage"] != "intake" and case["next_deadline"] is not None, case
 
     await card_parts()
 

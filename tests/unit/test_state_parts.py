@@ -80,7 +80,26 @@ def test_a_reinstatement_without_an_application_leaves_the_application_part_alon
     )
 
 
+def test_a_legal_event_carries_its_case_as_a_part_of_its_own_and_a_letter_none() -> None:
+    carriers = [
+        c for c in contracts(legal) if {legal.CaseSnapshot, legal.CaseSnapshot | None} & field_types(c)
+    ]
+    assert carriers
+    case = legal.CaseSnapshot(
+        case_id=uuid.uuid4(), case_no="维权2026-000001", kind=legal.DisputeKind.WAGE_ARREARS,
+        stage=legal.Stage.INTAKE, outcome=None, union_id=uuid.uuid4(), member_ids=[uuid.uuid4()],
+        next_deadline=None,
+    )  # fmt: skip
+    missed = {"deadline_id": uuid.uuid4(), "name": legal.DeadlineName.ARBITRATION_LIMIT,
+              "due_on": date(2026, 12, 1), "escalation": None}  # fmt: skip
+    for_case = legal.DeadlineMissed(case=case, supervision_id=None, **missed)
+    assert for_case.carries_state_of() == (f"case:{case.case_id}",)
+    for_letter = legal.DeadlineMissed(case=None, supervision_id=uuid.uuid4(), **missed)
+    assert for_letter.carries_state_of() == ()
+    assert [c.__name__ for c in carriers if c.carries_state_of is EventPayload.carries_state_of] == []
+
+
 def test_services_whose_card_parts_are_not_state_yet_declare_none() -> None:
     # docs/retention.md lists them as history-bound; a part added there must be read too.
-    for module in (competitions, legal, partners):
+    for module in (competitions, partners):
         assert [c.__name__ for c in contracts(module) if c.state_parts] == []
