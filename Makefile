@@ -12,7 +12,7 @@ INFRA := deploy/infra.sh
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration contract test-faults token rebuild deadletters partner-access irregular-ids clean \
+        unit integration contract test-faults token rebuild seed-state deadletters partner-access irregular-ids clean \
         backup restore
 
 help: ## list the targets
@@ -100,6 +100,9 @@ token: venv ## mint a dev token: make token ROLE=cadre UNION=<uuid> | ROLE=membe
 rebuild: venv ## rebuild the card read model from the topics into a new generation and swap it in (no downtime)
 	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_projector"))')" \
 	  $(BIN)/python -c 'import os; from scripts.stack import dev_secrets; os.environ.update(dev_secrets()); from services.projector.rebuild import main; main()'
+
+seed-state: venv ## once after upgrading: fill a service's new state topic from its events topic (SERVICE=enrollment|relief|legal) [ARGS=--dry-run]
+	@$(WITH_INFRA) $(BIN)/python -m scripts.seed_state --service $(or $(SERVICE),enrollment) $(ARGS)
 
 irregular-ids: venv ## list members whose stored ID number breaks the 实名制 rule, masked (changes nothing): [UNION=<uuid>] [ARGS=--json]
 	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_enrollment"))')" \

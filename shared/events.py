@@ -73,10 +73,12 @@ async def next_version(conn: Conn, subject: str) -> int:
 
 @dataclass(frozen=True)
 class EventWriter:
-    """A service's way to publish: its source name and its (prefixed) events topic."""
+    """A service's way to publish: its source name, its (prefixed) events topic and the
+    compacted state topic next to it (`shared.contracts.topics.state_topic`)."""
 
     source: str
     topic: str
+    state_topic: str | None = None
 
     async def emit(
         self,
@@ -101,5 +103,6 @@ class EventWriter:
             correlation_id=trace.correlation_id,
             causation_id=trace.causation_id,
         )
-        await enqueue(conn, self.topic, envelope)
+        parts = payload.carries_state_of() if self.state_topic else ()
+        await enqueue(conn, self.topic, envelope, state_topic=self.state_topic, parts=parts)
         return version

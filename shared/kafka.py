@@ -7,19 +7,35 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from shared.contracts.topics import is_state_topic
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
-async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
-    """Create the topics that are missing (name -> partitions); existing ones are left alone."""
+# A state topic keeps the latest record per key for ever (no time retention): what a reader
+# needs once the events topic's retention has deleted the history (docs/retention.md).
+STATE_TOPIC_CONFIG = {"cleanup.policy": "compact", "retention.ms": "-1"}
+
+
+async def ensure_topics(
+    bootstrap: str, topics: dict[str, int], configs: dict[str, dict[str, str]] | None = None
+) -> None:
+    """Create the topics that are missing (name -> partitions, with the topic configs given for
+    it, else a state topic's or the broker's defaults); existing ones are left alone. Whoever
+    creates a state topic first (its publisher or a reader) creates it compacted."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=name, num_partitions=partitions, replication_factor=1)
+            NewTopic(
+                name=name,
+                num_partitions=partitions,
+                replication_factor=1,
+                topic_configs=(configs or {}).get(name)
+                or (STATE_TOPIC_CONFIG if is_state_topic(name) else {}),
+            )
             for name, partitions in topics.items()
             if name not in existing
         ]

@@ -43,8 +43,36 @@ def kafka_headers(headers: dict[str, str]) -> list[tuple[str, bytes]]:
     return [(k, v.encode()) for k, v in headers.items()]
 
 
-async def enqueue(conn: Conn, topic: str, envelope: EventEnvelope) -> None:
-    """Add an event to the outbox; call inside the transaction that makes the change."""
+async def enqueue(
+    conn: Conn,
+    topic: str,
+    envelope: EventEnvelope,
+    *,
+    state_topic: str | None = None,
+    parts: tuple[str, ...] = (),
+) -> None:
+    """Add an event to the outbox; call inside the transaction that makes the change.
+
+    With `parts`, the same record also goes to `state_topic`, once per state part, keyed
+    `<subject>:<part>`: compaction keeps the latest per key, i.e. each part's latest whole state.
+    Written in the event's own transaction, the state topic cannot disagree with the events."""
+    if parts:
+        assert state_topic is not None, "state parts need the publisher's state topic"
+        # The outbox row id must be unique; the record itself (and its event_id) is the event's.
+        ids = [envelope.event_id, *(uuid.uuid5(envelope.event_id, f"state:{p}") for p in parts)]
+        await conn.execute(
+            """INSERT INTO outbox (topic, key, event_id, event_type, headers, value)
+               SELECT r.topic, r.key, r.id, $4, $5::jsonb, $6
+               FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS r(topic, key, id, n)
+               ORDER BY r.n""",
+            [topic, *(state_topic for _ in parts)],
+            [envelope.subject, *(f"{envelope.subject}:{p}" for p in parts)],
+            ids,
+            envelope.event_type,
+            json.dumps(event_headers(envelope)),
+            encode_event(envelope),
+        )
+        return
     await enqueue_record(
         conn,
         topic,

@@ -29,6 +29,7 @@ from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from shared.auth import VerifiedTokens
 from shared.consumer import Apply, Decode, IdempotentConsumer, Prepare, decode_record
+from shared.contracts.topics import state_topic
 from shared.db import open_pool
 from shared.errors import install_error_handlers, refused_url
 from shared.events import EventWriter
@@ -187,6 +188,8 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
     resume: ResumeFromStoredPositions | None = None
     slot = _BatchSlot()
     own_topics = [settings.topic(spec.publishes)] if spec.publishes else []
+    # Next to a publisher's events topic, its compacted state topic (docs/retention.md).
+    own_topics += [state_topic(t) for t in own_topics]
     if spec.consumes is not None:
         assert isinstance(settings, ConsumingSettings), "a consuming service has ConsumingSettings"
         consumes = spec.consumes
@@ -214,7 +217,8 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
             )
             events = None
             if spec.publishes:
-                events = EventWriter(spec.name, settings.topic(spec.publishes))
+                published = settings.topic(spec.publishes)
+                events = EventWriter(spec.name, published, state_topic(published))
                 app.state.relay = await stack.enter_async_context(
                     running_relay(
                         settings.database_url,

@@ -24,9 +24,12 @@ from shared.consumer import IdempotentConsumer, Prepare
 from shared.contracts.topics import (
     COMPETITIONS_EVENTS,
     ENROLLMENT_EVENTS,
+    ENROLLMENT_STATE,
     LEGAL_EVENTS,
+    LEGAL_STATE,
     PARTNERS_EVENTS,
     RELIEF_EVENTS,
+    RELIEF_STATE,
 )
 from shared.runtime import run_service
 from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service, group_consumer
@@ -35,7 +38,19 @@ from shared.subscriber import records_of
 
 SERVICE = "projector"
 MIGRATIONS = "services.projector.migrations"
-SOURCE_TOPICS = (ENROLLMENT_EVENTS, RELIEF_EVENTS, COMPETITIONS_EVENTS, LEGAL_EVENTS, PARTNERS_EVENTS)
+# The state topics too: membership, relief and legal cases stay complete after the events'
+# retention deleted the history (docs/retention.md); an event read from both topics is applied
+# once (its id).
+SOURCE_TOPICS = (
+    ENROLLMENT_EVENTS,
+    ENROLLMENT_STATE,
+    RELIEF_EVENTS,
+    RELIEF_STATE,
+    COMPETITIONS_EVENTS,
+    LEGAL_EVENTS,
+    LEGAL_STATE,
+    PARTNERS_EVENTS,
+)
 
 
 class ProjectorSettings(ConsumingSettings):

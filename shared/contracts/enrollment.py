@@ -12,7 +12,7 @@ topic still decode, and an upcaster lifts them to the latest.
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,6 +110,7 @@ class MemberSnapshot(_Frozen):
 
 @event_contract("enrollment.UnionRegistered", 1)
 class UnionRegistered(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("union",)
     union_id: uuid.UUID
     name: str
     kind: UnionKind
@@ -123,6 +124,8 @@ class UnionRegistered(EventPayload):
 class ApplicationSubmittedV1(EventPayload):
     """Before the channel was recorded. Still decoded (it is on the topic), upcast on the way in."""
 
+    state_parts: ClassVar[tuple[str, ...]] = ("application",)
+
     application_id: uuid.UUID
     person_id: uuid.UUID
     name: str
@@ -135,6 +138,7 @@ class ApplicationSubmittedV1(EventPayload):
 
 @event_contract("enrollment.ApplicationSubmitted", 2)
 class ApplicationSubmitted(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("application",)
     application_id: uuid.UUID
     person_id: uuid.UUID
     name: str
@@ -154,6 +158,7 @@ def application_submitted_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
 
 @event_contract("enrollment.ApplicationRejected", 1)
 class ApplicationRejected(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("application",)
     application_id: uuid.UUID
     person_id: uuid.UUID
     base_union_id: uuid.UUID
@@ -163,6 +168,7 @@ class ApplicationRejected(EventPayload):
 
 @event_contract("enrollment.MemberEnrolled", 1)
 class MemberEnrolled(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("member", "application")  # the application, approved
     application_id: uuid.UUID
     decided_by: str
     member: MemberSnapshot
@@ -170,6 +176,7 @@ class MemberEnrolled(EventPayload):
 
 @event_contract("enrollment.MemberTransferred", 1)
 class MemberTransferred(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("member",)
     from_union_id: uuid.UUID
     to_union_id: uuid.UUID
     reason: str
@@ -178,17 +185,23 @@ class MemberTransferred(EventPayload):
 
 @event_contract("enrollment.MemberLeft", 1)
 class MemberLeft(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("member",)
     reason: str
     member: MemberSnapshot
 
 
 @event_contract("enrollment.MemberReinstated", 1)
 class MemberReinstated(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("member", "application")
     application_id: uuid.UUID | None
     # The gap stays visible: when the member left and when they came back.
     left_at: datetime
     reinstated_at: datetime
     member: MemberSnapshot
+
+    def carries_state_of(self) -> tuple[str, ...]:
+        # Without an application it leaves the member's application as it was.
+        return self.state_parts if self.application_id is not None else ("member",)
 
 
 class TransferSnapshot(_Frozen):
@@ -214,11 +227,13 @@ class TransferSnapshot(_Frozen):
 # (relief, the card, every membership view) keep following that one event.
 @event_contract("enrollment.TransferRequested", 1)
 class TransferRequested(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("transfer",)
     transfer: TransferSnapshot
 
 
 @event_contract("enrollment.TransferAccepted", 1)
 class TransferAccepted(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("transfer",)
     transfer: TransferSnapshot
     # True when the rule accepted it at once (both unions under one parent union).
     automatic: bool
@@ -226,14 +241,17 @@ class TransferAccepted(EventPayload):
 
 @event_contract("enrollment.TransferDeclined", 1)
 class TransferDeclined(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("transfer",)
     transfer: TransferSnapshot
 
 
 @event_contract("enrollment.TransferWithdrawn", 1)
 class TransferWithdrawn(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("transfer",)
     transfer: TransferSnapshot
 
 
 @event_contract("enrollment.TransferExpired", 1)
 class TransferExpired(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("transfer",)
     transfer: TransferSnapshot

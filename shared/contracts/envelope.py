@@ -53,6 +53,15 @@ class EventPayload(BaseModel):
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int]
+    # The parts of its subject's state that the event carries whole ("member", "transfer"): the
+    # latest event of each part is also kept on the publisher's compacted state topic, so a
+    # reader gets the subject back once the event topic's retention has deleted the history
+    # (docs/retention.md). An event that adds to a history (a payment, an award) carries none.
+    state_parts: ClassVar[tuple[str, ...]] = ()
+
+    def carries_state_of(self) -> tuple[str, ...]:
+        """The state parts this very event carries whole (a contract may decide per event)."""
+        return self.state_parts
 
 
 class ContractError(ValueError):

@@ -90,8 +90,17 @@ class CaseSnapshot(_Frozen):
     next_deadline: NextDeadline | None
 
 
+class _CarriesCase:
+    """A case event carries its case whole: the part `case:<case_id>` of the filer's state (a
+    member may have several disputes, the card shows each), kept on legal's state topic."""
+
+    def carries_state_of(self) -> tuple[str, ...]:
+        case = getattr(self, "case", None)  # a deadline may be a supervision letter's, not a case's
+        return (f"case:{case.case_id}",) if isinstance(case, CaseSnapshot) else ()
+
+
 @event_contract("legal.CaseFiled", 1)
-class CaseFiled(EventPayload):
+class CaseFiled(_CarriesCase, EventPayload):
     case: CaseSnapshot
     collective: bool
     priority: Priority
@@ -100,14 +109,14 @@ class CaseFiled(EventPayload):
 
 
 @event_contract("legal.IntakeDecided", 1)
-class IntakeDecided(EventPayload):
+class IntakeDecided(_CarriesCase, EventPayload):
     case: CaseSnapshot
     disposition: Disposition
     decided_at: datetime
 
 
 @event_contract("legal.StageChanged", 1)
-class StageChanged(EventPayload):
+class StageChanged(_CarriesCase, EventPayload):
     case: CaseSnapshot
     from_stage: Stage
     changed_at: datetime
@@ -137,7 +146,7 @@ _MEDIATION_LABELS = {
 
 
 @event_contract("legal.MediationEnded", 1)
-class MediationEnded(EventPayload):
+class MediationEnded(_CarriesCase, EventPayload):
     """How mediation ended; arbitration may follow a failed mediation or a passed window."""
 
     case: CaseSnapshot
@@ -146,14 +155,14 @@ class MediationEnded(EventPayload):
 
 
 @event_contract("legal.ArbitrationProgressed", 1)
-class ArbitrationProgressed(EventPayload):
+class ArbitrationProgressed(_CarriesCase, EventPayload):
     case: CaseSnapshot
     step: ArbitrationStep
     on: date
 
 
 @event_contract("legal.CaseClosed", 1)
-class CaseClosed(EventPayload):
+class CaseClosed(_CarriesCase, EventPayload):
     case: CaseSnapshot
     outcome: Outcome
     recovered_fen: int = Field(ge=0)
@@ -161,7 +170,7 @@ class CaseClosed(EventPayload):
 
 
 @event_contract("legal.CounselAssigned", 1)
-class CounselAssigned(EventPayload):
+class CounselAssigned(_CarriesCase, EventPayload):
     case: CaseSnapshot
     counsel_id: uuid.UUID
     previous_counsel_id: uuid.UUID | None  # set on a handover
@@ -169,7 +178,7 @@ class CounselAssigned(EventPayload):
 
 
 @event_contract("legal.DeadlineApproaching", 1)
-class DeadlineApproaching(EventPayload):
+class DeadlineApproaching(_CarriesCase, EventPayload):
     deadline_id: uuid.UUID
     name: DeadlineName
     due_on: date
@@ -178,7 +187,7 @@ class DeadlineApproaching(EventPayload):
 
 
 @event_contract("legal.DeadlineMissed", 1)
-class DeadlineMissed(EventPayload):
+class DeadlineMissed(_CarriesCase, EventPayload):
     deadline_id: uuid.UUID
     name: DeadlineName
     due_on: date

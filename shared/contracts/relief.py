@@ -14,6 +14,7 @@ may see the details, through the relief API.
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,6 +91,8 @@ class CaseSnapshot(_Frozen):
 
 @event_contract("relief.CaseOpened", 1)
 class CaseOpened(EventPayload):
+    # Every relief event carries the member's latest case whole: the "case" part of its state.
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     channel: IntakeChannel
     opened_at: datetime
@@ -98,6 +101,8 @@ class CaseOpened(EventPayload):
 @event_contract("relief.CaseReopened", 1)
 class CaseReopened(EventPayload):
     """Re-entry: a new case for a member whose earlier case closed (exited, declined, withdrawn)."""
+
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
 
     case: CaseSnapshot
     channel: IntakeChannel
@@ -109,6 +114,8 @@ class CaseReopened(EventPayload):
 class CaseStepRequested(EventPayload):
     """An approval step (verification, plan, exit) was requested; the case waits for a decision."""
 
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
+
     case: CaseSnapshot
     step: ApprovalStep
     requested_at: datetime
@@ -119,6 +126,8 @@ class CaseStepRejected(EventPayload):
     """A plan or exit request was rejected; the case went back a step. (A rejected verification
     declines the case: CaseDeclined.)"""
 
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
+
     case: CaseSnapshot
     step: ApprovalStep
     decided_at: datetime
@@ -126,6 +135,7 @@ class CaseStepRejected(EventPayload):
 
 @event_contract("relief.CaseVerified", 1)
 class CaseVerified(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     tier: Tier
     verified_at: datetime
@@ -133,12 +143,14 @@ class CaseVerified(EventPayload):
 
 @event_contract("relief.CaseDeclined", 1)
 class CaseDeclined(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     declined_at: datetime
 
 
 @event_contract("relief.DisclosureStarted", 1)
 class DisclosureStarted(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     disclosure_no: str
     starts_at: datetime
@@ -154,6 +166,8 @@ class PlanSummary(_Frozen):
 class CaseApproved(EventPayload):
     """Approved into the register (建档立卡) with an assistance plan."""
 
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
+
     case: CaseSnapshot
     tier: Tier
     plan: PlanSummary
@@ -162,6 +176,7 @@ class CaseApproved(EventPayload):
 
 @event_contract("relief.AidDisbursed", 1)
 class AidDisbursed(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     disbursement_id: uuid.UUID
     aid_type: AidType
@@ -172,6 +187,7 @@ class AidDisbursed(EventPayload):
 
 @event_contract("relief.CaseSuspended", 1)
 class CaseSuspended(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     reason: SuspensionReason
     suspended_at: datetime
@@ -179,6 +195,7 @@ class CaseSuspended(EventPayload):
 
 @event_contract("relief.CaseResumed", 1)
 class CaseResumed(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     resumed_at: datetime
 
@@ -186,6 +203,8 @@ class CaseResumed(EventPayload):
 @event_contract("relief.CaseTransferred", 1)
 class CaseTransferred(EventPayload):
     """The receiving union accepted the case of a member who moved to it."""
+
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
 
     case: CaseSnapshot
     from_union_id: uuid.UUID
@@ -197,12 +216,15 @@ class CaseTransferred(EventPayload):
 class CaseExited(EventPayload):
     """Out of hardship (脱困) by the exit criteria, re-investigated and approved."""
 
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
+
     case: CaseSnapshot
     exited_at: datetime
 
 
 @event_contract("relief.CaseWithdrawn", 1)
 class CaseWithdrawn(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("case",)
     case: CaseSnapshot
     reason: WithdrawalReason
     withdrawn_at: datetime

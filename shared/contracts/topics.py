@@ -7,6 +7,23 @@ COMPETITIONS_EVENTS = "competitions.events.v1"
 PARTNERS_EVENTS = "partners.events.v1"
 
 
+def state_topic(events_topic: str) -> str:
+    """The compacted topic next to an events topic that keeps, per subject and state part, the
+    latest event carrying that part whole (`EventPayload.state_parts`; docs/retention.md)."""
+    head, sep, version = events_topic.rpartition(".events.")
+    assert sep, f"not an events topic: {events_topic}"
+    return f"{head}.state.{version}"
+
+
+def is_state_topic(topic: str) -> bool:
+    return ".state.v" in topic
+
+
+ENROLLMENT_STATE = state_topic(ENROLLMENT_EVENTS)
+RELIEF_STATE = state_topic(RELIEF_EVENTS)
+LEGAL_STATE = state_topic(LEGAL_EVENTS)
+
+
 def dead_letter_topic(consumer: str) -> str:
     return f"{consumer}.deadletter.v1"
 

@@ -7,12 +7,14 @@ hook for what a changed membership means to it. Services meet only through event
 enrollment.
 """
 
-from shared.contracts.topics import ENROLLMENT_EVENTS
+from shared.contracts.topics import ENROLLMENT_EVENTS, ENROLLMENT_STATE
 from shared.membership.events import OnMemberChanged, membership_events
 from shared.membership.store import MemberRow, UnionRow, get_member, get_union, upsert_member, upsert_union
 
 MIGRATIONS = "shared.membership.migrations"
-SOURCE_TOPICS = (ENROLLMENT_EVENTS,)
+# The state topic keeps every union and member whose events retention has deleted; a group
+# that starts later reads both (docs/retention.md).
+SOURCE_TOPICS = (ENROLLMENT_EVENTS, ENROLLMENT_STATE)
 
 __all__ = [
     "MIGRATIONS",
