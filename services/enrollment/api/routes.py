@@ -9,6 +9,7 @@ from services.enrollment.api.schemas import (
     ApplicationIn,
     ApplicationOut,
     DeclineTransferIn,
+    ErasureIn,
     LeaveIn,
     MemberOut,
     RegisterUnionIn,
@@ -192,3 +193,17 @@ async def reinstate_member(
     member_id: uuid.UUID, body: ReinstateIn, deps: DepsDep, caller: CallerDep
 ) -> MemberOut:
     return MemberOut.of(await members.reinstate_member(deps, caller, member_id, body.union_id))
+
+
+@router.post(
+    "/members/{member_id}/erasure",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["members"],
+    responses={**problems(403, 404), 409: {"description": "the member has not left"}},
+)
+async def erase_member(member_id: uuid.UUID, body: ErasureIn, deps: DepsDep, caller: CallerDep) -> Response:
+    """Erase a former member's name, ID and contact data (删除个人信息), here and, through
+    PersonErased, in every service; ids, periods, aid paid and decisions stay. Then the member
+    is not found."""
+    await members.erase_member(deps, caller, member_id, body.reason)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -77,6 +77,12 @@ class LeaveIn(_In):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class ErasureIn(_In):
+    # Why the data may go (the member asked, the retention period ended): kept in the audit
+    # trail, so it must name no one.
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class ReinstateIn(_In):
     union_id: uuid.UUID
 

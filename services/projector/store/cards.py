@@ -42,6 +42,22 @@ async def upsert_card(conn: Conn, version: int, m: MemberSnapshot) -> None:
     )  # fmt: skip
 
 
+async def erase_member(conn: Conn, member_id: uuid.UUID) -> None:
+    """Everything the card holds on an erased person goes: the card answers 404 from then on.
+    The services that decided (relief, legal, competitions) keep their records without the name."""
+    await conn.execute(
+        """WITH c AS (DELETE FROM cards WHERE member_id = $1),
+                a AS (DELETE FROM applications WHERE person_id = $1),
+                t AS (DELETE FROM member_transfers WHERE member_id = $1),
+                r AS (DELETE FROM relief_cases WHERE member_id = $1),
+                h AS (DELETE FROM honours WHERE member_id = $1),
+                cr AS (DELETE FROM competition_results WHERE member_id = $1),
+                ca AS (DELETE FROM competition_awards WHERE member_id = $1)
+           DELETE FROM legal_cases WHERE member_id = $1""",
+        member_id,
+    )
+
+
 async def upsert_transfer(conn: Conn, version: int, t: TransferSnapshot) -> None:
     """The member's latest transfer request, whatever its status (the card shows a pending one)."""
     await conn.execute(
