@@ -203,3 +203,70 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
         "AND record_id = $1", ids[0],
     )  # fmt: skip
     assert len(trail) == 1 and trail[0]["reason"] == "本人申请删除，已离会"
+
+
+async def test_a_member_gets_a_copy_of_their_data_once_a_cadre_approves(api: Api, stack_env: Stack) -> None:
+    s = stack_env
+    units = await api.tree()
+    union = units["logistics"]
+    p = distinct_person(random.Random())
+    mid = (await api.enrolled_member(union, **p))["member_id"]
+    me = s.headers(Role.MEMBER, member_id=uuid.UUID(mid))
+    someone_else = s.headers(Role.MEMBER, member_id=uuid.uuid4())
+    base = api.enrollment
+    db = s.services["enrollment"].dsn
+
+    assert (
+        await api.http.post(f"{base}/members/{mid}/export-requests", headers=api.cadre(union))
+    ).status_code == 403
+    asked = await api.http.post(f"{base}/members/{mid}/export-requests", headers=me)
+    assert asked.status_code == 201, asked.text
+    rid = asked.json()["request_id"]
+    assert asked.json()["status"] == "pending"
+    pending = await rows(db, "SELECT * FROM export_requests WHERE request_id = $1", uuid.UUID(rid))
+
+    # Refused, and the request stays as it was: read before approval, approved by the member
+    # themselves or by a cadre outside the member's union.
+    assert (await api.http.get(f"{base}/export-requests/{rid}/export", headers=me)).status_code == 409
+    for outsider in (me, api.cadre(units["other_city"])):
+        refused = await api.http.post(f"{base}/export-requests/{rid}/approve", headers=outsider)
+        assert refused.status_code == 403, refused.text
+    assert await rows(db, "SELECT * FROM export_requests WHERE request_id = $1", uuid.UUID(rid)) == pending
+
+    approved = await api.http.post(
+        f"{base}/export-requests/{rid}/approve", headers=api.cadre(units["district"])
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    twice = await api.http.post(f"{base}/export-requests/{rid}/approve", headers=api.admin)
+    assert twice.status_code == 409
+
+    for not_theirs in (someone_else, api.cadre(union), api.admin):
+        assert (
+            await api.http.get(f"{base}/export-requests/{rid}/export", headers=not_theirs)
+        ).status_code == 403
+    got = await api.http.get(f"{base}/export-requests/{rid}/export", headers=me)
+    assert got.status_code == 200, got.text
+    export = got.json()
+    assert export["member"]["name"] == p["name"] and export["phone"] == p["phone"]
+    assert export["member"]["national_id_masked"] == mask_national_id(p["national_id"])
+    assert p["national_id"] not in got.text  # held encrypted: never in an answer
+    assert [a["status"] for a in export["applications"]] == ["approved"]
+    assert export["member"]["periods"][0]["union_id"] == str(union)
+    actions = [e["action"] for e in export["trail"]]
+    assert actions[:2] == ["application.submitted", "application.approved"]
+    assert "export.requested" in actions and "export.approved" in actions
+
+    trail = await rows(
+        db, "SELECT action, actor FROM audit_trail WHERE subject = $1 ORDER BY id", rid
+    )  # every step audited, the reading too
+    assert [t["action"] for t in trail] == ["export.requested", "export.approved", "export.delivered"]
+
+    # Once erased there is nothing to export.
+    cadre = api.cadre(union)
+    assert (
+        await api.http.post(f"{base}/members/{mid}/leave", json={"reason": "离职"}, headers=cadre)
+    ).status_code == 200
+    erased = await api.http.post(f"{base}/members/{mid}/erasure", json={"reason": "本人申请"}, headers=cadre)
+    assert erased.status_code == 204
+    assert (await api.http.get(f"{base}/export-requests/{rid}/export", headers=me)).status_code == 404
