@@ -204,6 +204,26 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
     )  # fmt: skip
     assert len(trail) == 1 and trail[0]["reason"] == "本人申请删除，已离会"
 
+    # A later event of another service about the erased member brings nothing of theirs back
+    # onto the card: their relief case is withdrawn after the erasure.
+    gone_case = next(c["case_id"] for c in before["relief"] if c["member_id"] == ids[0])
+    withdrawn = await api.http.post(
+        f"{relief}/cases/{gone_case}/withdraw", json={"reason": "member_request"}, headers=cadre
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    async def projected() -> bool:
+        if await rows(db["relief"], "SELECT 1 FROM outbox"):
+            return False  # relief has not published it yet
+        status = await api.http.get(f"{api.cards}/projection/status", headers=api.admin)
+        return bool(status.json()["total_lag"] == 0)
+
+    await eventually(projected)
+    assert await rows(db["projector"], "SELECT * FROM public.relief_cases WHERE member_id = $1", ids[0]) == []
+    assert await rows(
+        db["projector"], "SELECT member_id FROM public.erased_members WHERE member_id = $1", ids[0]
+    )
+
 
 async def test_a_member_gets_a_copy_of_their_data_once_a_cadre_approves(api: Api, stack_env: Stack) -> None:
     s = stack_env

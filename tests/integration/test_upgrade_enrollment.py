@@ -217,11 +217,11 @@ async def test_the_upgrade_carries_versions_and_audit_rows_over_and_leaves_the_r
     finally:
         await pool.close()
     assert await _contents(dsn) == before
-    conn = await asyncpg.connect(dsn)
+    after = await asyncpg.connect(dsn)
     try:
-        assert await conn.fetchval("SELECT count(*) FROM persons WHERE erased_at IS NOT NULL") == 0
+        assert await after.fetchval("SELECT count(*) FROM persons WHERE erased_at IS NOT NULL") == 0
     finally:
-        await conn.close()
+        await after.close()
 
 
 async def test_after_the_upgrade_the_next_event_moves_the_card(
