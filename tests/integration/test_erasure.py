@@ -127,13 +127,38 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
     ids = [uuid.UUID(gone), uuid.UUID(kept)]
     relief_cases = "SELECT * FROM cases WHERE member_id = ANY($1::uuid[]) ORDER BY case_id"
     legal_cases = "SELECT * FROM cases WHERE member_id = ANY($1::uuid[]) ORDER BY case_id"
+    today = date.today()
+    month = {
+        "union_id": str(union),
+        "start": (today - timedelta(days=30)).isoformat(),
+        "end": (today + timedelta(days=1)).isoformat(),
+    }
+
+    async def totals() -> dict[str, Any]:
+        """The relief and legal summaries of the union, as their cadres read them."""
+        answers = {
+            "relief": await api.http.get(
+                f"{relief}/reports/summary",
+                params={"union_id": str(union), "year": today.year},
+                headers=cadre,
+            ),
+            "legal": await api.http.get(f"{legal}/reports/summary", params=month, headers=cadre),
+        }
+        for answer in answers.values():
+            assert answer.status_code == 200, answer.text
+        return {k: a.json() for k, a in answers.items()}
+
     before = {
+        "totals": await totals(),
         "kept_card": (await api.card(kept)).json(),
         "relief": await rows(db["relief"], relief_cases, ids),
         "legal": await rows(db["legal"], legal_cases, ids),
         "enrollment": await rows(db["enrollment"], "SELECT * FROM members WHERE member_id = $1", ids[1]),
     }
     assert len(before["relief"]) == 2 and len(before["legal"]) == 2
+    # The totals count these cases (the union is this test's own), so a change would show.
+    assert sum(before["totals"]["relief"]["open_cases_by_status"].values()) >= 1
+    assert before["totals"]["legal"]["by_kind_and_stage"]
 
     # Refused: an active member (409), a cadre of another union (403), the member themselves
     # (403), no reason (422). Nothing changes.
@@ -189,6 +214,7 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
     assert again.status_code == 404  # nothing left to erase
 
     # The others and the records the law keeps are as they were.
+    assert await totals() == before["totals"]
     assert (await api.card(kept)).json() == before["kept_card"]
     assert await rows(db["relief"], relief_cases, ids) == before["relief"]
     assert await rows(db["legal"], legal_cases, ids) == before["legal"]
