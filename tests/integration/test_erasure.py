@@ -2,7 +2,10 @@
 name, national ID (clear and masked) and phone are in no service's database, no service's log
 and no answer, while the other members' cards and the relief and legal records stay as they were."""
 
+import os
 import random
+import subprocess
+import sys
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -11,10 +14,11 @@ import asyncpg
 import httpx
 import pytest
 
+from scripts import stack
 from services.enrollment.domain.national_id import check_char
 from shared.auth import Role
 from shared.pii import mask_national_id, mask_phone
-from tests.integration.conftest import Stack, eventually
+from tests.integration.conftest import PII_KEY, Stack, eventually
 from tests.integration.test_enrollment_to_card import Api
 
 pytestmark = pytest.mark.integration
@@ -76,6 +80,17 @@ async def personal_data_found(dsn: str, find: list[str]) -> list[str]:
         return found
     finally:
         await conn.close()
+
+
+def _irregular_ids(s: Stack, union_id: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ["PATH"], "PYTHONPATH": str(stack.ROOT),
+        "DATABASE_URL": s.services["enrollment"].dsn, "PII_KEY": PII_KEY,
+    }  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "services.enrollment.irregular_ids", "--union", union_id],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
 
 
 async def rows(dsn: str, query: str, *args: Any) -> list[dict[str, Any]]:
@@ -197,6 +212,11 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
     for service, svc in s.services.items():
         log = svc.log_path.read_text(encoding="utf-8", errors="replace")
         assert not [n for n in find if n in log], f"{service}'s log names the erased person"
+
+    # The ID check passes the erased person by (their number is gone on purpose, not unreadable).
+    checked = _irregular_ids(s, str(union))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.strip() == "0 of 1 members have an ID number that breaks the rule"
 
     # Answers: the member and the card are not found; the cases answer without the name.
     assert (await api.http.get(f"{api.enrollment}/members/{gone}", headers=api.admin)).status_code == 404
