@@ -191,6 +191,24 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
     )
     assert await personal_data_found(db["enrollment"], needles(gone_person))  # still there
 
+    # Refused while the former member has applied again: approving that application after the
+    # erasure would bring back a nameless member. Decided, the erasure may go on.
+    again_applied = await api.apply(union, **gone_person)
+    assert again_applied.status_code == 201, again_applied.text
+    gone_rows = "SELECT to_jsonb(a) FROM applications a WHERE person_id = $1 ORDER BY application_id"
+    held = await rows(db["enrollment"], gone_rows, ids[0])
+    r = await api.http.post(
+        f"{api.enrollment}/members/{gone}/erasure", json={"reason": "本人申请"}, headers=cadre
+    )
+    assert r.status_code == 409 and "pending" in r.text
+    assert await rows(db["enrollment"], gone_rows, ids[0]) == held
+    rejected = await api.http.post(
+        f"{api.enrollment}/applications/{again_applied.json()['application']['application_id']}/reject",
+        json={"reason": "本人撤回"},
+        headers=cadre,
+    )
+    assert rejected.status_code == 200, rejected.text
+
     erased = await api.http.post(
         f"{api.enrollment}/members/{gone}/erasure", json={"reason": "本人申请删除，已离会"}, headers=cadre
     )

@@ -201,7 +201,10 @@ async def reinstate_member(
     "/members/{member_id}/erasure",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["members"],
-    responses={**problems(403, 404), 409: {"description": "the member has not left"}},
+    responses={
+        **problems(403, 404),
+        409: {"description": "the member has not left, or has an application pending"},
+    },
 )
 async def erase_member(member_id: uuid.UUID, body: ErasureIn, deps: DepsDep, caller: CallerDep) -> Response:
     """Erase a former member's name, ID and contact data (删除个人信息), here and, through

@@ -16,7 +16,7 @@ from services.enrollment.handlers.common import (
     require_scope,
 )
 from services.enrollment.handlers.transfers import withdraw_on_leaving
-from services.enrollment.store import members
+from services.enrollment.store import applications, members
 from shared import audit
 from shared.auth import Caller
 from shared.contracts.enrollment import MemberLeft, MemberReinstated, MembershipStatus, PersonErased
@@ -73,6 +73,9 @@ async def erase_member(deps: Deps, caller: Caller, member_id: uuid.UUID, reason:
         member = await member_in_scope(conn, caller, member_id, self_allowed=False, lock=True)
         if member.membership.status is not MembershipStatus.LEFT:
             raise Conflict("only a member who has left may be erased; the member is still active")
+        if await applications.pending_application(conn, member_id) is not None:
+            # Approving it after the erasure would bring back a nameless member.
+            raise Conflict("an application of this person is pending: decide it before the erasure")
         await members.erase_person(conn, member_id, now, os.urandom(32))
         # The entry names the member by id only: the trail outlives the person's data.
         version = await audit.record_and_next_version(
