@@ -80,7 +80,8 @@ _MEMBERS = """
     FROM members m
     JOIN persons p ON p.person_id = m.member_id
     JOIN unions u ON u.union_id = m.base_union_id
-    WHERE $1::uuid IS NULL OR u.path @> ARRAY[$1::uuid]
+    -- An erased person's number is gone on purpose: nothing to check.
+    WHERE p.erased_at IS NULL AND ($1::uuid IS NULL OR u.path @> ARRAY[$1::uuid])
     ORDER BY union_path, m.membership_number"""
 
 

@@ -255,3 +255,12 @@ class TransferWithdrawn(EventPayload):
 class TransferExpired(EventPayload):
     state_parts: ClassVar[tuple[str, ...]] = ("transfer",)
     transfer: TransferSnapshot
+
+
+# Erasure (删除个人信息, PIPL art. 47): the person's name, ID and contact data are gone from
+# enrollment; every service purges its own copies on this event. It carries no personal data
+# itself, nor the cadre's reason (that stays in enrollment's audit trail).
+@event_contract("enrollment.PersonErased", 1)
+class PersonErased(EventPayload):
+    person_id: uuid.UUID
+    erased_at: datetime

@@ -9,13 +9,14 @@ from shared.contracts.enrollment import (
     MemberReinstated,
     MemberSnapshot,
     MemberTransferred,
+    PersonErased,
     UnionRegistered,
 )
 from shared.contracts.envelope import EventMetadata, EventPayload
 from shared.db import Conn
 from shared.events import Trace
 from shared.logging import get_logger
-from shared.membership.store import upsert_member, upsert_union
+from shared.membership.store import erase_member, upsert_member, upsert_union
 
 log = get_logger(__name__)
 
@@ -34,6 +35,9 @@ def membership_events(on_member_changed: OnMemberChanged | None = None) -> Apply
                 newer = await upsert_member(conn, envelope.subject_version, payload.member)
                 if newer and on_member_changed is not None:
                     await on_member_changed(conn, Trace.answering(envelope), payload.member)
+            case PersonErased():
+                # The member row stays (cases and entries refer to it), nameless.
+                await erase_member(conn, payload.person_id, envelope.subject_version)
             case _:
                 log.debug("event_not_needed", event_type=envelope.event_type)
 

@@ -77,3 +77,14 @@ async def get_member(conn: Conn, member_id: uuid.UUID, *, for_update: bool = Fal
     lock = " FOR UPDATE" if for_update else ""
     row = await conn.fetchrow(f"SELECT * FROM members WHERE member_id = $1{lock}", member_id)
     return _member(row) if row else None
+
+
+async def erase_member(conn: Conn, member_id: uuid.UUID, version: int) -> None:
+    """An erased person's name goes; the id, union and status stay for the records that need them
+    (aid paid, decisions, honours), which from then on name no one."""
+    # The version moves on too, so an older snapshot delivered late cannot bring the name back.
+    await conn.execute(
+        """UPDATE members SET name = '', version = greatest(version, $2), updated_at = now()
+           WHERE member_id = $1""",
+        member_id, version,
+    )  # fmt: skip

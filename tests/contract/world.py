@@ -124,6 +124,10 @@ class Seeder:
         base = units["base"]
         members = [self.enrolled(base) for _ in range(3)]
         pending = [self.application(base)["application_id"] for _ in range(3)]
+        mid = members[0]["member_id"]
+        export = self.call(
+            "POST", "enrollment", f"/members/{mid}/export-requests", self.member(mid), None, 201
+        )
         today = datetime.now(UTC).date()
         relief_case = self.relief(base, members[0]["member_id"], today)
         legal = self.legal(base, members[0], today)
@@ -134,6 +138,7 @@ class Seeder:
             "enrollment": {
                 "union_id": [base, district],
                 "application_id": pending,
+                "request_id": [export["request_id"]],
                 # The last member first: the member role's own (the first) should stay active.
                 "member_id": [m["member_id"] for m in reversed(members)],
             },
@@ -177,6 +182,7 @@ class Seeder:
         )
         self.example("enrollment", "POST /members/{member_id}/leave", body={"reason": "离开本市"})
         self.example("enrollment", "POST /members/{member_id}/reinstate", body={"union_id": base})
+        self.example("enrollment", "POST /members/{member_id}/erasure", body={"reason": "本人申请删除"})
         self.example("enrollment", "GET /applications", query={"union_id": base, "limit": 10})
         self.example(
             "legal",

@@ -9,6 +9,9 @@ from services.enrollment.api.schemas import (
     ApplicationIn,
     ApplicationOut,
     DeclineTransferIn,
+    ErasureIn,
+    ExportOut,
+    ExportRequestOut,
     LeaveIn,
     MemberOut,
     RegisterUnionIn,
@@ -27,7 +30,7 @@ from services.enrollment.domain.applications import (
     SubmissionOutcome,
 )
 from services.enrollment.domain.transfers import Direction
-from services.enrollment.handlers import applications, members, transfers, unions, views
+from services.enrollment.handlers import applications, exports, members, transfers, unions, views
 from services.enrollment.handlers.common import Deps
 from shared.contracts.enrollment import TransferStatus
 from shared.http import AppDeps, CallerDep
@@ -192,3 +195,46 @@ async def reinstate_member(
     member_id: uuid.UUID, body: ReinstateIn, deps: DepsDep, caller: CallerDep
 ) -> MemberOut:
     return MemberOut.of(await members.reinstate_member(deps, caller, member_id, body.union_id))
+
+
+@router.post(
+    "/members/{member_id}/erasure",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["members"],
+    responses={
+        **problems(403, 404),
+        409: {"description": "the member has not left, or has an application pending"},
+    },
+)
+async def erase_member(member_id: uuid.UUID, body: ErasureIn, deps: DepsDep, caller: CallerDep) -> Response:
+    """Erase a former member's name, ID and contact data (删除个人信息), here and, through
+    PersonErased, in every service; ids, periods, aid paid and decisions stay. Then the member
+    is not found."""
+    await members.erase_member(deps, caller, member_id, body.reason)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/members/{member_id}/export-requests",
+    status_code=status.HTTP_201_CREATED,
+    tags=["members"],
+    responses=problems(403, 404),
+)
+async def request_export(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ExportRequestOut:
+    """The member asks for a copy of their data (个人信息查阅复制); a cadre in scope approves it."""
+    return ExportRequestOut.model_validate(await exports.request_export(deps, caller, member_id))
+
+
+@router.post("/export-requests/{request_id}/approve", tags=["members"], responses=problems(403, 404, 409))
+async def approve_export(request_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ExportRequestOut:
+    return ExportRequestOut.model_validate(await exports.approve_export(deps, caller, request_id))
+
+
+@router.get(
+    "/export-requests/{request_id}/export",
+    tags=["members"],
+    responses={**problems(403, 404), 409: {"description": "not approved yet"}},
+)
+async def read_export(request_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ExportOut:
+    """The approved export, for the member who asked (each reading is audited)."""
+    return ExportOut.of(await exports.read_export(deps, caller, request_id))

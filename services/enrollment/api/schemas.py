@@ -8,8 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.enrollment.domain.applications import RECEIVED_MESSAGE, ApplicationStatus, SubmissionOutcome
 from services.enrollment.domain.transfers import Transfer
+from services.enrollment.handlers.exports import MemberExport
 from services.enrollment.store.applications import ApplicationRow
 from services.enrollment.store.members import MemberRow
+from shared.audit import TrailEntry
 from shared.contracts.enrollment import (
     TRANSFER_STATUS_LABELS,
     ApplicationChannel,
@@ -74,6 +76,12 @@ class WithdrawTransferIn(_In):
 
 
 class LeaveIn(_In):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ErasureIn(_In):
+    # Why the data may go (the member asked, the retention period ended): kept in the audit
+    # trail, so it must name no one.
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -190,3 +198,39 @@ class TransferOut(BaseModel):
     @classmethod
     def of(cls, t: Transfer) -> "TransferOut":
         return cls.model_validate({**vars(t), "status_label": TRANSFER_STATUS_LABELS[t.status]})
+
+
+class ExportRequestOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    request_id: uuid.UUID
+    member_id: uuid.UUID
+    status: Literal["pending", "approved"]
+    requested_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class ExportOut(BaseModel):
+    """Everything enrollment holds on the person (个人信息副本); the phone unmasked: it is theirs."""
+
+    request: ExportRequestOut
+    generated_at: datetime
+    member: MemberOut
+    phone: str
+    applications: list[ApplicationOut]
+    transfers: list[TransferOut]
+    trail: list[TrailEntry]
+    elsewhere: str = Field(
+        default="互助帮扶、法律援助、竞赛荣誉等记录见会员服务卡",
+        description="where the other services' records on the person are",
+    )
+
+    @classmethod
+    def of(cls, e: MemberExport) -> "ExportOut":
+        return cls(
+            request=ExportRequestOut.model_validate(e.request), generated_at=e.generated_at,
+            member=MemberOut.of(e.member), phone=e.member.phone,
+            applications=[ApplicationOut.of(a) for a in e.applications],
+            transfers=[TransferOut.of(t) for t in e.transfers], trail=e.trail,
+        )  # fmt: skip

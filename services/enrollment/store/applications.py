@@ -98,3 +98,10 @@ async def list_applications(
         union_id, status.value if status else None, limit,
     )  # fmt: skip
     return [_application(r) for r in rows]
+
+
+async def of_person(conn: Conn, person_id: uuid.UUID) -> list[ApplicationRow]:
+    rows = await conn.fetch(
+        "SELECT * FROM applications WHERE person_id = $1 ORDER BY submitted_at", person_id
+    )
+    return [_application(r) for r in rows]

@@ -3,6 +3,7 @@ caller's transaction."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.enrollment.domain.membership import Membership, Period
 from shared.contracts.enrollment import EmploymentType, MembershipPeriod, MemberSnapshot, PeriodEnd
@@ -31,7 +32,8 @@ async def allocate_numbers(conn: Conn) -> tuple[int, int]:
 
 
 async def get_member(conn: Conn, member_id: uuid.UUID, *, for_update: bool = False) -> MemberRow | None:
-    """The member with its periods (one statement); with for_update, the member row stays locked."""
+    """The member with its periods (one statement); with for_update, the member row stays locked.
+    An erased member is not found: nothing is left to show or to change."""
     lock = " FOR UPDATE OF m" if for_update else ""
     row = await conn.fetchrow(
         f"""SELECT m.*, p.national_id_masked,
@@ -39,7 +41,8 @@ async def get_member(conn: Conn, member_id: uuid.UUID, *, for_update: bool = Fal
                          FROM membership_periods mp WHERE mp.member_id = m.member_id
                          ORDER BY mp.seq) AS periods
             FROM members m
-            JOIN persons p ON p.person_id = m.member_id WHERE m.member_id = $1{lock}""",
+            JOIN persons p ON p.person_id = m.member_id
+            WHERE m.member_id = $1 AND p.erased_at IS NULL{lock}""",
         member_id,
     )
     if row is None:
@@ -110,4 +113,20 @@ def snapshot(member: MemberRow) -> MemberSnapshot:
     return from_row(
         MemberSnapshot, member, base_union_id=m.base_union_id, status=m.status, member_since=m.member_since,
         periods=[from_row(MembershipPeriod, p) for p in m.periods],
+    )  # fmt: skip
+
+
+async def erase_person(conn: Conn, person_id: uuid.UUID, at: datetime, scrambled_hash: bytes) -> None:
+    """Clear every personal column of the person, their member row and their applications; keep
+    the ids, numbers, periods and decisions. The ID's keyed hash is replaced by random bytes, so
+    the ID no longer finds this person (a later application starts afresh)."""
+    await conn.execute(
+        """WITH p AS (
+               UPDATE persons SET national_id_hash = $3, national_id_cipher = ''::bytea,
+                   national_id_masked = '', erased_at = $2
+               WHERE person_id = $1),
+           m AS (UPDATE members SET name = '', phone = '', employer = '', updated_at = $2
+                 WHERE member_id = $1)
+           UPDATE applications SET name = '', phone = '', employer = '' WHERE person_id = $1""",
+        person_id, at, scrambled_hash,
     )  # fmt: skip

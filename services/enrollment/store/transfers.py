@@ -83,3 +83,10 @@ async def cancel_expiry(conn: Conn, t: Transfer) -> None:
 
 def transfer_of(timer: timers.Timer) -> uuid.UUID:
     return uuid.UUID(timer.subject.removeprefix("transfer:"))
+
+
+async def of_member(conn: Conn, member_id: uuid.UUID) -> list[Transfer]:
+    rows = await conn.fetch(
+        "SELECT * FROM transfer_requests WHERE member_id = $1 ORDER BY requested_at", member_id
+    )
+    return [_transfer(r) for r in rows]

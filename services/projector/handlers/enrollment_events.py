@@ -9,6 +9,7 @@ from shared.contracts.enrollment import (
     MemberLeft,
     MemberReinstated,
     MemberTransferred,
+    PersonErased,
     TransferAccepted,
     TransferDeclined,
     TransferExpired,
@@ -56,6 +57,8 @@ async def apply_enrollment_event(conn: Conn, envelope: EventMetadata, payload: E
         ):
             # The card shows the request while it is pending; any answer clears it.
             await cards.upsert_transfer(conn, version, payload.transfer)
+        case PersonErased():
+            await cards.erase_member(conn, payload.person_id, payload.erased_at)
         case _:
             # A contract the projector does not show on the card yet: recorded as processed.
             log.debug("event_not_projected", event_type=envelope.event_type)

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +40,25 @@ async def upsert_card(conn: Conn, version: int, m: MemberSnapshot) -> None:
         m.member_id, version, m.name, m.national_id_masked, m.membership_number, m.card_number,
         m.base_union_id, m.status.value, m.member_since, m.employer, m.employment_type.value,
         _PERIODS_JSON.dump_json(m.periods).decode(),
+    )  # fmt: skip
+
+
+async def erase_member(conn: Conn, member_id: uuid.UUID, at: datetime) -> None:
+    """Everything the card holds on an erased person goes: the card answers 404 from then on, and
+    the writes of other services' events skip them (erased_members). Those services keep their
+    records without the name. One statement: batched writes run it at once, in order."""
+    await conn.execute(
+        """WITH e AS (INSERT INTO erased_members (member_id, erased_at) VALUES ($1, $2)
+                      ON CONFLICT (member_id) DO NOTHING),
+                c AS (DELETE FROM cards WHERE member_id = $1),
+                a AS (DELETE FROM applications WHERE person_id = $1),
+                t AS (DELETE FROM member_transfers WHERE member_id = $1),
+                r AS (DELETE FROM relief_cases WHERE member_id = $1),
+                h AS (DELETE FROM honours WHERE member_id = $1),
+                cr AS (DELETE FROM competition_results WHERE member_id = $1),
+                ca AS (DELETE FROM competition_awards WHERE member_id = $1)
+           DELETE FROM legal_cases WHERE member_id = $1""",
+        member_id, at,
     )  # fmt: skip
 
 
@@ -188,7 +208,8 @@ async def upsert_relief_case(conn: Conn, version: int, case: relief.CaseSnapshot
     await conn.execute(
         """INSERT INTO relief_cases
                (member_id, version, case_id, status, tier, union_id, aid_year, aid_paid_fen)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $1)
            ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, case_id = EXCLUDED.case_id,
                status = EXCLUDED.status, tier = EXCLUDED.tier, union_id = EXCLUDED.union_id,
                aid_year = EXCLUDED.aid_year, aid_paid_fen = EXCLUDED.aid_paid_fen, updated_at = now()
@@ -204,7 +225,8 @@ async def upsert_honour(conn: Conn, version: int, h: HonourGranted | HonourRenew
     await conn.execute(
         """INSERT INTO honours (honour_id, member_id, version, kind, title, granted_on, valid_until,
                competition_name, team_name)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $2)
            ON CONFLICT (honour_id) DO UPDATE SET version = EXCLUDED.version, title = EXCLUDED.title,
                granted_on = EXCLUDED.granted_on, valid_until = EXCLUDED.valid_until, revoked_on = NULL,
                competition_name = coalesce(EXCLUDED.competition_name, honours.competition_name),
@@ -219,7 +241,8 @@ async def revoke_honour(conn: Conn, version: int, h: HonourRevoked) -> None:
     await conn.execute(
         """INSERT INTO honours
                (honour_id, member_id, version, kind, title, granted_on, valid_until, revoked_on)
-           VALUES ($1, $2, $3, $4, $5, $6, $6, $6)
+           SELECT $1, $2, $3, $4, $5, $6, $6, $6
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $2)
            ON CONFLICT (honour_id) DO UPDATE SET version = EXCLUDED.version,
                revoked_on = EXCLUDED.revoked_on, updated_at = now()
            WHERE honours.version < EXCLUDED.version""",
@@ -231,7 +254,8 @@ async def upsert_result(conn: Conn, version: int, r: ResultFinalized) -> None:
     await conn.execute(
         """INSERT INTO competition_results (member_id, stage_id, version, competition_name,
                competition_kind, stage_name, team_name, rank, of_entries, score, finalized_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $1)
            ON CONFLICT (member_id, stage_id) DO UPDATE SET version = EXCLUDED.version,
                rank = EXCLUDED.rank, of_entries = EXCLUDED.of_entries, score = EXCLUDED.score,
                finalized_at = EXCLUDED.finalized_at
@@ -245,7 +269,9 @@ async def insert_award(conn: Conn, version: int, a: AwardGranted) -> None:
     await conn.execute(
         """INSERT INTO competition_awards (award_id, member_id, version, title, competition_name,
                team_name, rank, granted_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $2)
+           ON CONFLICT DO NOTHING""",
         a.award_id, a.member_id, version, a.title, a.competition.name, a.entry.team_name, a.rank,
         a.granted_at,
     )  # fmt: skip
@@ -256,7 +282,8 @@ async def upsert_legal_case(conn: Conn, version: int, case: legal.CaseSnapshot) 
     await conn.executemany(
         """INSERT INTO legal_cases (case_id, member_id, version, case_no, kind, stage, outcome,
                next_deadline, next_due_on)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $2)
            ON CONFLICT (case_id, member_id) DO UPDATE SET version = EXCLUDED.version,
                stage = EXCLUDED.stage, outcome = EXCLUDED.outcome,
                next_deadline = EXCLUDED.next_deadline, next_due_on = EXCLUDED.next_due_on, updated_at = now()

@@ -137,6 +137,12 @@ CREATE TABLE member_transfers (
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- Erased persons (PersonErased): nothing of theirs is written again, whichever topic it comes from.
+CREATE TABLE erased_members (
+    member_id uuid PRIMARY KEY,
+    erased_at timestamptz NOT NULL
+);
+
 -- Partner merchants and their offers (会员普惠), from the partners service's events. A merchant's
 -- `version` is its envelope's subject_version (the partners service's per-merchant sequence); a
 -- delisting for a merchant not seen yet keeps a row with the version, so an older listing that

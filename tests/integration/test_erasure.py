@@ -1,0 +1,356 @@
+"""Erasure (删除个人信息) end to end on the real stack: after a former member is erased, their
+name, national ID (clear and masked) and phone are in no service's database, no service's log
+and no answer, while the other members' cards and the relief and legal records stay as they were."""
+
+import os
+import random
+import subprocess
+import sys
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from scripts import stack
+from services.enrollment.domain.national_id import check_char
+from shared.auth import Role
+from shared.pii import mask_national_id, mask_phone
+from tests.integration.conftest import PII_KEY, Stack, eventually
+from tests.integration.test_enrollment_to_card import Api
+
+pytestmark = pytest.mark.integration
+
+# The services that keep a view of membership, hence a copy of the name.
+MEMBERSHIP_VIEWS = ("relief", "legal", "competitions")
+
+
+@pytest.fixture
+def api(stack_env: Stack, http: httpx.AsyncClient) -> Api:
+    return Api(stack_env, http)
+
+
+def distinct_person(rng: random.Random) -> dict[str, str]:
+    """Someone whose name, ID and phone no other test uses: a rare surname and given name, an ID
+    from Xinjiang (the other tests' people are from Hangzhou), so a find is theirs alone."""
+    given = "翀翊翕翔翘翙翚翛翜翝翞翟"
+    first17 = (
+        f"650102{date(1980, 1, 1) + timedelta(days=rng.randrange(9000)):%Y%m%d}{rng.randrange(1000):03d}"
+    )
+    return {
+        "name": "欧阳" + "".join(rng.choice(given) for _ in range(2)),
+        "national_id": first17 + check_char(first17),
+        "phone": f"19{rng.randrange(10**9):09d}",
+        "employer": "某外卖配送站",
+        "employment_type": "migrant",
+    }
+
+
+def needles(p: dict[str, str]) -> list[str]:
+    return [
+        p["name"],
+        p["national_id"],
+        mask_national_id(p["national_id"]),
+        p["phone"],
+        mask_phone(p["phone"]),
+    ]
+
+
+async def personal_data_found(dsn: str, find: list[str]) -> list[str]:
+    """Every table of the database (every schema, so every projector generation too) whose rows,
+    read as text (all columns, jsonb and arrays included), contain one of `find`."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        tables = await conn.fetch(
+            """SELECT table_schema, table_name FROM information_schema.tables
+               WHERE table_type = 'BASE TABLE'
+                 AND table_schema NOT IN ('pg_catalog', 'information_schema')"""
+        )
+        found = []
+        for t in tables:
+            name = f'"{t["table_schema"]}"."{t["table_name"]}"'
+            hits = await conn.fetchval(
+                f"SELECT count(*) FROM {name} r WHERE r::text LIKE ANY($1::text[])",
+                [f"%{n}%" for n in find],
+            )
+            if hits:
+                found.append(f"{name}: {hits} row(s)")
+        return found
+    finally:
+        await conn.close()
+
+
+def _irregular_ids(s: Stack, union_id: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ["PATH"], "PYTHONPATH": str(stack.ROOT),
+        "DATABASE_URL": s.services["enrollment"].dsn, "PII_KEY": PII_KEY,
+    }  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "services.enrollment.irregular_ids", "--union", union_id],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+async def rows(dsn: str, query: str, *args: Any) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [dict(r) for r in await conn.fetch(query, *args)]
+    finally:
+        await conn.close()
+
+
+async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: Api, stack_env: Stack) -> None:
+    s = stack_env
+    rng = random.Random()
+    units = await api.tree()
+    union = units["riders"]
+    cadre = api.cadre(union)
+    gone_person, kept_person = distinct_person(rng), distinct_person(rng)
+    gone = (await api.enrolled_member(union, **gone_person))["member_id"]
+    kept = (await api.enrolled_member(union, **kept_person))["member_id"]
+    relief, legal = s.services["relief"].url, s.services["legal"].url
+    db = {name: svc.dsn for name, svc in s.services.items()}
+
+    # Each has a relief case and a legal case: records the law wants kept, without the name.
+    for mid in (gone, kept):
+        report = {"member_id": mid, "household_register_no": f"6501{rng.randrange(10**8):08d}",
+                  "household_size": 3, "monthly_income_fen": 240_000, "causes": ["illness"]}  # fmt: skip
+        filing = {"kind": "wage_arrears", "employer": "某外卖配送站", "amount_claimed_fen": 680_000,
+                  "learned_on": (date.today() - timedelta(days=20)).isoformat(), "migrant_worker": True}  # fmt: skip
+        me = s.headers(Role.MEMBER, member_id=uuid.UUID(mid))
+
+        async def opened(url: str, body: dict[str, Any], headers: dict[str, str]) -> bool:
+            r = await api.http.post(url, json=body, headers=headers)
+            return r.status_code == 201  # the service learns of the member from events
+
+        await eventually(lambda: opened(f"{relief}/cases", report, cadre))  # noqa: B023
+        await eventually(lambda: opened(f"{legal}/cases", filing, me))  # noqa: B023
+    # The erased one has left first: erasure is for former members.
+    left = await api.http.post(
+        f"{api.enrollment}/members/{gone}/leave", json={"reason": "离职"}, headers=cadre
+    )
+    assert left.status_code == 200, left.text
+    await api.card_when(gone, "left")
+
+    async def gone_case_suspended() -> bool:
+        found = await rows(db["relief"], "SELECT status FROM cases WHERE member_id = $1", uuid.UUID(gone))
+        return bool(found) and found[0]["status"] == "suspended"
+
+    await eventually(gone_case_suspended)
+    ids = [uuid.UUID(gone), uuid.UUID(kept)]
+    relief_cases = "SELECT * FROM cases WHERE member_id = ANY($1::uuid[]) ORDER BY case_id"
+    legal_cases = "SELECT * FROM cases WHERE member_id = ANY($1::uuid[]) ORDER BY case_id"
+    today = date.today()
+    month = {
+        "union_id": str(union),
+        "start": (today - timedelta(days=30)).isoformat(),
+        "end": (today + timedelta(days=1)).isoformat(),
+    }
+
+    async def totals() -> dict[str, Any]:
+        """The relief and legal summaries of the union, as their cadres read them."""
+        answers = {
+            "relief": await api.http.get(
+                f"{relief}/reports/summary",
+                params={"union_id": str(union), "year": today.year},
+                headers=cadre,
+            ),
+            "legal": await api.http.get(f"{legal}/reports/summary", params=month, headers=cadre),
+        }
+        for answer in answers.values():
+            assert answer.status_code == 200, answer.text
+        return {k: a.json() for k, a in answers.items()}
+
+    before = {
+        "totals": await totals(),
+        "kept_card": (await api.card(kept)).json(),
+        "relief": await rows(db["relief"], relief_cases, ids),
+        "legal": await rows(db["legal"], legal_cases, ids),
+        "enrollment": await rows(db["enrollment"], "SELECT * FROM members WHERE member_id = $1", ids[1]),
+    }
+    assert len(before["relief"]) == 2 and len(before["legal"]) == 2
+    # The totals count these cases (the union is this test's own), so a change would show.
+    assert sum(before["totals"]["relief"]["open_cases_by_status"].values()) >= 1
+    assert before["totals"]["legal"]["by_kind_and_stage"]
+
+    # Refused: an active member (409), a cadre of another union (403), the member themselves
+    # (403), no reason (422). Nothing changes.
+    for target, headers, body, refused in (
+        (kept, cadre, {"reason": "本人申请"}, 409),
+        (gone, api.cadre(units["other_city"]), {"reason": "本人申请"}, 403),
+        (gone, s.headers(Role.MEMBER, member_id=uuid.UUID(gone)), {"reason": "本人申请"}, 403),
+        (gone, cadre, {"reason": ""}, 422),
+    ):
+        r = await api.http.post(f"{api.enrollment}/members/{target}/erasure", json=body, headers=headers)
+        assert r.status_code == refused, r.text
+    assert (
+        await rows(db["enrollment"], "SELECT * FROM members WHERE member_id = $1", ids[1])
+        == before["enrollment"]
+    )
+    assert await personal_data_found(db["enrollment"], needles(gone_person))  # still there
+
+    # Refused while the former member has applied again: approving that application after the
+    # erasure would bring back a nameless member. Decided, the erasure may go on.
+    again_applied = await api.apply(union, **gone_person)
+    assert again_applied.status_code == 201, again_applied.text
+    gone_rows = "SELECT to_jsonb(a) FROM applications a WHERE person_id = $1 ORDER BY application_id"
+    held = await rows(db["enrollment"], gone_rows, ids[0])
+    r = await api.http.post(
+        f"{api.enrollment}/members/{gone}/erasure", json={"reason": "本人申请"}, headers=cadre
+    )
+    assert r.status_code == 409 and "pending" in r.text
+    assert await rows(db["enrollment"], gone_rows, ids[0]) == held
+    rejected = await api.http.post(
+        f"{api.enrollment}/applications/{again_applied.json()['application']['application_id']}/reject",
+        json={"reason": "本人撤回"},
+        headers=cadre,
+    )
+    assert rejected.status_code == 200, rejected.text
+
+    erased = await api.http.post(
+        f"{api.enrollment}/members/{gone}/erasure", json={"reason": "本人申请删除，已离会"}, headers=cadre
+    )
+    assert erased.status_code == 204, erased.text
+
+    # Every service has had PersonErased once the membership views hold no name for them.
+    async def purged_everywhere() -> bool:
+        for service in MEMBERSHIP_VIEWS:
+            names = await rows(db[service], "SELECT name FROM members WHERE member_id = $1", ids[0])
+            if names != [{"name": ""}]:
+                return False
+        return (await api.card(gone)).status_code == 404
+
+    await eventually(purged_everywhere)
+
+    find = needles(gone_person)
+    for service, dsn in db.items():
+        assert await personal_data_found(dsn, find) == [], f"{service} still holds the erased person's data"
+    for service, svc in s.services.items():
+        log = svc.log_path.read_text(encoding="utf-8", errors="replace")
+        assert not [n for n in find if n in log], f"{service}'s log names the erased person"
+
+    # The ID check passes the erased person by (their number is gone on purpose, not unreadable).
+    checked = _irregular_ids(s, str(union))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.strip() == "0 of 1 members have an ID number that breaks the rule"
+
+    # Answers: the member and the card are not found; the cases answer without the name.
+    assert (await api.http.get(f"{api.enrollment}/members/{gone}", headers=api.admin)).status_code == 404
+    assert (await api.card(gone)).status_code == 404
+    for url in (
+        f"{relief}/cases/{before['relief'][0]['case_id']}",
+        f"{relief}/cases/{before['relief'][1]['case_id']}",
+    ):
+        answer = await api.http.get(url, headers=cadre)
+        assert answer.status_code == 200, answer.text
+        assert not [n for n in find if n in answer.text]
+    again = await api.http.post(
+        f"{api.enrollment}/members/{gone}/erasure", json={"reason": "再次"}, headers=cadre
+    )
+    assert again.status_code == 404  # nothing left to erase
+
+    # The others and the records the law keeps are as they were.
+    assert await totals() == before["totals"]
+    assert (await api.card(kept)).json() == before["kept_card"]
+    assert await rows(db["relief"], relief_cases, ids) == before["relief"]
+    assert await rows(db["legal"], legal_cases, ids) == before["legal"]
+    assert (
+        await rows(db["enrollment"], "SELECT * FROM members WHERE member_id = $1", ids[1])
+        == before["enrollment"]
+    )
+    periods = await rows(db["enrollment"], "SELECT * FROM membership_periods WHERE member_id = $1", ids[0])
+    assert len(periods) == 1 and periods[0]["end_reason"] == "left"  # membership history stays
+    trail = await rows(
+        db["enrollment"], "SELECT actor, reason, detail FROM audit_trail WHERE action = 'member.erased' "
+        "AND record_id = $1", ids[0],
+    )  # fmt: skip
+    assert len(trail) == 1 and trail[0]["reason"] == "本人申请删除，已离会"
+
+    # A later event of another service about the erased member brings nothing of theirs back
+    # onto the card: their relief case is withdrawn after the erasure.
+    gone_case = next(c["case_id"] for c in before["relief"] if c["member_id"] == ids[0])
+    withdrawn = await api.http.post(
+        f"{relief}/cases/{gone_case}/withdraw", json={"reason": "member_request"}, headers=cadre
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    async def projected() -> bool:
+        if await rows(db["relief"], "SELECT 1 FROM outbox"):
+            return False  # relief has not published it yet
+        status = await api.http.get(f"{api.cards}/projection/status", headers=api.admin)
+        return bool(status.json()["total_lag"] == 0)
+
+    await eventually(projected)
+    assert await rows(db["projector"], "SELECT * FROM public.relief_cases WHERE member_id = $1", ids[0]) == []
+    assert await rows(
+        db["projector"], "SELECT member_id FROM public.erased_members WHERE member_id = $1", ids[0]
+    )
+
+
+async def test_a_member_gets_a_copy_of_their_data_once_a_cadre_approves(api: Api, stack_env: Stack) -> None:
+    s = stack_env
+    units = await api.tree()
+    union = units["logistics"]
+    p = distinct_person(random.Random())
+    mid = (await api.enrolled_member(union, **p))["member_id"]
+    me = s.headers(Role.MEMBER, member_id=uuid.UUID(mid))
+    someone_else = s.headers(Role.MEMBER, member_id=uuid.uuid4())
+    base = api.enrollment
+    db = s.services["enrollment"].dsn
+
+    assert (
+        await api.http.post(f"{base}/members/{mid}/export-requests", headers=api.cadre(union))
+    ).status_code == 403
+    asked = await api.http.post(f"{base}/members/{mid}/export-requests", headers=me)
+    assert asked.status_code == 201, asked.text
+    rid = asked.json()["request_id"]
+    assert asked.json()["status"] == "pending"
+    pending = await rows(db, "SELECT * FROM export_requests WHERE request_id = $1", uuid.UUID(rid))
+
+    # Refused, and the request stays as it was: read before approval, approved by the member
+    # themselves or by a cadre outside the member's union.
+    assert (await api.http.get(f"{base}/export-requests/{rid}/export", headers=me)).status_code == 409
+    for outsider in (me, api.cadre(units["other_city"])):
+        refused = await api.http.post(f"{base}/export-requests/{rid}/approve", headers=outsider)
+        assert refused.status_code == 403, refused.text
+    assert await rows(db, "SELECT * FROM export_requests WHERE request_id = $1", uuid.UUID(rid)) == pending
+
+    approved = await api.http.post(
+        f"{base}/export-requests/{rid}/approve", headers=api.cadre(units["district"])
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    twice = await api.http.post(f"{base}/export-requests/{rid}/approve", headers=api.admin)
+    assert twice.status_code == 409
+
+    for not_theirs in (someone_else, api.cadre(union), api.admin):
+        assert (
+            await api.http.get(f"{base}/export-requests/{rid}/export", headers=not_theirs)
+        ).status_code == 403
+    got = await api.http.get(f"{base}/export-requests/{rid}/export", headers=me)
+    assert got.status_code == 200, got.text
+    export = got.json()
+    assert export["member"]["name"] == p["name"] and export["phone"] == p["phone"]
+    assert export["member"]["national_id_masked"] == mask_national_id(p["national_id"])
+    assert p["national_id"] not in got.text  # held encrypted: never in an answer
+    assert [a["status"] for a in export["applications"]] == ["approved"]
+    assert export["member"]["periods"][0]["union_id"] == str(union)
+    actions = [e["action"] for e in export["trail"]]
+    assert actions[:2] == ["application.submitted", "application.approved"]
+    assert "export.requested" in actions and "export.approved" in actions
+
+    trail = await rows(
+        db, "SELECT action, actor FROM audit_trail WHERE subject = $1 ORDER BY id", rid
+    )  # every step audited, the reading too
+    assert [t["action"] for t in trail] == ["export.requested", "export.approved", "export.delivered"]
+
+    # Once erased there is nothing to export.
+    cadre = api.cadre(union)
+    assert (
+        await api.http.post(f"{base}/members/{mid}/leave", json={"reason": "离职"}, headers=cadre)
+    ).status_code == 200
+    erased = await api.http.post(f"{base}/members/{mid}/erasure", json={"reason": "本人申请"}, headers=cadre)
+    assert erased.status_code == 204
+    assert (await api.http.get(f"{base}/export-requests/{rid}/export", headers=me)).status_code == 404
