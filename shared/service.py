@@ -182,27 +182,32 @@ def handle_records(consumer: IdempotentConsumer) -> OnBatch:
     return on_batch
 
 
+def _consuming(
+    settings: ServiceSettings, spec: ServiceSpec[D], slot: "_BatchSlot", own_topics: list[str]
+) -> tuple[KafkaBroker | None, BatchSubscriber | None, ResumeFromStoredPositions | None]:
+    """A consuming service's broker and batch subscriber (its topics added to `own_topics`)."""
+    if spec.consumes is None:
+        return None, None, None
+    assert isinstance(settings, ConsumingSettings), "a consuming service has ConsumingSettings"
+    consumes = spec.consumes
+    broker = make_broker(settings.kafka_bootstrap_servers, spec.name, **consumes.broker_options)
+    sources = [settings.topic(t) for t in consumes.topics]
+    resume = ResumeFromStoredPositions(settings.consumer_name) if consumes.listener is None else None
+    subscriber = batch_subscriber(
+        broker, sources, settings.consumer_name, settings.batch_size,
+        listener=consumes.listener or resume, pattern=consumes.pattern,
+    )  # fmt: skip
+    subscriber(slot.handle)
+    own_topics += [*sources, settings.dead_letter_topic]
+    return broker, subscriber, resume
+
+
 def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
-    broker: KafkaBroker | None = None
-    subscriber: BatchSubscriber | None = None
-    resume: ResumeFromStoredPositions | None = None
     slot = _BatchSlot()
     own_topics = [settings.topic(spec.publishes)] if spec.publishes else []
     # Next to a publisher's events topic, its compacted state topic (docs/retention.md).
     own_topics += [state_topic(t) for t in own_topics]
-    if spec.consumes is not None:
-        assert isinstance(settings, ConsumingSettings), "a consuming service has ConsumingSettings"
-        consumes = spec.consumes
-        broker = make_broker(settings.kafka_bootstrap_servers, spec.name, **consumes.broker_options)
-        sources = [settings.topic(t) for t in consumes.topics]
-        if consumes.listener is None:
-            resume = ResumeFromStoredPositions(settings.consumer_name)
-        subscriber = batch_subscriber(
-            broker, sources, settings.consumer_name, settings.batch_size,
-            listener=consumes.listener or resume, pattern=consumes.pattern,
-        )  # fmt: skip
-        subscriber(slot.handle)
-        own_topics += [*sources, settings.dead_letter_topic]
+    broker, subscriber, resume = _consuming(settings, spec, slot, own_topics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
