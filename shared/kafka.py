@@ -15,7 +15,14 @@ log = get_logger(__name__)
 
 # A state topic keeps the latest record per key for ever (no time retention): what a reader
 # needs once the events topic's retention has deleted the history (docs/retention.md).
-STATE_TOPIC_CONFIG = {"cleanup.policy": "compact", "retention.ms": "-1"}
+# max.compaction.lag.ms bounds how long a superseded record may stay: an erased person's last
+# clear records, replaced by PersonErased under the same keys, are gone within a day
+# (docs/erasure.md) instead of whenever the partition gets dirty enough.
+STATE_TOPIC_CONFIG = {
+    "cleanup.policy": "compact",
+    "retention.ms": "-1",
+    "max.compaction.lag.ms": str(24 * 3600 * 1000),
+}
 
 
 async def ensure_topics(

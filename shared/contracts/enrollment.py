@@ -94,6 +94,10 @@ class MembershipPeriod(_Frozen):
     end_reason: PeriodEnd | None = None
 
 
+# The state parts whose subject is a person (a member or an applicant), as opposed to a union.
+PERSON_PARTS = ("member", "application", "transfer")
+
+
 class MemberSnapshot(_Frozen):
     member_id: uuid.UUID
     name: str
@@ -262,5 +266,9 @@ class TransferExpired(EventPayload):
 # itself, nor the cadre's reason (that stays in enrollment's audit trail).
 @event_contract("enrollment.PersonErased", 1)
 class PersonErased(EventPayload):
+    # Every part of the person: on the state topic it takes the place of the last records that
+    # named them, so compaction deletes those (docs/erasure.md), and a reader of the state topic
+    # learns the person is erased instead of meeting nothing.
+    state_parts: ClassVar[tuple[str, ...]] = PERSON_PARTS
     person_id: uuid.UUID
     erased_at: datetime
