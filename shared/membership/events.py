@@ -37,7 +37,7 @@ def membership_events(on_member_changed: OnMemberChanged | None = None) -> Apply
                     await on_member_changed(conn, Trace.answering(envelope), payload.member)
             case PersonErased():
                 # The member row stays (cases and entries refer to it), nameless.
-                await erase_member(conn, payload.person_id, envelope.subject_version)
+                await erase_member(conn, payload.person_id, envelope.subject_version, payload.erased_at)
             case _:
                 log.debug("event_not_needed", event_type=envelope.event_type)
 

@@ -6,6 +6,7 @@ the enrollment service: services meet only through events."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -64,7 +65,8 @@ async def upsert_member(conn: Conn, version: int, m: MemberSnapshot) -> bool:
     """Keep the newest snapshot; True when this one was newer than what was held."""
     status = await conn.execute(
         """INSERT INTO members (member_id, version, name, base_union_id, status)
-           VALUES ($1, $2, $3, $4, $5)
+           SELECT $1, $2, $3, $4, $5
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $1)
            ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name,
                base_union_id = EXCLUDED.base_union_id, status = EXCLUDED.status, updated_at = now()
            WHERE members.version < EXCLUDED.version""",
@@ -79,12 +81,15 @@ async def get_member(conn: Conn, member_id: uuid.UUID, *, for_update: bool = Fal
     return _member(row) if row else None
 
 
-async def erase_member(conn: Conn, member_id: uuid.UUID, version: int) -> None:
+async def erase_member(conn: Conn, member_id: uuid.UUID, version: int, at: datetime) -> None:
     """An erased person's name goes; the id, union and status stay for the records that need them
     (aid paid, decisions, honours), which from then on name no one."""
-    # The version moves on too, so an older snapshot delivered late cannot bring the name back.
+    # The version moves on and the id is recorded, so an older snapshot delivered late cannot
+    # bring the name back, whether or not the member was held yet.
     await conn.execute(
-        """UPDATE members SET name = '', version = greatest(version, $2), updated_at = now()
+        """WITH e AS (INSERT INTO erased_members (member_id, erased_at) VALUES ($1, $3)
+                      ON CONFLICT (member_id) DO NOTHING)
+           UPDATE members SET name = '', version = greatest(version, $2), updated_at = now()
            WHERE member_id = $1""",
-        member_id, version,
+        member_id, version, at,
     )  # fmt: skip

@@ -25,10 +25,13 @@ _PERIODS_JSON = TypeAdapter(list[MembershipPeriod])
 
 
 async def upsert_card(conn: Conn, version: int, m: MemberSnapshot) -> None:
+    # Skipped for an erased person: a reader of both enrollment topics may meet an older snapshot
+    # (another part's key, another partition) after the erasure, and the card row is gone.
     await conn.execute(
         """INSERT INTO cards (member_id, version, name, national_id_masked, membership_number,
                card_number, base_union_id, status, member_since, employer, employment_type, periods)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $1)
            ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name,
                national_id_masked = EXCLUDED.national_id_masked,
                membership_number = EXCLUDED.membership_number, card_number = EXCLUDED.card_number,
@@ -67,7 +70,8 @@ async def upsert_transfer(conn: Conn, version: int, t: TransferSnapshot) -> None
     await conn.execute(
         """INSERT INTO member_transfers (member_id, version, transfer_id, from_union_id, to_union_id,
                status, requested_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $1)
            ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version,
                transfer_id = EXCLUDED.transfer_id, from_union_id = EXCLUDED.from_union_id,
                to_union_id = EXCLUDED.to_union_id, status = EXCLUDED.status,
@@ -89,7 +93,8 @@ async def upsert_application(
 ) -> None:
     await conn.execute(
         """INSERT INTO applications (person_id, version, application_id, base_union_id, status, reason)
-           VALUES ($1, $2, $3, $4, $5, $6)
+           SELECT $1, $2, $3, $4, $5, $6
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $1)
            ON CONFLICT (person_id) DO UPDATE SET version = EXCLUDED.version,
                application_id = EXCLUDED.application_id, base_union_id = EXCLUDED.base_union_id,
                status = EXCLUDED.status, reason = EXCLUDED.reason, updated_at = now()
