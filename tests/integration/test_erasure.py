@@ -7,7 +7,7 @@ import random
 import subprocess
 import sys
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,10 +16,22 @@ import pytest
 
 from scripts import stack
 from services.enrollment.domain.national_id import check_char
+from shared import membership
 from shared.auth import Role
 from shared.contracts import decode_event
-from shared.contracts.enrollment import PERSON_PARTS, MemberEnrolled, MemberLeft, PersonErased
+from shared.contracts.enrollment import (
+    PERSON_PARTS,
+    EmploymentType,
+    MemberEnrolled,
+    MemberLeft,
+    MembershipPeriod,
+    MembershipStatus,
+    MemberSnapshot,
+    PersonErased,
+)
 from shared.contracts.topics import ENROLLMENT_STATE
+from shared.db import open_pool
+from shared.membership.store import erase_member
 from shared.pii import mask_national_id, mask_phone
 from tests.integration.conftest import PII_KEY, Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
@@ -395,3 +407,36 @@ async def test_a_member_gets_a_copy_of_their_data_once_a_cadre_approves(api: Api
     erased = await api.http.post(f"{base}/members/{mid}/erasure", json={"reason": "本人申请"}, headers=cadre)
     assert erased.status_code == 204
     assert (await api.http.get(f"{base}/export-requests/{rid}/export", headers=me)).status_code == 404
+
+
+async def test_a_membership_view_that_meets_the_erasure_first_never_takes_the_name(scratch_dsn: str) -> None:
+    """A new consumer group reads each part of the state topic under its own key: it may apply
+    PersonErased before the person's last clear snapshot. Neither a view that never held the
+    person nor one that did takes the name from that late snapshot; other people are unaffected."""
+    pool = await open_pool(scratch_dsn, "erasure-test", [membership.MIGRATIONS], min_size=1, max_size=1)
+    now = datetime.now(UTC)
+
+    def snapshot(member_id: uuid.UUID, name: str) -> MemberSnapshot:
+        return MemberSnapshot(
+            member_id=member_id, name=name, national_id_masked="6501**********1234",
+            membership_number="ZJ1", card_number="6217000012345678", base_union_id=member_id,
+            status=MembershipStatus.LEFT, member_since=now.date(), employer="某外卖配送站",
+            employment_type=EmploymentType.MIGRANT,
+            periods=[MembershipPeriod(union_id=member_id, started_at=now)],
+        )  # fmt: skip
+
+    never_held, held, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    try:
+        async with pool.acquire() as conn:
+            assert await membership.upsert_member(conn, 2, snapshot(held, "欧阳翀翊"))
+            await erase_member(conn, never_held, 7, now)
+            await erase_member(conn, held, 7, now)
+            assert not await membership.upsert_member(conn, 6, snapshot(never_held, "欧阳翔翘"))
+            assert not await membership.upsert_member(conn, 6, snapshot(held, "欧阳翀翊"))
+            assert await membership.get_member(conn, never_held) is None
+            kept = await membership.get_member(conn, held)
+            assert kept is not None and (kept.name, kept.version) == ("", 7)
+            assert await membership.upsert_member(conn, 6, snapshot(other, "欧阳翚翛"))
+            assert (got := await membership.get_member(conn, other)) is not None and got.name == "欧阳翚翛"
+    finally:
+        await pool.close()
