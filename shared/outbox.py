@@ -89,13 +89,14 @@ async def enqueue_record(
     topic: str,
     *,
     key: str,
-    value: bytes,
+    value: bytes | None,
     headers: dict[str, str],
     record_id: uuid.UUID,
     kind: str,
 ) -> None:
     """Add any record (a dead letter, a notice to a partner) to the outbox, in the caller's
-    transaction; `record_id` makes enqueueing the same record twice fail instead of doubling it."""
+    transaction; `record_id` makes enqueueing the same record twice fail instead of doubling it.
+    A `value` of None is a tombstone: it deletes `key` from a compacted topic."""
     await conn.execute(
         """INSERT INTO outbox (topic, key, event_id, event_type, headers, value)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6)""",

@@ -14,7 +14,7 @@ from shared.contracts import EventEnvelope, decode_event, encode_event, new_enve
 from shared.contracts.enrollment import UnionKind, UnionRef, UnionRegistered
 from shared.db import open_pool
 from shared.kafka import ensure_topics, make_producer
-from shared.outbox import OutboxRelay, enqueue
+from shared.outbox import OutboxRelay, enqueue, enqueue_record
 from shared.outbox_reconcile import reconcile
 from tests.integration.conftest import eventually, read_topic
 
@@ -202,3 +202,32 @@ async def test_reconcile_after_a_restore_deletes_what_was_published_and_reports_
     finally:
         await producer.stop()
         await conn.close()
+
+
+async def test_a_record_without_a_value_goes_out_as_a_tombstone(
+    infra: dict[str, str], outbox_db: str, run_id: str
+) -> None:
+    """Erasure deletes a key from a compacted topic with a null value, through the outbox."""
+    topic = f"t{run_id}.tombstone.{uuid.uuid4().hex[:6]}"
+    await ensure_topics(infra["KAFKA_BOOTSTRAP_SERVERS"], {topic: 1})
+    key = str(uuid.uuid4())
+    conn = await asyncpg.connect(outbox_db)
+    try:
+        async with conn.transaction():
+            for value in (b"the key", None):
+                await enqueue_record(
+                    conn, topic, key=key, value=value, headers={"kind": "test"},
+                    record_id=uuid.uuid4(), kind="test",
+                )  # fmt: skip
+        producer = make_producer(infra["KAFKA_BOOTSTRAP_SERVERS"], "tombstone-test")
+        await producer.start()
+        try:
+            relay = OutboxRelay(outbox_db, producer, f"tombstone-test-{run_id}")
+            assert await relay.publish_batch(conn) == 2
+        finally:
+            await producer.stop()
+        assert await _outbox_empty(conn)
+    finally:
+        await conn.close()
+    records = await read_topic(infra["KAFKA_BOOTSTRAP_SERVERS"], topic)
+    assert [(r.key.decode(), r.value) for r in records] == [(key, b"the key"), (key, None)]
