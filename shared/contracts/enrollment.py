@@ -2,7 +2,8 @@
 
 Member events carry the member's whole current state (`member`), so a consumer that sees a newer
 event first can apply it and then ignore the older one by subject_version.
-National ID numbers never travel in clear: only the masked form does.
+National ID numbers never travel in clear: only the masked form does, and since the latest
+versions the name, masked ID and employer travel sealed with the person's key (`Personal`).
 
 Where a contract has several versions, the class with the plain name is the latest (the one the
 service emits and consumers match on); older ones keep a version suffix, so bytes already on the
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.envelope import EventPayload, event_contract, upcaster
+from shared.shredding import Sealed
 
 
 class UnionKind(StrEnum):
@@ -98,7 +100,10 @@ class MembershipPeriod(_Frozen):
 PERSON_PARTS = ("member", "application", "transfer")
 
 
-class MemberSnapshot(_Frozen):
+class MemberSnapshotV1(_Frozen):
+    """The member as the first versions of the member events carried them: personal fields in
+    clear. Still decoded (they are on the topics), upcast to MemberSnapshot unchanged."""
+
     member_id: uuid.UUID
     name: str
     national_id_masked: str
@@ -108,6 +113,26 @@ class MemberSnapshot(_Frozen):
     status: MembershipStatus
     member_since: date
     employer: str
+    employment_type: EmploymentType
+    periods: list[MembershipPeriod] = Field(min_length=1)
+
+
+# A personal field: sealed with its person's key as enrollment emits it (crypto-shredding,
+# docs/erasure.md); clear in events emitted before sealing, and as consumers' handlers read it
+# (the kit opens it while decoding; "" once the person is erased).
+Personal = Sealed | str
+
+
+class MemberSnapshot(_Frozen):
+    member_id: uuid.UUID
+    name: Personal
+    national_id_masked: Personal
+    membership_number: str
+    card_number: str
+    base_union_id: uuid.UUID
+    status: MembershipStatus
+    member_since: date
+    employer: Personal
     employment_type: EmploymentType
     periods: list[MembershipPeriod] = Field(min_length=1)
 
@@ -141,7 +166,9 @@ class ApplicationSubmittedV1(EventPayload):
 
 
 @event_contract("enrollment.ApplicationSubmitted", 2)
-class ApplicationSubmitted(EventPayload):
+class ApplicationSubmittedV2(EventPayload):
+    """Personal fields in clear. Still decoded (it is on the topic), upcast on the way in."""
+
     state_parts: ClassVar[tuple[str, ...]] = ("application",)
     application_id: uuid.UUID
     person_id: uuid.UUID
@@ -154,10 +181,33 @@ class ApplicationSubmitted(EventPayload):
     submitted_at: datetime
 
 
+@event_contract("enrollment.ApplicationSubmitted", 3)
+class ApplicationSubmitted(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("application",)
+    carries_sealed: ClassVar[bool] = True
+    application_id: uuid.UUID
+    person_id: uuid.UUID
+    name: Personal
+    national_id_masked: Personal
+    base_union_id: uuid.UUID
+    employer: Personal
+    employment_type: EmploymentType
+    channel: ApplicationChannel
+    submitted_at: datetime
+
+
 @upcaster("enrollment.ApplicationSubmitted", from_version=1)
 def application_submitted_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
     # Only the web form existed while v1 was emitted, so every v1 application came in online.
     return {**payload, "channel": ApplicationChannel.ONLINE.value}
+
+
+def _clear_is_personal(payload: dict[str, Any]) -> dict[str, Any]:
+    # A clear value is a valid Personal one: the older version lifts unchanged.
+    return payload
+
+
+upcaster("enrollment.ApplicationSubmitted", from_version=2)(_clear_is_personal)
 
 
 @event_contract("enrollment.ApplicationRejected", 1)
@@ -171,32 +221,81 @@ class ApplicationRejected(EventPayload):
 
 
 @event_contract("enrollment.MemberEnrolled", 1)
+class MemberEnrolledV1(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("member", "application")  # the application, approved
+    application_id: uuid.UUID
+    decided_by: str
+    member: MemberSnapshotV1
+
+
+@event_contract("enrollment.MemberEnrolled", 2)
 class MemberEnrolled(EventPayload):
     state_parts: ClassVar[tuple[str, ...]] = ("member", "application")  # the application, approved
     application_id: uuid.UUID
     decided_by: str
+    carries_sealed: ClassVar[bool] = True
     member: MemberSnapshot
 
 
+upcaster("enrollment.MemberEnrolled", from_version=1)(_clear_is_personal)
+
+
 @event_contract("enrollment.MemberTransferred", 1)
+class MemberTransferredV1(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("member",)
+    from_union_id: uuid.UUID
+    to_union_id: uuid.UUID
+    reason: str
+    member: MemberSnapshotV1
+
+
+@event_contract("enrollment.MemberTransferred", 2)
 class MemberTransferred(EventPayload):
     state_parts: ClassVar[tuple[str, ...]] = ("member",)
     from_union_id: uuid.UUID
     to_union_id: uuid.UUID
     reason: str
+    carries_sealed: ClassVar[bool] = True
     member: MemberSnapshot
+
+
+upcaster("enrollment.MemberTransferred", from_version=1)(_clear_is_personal)
 
 
 @event_contract("enrollment.MemberLeft", 1)
+class MemberLeftV1(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("member",)
+    reason: str
+    member: MemberSnapshotV1
+
+
+@event_contract("enrollment.MemberLeft", 2)
 class MemberLeft(EventPayload):
     state_parts: ClassVar[tuple[str, ...]] = ("member",)
     reason: str
+    carries_sealed: ClassVar[bool] = True
     member: MemberSnapshot
 
 
+upcaster("enrollment.MemberLeft", from_version=1)(_clear_is_personal)
+
+
 @event_contract("enrollment.MemberReinstated", 1)
+class MemberReinstatedV1(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("member", "application")
+    application_id: uuid.UUID | None
+    left_at: datetime
+    reinstated_at: datetime
+    member: MemberSnapshotV1
+
+    def carries_state_of(self) -> tuple[str, ...]:
+        return self.state_parts if self.application_id is not None else ("member",)
+
+
+@event_contract("enrollment.MemberReinstated", 2)
 class MemberReinstated(EventPayload):
     state_parts: ClassVar[tuple[str, ...]] = ("member", "application")
+    carries_sealed: ClassVar[bool] = True
     application_id: uuid.UUID | None
     # The gap stays visible: when the member left and when they came back.
     left_at: datetime
@@ -206,6 +305,9 @@ class MemberReinstated(EventPayload):
     def carries_state_of(self) -> tuple[str, ...]:
         # Without an application it leaves the member's application as it was.
         return self.state_parts if self.application_id is not None else ("member",)
+
+
+upcaster("enrollment.MemberReinstated", from_version=1)(_clear_is_personal)
 
 
 class TransferSnapshot(_Frozen):

@@ -58,6 +58,9 @@ class EventPayload(BaseModel):
     # reader gets the subject back once the event topic's retention has deleted the history
     # (docs/retention.md). An event that adds to a history (a payment, an award) carries none.
     state_parts: ClassVar[tuple[str, ...]] = ()
+    # True when personal fields travel sealed (shared/shredding.py): consumers open them as they
+    # decode (shared/person_keys.py), so handlers read clear text.
+    carries_sealed: ClassVar[bool] = False
 
     def carries_state_of(self) -> tuple[str, ...]:
         """The state parts this very event carries whole (a contract may decide per event)."""

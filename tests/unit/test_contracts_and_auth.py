@@ -48,7 +48,7 @@ def test_an_event_round_trips_through_its_envelope() -> None:
     decoded_env, decoded = decode_event(encode_event(env))
     assert decoded_env == env
     assert decoded == payload
-    assert env.event_type == "enrollment.MemberEnrolled" and env.schema_version == 1
+    assert env.event_type == "enrollment.MemberEnrolled" and env.schema_version == 2
 
 
 def _raw(**changes: object) -> bytes:
@@ -67,7 +67,7 @@ def _raw(**changes: object) -> bytes:
         (
             _raw(payload={"member": {}}),
             ContractError,
-            "invalid enrollment.MemberEnrolled v1 payload",
+            "invalid enrollment.MemberEnrolled v2 payload",
         ),
     ],
 )

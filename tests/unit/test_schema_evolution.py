@@ -20,10 +20,12 @@ from shared.contracts.enrollment import (
     ApplicationChannel,
     ApplicationSubmitted,
     ApplicationSubmittedV1,
+    ApplicationSubmittedV2,
     EmploymentType,
 )
 from shared.contracts.envelope import REGISTRY, ContractRegistry, EventPayload
 from shared.errors import InvalidInput
+from shared.shredding import Sealed, new_data_key, seal, unseal
 
 SUBMITTED = "enrollment.ApplicationSubmitted"
 
@@ -42,9 +44,10 @@ def wire(contract: EventPayload, **envelope_changes: Any) -> bytes:
     return encode_event(env.model_copy(update=envelope_changes))
 
 
-def test_application_submitted_is_at_version_2_and_the_emitted_class_is_the_latest() -> None:
-    assert latest_version(SUBMITTED) == 2
-    assert ApplicationSubmitted.schema_version == 2 and ApplicationSubmittedV1.schema_version == 1
+def test_application_submitted_is_at_version_3_and_the_emitted_class_is_the_latest() -> None:
+    assert latest_version(SUBMITTED) == 3
+    assert ApplicationSubmitted.schema_version == 3
+    assert ApplicationSubmittedV2.schema_version == 2 and ApplicationSubmittedV1.schema_version == 1
     assert ApplicationSubmitted.event_type == ApplicationSubmittedV1.event_type == SUBMITTED
 
 
@@ -57,18 +60,32 @@ def test_v1_bytes_decode_to_the_v2_model_with_channel_online() -> None:
     assert envelope.schema_version == 1  # the envelope still says what arrived
 
 
-def test_v2_round_trips_unchanged() -> None:
-    v2 = ApplicationSubmitted(**submitted_v1().model_dump(), channel=ApplicationChannel.SERVICE_STATION)
+def test_v2_bytes_decode_to_v3_unchanged() -> None:
+    v2 = ApplicationSubmittedV2(**submitted_v1().model_dump(), channel=ApplicationChannel.SERVICE_STATION)
     raw = wire(v2)
     envelope, payload = decode_event(raw)
     assert envelope.schema_version == 2
-    assert payload == v2
+    assert isinstance(payload, ApplicationSubmitted) and payload.model_dump() == v2.model_dump()
     assert json.loads(raw)["payload"]["channel"] == "service_station"
 
 
+def test_v3_carries_personal_fields_sealed_and_round_trips() -> None:
+    person = uuid.uuid4()
+    key = new_data_key()
+    clear = submitted_v1().model_dump()
+    sealed = {f: seal(key, person, clear[f]) for f in ("name", "national_id_masked", "employer")}
+    v3 = ApplicationSubmitted(**{**clear, **sealed, "person_id": person}, channel=ApplicationChannel.WECHAT)
+    raw = wire(v3)
+    assert "王五" not in raw.decode() and "某快递站" not in raw.decode()
+    envelope, payload = decode_event(raw)
+    assert envelope.schema_version == 3 and payload == v3
+    assert isinstance(payload, ApplicationSubmitted) and isinstance(payload.name, Sealed)
+    assert unseal(key, payload.name) == "王五"
+
+
 def test_a_future_version_is_refused_as_unsupported() -> None:
-    with pytest.raises(UnsupportedSchemaVersion, match=r"version 3 is not supported \(known: \[1, 2\]\)"):
-        decode_event(wire(submitted_v1(), schema_version=3))
+    with pytest.raises(UnsupportedSchemaVersion, match=r"version 4 is not supported \(known: \[1, 2, 3\]\)"):
+        decode_event(wire(submitted_v1(), schema_version=4))
 
 
 def test_a_malformed_v1_payload_is_reported_as_an_invalid_v1_payload() -> None:
