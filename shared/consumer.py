@@ -82,6 +82,8 @@ class BatchAborted(Exception):
 
 
 Decoded = tuple[ConsumerRecord[Any, Any], EventMetadata, EventPayload]
+# Opens a payload's sealed personal fields (shared/person_keys.py: KeyBook.open_sealed).
+OpenSealed = Callable[[EventPayload], Awaitable[EventPayload]]
 
 
 @dataclass
@@ -114,6 +116,7 @@ class IdempotentConsumer:
         retry: RetryPolicy | None = None,
         decode: Decode = decode_record,
         batch_writes: bool = False,
+        open_sealed: OpenSealed | None = None,
     ) -> None:
         self.name = name
         self._pool = pool
@@ -126,6 +129,7 @@ class IdempotentConsumer:
         # Handlers' INSERTs go out as one pipelined executemany per statement at the end of the
         # batch (shared/batched_writes.py) instead of one round trip per event.
         self._batch_writes = batch_writes
+        self._open_sealed = open_sealed
 
     async def handle_batch(self, records: Sequence[ConsumerRecord[Any, Any]]) -> BatchResult:
         decoded, result = await self.decode_batch(records)
@@ -146,6 +150,8 @@ class IdempotentConsumer:
             except ContractError as exc:
                 await self._dead_letter_counted(record, str(exc), result)
                 continue
+            if payload.carries_sealed and self._open_sealed is not None:
+                payload = await self._open_sealed(payload)
             decoded.append((record, envelope, payload))
         return decoded, result
 

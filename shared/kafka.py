@@ -7,7 +7,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from shared.contracts.topics import is_state_topic
+from shared.contracts.topics import is_compacted_topic
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -41,7 +41,7 @@ async def ensure_topics(
                 num_partitions=partitions,
                 replication_factor=1,
                 topic_configs=(configs or {}).get(name)
-                or (STATE_TOPIC_CONFIG if is_state_topic(name) else {}),
+                or (STATE_TOPIC_CONFIG if is_compacted_topic(name) else {}),
             )
             for name, partitions in topics.items()
             if name not in existing

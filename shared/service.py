@@ -29,7 +29,7 @@ from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from shared.auth import VerifiedTokens
 from shared.consumer import Apply, Decode, IdempotentConsumer, Prepare, decode_record
-from shared.contracts.topics import state_topic
+from shared.contracts.topics import ENROLLMENT_EVENTS, ENROLLMENT_STATE, PERSON_KEYS, state_topic
 from shared.db import open_pool
 from shared.errors import install_error_handlers, refused_url
 from shared.events import EventWriter
@@ -39,6 +39,7 @@ from shared.kafka import ensure_topics, running_producer
 from shared.logging import get_logger
 from shared.openapi import install_openapi
 from shared.outbox import running_relay
+from shared.person_keys import KeyBook
 from shared.positions import ResumeFromStoredPositions
 from shared.settings import ConsumingSettings, ServiceSettings
 from shared.subscriber import batch_subscriber, make_broker, records_of
@@ -60,13 +61,35 @@ def group_consumer(
     decode: Decode | None = None,
     prepare: Prepare | None = None,
     batch_writes: bool = False,
+    keys: KeyBook | None = None,
 ) -> IdempotentConsumer:
     """The idempotent consumer of a service's group, dead-lettering to its own topic; also for
-    work outside the running service (the projector's rebuild)."""
+    work outside the running service (the projector's rebuild). With `keys`, sealed personal
+    fields reach the handlers opened."""
     return IdempotentConsumer(
         settings.consumer_name, pool, producer, settings.dead_letter_topic, apply,
         prepare=prepare, decode=decode or decode_record, batch_writes=batch_writes,
+        open_sealed=keys.open_sealed if keys is not None else None,
     )  # fmt: skip
+
+
+def reads_sealed(topics: Sequence[str]) -> bool:
+    """Whether a consumer of these (unprefixed) topics meets enrollment's sealed fields."""
+    return bool({ENROLLMENT_EVENTS, ENROLLMENT_STATE} & set(topics))
+
+
+@contextlib.asynccontextmanager
+async def running_key_book(settings: ServiceSettings) -> AsyncIterator[KeyBook]:
+    """The person keys followed while the block runs (shared/person_keys.py)."""
+    keys = KeyBook(
+        settings.kafka_bootstrap_servers, settings.topic(PERSON_KEYS),
+        settings.auth_secret.get_secret_value(), settings.topic_partitions,
+    )  # fmt: skip
+    await keys.start()
+    try:
+        yield keys
+    finally:
+        await keys.stop()
 
 
 class Background(Protocol):
@@ -110,6 +133,8 @@ class Runtime:
     subscriber: BatchSubscriber | None
     # Whatever `start` enters or pushes here is stopped before the kit's own parts.
     stack: contextlib.AsyncExitStack
+    # The person keys, for a service that reads enrollment's topics (its sealed fields).
+    keys: KeyBook | None = None
 
     @property
     def events(self) -> EventWriter:
@@ -137,6 +162,7 @@ class Runtime:
             decode=decode,
             prepare=prepare,
             batch_writes=batch_writes,
+            keys=self.keys,
         )
 
     def background(self, name: str, loop: Background, stop_timeout: float = 10) -> None:
@@ -237,7 +263,10 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
             app.state.pool = pool
             if resume is not None and subscriber is not None:
                 resume.bind(pool, lambda: subscriber.consumer if subscriber is not None else None)
-            runtime = Runtime(settings, pool, producer, events, subscriber, stack)
+            keys = None
+            if spec.consumes is not None and reads_sealed(spec.consumes.topics):
+                keys = await stack.enter_async_context(running_key_book(settings))
+            runtime = Runtime(settings, pool, producer, events, subscriber, stack, keys)
             started = await spec.start(runtime)
             app.state.deps = started.deps
             if broker is not None:

@@ -3,8 +3,8 @@ key makes every copy unreadable (events on topics, replays, backups) without rew
 
 A person's data key is 32 random bytes. At rest it is wrapped (AES-GCM) by a key derived from the
 service's master secret; a field is sealed with AES-GCM under the data key, the person's id as
-associated data, so a sealed value cannot be passed off as another person's. Not yet used by the
-event contracts: docs/erasure.md says how the keys are to reach the consumers.
+associated data, so a sealed value cannot be passed off as another person's. Enrollment's events
+carry personal fields sealed; shared/person_keys.py brings the keys to the consumers.
 """
 
 import base64
@@ -60,10 +60,11 @@ class KeyWrapper:
     """Wraps data keys for storage with a key derived from the service's master secret, the
     key's id bound in, so a wrapped key copied onto another person's row does not unwrap."""
 
-    def __init__(self, master_secret: str) -> None:
+    def __init__(self, master_secret: str, purpose: bytes = b"zhijia person keys") -> None:
         if len(master_secret) < 32:
             raise ValueError("the key master secret must be at least 32 characters")
-        kek = HKDF(algorithm=hashes.SHA256(), length=_KEY, salt=None, info=b"zhijia person keys").derive(
+        # One secret may serve several purposes: each derives a key of its own.
+        kek = HKDF(algorithm=hashes.SHA256(), length=_KEY, salt=None, info=purpose).derive(
             master_secret.encode()
         )
         self._aead = AESGCM(kek)

@@ -31,6 +31,7 @@ from shared.contracts.topics import (
     RELIEF_EVENTS,
     RELIEF_STATE,
 )
+from shared.person_keys import KeyBook
 from shared.runtime import run_service
 from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service, group_consumer
 from shared.settings import ConsumingSettings
@@ -66,11 +67,18 @@ class ProjectorSettings(ConsumingSettings):
 
 
 def card_consumer(
-    settings: ProjectorSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer, prepare: Prepare
+    settings: ProjectorSettings,
+    pool: asyncpg.Pool,
+    producer: AIOKafkaProducer,
+    prepare: Prepare,
+    keys: KeyBook | None,
 ) -> IdempotentConsumer:
     """The idempotent consumer with the projector's handlers, for the live projector and for a
-    rebuild alike; `prepare` points each batch transaction at its generation."""
-    return group_consumer(settings, pool, producer, apply_event, prepare=prepare, batch_writes=True)
+    rebuild alike; `prepare` points each batch transaction at its generation, `keys` opens the
+    members' sealed fields."""
+    return group_consumer(
+        settings, pool, producer, apply_event, prepare=prepare, batch_writes=True, keys=keys
+    )
 
 
 def create_app(settings: ProjectorSettings) -> FastAPI:
@@ -80,7 +88,9 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
     async def start(runtime: Runtime) -> Started[Deps]:
         subscriber = runtime.subscriber
         assert subscriber is not None, "the projector consumes"
-        ahead = OneBatchAhead(card_consumer(settings, runtime.pool, runtime.producer, live.prepare), live)
+        ahead = OneBatchAhead(
+            card_consumer(settings, runtime.pool, runtime.producer, live.prepare, runtime.keys), live
+        )
         live.bind(runtime.pool, lambda: subscriber.consumer, before_revoke=ahead.drain)
         # Group-less: reads the partitions' end offsets for /projection/status, joins no group.
         offsets = AIOKafkaConsumer(

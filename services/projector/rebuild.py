@@ -47,6 +47,7 @@ from shared.consumer import IdempotentConsumer
 from shared.db import Conn, open_pool
 from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
+from shared.service import running_key_book
 
 log = get_logger(__name__)
 
@@ -174,9 +175,10 @@ async def _rebuild_locked(
         partitions = await source_partitions(reader, settings.source_topics)
         reader.assign(partitions)
         await reader.seek_to_beginning(*partitions)
+        keys = await stack.enter_async_context(running_key_book(settings))
         replay = Replay(
             reader,
-            card_consumer(settings, pool, producer, into_target),
+            card_consumer(settings, pool, producer, into_target, keys),
             partitions,
             settings.batch_size,
             target.schema,

@@ -23,6 +23,14 @@ ENROLLMENT_STATE = state_topic(ENROLLMENT_EVENTS)
 RELIEF_STATE = state_topic(RELIEF_EVENTS)
 LEGAL_STATE = state_topic(LEGAL_EVENTS)
 
+# Each person's data key (crypto-shredding, shared/person_keys.py), keyed by person id; compacted
+# like a state topic, so it holds every living person's key and an erased person's marker.
+PERSON_KEYS = "enrollment.person-keys.v1"
+
+
+def is_compacted_topic(topic: str) -> bool:
+    return is_state_topic(topic) or topic.endswith(PERSON_KEYS)
+
 
 def dead_letter_topic(consumer: str) -> str:
     return f"{consumer}.deadletter.v1"
