@@ -5,12 +5,16 @@ from pydantic import Field, SecretStr
 
 from services.enrollment.api.routes import router
 from services.enrollment.handlers.common import Deps
+from services.enrollment.handlers.sealing import PersonKeys, SealingWriter
 from services.enrollment.handlers.transfers import expiry_timer
-from shared.contracts.topics import ENROLLMENT_EVENTS
+from shared.contracts.topics import ENROLLMENT_EVENTS, PERSON_KEYS
+from shared.kafka import ensure_topics
+from shared.person_keys import transit_wrapper
 from shared.pii import PiiProtector
 from shared.runtime import run_service
 from shared.service import Runtime, ServiceSpec, Started, build_service
 from shared.settings import ServiceSettings
+from shared.shredding import KeyWrapper
 
 SERVICE = "enrollment"
 
@@ -25,7 +29,14 @@ class EnrollmentSettings(ServiceSettings):
 def create_app(settings: EnrollmentSettings) -> FastAPI:
     async def start(runtime: Runtime) -> Started[Deps]:
         pii = PiiProtector(settings.pii_key.get_secret_value())
-        deps = Deps(pool=runtime.pool, pii=pii, events=runtime.events)
+        key_topic = settings.topic(PERSON_KEYS)
+        await ensure_topics(settings.kafka_bootstrap_servers, {key_topic: settings.topic_partitions})
+        keys = PersonKeys(
+            at_rest=KeyWrapper(settings.pii_key.get_secret_value()),
+            in_transit=transit_wrapper(settings.auth_secret.get_secret_value()),
+            topic=key_topic,
+        )
+        deps = Deps(pool=runtime.pool, pii=pii, events=SealingWriter(runtime.events, keys))
         runtime.background("transfer-expiry", expiry_timer(deps, settings.scheduler_interval_seconds))
         return Started(deps)
 

@@ -1,5 +1,6 @@
 """Schema evolution on a real broker: ApplicationSubmitted v1 bytes still on the topic are applied
-(upcast to v2), a version from the future is dead-lettered, and the service now emits v2."""
+(upcast to the latest), a version from the future is dead-lettered, and the service now emits v3
+(the channel, and the personal fields sealed)."""
 
 import json
 import random
@@ -109,8 +110,8 @@ async def test_a_future_version_is_dead_lettered_and_the_projector_keeps_going(
     topic = stack_env.topic(ENROLLMENT_EVENTS)
     from_the_future = uuid.uuid4()
     key = str(from_the_future).encode()
-    v3 = _hand_made_v1(from_the_future, union_id, schema_version=3)
-    sent = await kafka_producer.send_and_wait(topic, v3, key=key)
+    v4 = _hand_made_v1(from_the_future, union_id, schema_version=4)
+    sent = await kafka_producer.send_and_wait(topic, v4, key=key)
 
     dlq = stack_env.topic(dead_letter_topic("projector"))
 
@@ -120,10 +121,10 @@ async def test_a_future_version_is_dead_lettered_and_the_projector_keeps_going(
     [letter] = await eventually(dead_lettered)
     headers = dict(letter.headers)
     reason = headers["deadletter_reason"].decode()
-    assert "enrollment.ApplicationSubmitted schema version 3 is not supported" in reason, reason
+    assert "enrollment.ApplicationSubmitted schema version 4 is not supported" in reason, reason
     assert headers["deadletter_topic"] == topic.encode()
     assert headers["deadletter_offset"] == str(sent.offset).encode()
-    assert letter.value == v3
+    assert letter.value == v4
     assert await _card(stack_env, http, from_the_future) is None
 
     # The consumer moved past it: a later event on the same partition is still applied.
@@ -138,7 +139,7 @@ async def test_a_future_version_is_dead_lettered_and_the_projector_keeps_going(
     await _pending_card(stack_env, http, from_the_future)
 
 
-async def test_the_service_emits_v2_with_the_channel_it_answers_with(
+async def test_the_service_emits_v3_with_the_channel_it_answers_with(
     stack_env: Stack, http: httpx.AsyncClient
 ) -> None:
     union_id = await _base_union(stack_env, http)
@@ -193,6 +194,9 @@ async def test_the_service_emits_v2_with_the_channel_it_answers_with(
     for application in (by_cadre, via_wechat, online):
         event = events[application["member_id"]]
         assert event["event_type"] == "enrollment.ApplicationSubmitted"
-        assert event["schema_version"] == 2
+        assert event["schema_version"] == 3
         assert event["payload"]["channel"] == application["channel"]
+        # Sealed with the applicant's own key: no name on the topic.
+        assert event["payload"]["name"]["key_id"] == application["member_id"]
+        assert application["name"] not in json.dumps(event, ensure_ascii=False)
         await _pending_card(stack_env, http, uuid.UUID(application["member_id"]))

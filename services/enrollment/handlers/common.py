@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from services.enrollment.handlers.sealing import SealingWriter
 from services.enrollment.store import members, unions
 from shared.auth import Caller, Role
 from shared.db import Conn
 from shared.errors import Forbidden, NotFound
-from shared.events import Clock, EventWriter, utcnow
+from shared.events import Clock, utcnow
 from shared.pii import PiiProtector
 
 
@@ -17,7 +18,7 @@ from shared.pii import PiiProtector
 class Deps:
     pool: asyncpg.Pool
     pii: PiiProtector
-    events: EventWriter
+    events: SealingWriter  # the kit's EventWriter, sealing personal fields
     now: Clock = field(default=utcnow)
 
 

@@ -77,6 +77,8 @@ async def erase_member(deps: Deps, caller: Caller, member_id: uuid.UUID, reason:
             # Approving it after the erasure would bring back a nameless member.
             raise Conflict("an application of this person is pending: decide it before the erasure")
         await members.erase_person(conn, member_id, now, os.urandom(32))
+        # Every sealed copy of their name, masked ID and employer (topics, replays) goes with it.
+        await deps.events.keys.erase(conn, member_id)
         # The entry names the member by id only: the trail outlives the person's data.
         version = await audit.record_and_next_version(
             conn, trace, member_id, "member.erased", str(member_id), reason=reason
