@@ -137,9 +137,12 @@ class KeyBook:
         for name in type(model).model_fields:
             value = getattr(model, name)
             if isinstance(value, Sealed):
+                key = await self.key_of(value.key_id)
                 try:
-                    update[name] = unseal(await self.key_of(value.key_id), value)
+                    update[name] = unseal(key, value)
                 except Unreadable:
+                    if key is not None:  # not erased: the key on the topic is not the sealing one
+                        log.error("sealed_field_does_not_open", person_id=str(value.key_id))
                     update[name] = ""
             elif isinstance(value, BaseModel):
                 opened = await self.open_sealed(value)
