@@ -169,10 +169,10 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
     finally:
         for svc in s.services.values():
             svc.stop()
-        asyncio.run(_drop_databases(s))
+        asyncio.run(drop_databases(s))
 
 
-async def _drop_databases(s: Stack) -> None:
+async def drop_databases(s: Stack) -> None:
     conn = await asyncpg.connect(stack.database_url(s.postgres_dsn, "postgres"))
     try:
         for svc in s.services.values():

@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from scripts import leftovers, stack
+from scripts import stack
 from scripts.seed_state import seed
 from scripts.stack import free_port
 from shared.auth import Role
@@ -52,7 +52,7 @@ from shared.contracts.topics import (
 )
 from shared.kafka import ensure_topics, running_producer
 from shared.outbox import event_headers, kafka_headers
-from tests.conftest import AUTH_SECRET, PII_KEY, RunningService, Stack
+from tests.conftest import AUTH_SECRET, PII_KEY, RunningService, Stack, drop_databases
 from tests.integration.conftest import eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 from tests.integration.test_projector_rebuild import members_of, run_rebuild
@@ -100,16 +100,7 @@ def retention_stack(infra: dict[str, str], run_id: str, tmp_path: Path) -> Itera
     finally:
         for svc in s.services.values():
             svc.stop()
-        asyncio.run(_drop(s))
-
-
-async def _drop(s: Stack) -> None:
-    conn = await asyncpg.connect(stack.database_url(s.postgres_dsn, "postgres"))
-    try:
-        for svc in s.services.values():
-            await leftovers.drop_database(conn, svc.database)
-    finally:
-        await conn.close()
+        asyncio.run(drop_databases(s))
 
 
 @pytest.fixture
