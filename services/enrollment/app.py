@@ -5,6 +5,7 @@ from pydantic import Field, SecretStr
 
 from services.enrollment.api.routes import router
 from services.enrollment.handlers.common import Deps
+from services.enrollment.handlers.members import erase_again_after_a_restore
 from services.enrollment.handlers.sealing import PersonKeys, SealingWriter
 from services.enrollment.handlers.transfers import expiry_timer
 from shared.contracts.topics import ENROLLMENT_EVENTS, PERSON_KEYS
@@ -37,6 +38,8 @@ def create_app(settings: EnrollmentSettings) -> FastAPI:
             topic=key_topic,
         )
         deps = Deps(pool=runtime.pool, pii=pii, events=SealingWriter(runtime.events, keys))
+        # The kit has reconciled the outbox with the topic by now (shared/outbox_reconcile.py).
+        await erase_again_after_a_restore(runtime.pool, deps.now())
         runtime.background("transfer-expiry", expiry_timer(deps, settings.scheduler_interval_seconds))
         return Started(deps)
 

@@ -495,3 +495,77 @@ async def test_a_membership_view_that_meets_the_erasure_first_never_takes_the_na
             assert (got := await membership.get_member(conn, other)) is not None and got.name == "欧阳翚翛"
     finally:
         await pool.close()
+
+
+async def test_an_erasure_undone_by_a_restore_is_applied_again_at_start(api: Api, stack_env: Stack) -> None:
+    """A point-in-time restore to before an erasure brings the person's data and key back, while
+    PersonErased is on the topic. Simulated: the person's rows, key and version (and the relay's
+    published offsets) are put back as they were before the erasure, then enrollment restarts."""
+    s = stack_env
+    units = await api.tree()
+    union = units["riders"]
+    cadre = api.cadre(union)
+    gone_person, kept_person = distinct_person(random.Random()), distinct_person(random.Random())
+    gone = uuid.UUID((await api.enrolled_member(union, **gone_person))["member_id"])
+    kept = uuid.UUID((await api.enrolled_member(union, **kept_person))["member_id"])
+    left = await api.http.post(
+        f"{api.enrollment}/members/{gone}/leave", json={"reason": "离职"}, headers=cadre
+    )
+    assert left.status_code == 200, left.text
+    enrollment = s.services["enrollment"]
+    tables = {
+        "persons": "person_id", "members": "member_id", "applications": "person_id",
+        "person_keys": "person_id", "event_versions": "subject",
+    }  # fmt: skip
+    conn = await asyncpg.connect(enrollment.dsn)
+    try:
+        before = {
+            t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} WHERE {c}::text = $1", str(gone))]
+            for t, c in tables.items()
+        }
+        kept_before = await conn.fetchrow("SELECT * FROM members WHERE member_id = $1", kept)
+        erased = await api.http.post(
+            f"{api.enrollment}/members/{gone}/erasure", json={"reason": "本人申请删除"}, headers=cadre
+        )
+        assert erased.status_code == 204, erased.text
+        await eventually(lambda: _outbox_empty(enrollment.dsn))
+        enrollment.stop()
+        # The restore: the rows as they were, and the relay's record of what it published from
+        # before the erasure (the reconciliation reads the topic from there).
+        async with conn.transaction():
+            for t, row_key in (
+                ("persons", "person_id"),
+                ("members", "member_id"),
+                ("applications", "application_id"),
+            ):
+                for row in before[t]:
+                    sets = ", ".join(f"{col} = ${i + 1}" for i, col in enumerate(row))
+                    await conn.execute(
+                        f"UPDATE {t} SET {sets} WHERE {row_key} = ${len(row) + 1}",
+                        *row.values(),
+                        row[row_key],
+                    )
+            for t in ("person_keys", "event_versions"):
+                await conn.execute(f"DELETE FROM {t} WHERE {tables[t]}::text = $1", str(gone))
+                for row in before[t]:
+                    marks = ", ".join(f"${i + 1}" for i in range(len(row)))
+                    await conn.execute(f"INSERT INTO {t} ({', '.join(row)}) VALUES ({marks})", *row.values())
+        await conn.execute('UPDATE outbox_published SET "offset" = -1')
+        assert (
+            await conn.fetchval("SELECT name FROM members WHERE member_id = $1", gone) == gone_person["name"]
+        )
+        enrollment.start()
+
+        assert await conn.fetchval("SELECT erased_at FROM persons WHERE person_id = $1", gone) is not None
+        assert await conn.fetchval("SELECT name FROM members WHERE member_id = $1", gone) == ""
+        assert await conn.fetchval("SELECT count(*) FROM person_keys WHERE person_id = $1", gone) == 0
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM audit_trail WHERE action = 'member.erased_again_after_restore' AND subject = $1",
+                str(gone),
+            )
+            == 1
+        )
+        assert await conn.fetchrow("SELECT * FROM members WHERE member_id = $1", kept) == kept_before
+    finally:
+        await conn.close()

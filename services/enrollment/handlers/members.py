@@ -5,6 +5,9 @@ together."""
 import os
 import uuid
 from dataclasses import replace
+from datetime import datetime
+
+import asyncpg
 
 from services.enrollment.domain.applications import require_base_union
 from services.enrollment.domain.membership import leave, left_at, reinstate
@@ -16,7 +19,7 @@ from services.enrollment.handlers.common import (
     require_scope,
 )
 from services.enrollment.handlers.transfers import withdraw_on_leaving
-from services.enrollment.store import applications, members
+from services.enrollment.store import applications, members, person_keys
 from shared import audit
 from shared.auth import Caller
 from shared.contracts.enrollment import MemberLeft, MemberReinstated, MembershipStatus, PersonErased
@@ -86,3 +89,17 @@ async def erase_member(deps: Deps, caller: Caller, member_id: uuid.UUID, reason:
         await deps.events.emit(
             conn, trace, member_id, PersonErased(person_id=member_id, erased_at=now), version=version
         )
+
+
+async def erase_again_after_a_restore(pool: asyncpg.Pool, now: datetime) -> int:
+    """A restore to a point before an erasure brings the person's data back, while the topics
+    already say they are erased (and consumers purged them): the erasure is applied again, at
+    start, before any command. No new event: PersonErased and the key's erasure marker are out."""
+    async with pool.acquire() as conn, conn.transaction():
+        persons = await members.erased_on_the_topic_only(conn)
+        trace = Trace("system:restore", str(uuid.uuid4()))
+        for person_id in persons:
+            await members.erase_person(conn, person_id, now, os.urandom(32))
+            await person_keys.delete_key(conn, person_id)
+            await audit.record(conn, trace, "member.erased_again_after_restore", str(person_id))
+    return len(persons)

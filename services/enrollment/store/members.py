@@ -130,3 +130,14 @@ async def erase_person(conn: Conn, person_id: uuid.UUID, at: datetime, scrambled
            UPDATE applications SET name = '', phone = '', employer = '' WHERE person_id = $1""",
         person_id, at, scrambled_hash,
     )  # fmt: skip
+
+
+async def erased_on_the_topic_only(conn: Conn) -> list[uuid.UUID]:
+    """Persons whose PersonErased is on the topic though this database holds their data: a
+    point-in-time restore to before the erasure (the event is an orphan, shared/outbox_reconcile.py)."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT p.person_id FROM outbox_orphans o
+           JOIN persons p ON p.person_id::text = o.subject
+           WHERE o.event_type = 'enrollment.PersonErased' AND p.erased_at IS NULL"""
+    )
+    return [r["person_id"] for r in rows]
