@@ -12,6 +12,7 @@ changes nothing. Failures are of two kinds:
 """
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,12 @@ class BatchAborted(Exception):
     so the consumer neither isolates nor dead-letters anything; the caller decides what next."""
 
 
+class ConsumerStopping(BatchAborted):
+    """The service is stopping while the batch waits for the database: it is given back
+    unapplied (nothing was committed) and read again from the stored positions at the next start,
+    instead of holding the shutdown until the database returns."""
+
+
 Decoded = tuple[ConsumerRecord[Any, Any], EventMetadata, EventPayload]
 # Opens a payload's sealed personal fields (shared/person_keys.py: KeyBook.open_sealed).
 OpenSealed = Callable[[EventPayload], Awaitable[EventPayload]]
@@ -117,8 +124,11 @@ class IdempotentConsumer:
         decode: Decode = decode_record,
         batch_writes: bool = False,
         open_sealed: OpenSealed | None = None,
+        stopping: asyncio.Event | None = None,
     ) -> None:
         self.name = name
+        # Set when the service stops: infrastructure retries give the batch back (ConsumerStopping).
+        self._stopping = stopping or asyncio.Event()
         self._pool = pool
         self._producer = producer
         self._dead_letter_topic = dead_letter_topic
@@ -193,7 +203,10 @@ class IdempotentConsumer:
                 log.warning(
                     "infrastructure_unavailable_retrying", consumer=self.name, error=repr(exc), in_s=delay
                 )
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                if self._stopping.is_set():
+                    raise ConsumerStopping(f"stopping while {exc!r}") from exc
                 attempt += 1
 
     async def _apply_one_with_retries(self, item: Decoded, result: BatchResult) -> None:
@@ -205,6 +218,8 @@ class IdempotentConsumer:
                 await self._with_infrastructure_retries(
                     functools.partial(self._apply_in_one_transaction, [item], [record], one)
                 )
+            except BatchAborted:
+                raise  # no event's fault: never counted towards a dead letter
             except Exception as exc:
                 last = exc
                 await asyncio.sleep(self._retry.backoff(attempt))

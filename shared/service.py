@@ -62,14 +62,16 @@ def group_consumer(
     prepare: Prepare | None = None,
     batch_writes: bool = False,
     keys: KeyBook | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> IdempotentConsumer:
     """The idempotent consumer of a service's group, dead-lettering to its own topic; also for
     work outside the running service (the projector's rebuild). With `keys`, sealed personal
-    fields reach the handlers opened."""
+    fields reach the handlers opened; `stopping` (Runtime.stopping) ends its waits for the
+    database when the service stops."""
     return IdempotentConsumer(
         settings.consumer_name, pool, producer, settings.dead_letter_topic, apply,
         prepare=prepare, decode=decode or decode_record, batch_writes=batch_writes,
-        open_sealed=keys.open_sealed if keys is not None else None,
+        open_sealed=keys.open_sealed if keys is not None else None, stopping=stopping,
     )  # fmt: skip
 
 
@@ -135,6 +137,8 @@ class Runtime:
     stack: contextlib.AsyncExitStack
     # The person keys, for a service that reads enrollment's topics (its sealed fields).
     keys: KeyBook | None = None
+    # Set first when the service stops: a consumer waiting for the database gives its batch back.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def events(self) -> EventWriter:
@@ -163,6 +167,7 @@ class Runtime:
             prepare=prepare,
             batch_writes=batch_writes,
             keys=self.keys,
+            stopping=self.stopping,
         )
 
     def background(self, name: str, loop: Background, stop_timeout: float = 10) -> None:
@@ -277,6 +282,7 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
                 )
                 await broker.start()
                 stack.push_async_callback(broker.stop)  # left first: stop consuming
+                stack.callback(runtime.stopping.set)  # before that: no batch waits for the database
             log.info("service_started", port=settings.http_port, topics=own_topics)
             yield
         log.info("service_stopped")

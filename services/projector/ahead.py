@@ -19,7 +19,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 
 from services.projector.live import GenerationChanged, LiveGeneration
-from shared.consumer import BatchResult, Decoded, IdempotentConsumer
+from shared.consumer import BatchResult, ConsumerStopping, Decoded, IdempotentConsumer
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -66,6 +66,8 @@ class OneBatchAhead:
             return True
         except GenerationChanged:
             await self._live.resync(kafka, "generation changed")
+        except ConsumerStopping:
+            pass  # nothing committed; the next start reads it again from the stored positions
         except Exception as exc:
             # Not an event's fault (those are isolated and dead-lettered inside): read it again.
             log.error("batch_failed_repositioning", error=repr(exc), size=len(records))

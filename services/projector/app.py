@@ -6,6 +6,7 @@ generation only, the consumer follows a swap made by a rebuild (live.py), and th
 decoded while the previous one is written (ahead.py).
 """
 
+import asyncio
 from typing import ClassVar
 
 import asyncpg
@@ -72,12 +73,20 @@ def card_consumer(
     producer: AIOKafkaProducer,
     prepare: Prepare,
     keys: KeyBook | None,
+    stopping: asyncio.Event | None = None,
 ) -> IdempotentConsumer:
     """The idempotent consumer with the projector's handlers, for the live projector and for a
     rebuild alike; `prepare` points each batch transaction at its generation, `keys` opens the
     members' sealed fields."""
     return group_consumer(
-        settings, pool, producer, apply_event, prepare=prepare, batch_writes=True, keys=keys
+        settings,
+        pool,
+        producer,
+        apply_event,
+        prepare=prepare,
+        batch_writes=True,
+        keys=keys,
+        stopping=stopping,
     )
 
 
@@ -89,7 +98,10 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         subscriber = runtime.subscriber
         assert subscriber is not None, "the projector consumes"
         ahead = OneBatchAhead(
-            card_consumer(settings, runtime.pool, runtime.producer, live.prepare, runtime.keys), live
+            card_consumer(
+                settings, runtime.pool, runtime.producer, live.prepare, runtime.keys, runtime.stopping
+            ),
+            live,
         )
         live.bind(runtime.pool, lambda: subscriber.consumer, before_revoke=ahead.drain)
         # Group-less: reads the partitions' end offsets for /projection/status, joins no group.
