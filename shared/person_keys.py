@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import BaseModel
 
+from shared.consumer import ConsumerStopping
 from shared.db import Conn
 from shared.kafka import ensure_topics
 from shared.logging import get_logger
@@ -61,8 +62,17 @@ async def _publish(conn: Conn, topic: str, person_id: uuid.UUID, value: bytes) -
 class KeyBook:
     """Every person key on the topic, followed from its beginning (no consumer group)."""
 
-    def __init__(self, bootstrap: str, topic: str, shared_secret: str, partitions: int) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        shared_secret: str,
+        partitions: int,
+        stopping: asyncio.Event | None = None,
+    ) -> None:
         self._bootstrap, self._topic, self._partitions = bootstrap, topic, partitions
+        # Set when the service stops: a batch awaiting a key is given back (ConsumerStopping).
+        self._stopping = stopping or asyncio.Event()
         self._transit = transit_wrapper(shared_secret)
         self._keys: dict[uuid.UUID, bytes | None] = {}  # None: erased
         self._consumer: Any = None
@@ -124,6 +134,8 @@ class KeyBook:
         was published before any event that uses it."""
         polls = 0
         while person_id not in self._keys:
+            if self._stopping.is_set():
+                raise ConsumerStopping(f"stopping while awaiting the key of {person_id}")
             polls += 1
             if polls % _AWAIT_LOG_EVERY == 0:
                 log.warning("person_key_awaited", person_id=str(person_id))

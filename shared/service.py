@@ -81,11 +81,13 @@ def reads_sealed(topics: Sequence[str]) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def running_key_book(settings: ServiceSettings) -> AsyncIterator[KeyBook]:
+async def running_key_book(
+    settings: ServiceSettings, stopping: asyncio.Event | None = None
+) -> AsyncIterator[KeyBook]:
     """The person keys followed while the block runs (shared/person_keys.py)."""
     keys = KeyBook(
         settings.kafka_bootstrap_servers, settings.topic(PERSON_KEYS),
-        settings.auth_secret.get_secret_value(), settings.topic_partitions,
+        settings.auth_secret.get_secret_value(), settings.topic_partitions, stopping,
     )  # fmt: skip
     await keys.start()
     try:
@@ -269,9 +271,10 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
             if resume is not None and subscriber is not None:
                 resume.bind(pool, lambda: subscriber.consumer if subscriber is not None else None)
             keys = None
+            stopping = asyncio.Event()
             if spec.consumes is not None and reads_sealed(spec.consumes.topics):
-                keys = await stack.enter_async_context(running_key_book(settings))
-            runtime = Runtime(settings, pool, producer, events, subscriber, stack, keys)
+                keys = await stack.enter_async_context(running_key_book(settings, stopping))
+            runtime = Runtime(settings, pool, producer, events, subscriber, stack, keys, stopping)
             started = await spec.start(runtime)
             app.state.deps = started.deps
             if broker is not None:

@@ -5,6 +5,9 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime
 
+import pytest
+
+from shared.consumer import ConsumerStopping
 from shared.contracts.enrollment import (
     EmploymentType,
     MemberLeft,
@@ -63,6 +66,19 @@ async def test_a_key_not_read_yet_is_waited_for() -> None:
     assert not opening.done()
     book._take(str(person).encode(), transit_wrapper(SECRET).wrap(person, key))
     assert (await asyncio.wait_for(opening, 2)).member.name == "欧阳翀翊"
+
+
+async def test_a_batch_awaiting_a_key_is_given_back_when_the_service_stops() -> None:
+    """The key may be held up with enrollment (killed before its relay published it): a stop
+    must not wait for it (the batch is read again at the next start)."""
+    stopping = asyncio.Event()
+    book = KeyBook("unused:9092", "unused", SECRET, 1, stopping)
+    opening = asyncio.create_task(book.open_sealed(left(uuid.uuid4(), new_data_key())))
+    await asyncio.sleep(0.3)
+    assert not opening.done()
+    stopping.set()
+    with pytest.raises(ConsumerStopping):
+        await asyncio.wait_for(opening, 2)
 
 
 async def test_a_payload_without_sealed_fields_comes_back_as_it_is() -> None:
