@@ -144,9 +144,14 @@ async def replay_of_the_run(s: Stack, *people: str) -> tuple[list[bytes], list[E
         events = []
         for value in raw:
             try:
-                _, payload = decode_event(value)
+                envelope, payload = decode_event(value)
             except ContractError:
                 continue  # a person key, a dead letter's own record
+            if str(envelope.subject) not in people:
+                # Other tests' records on the session's topics (some from services started with
+                # other secrets, whose keys this follower cannot open): their bytes are searched
+                # above all the same.
+                continue
             events.append(await asyncio.wait_for(keys.open_sealed(payload), 15))
     finally:
         await keys.stop()
