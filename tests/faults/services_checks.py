@@ -279,7 +279,19 @@ async def check_legal(rd: Reader, load: Loader, deadline: float) -> dict[str, An
         return all(done(m) for m in sw.legal_cases)
 
     await until(settled, deadline)
+    accepted = [k for k in sw.legal_cases.values() if k.accepted]
+    kinds = ("legal.DeadlineApproaching", "legal.DeadlineMissed")
     log = await load()
+
+    async def every_notice_on_the_topic() -> bool:
+        # The API shows a notice fired once its transaction commits; its event reaches the topic
+        # when the outbox relay publishes it, which after a restart can take a back-off longer.
+        nonlocal log
+        log = await load()
+        on_topic = {(str(p.case.case_id), k) for k in kinds for _, p in log.of_type(k) if p.case is not None}
+        return all((k.case_id, kind) in on_topic for k in accepted for kind in kinds)
+
+    await until(every_notice_on_the_topic, deadline)
     filed = Counter(str(p.case.case_id) for _, p in log.of_type("legal.CaseFiled"))
     decided = Counter(str(p.case.case_id) for _, p in log.of_type("legal.IntakeDecided"))
     notices: dict[tuple[str, str], set[uuid.UUID]] = defaultdict(set)
@@ -288,8 +300,6 @@ async def check_legal(rd: Reader, load: Loader, deadline: float) -> dict[str, An
             if p.case is not None:
                 notices[(str(p.case.case_id), kind)].add(envelope.event_id)
                 notices[(str(p.case.case_id), "deadline ids")].add(p.deadline_id)
-    accepted = [k for k in sw.legal_cases.values() if k.accepted]
-    kinds = ("legal.DeadlineApproaching", "legal.DeadlineMissed")
     lost = {
         "cases": sum(not cases.get(m) for m in sw.legal_cases),
         "dispositions": sum(
