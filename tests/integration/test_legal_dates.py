@@ -154,8 +154,13 @@ async def _opinion_sent_on(legal: Legal, union_id: uuid.UUID, sent: date) -> str
     """A supervision opened through the API, its opinion letter sent on `sent` by the handler on
     a clock that reads that day (10:00 China time); the supervision's id."""
     cadre = legal.cadre(union_id)
-    sup = await legal.ok(await legal.post("/supervisions", cadre, {
-        "union_id": str(union_id), "employer": "某物流公司", "issue": "超时加班"}), 201)  # fmt: skip
+    body = {"union_id": str(union_id), "employer": "某物流公司", "issue": "超时加班"}
+
+    async def opened() -> dict[str, Any] | None:
+        r = await legal.post("/supervisions", cadre, body)
+        return r.json() if r.status_code == 201 else None  # the union reaches legal by its events
+
+    sup: dict[str, Any] = await eventually(opened, timeout=20)
     pool, deps = await _deps(legal.s)
     try:
         on_that_day = dataclasses.replace(
