@@ -39,6 +39,15 @@ SERVICES = [
 ]
 
 
+# Enrollment gathers a person's export from these services (EnrollmentSettings.export_sources).
+EXPORT_SOURCES = ("relief", "legal", "competitions")
+
+
+def peer_urls(ports: dict[str, int]) -> dict[str, str]:
+    """Where enrollment finds the services of a person's export, given each service's port."""
+    return {f"{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in EXPORT_SOURCES}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now (for services started on the side)."""
     with socket.socket() as s:
@@ -169,7 +178,8 @@ def up() -> None:
         if _running_pid(spec):
             print(f"{spec.name}: already running on :{spec.port}")
             continue
-        proc = start(spec, service_env(spec), log_path)
+        peers = peer_urls({s.name: s.port for s in SERVICES}) if spec.name == "enrollment" else {}
+        proc = start(spec, service_env(spec, extra=peers), log_path)
         _pid_file(spec).write_text(str(proc.pid))
         wait_ready(spec.port, proc, log_path)
         print(

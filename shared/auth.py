@@ -7,7 +7,7 @@ their union and every union below it; a member sees only their own records.
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -151,6 +151,8 @@ class Caller:
 
     principal: Principal
     correlation_id: str
+    # The Authorization header as given: forwarded when a service reads on the caller's behalf.
+    credentials: str = field(default="", repr=False)
 
     @property
     def actor(self) -> str:

@@ -32,7 +32,11 @@ def correlation_id_of(request: Request) -> str:
 
 async def _caller(request: Request, principal: CurrentPrincipal) -> Caller:
     # async: a plain def dependency would run on the thread pool, a hop per request.
-    return Caller(principal=principal, correlation_id=correlation_id_of(request))
+    return Caller(
+        principal=principal,
+        correlation_id=correlation_id_of(request),
+        credentials=request.headers.get("authorization", ""),
+    )
 
 
 # The authenticated caller of a route, with the request's correlation id.

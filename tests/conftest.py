@@ -143,8 +143,9 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
         bootstrap=infra["KAFKA_BOOTSTRAP_SERVERS"],
         postgres_dsn=infra["POSTGRES_DSN"],
     )
+    ports = {spec.name: free_port() for spec in stack.SERVICES}
     for spec in stack.SERVICES:
-        port = free_port()
+        port = ports[spec.name]
         database = f"zt_{run_id}_{tag}{spec.name}"
         env = stack.service_env(
             spec,
@@ -159,6 +160,7 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
                 "LOG_LEVEL": "INFO",
                 # A partner registered by a test is read from within a second, not ten.
                 "TOPIC_DISCOVERY_MS": "1000",
+                **(stack.peer_urls(ports) if spec.name == "enrollment" else {}),
             },
         )
         s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")

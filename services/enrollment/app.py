@@ -11,6 +11,7 @@ from services.enrollment.handlers.transfers import expiry_timer
 from shared.contracts.topics import ENROLLMENT_EVENTS, PERSON_KEYS
 from shared.kafka import ensure_topics
 from shared.person_keys import transit_wrapper
+from shared.personal_data import Source
 from shared.pii import PiiProtector
 from shared.runtime import run_service
 from shared.service import Runtime, ServiceSpec, Started, build_service
@@ -25,6 +26,17 @@ class EnrollmentSettings(ServiceSettings):
     pii_key: SecretStr = Field(min_length=32)
     # How often the durable timer looks for transfer requests whose window ran out.
     scheduler_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # The services whose records on a person go into their export (unset: marked unavailable).
+    relief_url: str | None = None
+    legal_url: str | None = None
+    competitions_url: str | None = None
+
+    def export_sources(self) -> tuple[Source, ...]:
+        return (
+            Source("relief", "困难帮扶", self.relief_url),
+            Source("legal", "法律援助", self.legal_url),
+            Source("competitions", "劳动竞赛与荣誉", self.competitions_url),
+        )
 
 
 def create_app(settings: EnrollmentSettings) -> FastAPI:
@@ -37,7 +49,10 @@ def create_app(settings: EnrollmentSettings) -> FastAPI:
             in_transit=transit_wrapper(settings.auth_secret.get_secret_value()),
             topic=key_topic,
         )
-        deps = Deps(pool=runtime.pool, pii=pii, events=SealingWriter(runtime.events, keys))
+        deps = Deps(
+            pool=runtime.pool, pii=pii, events=SealingWriter(runtime.events, keys),
+            export_sources=settings.export_sources(),
+        )  # fmt: skip
         # The kit has reconciled the outbox with the topic by now (shared/outbox_reconcile.py).
         await erase_again_after_a_restore(runtime.pool, deps.now())
         runtime.background("transfer-expiry", expiry_timer(deps, settings.scheduler_interval_seconds))

@@ -402,6 +402,30 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
     await replay_of_the_run(s, gone, kept)
 
 
+async def open_a_relief_and_a_legal_case(
+    api: Api, member_id: str, cadre: dict[str, str], rng: random.Random
+) -> dict[str, str]:
+    """A relief case reported by the cadre and a legal case the member files (once the services
+    have learnt of the member from events): their ids by service."""
+    s = api.s
+    report = {"member_id": member_id, "household_register_no": f"6501{rng.randrange(10**8):08d}",
+              "household_size": 3, "monthly_income_fen": 240_000, "causes": ["illness"]}  # fmt: skip
+    filing = {"kind": "wage_arrears", "employer": "某外卖配送站", "amount_claimed_fen": 680_000,
+              "learned_on": (date.today() - timedelta(days=20)).isoformat(), "migrant_worker": True}  # fmt: skip
+    me = s.headers(Role.MEMBER, member_id=uuid.UUID(member_id))
+    opened: dict[str, str] = {}
+
+    async def open_case(service: str, body: dict[str, Any], headers: dict[str, str]) -> bool:
+        r = await api.http.post(f"{s.services[service].url}/cases", json=body, headers=headers)
+        if r.status_code == 201:  # relief answers the intake, with the case in it
+            opened[service] = r.json().get("case", r.json())["case_id"]
+        return r.status_code == 201
+
+    await eventually(lambda: open_case("relief", report, cadre))
+    await eventually(lambda: open_case("legal", filing, me))
+    return opened
+
+
 async def test_a_member_gets_a_copy_of_their_data_once_a_cadre_approves(api: Api, stack_env: Stack) -> None:
     s = stack_env
     units = await api.tree()
@@ -412,6 +436,8 @@ async def test_a_member_gets_a_copy_of_their_data_once_a_cadre_approves(api: Api
     someone_else = s.headers(Role.MEMBER, member_id=uuid.uuid4())
     base = api.enrollment
     db = s.services["enrollment"].dsn
+    relief, legal = s.services["relief"].url, s.services["legal"].url
+    cases = await open_a_relief_and_a_legal_case(api, mid, api.cadre(union), random.Random())
 
     assert (
         await api.http.post(f"{base}/members/{mid}/export-requests", headers=api.cadre(union))
@@ -453,6 +479,27 @@ async def test_a_member_gets_a_copy_of_their_data_once_a_cadre_approves(api: Api
     actions = [e["action"] for e in export["trail"]]
     assert actions[:2] == ["application.submitted", "application.approved"]
     assert "export.requested" in actions and "export.approved" in actions
+
+    # The other services' sections, asked with the member's own credentials.
+    sections = {x["service"]: x for x in export["sections"]}
+    assert set(sections) == {"relief", "legal", "competitions"}
+    assert {x: v["status"] for x, v in sections.items()} == dict.fromkeys(sections, "included"), sections
+    held = {x: [(r["kind"], r["record_id"]) for r in sections[x]["section"]["records"]] for x in sections}
+    assert ("relief_case", cases["relief"]) in held["relief"]
+    assert ("hardship_report", "relief_case") not in held["relief"]
+    assert [k for k, _ in held["relief"]].count("hardship_report") == 1
+    assert held["legal"] == [("legal_case", cases["legal"])]
+    assert held["competitions"] == []
+    relief_case = sections["relief"]["section"]["records"][0]["data"]
+    assert relief_case["member_id"] == mid and "household_hash" not in relief_case
+    assert "member_ids" not in sections["legal"]["section"]["records"][0]["data"]
+    assert "case.opened" in [t["action"] for t in sections["relief"]["section"]["trail"]]
+    assert sections["relief"]["note"] == "困难帮扶：共 2 条记录"
+    # Each service's section is the member's alone: another member, a cadre, an admin are refused.
+    for url in (relief, legal, s.services["competitions"].url):
+        for other in (someone_else, api.cadre(union), api.admin):
+            refused = await api.http.get(f"{url}/members/{mid}/personal-data", headers=other)
+            assert refused.status_code == 403, refused.text
 
     trail = await rows(
         db, "SELECT action, actor FROM audit_trail WHERE subject = $1 ORDER BY id", rid

@@ -79,7 +79,23 @@ def test_every_valid_ascii_id_round_trips(nid: str) -> None:
     assert normalize_national_id(nid, TODAY) == nid
 
 
-@given(valid_ids.filter(lambda n: n.endswith("X")), whitespace, whitespace)
+def _ending_in_x(region: str, county: str, born: date, seq: str) -> str:
+    """The same person-like number with its last two sequence digits chosen so the check char
+    is X (1 in 11 numbers: filtering for it made hypothesis give up now and then)."""
+    stem = f"{region}{county}{born:%Y%m%d}{seq[0]}"
+    return next(stem + f"{n:02d}X" for n in range(100) if check_char(stem + f"{n:02d}") == "X")
+
+
+ids_ending_in_x = st.builds(
+    _ending_in_x,
+    st.sampled_from(sorted(PROVINCE_PREFIXES)),
+    st.from_regex(r"[0-9]{4}", fullmatch=True),
+    _born,
+    st.from_regex(r"[0-9]{3}", fullmatch=True),
+)
+
+
+@given(ids_ending_in_x, whitespace, whitespace)
 def test_a_lower_case_x_is_read_as_x_and_surrounding_whitespace_trimmed(
     nid: str, before: str, after: str
 ) -> None:

@@ -30,6 +30,7 @@ from services.competitions.domain.setup import CriterionSpec, NewCompetition, St
 from services.competitions.handlers import awards, competitions, entries, honours, results, scoring, views
 from services.competitions.handlers.common import Deps
 from shared.audit import TrailEntry
+from shared.contracts.personal_data import PersonalDataSection
 from shared.http import AppDeps, CallerDep
 from shared.inputs import Day, StrictRoute
 from shared.openapi import problems
@@ -233,3 +234,10 @@ async def member_honours(
 ) -> list[HonourOut]:
     """Only the titles current on `on` (default: today, China time)."""
     return [HonourOut.model_validate(x) for x in await views.current_honours(deps, caller, member_id, on)]
+
+
+@router.get("/members/{member_id}/personal-data", tags=["members"], responses=problems(403))
+async def personal_data(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> PersonalDataSection:
+    """What competitions holds on the member (劳动竞赛与荣誉记录), for the member themself; enrollment gathers
+    it into the export a cadre approved."""
+    return await views.personal_data(deps, caller, member_id)

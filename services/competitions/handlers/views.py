@@ -21,11 +21,14 @@ from services.competitions.store.competitions import StageRow
 from services.competitions.store.entries import EntryRow
 from services.competitions.store.honours import HonourRow
 from services.competitions.store.objections import ObjectionRow
+from services.competitions.store.personal_data import HOLDINGS
 from shared import audit
 from shared.audit import TrailEntry
 from shared.auth import Caller, Role
 from shared.contracts.competitions import CompetitionKind
+from shared.contracts.personal_data import PersonalDataSection
 from shared.events import china_date
+from shared.personal_data import section as personal_data_section
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,8 @@ async def honour_trail(deps: Deps, caller: Caller, honour_id: uuid.UUID) -> list
         honour = await honour_or_404(conn, honour_id)
         await member_scope(conn, caller, honour.member_id)
         return await audit.trail_of_subject(conn, f"honour:{honour_id}")
+
+
+async def personal_data(deps: Deps, caller: Caller, member_id: uuid.UUID) -> PersonalDataSection:
+    """What competitions holds on the member (个人信息副本), for the member themself."""
+    return await personal_data_section(deps.pool, caller, "competitions", member_id, HOLDINGS, deps.now())

@@ -21,6 +21,7 @@ from shared.contracts.enrollment import (
     TransferStatus,
     UnionKind,
 )
+from shared.contracts.personal_data import SectionInExport
 from shared.pii import mask_phone
 from shared.regions import check_region
 
@@ -221,9 +222,8 @@ class ExportOut(BaseModel):
     applications: list[ApplicationOut]
     transfers: list[TransferOut]
     trail: list[TrailEntry]
-    elsewhere: str = Field(
-        default="互助帮扶、法律援助、竞赛荣誉等记录见会员服务卡",
-        description="where the other services' records on the person are",
+    sections: list[SectionInExport] = Field(
+        description="the other services' records on the person (relief, legal, competitions)"
     )
 
     @classmethod
@@ -232,5 +232,5 @@ class ExportOut(BaseModel):
             request=ExportRequestOut.model_validate(e.request), generated_at=e.generated_at,
             member=MemberOut.of(e.member), phone=e.member.phone,
             applications=[ApplicationOut.of(a) for a in e.applications],
-            transfers=[TransferOut.of(t) for t in e.transfers], trail=e.trail,
+            transfers=[TransferOut.of(t) for t in e.transfers], trail=e.trail, sections=e.sections,
         )  # fmt: skip

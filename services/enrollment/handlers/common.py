@@ -11,6 +11,7 @@ from shared.auth import Caller, Role
 from shared.db import Conn
 from shared.errors import Forbidden, NotFound
 from shared.events import Clock, utcnow
+from shared.personal_data import Source
 from shared.pii import PiiProtector
 
 
@@ -20,6 +21,7 @@ class Deps:
     pii: PiiProtector
     events: SealingWriter  # the kit's EventWriter, sealing personal fields
     now: Clock = field(default=utcnow)
+    export_sources: tuple[Source, ...] = ()  # the other services' sections of a person's export
 
 
 def require_scope(caller: Caller, union: unions.UnionRow) -> None:

@@ -1,7 +1,7 @@
 """A person's copy of their data (PIPL art. 45): the member asks, a cadre in scope (or an admin)
 approves, then the member reads it. Every step is audited. An export holds what enrollment
 keeps on the person (the ID masked, as every answer: it is held encrypted and the person knows
-it); the other services' records on the person are on the member's card."""
+it), and each other service's section, asked with the member's own credentials."""
 
 import uuid
 from dataclasses import dataclass
@@ -10,8 +10,9 @@ from datetime import datetime
 from services.enrollment.domain.transfers import Transfer
 from services.enrollment.handlers.common import Deps, existing_member, member_in_scope
 from services.enrollment.store import applications, exports, members, transfers
-from shared import audit
+from shared import audit, personal_data
 from shared.auth import Caller
+from shared.contracts.personal_data import SectionInExport
 from shared.db import Conn
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.events import Trace
@@ -25,6 +26,7 @@ class MemberExport:
     applications: list[applications.ApplicationRow]
     transfers: list[Transfer]
     trail: list[audit.TrailEntry]
+    sections: list[SectionInExport]
 
 
 async def request_export(deps: Deps, caller: Caller, member_id: uuid.UUID) -> exports.ExportRequest:
@@ -72,9 +74,14 @@ async def read_export(deps: Deps, caller: Caller, request_id: uuid.UUID) -> Memb
         if request.status != "approved":
             raise Conflict("the export request awaits a cadre's approval")
         await audit.record(conn, trace, "export.delivered", str(request_id), record_id=member.member_id)
-        return MemberExport(
-            request=request, generated_at=deps.now(), member=member,
-            applications=await applications.of_person(conn, member.member_id),
-            transfers=await transfers.of_member(conn, member.member_id),
-            trail=await audit.trail_of_record(conn, member.member_id),
-        )  # fmt: skip
+        held = (
+            await applications.of_person(conn, member.member_id),
+            await transfers.of_member(conn, member.member_id),
+            await audit.trail_of_record(conn, member.member_id),
+        )
+    # The other services are asked outside the transaction: no connection waits on their answers.
+    sections = await personal_data.gather(deps.export_sources, member.member_id, caller)
+    return MemberExport(
+        request=request, generated_at=deps.now(), member=member, applications=held[0],
+        transfers=held[1], trail=held[2], sections=sections,
+    )  # fmt: skip

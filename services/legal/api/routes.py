@@ -33,6 +33,7 @@ from services.legal.handlers.common import Deps
 from shared.audit import TrailEntry
 from shared.auth import Caller
 from shared.contracts.legal import ArbitrationStep, DisputeKind, Stage
+from shared.contracts.personal_data import PersonalDataSection
 from shared.http import AppDeps, CallerDep
 from shared.inputs import Day, Limit, StrictRoute
 from shared.openapi import problems
@@ -247,3 +248,10 @@ async def change_calendar_day(
     """One day set as a holiday or a make-up working day, or its entry removed (administrators)."""
     changed = await calendar.change_day(deps, caller, year, day, body.change, body.name, body.reason)
     return await _year_out(deps, year, changed.rescheduled)
+
+
+@router.get("/members/{member_id}/personal-data", tags=["members"], responses=problems(403))
+async def personal_data(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> PersonalDataSection:
+    """What legal holds on the member (法律援助记录), for the member themself; enrollment gathers
+    it into the export a cadre approved."""
+    return await views.personal_data(deps, caller, member_id)

@@ -13,11 +13,14 @@ from services.legal.store import cases, deadlines, letters, reports
 from services.legal.store.cases import CaseRow
 from services.legal.store.deadlines import DeadlineRow
 from services.legal.store.letters import SupervisionRow
+from services.legal.store.personal_data import HOLDINGS
 from shared import audit
 from shared.auth import Caller, Role
 from shared.contracts.legal import DisputeKind, Stage
+from shared.contracts.personal_data import PersonalDataSection
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.events import china_date
+from shared.personal_data import section as personal_data_section
 
 
 @dataclass(frozen=True)
@@ -97,3 +100,8 @@ async def report(deps: Deps, caller: Caller, union_id: uuid.UUID, start: date, e
         period_end = start_of(end + timedelta(days=1))
         s = await reports.summary(conn, union_id, start_of(start), period_end, china_date(deps.now()))
         return Report(union_id, start, end, s)
+
+
+async def personal_data(deps: Deps, caller: Caller, member_id: uuid.UUID) -> PersonalDataSection:
+    """What legal holds on the member (个人信息副本), for the member themself."""
+    return await personal_data_section(deps.pool, caller, "legal", member_id, HOLDINGS, deps.now())

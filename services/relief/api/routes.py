@@ -49,6 +49,7 @@ from services.relief.handlers import (
 from services.relief.handlers.common import Deps
 from shared.audit import TrailEntry
 from shared.auth import Caller
+from shared.contracts.personal_data import PersonalDataSection
 from shared.contracts.relief import AidType, ApprovalStep, CaseStatus
 from shared.http import AppDeps, CallerDep
 from shared.inputs import FIRST_DAY, LAST_DAY, Day, Limit, StrictRoute
@@ -358,3 +359,10 @@ async def disburse(
 @router.get("/reports/summary", tags=["reports"], responses=problems(403, 404))
 async def report_summary(deps: DepsDep, caller: CallerDep, union_id: uuid.UUID, year: Year) -> SummaryOut:
     return SummaryOut.of(union_id, year, await views.summary(deps, caller, union_id, year))
+
+
+@router.get("/members/{member_id}/personal-data", tags=["members"], responses=problems(403))
+async def personal_data(member_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> PersonalDataSection:
+    """What relief holds on the member (困难帮扶记录), for the member themself; enrollment gathers
+    it into the export a cadre approved."""
+    return await views.personal_data(deps, caller, member_id)

@@ -19,13 +19,16 @@ from services.relief.handlers.common import (
 from services.relief.store import aid, cases, reports
 from services.relief.store.aid import DisbursementRow
 from services.relief.store.cases import CaseRow, ObjectionRow, StepRow, VisitRow
+from services.relief.store.personal_data import HOLDINGS
 from shared import audit, membership
 from shared.audit import TrailEntry
 from shared.auth import Caller, Role
+from shared.contracts.personal_data import PersonalDataSection
 from shared.contracts.relief import AidType, CaseStatus, Tier
 from shared.db import Conn
 from shared.errors import Forbidden, NotFound
 from shared.events import CHINA, china_date
+from shared.personal_data import section as personal_data_section
 
 
 @dataclass(frozen=True)
@@ -181,3 +184,8 @@ async def summary(deps: Deps, caller: Caller, union_id: uuid.UUID, year: int) ->
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
         await require_union_scope(conn, caller, union_id)
         return await reports.summary(conn, union_id, year, start, end)
+
+
+async def personal_data(deps: Deps, caller: Caller, member_id: uuid.UUID) -> PersonalDataSection:
+    """What relief holds on the member (个人信息副本), for the member themself."""
+    return await personal_data_section(deps.pool, caller, "relief", member_id, HOLDINGS, deps.now())
