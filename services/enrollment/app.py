@@ -5,7 +5,7 @@ from pydantic import Field, SecretStr
 
 from services.enrollment.api.routes import router
 from services.enrollment.handlers.common import Deps
-from services.enrollment.handlers.members import erase_again_after_a_restore
+from services.enrollment.handlers.erasure import erase_again_after_a_restore
 from services.enrollment.handlers.sealing import PersonKeys, SealingWriter
 from services.enrollment.handlers.transfers import expiry_timer
 from shared.contracts.topics import ENROLLMENT_EVENTS, PERSON_KEYS

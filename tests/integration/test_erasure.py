@@ -516,6 +516,87 @@ async def test_a_member_gets_a_copy_of_their_data_once_a_cadre_approves(api: Api
     assert (await api.http.get(f"{base}/export-requests/{rid}/export", headers=me)).status_code == 404
 
 
+async def test_an_applicant_who_never_became_a_member_can_be_erased(api: Api, stack_env: Stack) -> None:
+    """A rejected applicant's name, ID and phone leave enrollment, the card's store and every
+    topic replay; the application stays, nameless, with its decision. Refused (and nothing
+    changes) while an application of theirs is pending, out of scope, for the applicant
+    themself, once they became a member, and a second time."""
+    s = stack_env
+    units = await api.tree()
+    union, cadre = units["riders"], api.cadre(units["riders"])
+    p = distinct_person(random.Random())
+    base = api.enrollment
+    db = {name: svc.dsn for name, svc in s.services.items()}
+    submitted = await api.apply(union, **p)
+    assert submitted.status_code == 201, submitted.text
+    app_id = submitted.json()["application"]["application_id"]
+    person = submitted.json()["application"]["member_id"]
+    erase = f"{base}/applications/{app_id}/erasure"
+    reason = {"reason": "本人申请删除"}
+
+    async def enrollment_rows() -> list[dict[str, Any]]:
+        return await rows(
+            db["enrollment"], "SELECT * FROM applications WHERE person_id = $1", uuid.UUID(person)
+        )
+
+    before = await enrollment_rows()
+    pending = await api.http.post(erase, json=reason, headers=cadre)
+    assert pending.status_code == 409 and "pending" in pending.text
+    rejected = await api.http.post(
+        f"{base}/applications/{app_id}/reject", json={"reason": "材料不全"}, headers=cadre
+    )
+    assert rejected.status_code == 200, rejected.text
+    before = await enrollment_rows()
+    me = s.headers(Role.MEMBER, member_id=uuid.UUID(person))
+    for refused_caller, code in ((api.cadre(units["other_city"]), 403), (me, 403)):
+        refused = await api.http.post(erase, json=reason, headers=refused_caller)
+        assert refused.status_code == code, refused.text
+    assert await enrollment_rows() == before
+    assert (
+        await api.http.post(f"{base}/applications/{uuid.uuid4()}/erasure", json=reason, headers=cadre)
+    ).status_code == 404
+
+    async def applicant_card_shown() -> bool:
+        return (await api.card(person)).status_code == 200
+
+    await eventually(applicant_card_shown)
+    erased = await api.http.post(erase, json=reason, headers=cadre)
+    assert erased.status_code == 204, erased.text
+    twice = await api.http.post(erase, json=reason, headers=cadre)
+    assert twice.status_code == 409 and "erased already" in twice.text
+
+    after = await enrollment_rows()
+    assert [(a["status"], a["decision_reason"], a["name"]) for a in after] == [("rejected", "材料不全", "")]
+    find = needles(p)
+
+    async def purged() -> bool:
+        return (await api.card(person)).status_code == 404 and not await personal_data_found(
+            db["projector"], find
+        )
+
+    await eventually(purged)
+    assert await personal_data_found(db["enrollment"], find) == []
+    raw, events = await replay_of_the_run(s, person)
+    assert [v for v in raw if any(n.encode() in v for n in find)] == []
+    assert personal_fields_of(events, person) == {""}
+    trail = await rows(
+        db["enrollment"], "SELECT action FROM audit_trail WHERE record_id = $1 ORDER BY id", uuid.UUID(person)
+    )
+    assert [t["action"] for t in trail][-1] == "applicant.erased"
+
+    # The same person may apply afresh: their ID no longer finds the erased record.
+    again = await api.apply(union, **p)
+    assert again.status_code == 201, again.text
+    assert again.json()["application"]["member_id"] != person
+    # And one who became a member is erased as a member, not by their application.
+    q = distinct_person(random.Random())
+    member = await api.enrolled_member(union, **q)
+    their_app = (await rows(db["enrollment"], "SELECT application_id FROM applications WHERE person_id = $1",
+                            uuid.UUID(member["member_id"])))[0]["application_id"]  # fmt: skip
+    as_member = await api.http.post(f"{base}/applications/{their_app}/erasure", json=reason, headers=cadre)
+    assert as_member.status_code == 409 and "became a member" in as_member.text
+
+
 async def test_a_membership_view_that_meets_the_erasure_first_never_takes_the_name(scratch_dsn: str) -> None:
     """A new consumer group reads each part of the state topic under its own key: it may apply
     PersonErased before the person's last clear snapshot. Neither a view that never held the

@@ -30,7 +30,7 @@ from services.enrollment.domain.applications import (
     SubmissionOutcome,
 )
 from services.enrollment.domain.transfers import Direction
-from services.enrollment.handlers import applications, exports, members, transfers, unions, views
+from services.enrollment.handlers import applications, erasure, exports, members, transfers, unions, views
 from services.enrollment.handlers.common import Deps
 from shared.contracts.enrollment import TransferStatus
 from shared.http import AppDeps, CallerDep
@@ -115,6 +115,27 @@ async def list_applications(
 )
 async def approve_application(application_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> MemberOut:
     return MemberOut.of(await applications.approve_application(deps, caller, application_id))
+
+
+@router.post(
+    "/applications/{application_id}/erasure",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["applications"],
+    responses={
+        **problems(403, 404),
+        409: {
+            "description": "the applicant became a member, has an application pending, or is erased already"
+        },
+    },
+)
+async def erase_applicant(
+    application_id: uuid.UUID, body: ErasureIn, deps: DepsDep, caller: CallerDep
+) -> Response:
+    """Erase the personal data of an applicant who never became a member (删除个人信息): their
+    name, ID and contact data in every application of theirs, here and, through PersonErased,
+    in every service. The applications stay, nameless, with their decisions."""
+    await erasure.erase_applicant(deps, caller, application_id, body.reason)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
@@ -210,7 +231,7 @@ async def erase_member(member_id: uuid.UUID, body: ErasureIn, deps: DepsDep, cal
     """Erase a former member's name, ID and contact data (删除个人信息), here and, through
     PersonErased, in every service; ids, periods, aid paid and decisions stay. Then the member
     is not found."""
-    await members.erase_member(deps, caller, member_id, body.reason)
+    await erasure.erase_member(deps, caller, member_id, body.reason)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -33,3 +33,9 @@ async def lock_person(conn: Conn, person_id: uuid.UUID) -> PersonRow | None:
         "SELECT person_id, national_id_masked FROM persons WHERE person_id = $1 FOR UPDATE", person_id
     )
     return PersonRow(row["person_id"], row["national_id_masked"]) if row else None
+
+
+async def is_erased(conn: Conn, person_id: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval("SELECT erased_at IS NOT NULL FROM persons WHERE person_id = $1", person_id)
+    )
