@@ -32,6 +32,7 @@ __all__ = [
 # Importing the contract modules registers them, so decode_event knows every event.
 from shared.contracts import competitions as competitions
 from shared.contracts import enrollment as enrollment
+from shared.contracts import identity as identity
 from shared.contracts import legal as legal
 from shared.contracts import partners as partners
 from shared.contracts import relief as relief

@@ -5,6 +5,7 @@ RELIEF_EVENTS = "relief.events.v1"
 LEGAL_EVENTS = "legal.events.v1"
 COMPETITIONS_EVENTS = "competitions.events.v1"
 PARTNERS_EVENTS = "partners.events.v1"
+IDENTITY_EVENTS = "identity.events.v1"
 
 
 def state_topic(events_topic: str) -> str:
