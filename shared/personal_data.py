@@ -34,6 +34,19 @@ class Holding:
     title: str
     sql: str
 
+    @classmethod
+    def rows(
+        cls, kind: str, title: str, table: str, *, key: str, at: str, where: str, hidden: Sequence[str] = ()
+    ) -> "Holding":
+        """Every row of `table` that `where` ties to the member ($1), whole but for `hidden`
+        columns, keyed by column `key` and dated by column `at`."""
+        data = "to_jsonb(t)" + "".join(f" - '{column}'" for column in hidden)
+        return cls(
+            kind, title,
+            f"""SELECT t.{key}::text AS record_id, t.{at}::timestamptz AS recorded_at, {data} AS data
+                FROM {table} t WHERE {where} ORDER BY t.{at}""",
+        )  # fmt: skip
+
 
 def _json(value: Any) -> dict[str, Any]:
     return dict(json.loads(value) if isinstance(value, str) else value)
