@@ -91,5 +91,10 @@ async def trail_of_record(conn: Conn, record_id: uuid.UUID) -> list[TrailEntry]:
     return _entries(await conn.fetch(f"{_SELECT} WHERE record_id = $1 ORDER BY id", record_id))
 
 
+async def trail_of_records(conn: Conn, record_ids: list[uuid.UUID]) -> list[TrailEntry]:
+    """Every entry of any of the records (a person's files), oldest first."""
+    return _entries(await conn.fetch(f"{_SELECT} WHERE record_id = ANY($1::uuid[]) ORDER BY id", record_ids))
+
+
 async def trail_of_subject(conn: Conn, subject: str) -> list[TrailEntry]:
     return _entries(await conn.fetch(f"{_SELECT} WHERE subject = $1 ORDER BY id", subject))

@@ -81,15 +81,11 @@ async def section(
                 ids.add(uuid.UUID(r.record_id))
             except ValueError:
                 continue
-        trail = await conn.fetch(
-            """SELECT at, actor, action, subject, reason FROM audit_trail
-               WHERE record_id = ANY($1::uuid[]) ORDER BY id""",
-            list(ids),
-        )
+        trail = await audit.trail_of_records(conn, list(ids))
         await audit.record(conn, Trace.of(caller), "personal_data.read", str(member_id), record_id=member_id)
     return PersonalDataSection(
         service=service, member_id=member_id, generated_at=now, records=records,
-        trail=[TrailRecord(**dict(t)) for t in trail],
+        trail=[TrailRecord.model_validate(t.model_dump(exclude={"detail"})) for t in trail],
     )  # fmt: skip
 
 
