@@ -1,47 +1,44 @@
-"""Signed bearer tokens and the three roles: member, cadre of a union, admin.
+"""Signed bearer tokens and the roles they carry (shared/contracts/identity.py).
 
-A token is an HS256 JWT: {"sub", "role", "member_id"?, "union_id"?, "exp"}. A cadre acts within
-their union and every union below it; a member sees only their own records.
+Access tokens are EdDSA JWTs signed by the identity service (`sign_access_token`), the key named
+by `kid`; every service verifies them with public keys only (`TokenVerifier`). A cadre acts
+within their union and every union below it; a member sees only their own records; counsel,
+partner staff and services have only what a route grants them by name.
 """
 
+import json
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import ValidationError
 
+from shared.contracts.identity import (
+    ALGORITHM as TOKEN_ALGORITHM,
+)
+from shared.contracts.identity import (
+    AUDIENCE,
+    ISSUER,
+    MAX_ACCESS_TOKEN_SECONDS,
+    AccessClaims,
+    AccountRole,
+)
 from shared.errors import InvalidInput
 
-ISSUER = "zhijia"
 ALGORITHM = "HS256"
 
-
-class Role(StrEnum):
-    MEMBER = "member"
-    CADRE = "cadre"
-    ADMIN = "admin"
+Role = AccountRole
 
 
-class Principal(BaseModel):
-    model_config = ConfigDict(frozen=True)  # one verified token's principal serves many requests
-
-    sub: str
-    role: Role
-    member_id: uuid.UUID | None = None
-    union_id: uuid.UUID | None = None
-
-    @model_validator(mode="after")
-    def _role_claims(self) -> "Principal":
-        if self.role is Role.CADRE and self.union_id is None:
-            raise ValueError("a cadre token must name union_id")
-        return self
+class Principal(AccessClaims):
+    """Who a verified token speaks for; one verified token's principal serves many requests."""
 
     def is_member(self, member_id: uuid.UUID) -> bool:
         return self.role is Role.MEMBER and self.member_id == member_id
@@ -118,6 +115,126 @@ class VerifiedTokens:
             del self._known[next(iter(self._known))]
         self._known[token] = (principal, expires)
         return principal
+
+
+def sign_access_token(
+    key: Ed25519PrivateKey,
+    kid: str,
+    claims: AccessClaims,
+    *,
+    issuer: str = ISSUER,
+    ttl_seconds: int = MAX_ACCESS_TOKEN_SECONDS,
+    now: float | None = None,
+) -> str:
+    """An EdDSA access token for these claims, living `ttl_seconds` (at most the cap)."""
+    if not 0 < ttl_seconds <= MAX_ACCESS_TOKEN_SECONDS:
+        raise ValueError(f"an access token lives 1..{MAX_ACCESS_TOKEN_SECONDS} s, not {ttl_seconds}")
+    issued = int(time.time() if now is None else now)
+    payload: dict[str, Any] = {
+        **claims.model_dump(mode="json", exclude_none=True),
+        "iss": issuer,
+        "aud": AUDIENCE,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(payload, key, algorithm=TOKEN_ALGORITHM, headers={"kid": kid})
+
+
+def public_jwk(key: Ed25519PublicKey, kid: str) -> dict[str, str]:
+    """One entry of a JWKS (RFC 8037: an OKP key on Ed25519)."""
+    jwk: dict[str, str] = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key))
+    return {**jwk, "kid": kid, "use": "sig", "alg": TOKEN_ALGORITHM}
+
+
+class KeySource(Protocol):
+    """Where a verifier finds the public key a token names: identity's JWKS, the development
+    issuer's key. `refresh` is awaited when a token names a key id not seen yet (a rotation)."""
+
+    def key(self, kid: str) -> tuple[str, Ed25519PublicKey] | None:
+        """The issuer that signs with this key id, and its public key."""
+        ...
+
+    async def refresh(self) -> None: ...
+
+
+class Revocations(Protocol):
+    def revoked(self, principal: "Principal", issued_at: float) -> bool: ...
+
+
+# Expiry and issue time are checked against the verifier's own clock (testable, one place).
+_CHECKED_HERE: Any = {
+    "require": ["exp", "iat", "sub", "iss", "aud"],
+    "verify_exp": False,
+    "verify_iat": False,
+}
+
+
+class TokenRefused(Exception):
+    """A token that does not verify; the message is the reason a 401 gives."""
+
+
+class TokenVerifier:
+    """Verifies access tokens with public keys only: the signature by the key its `kid` names
+    (EdDSA, no other algorithm), the issuer that key belongs to, the audience, the expiry, and
+    a lifetime no longer than the cap (a signed 100-year token is refused too). Verified tokens
+    are remembered until they expire; revocations are checked on every use."""
+
+    def __init__(
+        self, keys: KeySource, revocations: Revocations | None = None, max_entries: int = 20_000
+    ) -> None:
+        self._keys = keys
+        self._revocations = revocations
+        self._max = max_entries
+        self._known: dict[str, tuple[Principal, float, float]] = {}
+
+    async def verify(self, token: str, now: float | None = None) -> Principal:
+        at = time.time() if now is None else now
+        hit = self._known.get(token)
+        if hit is None:
+            hit = await self._verified(token, at)
+        principal, issued, expires = hit
+        if at >= expires:
+            self._known.pop(token, None)
+            raise TokenRefused("token expired")
+        if self._revocations is not None and self._revocations.revoked(principal, issued):
+            raise TokenRefused("token revoked")
+        return principal
+
+    async def _verified(self, token: str, at: float) -> tuple[Principal, float, float]:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError as exc:
+            raise TokenRefused("invalid token") from exc
+        if not isinstance(kid, str) or not kid:
+            raise TokenRefused("invalid token: no key id")
+        found = self._keys.key(kid)
+        if found is None:
+            await self._keys.refresh()
+            found = self._keys.key(kid)
+        if found is None:
+            raise TokenRefused("invalid token: unknown key id")
+        issuer, key = found
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, key, algorithms=[TOKEN_ALGORITHM], issuer=issuer, audience=AUDIENCE,
+                options=_CHECKED_HERE,
+            )  # fmt: skip
+        except jwt.InvalidTokenError as exc:
+            raise TokenRefused("invalid token") from exc
+        issued, expires = float(claims["iat"]), float(claims["exp"])
+        if at >= expires:
+            raise TokenRefused("token expired")
+        if expires - issued > MAX_ACCESS_TOKEN_SECONDS or issued > at + 60:
+            raise TokenRefused(f"invalid token: an access token lives at most {MAX_ACCESS_TOKEN_SECONDS} s")
+        try:
+            principal = Principal.model_validate(claims)
+        except ValidationError as exc:
+            raise TokenRefused("invalid token: claims") from exc
+        if len(self._known) >= self._max:
+            del self._known[next(iter(self._known))]
+        self._known[token] = (principal, issued, expires)
+        return principal, issued, expires
 
 
 _bearer = HTTPBearer(auto_error=False)
