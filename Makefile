@@ -93,20 +93,21 @@ partner-access: venv infra-up ## give a partner its Kafka login and ACLs: make p
 	@$(WITH_INFRA) $(BIN)/python -m scripts.partner_kafka_access grant $(or $(PARTNER),$(error set PARTNER=<partner_id>)) \
 	  $(if $(PREFIX),--prefix $(PREFIX)) $(if $(PASSWORD_FILE),--password-file $(PASSWORD_FILE))
 
-token: venv ## mint a dev token: make token ROLE=cadre UNION=<uuid> | ROLE=member MEMBER=<uuid>
+token: venv ## a dev token (development/tests only, refused with ZHIJIA_MODE=production; docs/auth.md): make token ROLE=cadre UNION=<uuid> [MINUTES=15]
 	@$(BIN)/python -m scripts.token --role $(or $(ROLE),admin) \
-	  $(if $(UNION),--union $(UNION)) $(if $(MEMBER),--member $(MEMBER))
+	  $(if $(UNION),--union $(UNION)) $(if $(MEMBER),--member $(MEMBER)) \
+	  $(if $(PARTNER),--partner $(PARTNER)) $(if $(COUNSEL),--counsel $(COUNSEL)) $(if $(MINUTES),--minutes $(MINUTES))
 
 rebuild: venv ## rebuild the card read model from the topics into a new generation and swap it in (no downtime)
 	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_projector"))')" \
-	  $(BIN)/python -c 'import os; from scripts.stack import dev_secrets; os.environ.update(dev_secrets()); from services.projector.rebuild import main; main()'
+	  $(BIN)/python -c 'import os; from scripts.stack import service_secrets; os.environ.update(service_secrets()); from services.projector.rebuild import main; main()'
 
 seed-state: venv ## once after upgrading: fill a service's new state topic from its events topic (SERVICE=enrollment|relief|legal) [ARGS=--dry-run]
 	@$(WITH_INFRA) $(BIN)/python -m scripts.seed_state --service $(or $(SERVICE),enrollment) $(ARGS)
 
 irregular-ids: venv ## list members whose stored ID number breaks the 实名制 rule, masked (changes nothing): [UNION=<uuid>] [ARGS=--json]
 	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_enrollment"))')" \
-	  $(BIN)/python -c 'import os, sys; from scripts.stack import dev_secrets; os.environ.update(dev_secrets()); from services.enrollment.irregular_ids import main; main(sys.argv[1:])' \
+	  $(BIN)/python -c 'import os, sys; from scripts.stack import service_secrets; os.environ.update(service_secrets()); from services.enrollment.irregular_ids import main; main(sys.argv[1:])' \
 	  $(if $(UNION),--union $(UNION)) $(ARGS)
 
 clean: ## remove the venv and local run state (not the infra cache)

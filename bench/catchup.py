@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.stack import AUTH_SECRET, BenchStack, cpu_seconds, profile
+from bench.stack import PERSON_KEY_SECRET, BenchStack, cpu_seconds, profile
 from bench.workload import City, Event
 from services.projector.app import MIGRATIONS, SOURCE_TOPICS, ProjectorSettings
 from services.projector.handlers.dispatch import apply_event
@@ -43,7 +43,7 @@ PROFILE_SECONDS = 10
 def projector_topics(prefix: str) -> list[str]:
     """The topics the projector reads, as its own settings name them."""
     settings = ProjectorSettings(
-        database_url="postgresql://unused/x", auth_secret=AUTH_SECRET, topic_prefix=prefix
+        database_url="postgresql://unused/x", person_key_secret=PERSON_KEY_SECRET, topic_prefix=prefix
     )
     return settings.source_topics
 

@@ -16,9 +16,9 @@ from typing import Any
 import asyncpg
 
 from bench import catchup
-from bench.stack import AUTH_SECRET, RAW, BenchStack, admin_headers, profile
+from bench.stack import RAW, BenchStack, admin_headers, bench_token, profile
 from bench.workload import City, member_ids
-from shared.auth import Role, mint_token
+from shared.auth import Role
 
 MERCHANTS = 14_000
 OFFERS = 100_000
@@ -68,10 +68,10 @@ async def measure(
     # Half the reads by members themselves (their own card), half by the city's cadre.
     tokens, paths = [], []
     admin = admin_headers()["Authorization"].removeprefix("Bearer ")
-    cadre = mint_token(AUTH_SECRET, sub="bench-cadre", role=Role.CADRE, union_id=city.unions[0].union_id)
+    cadre = bench_token(Role.CADRE, sub="bench-cadre", union_id=city.unions[0].union_id)
     for k, member in enumerate(members):
         if k % 2 == 0:
-            tokens.append(mint_token(AUTH_SECRET, sub=f"bench-{member}", role=Role.MEMBER, member_id=member))
+            tokens.append(bench_token(Role.MEMBER, sub=f"bench-{member}", member_id=member))
         else:
             tokens.append(cadre if k % 4 == 1 else admin)
         paths.append(f"/cards/{member}")

@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -19,17 +20,25 @@ from bench import cpu
 from scripts import stack
 from scripts.leftovers import delete_topics, drop_database, prefix_matcher
 from scripts.stack import free_port
-from shared.auth import Role, mint_token
+from shared.auth import Role, dev_key_pair, sign_dev_token
+from shared.contracts.identity import AccessClaims
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "bench" / "raw"  # logs, profiles: git-ignored
-AUTH_SECRET = "bench-only-auth-secret-" + "b" * 24
+PERSON_KEY_SECRET = "bench-only-auth-secret-" + "b" * 24
+# The bench's own dev issuer key pair: the services get the public half only.
+DEV_TOKEN_PRIVATE_KEY, DEV_TOKEN_PUBLIC_KEY = dev_key_pair()
 PII_KEY = "bench-only-pii-key-" + "p" * 28
 SPECS = {s.name: s for s in stack.SERVICES}
 
 
+def bench_token(role: Role, **claims: Any) -> str:
+    """A dev token of the bench's issuer (15 minutes: mint again for longer runs)."""
+    return sign_dev_token(DEV_TOKEN_PRIVATE_KEY, AccessClaims(role=role, **claims))
+
+
 def admin_headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(AUTH_SECRET, sub='bench-admin', role=Role.ADMIN)}"}
+    return {"Authorization": f"Bearer {bench_token(Role.ADMIN, sub='bench-admin')}"}
 
 
 def rss_mb(pid: int) -> float | None:
@@ -155,7 +164,8 @@ class BenchStack:
             extra={
                 "POSTGRES_DSN": self.postgres_dsn,
                 "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-                "AUTH_SECRET": AUTH_SECRET,
+                "PERSON_KEY_SECRET": PERSON_KEY_SECRET,
+                "DEV_TOKEN_PUBLIC_KEY": DEV_TOKEN_PUBLIC_KEY,
                 "PII_KEY": PII_KEY,
                 "TOPIC_PARTITIONS": str(self.partitions),
                 "LOG_LEVEL": "INFO",

@@ -19,7 +19,8 @@ import httpx
 
 from scripts.fake_people import Person, person, with_bad_checksum
 from scripts.stack import dev_secrets
-from shared.auth import Role, mint_token
+from shared.auth import Role, sign_dev_token
+from shared.contracts.identity import AccessClaims
 
 ENROLLMENT = "http://127.0.0.1:8001"
 CARDS = "http://127.0.0.1:8002"
@@ -34,14 +35,18 @@ REJECTION_REASONS = [
 
 
 class Office:
-    def __init__(self, http: httpx.AsyncClient, secret: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, signing_key: str) -> None:
         self.http = http
-        self.secret = secret
-        self.admin = self.headers(Role.ADMIN)
+        self.signing_key = signing_key  # the development issuer's (make token's)
         self.gate = asyncio.Semaphore(16)
 
+    @property
+    def admin(self) -> dict[str, str]:
+        # Signed per call: a dev token lives 15 minutes, a long scenario outlives one.
+        return self.headers(Role.ADMIN)
+
     def headers(self, role: Role, sub: str | None = None, **kw: Any) -> dict[str, str]:
-        token = mint_token(self.secret, sub=sub or f"demo-{role}", role=role, **kw)
+        token = sign_dev_token(self.signing_key, AccessClaims(sub=sub or f"demo-{role}", role=role, **kw))
         return {"Authorization": f"Bearer {token}"}
 
     async def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
@@ -73,12 +78,12 @@ async def build_tree(office: Office, tag: str) -> tuple[str, list[str]]:
 
 
 async def play(args: argparse.Namespace) -> None:
-    secret = dev_secrets()["AUTH_SECRET"]
+    signing_key = dev_secrets()["DEV_TOKEN_PRIVATE_KEY"]
     rng = random.Random(args.seed)
     tally: Counter[str] = Counter()
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=30) as http:
-        office = Office(http, secret)
+        office = Office(http, signing_key)
         city, bases = await build_tree(office, datetime.now().strftime("%H:%M:%S"))
         print(f"union tree: 1 city, 3 districts, 3 street unions, {len(bases)} base unions")
 

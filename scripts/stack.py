@@ -2,7 +2,9 @@
 
 Infrastructure addresses come from the environment (KAFKA_BOOTSTRAP_SERVERS, POSTGRES_DSN), as
 `deploy/infra.sh env` prints them. Development secrets are generated once into .run/secrets.env
-(git-ignored); AUTH_SECRET and PII_KEY in the environment take precedence.
+(git-ignored): PERSON_KEY_SECRET, PII_KEY and the development token key pair; the same names in
+the environment take precedence. Services get the dev key's public half only (`service_env`);
+its private half signs `make token`'s tokens and nothing else.
 """
 
 import os
@@ -17,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from shared.auth import dev_key_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
@@ -55,20 +59,46 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+DEV_SECRETS = ("PERSON_KEY_SECRET", "PII_KEY", "DEV_TOKEN_PRIVATE_KEY", "DEV_TOKEN_PUBLIC_KEY")
+# What no service process is given: only `make token` (and tests) sign with it.
+PRIVATE_SECRETS = ("DEV_TOKEN_PRIVATE_KEY",)
+
+
 def dev_secrets() -> dict[str, str]:
-    """AUTH_SECRET and PII_KEY: from the environment, else from .run/secrets.env (made once)."""
+    """The development secrets: from the environment, else from .run/secrets.env (made once,
+    completed when a name is missing). An older file's AUTH_SECRET is carried over as
+    PERSON_KEY_SECRET: it wrapped the person keys, so existing dev data still opens."""
     path = RUN_DIR / "secrets.env"
     stored: dict[str, str] = {}
     if path.exists():
         for line in path.read_text().splitlines():
             key, _, value = line.partition("=")
-            stored[key] = value
-    else:
+            if key:
+                stored[key] = value
+    wanted = dict(stored)
+    if "PERSON_KEY_SECRET" not in wanted:
+        wanted["PERSON_KEY_SECRET"] = wanted.pop("AUTH_SECRET", "") or secrets.token_urlsafe(48)
+    wanted.setdefault("PII_KEY", secrets.token_urlsafe(48))
+    if "DEV_TOKEN_PRIVATE_KEY" not in wanted or "DEV_TOKEN_PUBLIC_KEY" not in wanted:
+        wanted["DEV_TOKEN_PRIVATE_KEY"], wanted["DEV_TOKEN_PUBLIC_KEY"] = dev_key_pair()
+    if wanted != stored:
         RUN_DIR.mkdir(exist_ok=True)
-        stored = {"AUTH_SECRET": secrets.token_urlsafe(48), "PII_KEY": secrets.token_urlsafe(48)}
-        path.write_text("".join(f"{k}={v}\n" for k, v in stored.items()))
+        path.touch(mode=0o600)
+        path.write_text("".join(f"{k}={v}\n" for k, v in wanted.items()))
         path.chmod(0o600)
-    return {k: os.environ.get(k) or stored[k] for k in ("AUTH_SECRET", "PII_KEY")}
+    return {k: os.environ.get(k) or wanted[k] for k in DEV_SECRETS}
+
+
+def service_secrets() -> dict[str, str]:
+    """The development secrets a service (or a tool run like one) is given: no private key."""
+    return {k: v for k, v in dev_secrets().items() if k not in PRIVATE_SECRETS}
+
+
+def token_env(ports: dict[str, int]) -> dict[str, str]:
+    """Where services find identity's public keys, once identity is one of the services."""
+    if "identity" not in ports:
+        return {}
+    return {"IDENTITY_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json"}
 
 
 def database_url(postgres_dsn: str, database: str) -> str:
@@ -87,15 +117,15 @@ def service_env(
     if not postgres:
         raise SystemExit('POSTGRES_DSN is not set: run `eval "$(deploy/infra.sh env)"` first')
     env = {
-        **os.environ,
-        **dev_secrets(),
+        **{k: v for k, v in os.environ.items() if k not in PRIVATE_SECRETS},
+        **service_secrets(),
         "DATABASE_URL": database_url(postgres, database or spec.database),
         "HTTP_PORT": str(port or spec.port),
         "TOPIC_PREFIX": topic_prefix,
         "PYTHONUNBUFFERED": "1",
     }
     env.setdefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    env.update(extra or {})
+    env.update({k: v for k, v in (extra or {}).items() if k not in PRIVATE_SECRETS})
     return env
 
 
@@ -173,13 +203,14 @@ def _running_pid(spec: ServiceSpec) -> int | None:
 
 
 def up() -> None:
+    ports = {s.name: s.port for s in SERVICES}
     for spec in SERVICES:
         log_path = RUN_DIR / "logs" / f"{spec.name}.log"
         if _running_pid(spec):
             print(f"{spec.name}: already running on :{spec.port}")
             continue
-        peers = peer_urls({s.name: s.port for s in SERVICES}) if spec.name == "enrollment" else {}
-        proc = start(spec, service_env(spec, extra=peers), log_path)
+        peers = peer_urls(ports) if spec.name == "enrollment" else {}
+        proc = start(spec, service_env(spec, extra={**token_env(ports), **peers}), log_path)
         _pid_file(spec).write_text(str(proc.pid))
         wait_ready(spec.port, proc, log_path)
         print(

@@ -6,15 +6,17 @@ within their union and every union below it; a member sees only their own record
 partner staff and services have only what a route grants them by name.
 """
 
+import base64
+import binascii
 import json
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Protocol
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -25,14 +27,13 @@ from shared.contracts.identity import (
 )
 from shared.contracts.identity import (
     AUDIENCE,
+    DEV_ISSUER,
     ISSUER,
     MAX_ACCESS_TOKEN_SECONDS,
     AccessClaims,
     AccountRole,
 )
 from shared.errors import InvalidInput
-
-ALGORITHM = "HS256"
 
 Role = AccountRole
 
@@ -48,73 +49,6 @@ class Principal(AccessClaims):
         if self.role is Role.ADMIN:
             return True
         return self.role is Role.CADRE and self.union_id in union_path
-
-
-def mint_token(
-    secret: str,
-    *,
-    sub: str,
-    role: Role,
-    member_id: uuid.UUID | None = None,
-    union_id: uuid.UUID | None = None,
-    ttl: timedelta = timedelta(hours=12),
-) -> str:
-    now = datetime.now(UTC)
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "sub": sub,
-        "role": role.value,
-        "iat": now,
-        "exp": now + ttl,
-    }
-    if member_id:
-        claims["member_id"] = str(member_id)
-    if union_id:
-        claims["union_id"] = str(union_id)
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def _verified_claims(secret: str, token: str) -> dict[str, Any]:
-    claims: dict[str, Any] = jwt.decode(
-        token,
-        secret,
-        algorithms=[ALGORITHM],
-        issuer=ISSUER,
-        options={"require": ["exp", "sub", "iss"]},
-    )
-    return claims
-
-
-def verify_token(secret: str, token: str) -> Principal:
-    return Principal.model_validate(_verified_claims(secret, token))
-
-
-class VerifiedTokens:
-    """Tokens already verified, until they expire: checking a signature costs more than the rest
-    of a card read. Only a token that passed every check is kept, and every check but expiry
-    gives the same answer later (the claims are signed), so a hit needs only the clock. Bounded:
-    the oldest entry goes first."""
-
-    def __init__(self, secret: str, max_entries: int = 20_000) -> None:
-        self._secret = secret
-        self._max = max_entries
-        self._known: dict[str, tuple[Principal, float]] = {}
-
-    def verify(self, token: str, now: float | None = None) -> Principal:
-        at = time.time() if now is None else now
-        hit = self._known.get(token)
-        if hit is not None:
-            principal, expires = hit
-            if at < expires:
-                return principal
-            del self._known[token]
-            raise jwt.ExpiredSignatureError("Signature has expired")
-        claims = _verified_claims(self._secret, token)
-        principal, expires = Principal.model_validate(claims), float(claims["exp"])
-        if len(self._known) >= self._max:
-            del self._known[next(iter(self._known))]
-        self._known[token] = (principal, expires)
-        return principal
 
 
 def sign_access_token(
@@ -139,6 +73,55 @@ def sign_access_token(
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(payload, key, algorithm=TOKEN_ALGORITHM, headers={"kid": kid})
+
+
+DEV_KID = "dev"
+
+
+def _pem_of(text: str) -> bytes:
+    """A key given as PEM, or as the base64 of its PEM (one line: fits an env file)."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        return text.encode()
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("a key is PEM or the base64 of a PEM") from exc
+
+
+def load_private_key(text: str) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(_pem_of(text), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("not an Ed25519 private key")
+    return key
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(_pem_of(text))
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key
+
+
+def dev_key_pair() -> tuple[str, str]:
+    """A new development key pair as (private, public), each the base64 of its PEM."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(private).decode(), base64.b64encode(public).decode()
+
+
+def sign_dev_token(
+    private_key_pem_or_b64: str, claims: AccessClaims, ttl_seconds: int = MAX_ACCESS_TOKEN_SECONDS
+) -> str:
+    """A token of the development issuer (`make token`, tests): trusted only by services outside
+    production mode that hold its public key (DEV_TOKEN_PUBLIC_KEY)."""
+    key = load_private_key(private_key_pem_or_b64)
+    return sign_access_token(key, DEV_KID, claims, issuer=DEV_ISSUER, ttl_seconds=ttl_seconds)
 
 
 def public_jwk(key: Ed25519PublicKey, kid: str) -> dict[str, str]:
@@ -250,13 +233,11 @@ async def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
-    tokens: VerifiedTokens = request.app.state.verified_tokens
+    tokens: TokenVerifier = request.app.state.tokens
     try:
-        return tokens.verify(credentials.credentials)
-    except jwt.ExpiredSignatureError as exc:
-        raise _unauthorized("token expired") from exc
-    except (jwt.InvalidTokenError, ValidationError) as exc:
-        raise _unauthorized("invalid token") from exc
+        return await tokens.verify(credentials.credentials)
+    except TokenRefused as exc:
+        raise _unauthorized(str(exc)) from exc
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -128,9 +128,10 @@ def install_common(app: FastAPI, service: str, readiness: dict[str, ReadinessChe
 
 
 def standard_checks(
-    app: FastAPI, *, broker: KafkaBroker | None = None, relay: bool = False
+    app: FastAPI, *, broker: KafkaBroker | None = None, relay: bool = False, revocations: bool = False
 ) -> dict[str, ReadinessCheck]:
-    """Readiness of what a service stands on: its database, its broker, its outbox relay."""
+    """Readiness of what a service stands on: its database, its broker, its outbox relay, and
+    the token revocations it must know before it accepts a token (shared/revocations.py)."""
 
     async def database() -> None:
         await app.state.pool.fetchval("SELECT 1")
@@ -150,4 +151,17 @@ def standard_checks(
                 raise RuntimeError("outbox relay is not running")
 
         checks["outbox_relay"] = outbox_relay
+    if revocations:
+        checks["token_revocations"] = _revocations_read(app)
     return checks
+
+
+def _revocations_read(app: FastAPI) -> ReadinessCheck:
+    """Ready once the revocations the identity topic held at start are read (a restarted
+    service must not accept a token revoked while it was down)."""
+
+    async def token_revocations() -> None:
+        if not app.state.revocations.caught_up:
+            raise RuntimeError("still reading the token revocations of identity's topic")
+
+    return token_revocations

@@ -2,7 +2,7 @@
 
 Enrollment makes one data key per person (kept wrapped in its database) and publishes it on the
 compacted topic PERSON_KEYS, keyed by person id, wrapped with a key every service derives from
-the AUTH_SECRET they share. The record goes through the outbox in the transaction that first
+the PERSON_KEY_SECRET they share. The record goes through the outbox in the transaction that first
 seals something of that person, so it is published before any event that needs it. On erasure
 enrollment deletes its copy and publishes ERASED under the same key: compaction keeps that
 marker (no key) for ever, so every consumer, now or in any later replay, learns that the
@@ -38,7 +38,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def transit_wrapper(shared_secret: str) -> KeyWrapper:
-    """Wraps data keys on the key topic; every service derives it from the shared AUTH_SECRET."""
+    """Wraps data keys on the key topic; every service derives it from the shared PERSON_KEY_SECRET."""
     return KeyWrapper(shared_secret, _TRANSIT)
 
 
@@ -126,7 +126,7 @@ class KeyBook:
         try:
             self._keys[person_id] = self._transit.unwrap(person_id, value)
         except Unreadable:
-            # Another AUTH_SECRET than enrollment's: the person's events wait for a key that opens.
+            # Another PERSON_KEY_SECRET than enrollment's: the person's events wait for a key that opens.
             log.error("person_key_does_not_unwrap", person_id=str(person_id))
 
     async def key_of(self, person_id: uuid.UUID) -> bytes | None:

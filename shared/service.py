@@ -27,9 +27,15 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 
-from shared.auth import VerifiedTokens
+from shared.auth import KeySource, TokenVerifier
 from shared.consumer import Apply, Decode, IdempotentConsumer, Prepare, decode_record
-from shared.contracts.topics import ENROLLMENT_EVENTS, ENROLLMENT_STATE, PERSON_KEYS, state_topic
+from shared.contracts.topics import (
+    ENROLLMENT_EVENTS,
+    ENROLLMENT_STATE,
+    IDENTITY_EVENTS,
+    PERSON_KEYS,
+    state_topic,
+)
 from shared.db import open_pool
 from shared.errors import install_error_handlers, refused_url
 from shared.events import EventWriter
@@ -41,8 +47,10 @@ from shared.openapi import install_openapi
 from shared.outbox import running_relay
 from shared.person_keys import KeyBook
 from shared.positions import ResumeFromStoredPositions
+from shared.revocations import following_revocations
 from shared.settings import ConsumingSettings, ServiceSettings
 from shared.subscriber import batch_subscriber, make_broker, records_of
+from shared.token_keys import TrustedKeys, trusted_keys
 
 log = get_logger(__name__)
 
@@ -87,7 +95,7 @@ async def running_key_book(
     """The person keys followed while the block runs (shared/person_keys.py)."""
     keys = KeyBook(
         settings.kafka_bootstrap_servers, settings.topic(PERSON_KEYS),
-        settings.auth_secret.get_secret_value(), settings.topic_partitions, stopping,
+        settings.person_key_secret.get_secret_value(), settings.topic_partitions, stopping,
     )  # fmt: skip
     await keys.start()
     try:
@@ -141,6 +149,8 @@ class Runtime:
     keys: KeyBook | None = None
     # Set first when the service stops: a consumer waiting for the database gives its batch back.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # The public keys this service verifies access tokens with (shared/token_keys.py).
+    token_keys: TrustedKeys = field(default_factory=TrustedKeys)
 
     @property
     def events(self) -> EventWriter:
@@ -171,6 +181,11 @@ class Runtime:
             keys=self.keys,
             stopping=self.stopping,
         )
+
+    def add_token_keys(self, source: KeySource) -> None:
+        """Trust the keys of one more source as well (identity: its own signing keys, read from
+        its database rather than from itself over HTTP)."""
+        self.token_keys.add(source)
 
     def background(self, name: str, loop: Background, stop_timeout: float = 10) -> None:
         task = asyncio.create_task(loop.run(), name=name)
@@ -266,7 +281,18 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
                         own_topic=events.topic,
                     )
                 )
-            app.state.verified_tokens = VerifiedTokens(settings.auth_secret.get_secret_value())
+            # Tokens: public keys only (identity's JWKS, the dev key outside production), and
+            # the revocations of identity's topic, followed by every service (docs/auth.md).
+            token_keys = await trusted_keys(settings)
+            revocations = await stack.enter_async_context(
+                following_revocations(
+                    settings.kafka_bootstrap_servers,
+                    settings.topic(IDENTITY_EVENTS),
+                    settings.topic_partitions,
+                )
+            )
+            app.state.revocations = revocations
+            app.state.tokens = TokenVerifier(token_keys, revocations)
             app.state.pool = pool
             if resume is not None and subscriber is not None:
                 resume.bind(pool, lambda: subscriber.consumer if subscriber is not None else None)
@@ -274,8 +300,14 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
             stopping = asyncio.Event()
             if spec.consumes is not None and reads_sealed(spec.consumes.topics):
                 keys = await stack.enter_async_context(running_key_book(settings, stopping))
-            runtime = Runtime(settings, pool, producer, events, subscriber, stack, keys, stopping)
+            runtime = Runtime(
+                settings, pool, producer, events, subscriber, stack, keys, stopping, token_keys=token_keys
+            )
             started = await spec.start(runtime)
+            if token_keys.empty:
+                log.warning(
+                    "no_token_keys", reason="neither IDENTITY_JWKS_URL nor a dev key: every token is refused"
+                )
             app.state.deps = started.deps
             if broker is not None:
                 on_batch = started.on_batch
@@ -295,7 +327,11 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
     app = FastAPI(title=spec.title, version="1.0", description=spec.description, lifespan=lifespan)
     app.router.route_class = StrictRoute
     app.add_middleware(UrlTextMiddleware, refuse=refused_url)  # inside the correlation id's
-    install_common(app, spec.name, standard_checks(app, broker=broker, relay=spec.publishes is not None))
+    install_common(
+        app,
+        spec.name,
+        standard_checks(app, broker=broker, relay=spec.publishes is not None, revocations=True),
+    )
     install_error_handlers(app)
     for router in spec.routers:
         loose = [r.path for r in router.routes if isinstance(r, APIRoute) and not isinstance(r, StrictRoute)]

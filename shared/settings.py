@@ -1,6 +1,6 @@
 """Settings common to every service, read from the environment."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,7 +16,14 @@ class ServiceSettings(BaseSettings):
     topic_prefix: str = ""
     topic_partitions: int = Field(default=6, ge=1, le=1024)
     database_url: str
-    auth_secret: SecretStr = Field(min_length=32)
+    # Wraps the person keys on their topic (shared/person_keys.py); it signs nothing.
+    person_key_secret: SecretStr = Field(min_length=32)
+    # Identity's public keys (GET /.well-known/jwks.json); unset until identity runs.
+    identity_jwks_url: str | None = None
+    # The development issuer's public key (`make token`), PEM or base64 of it: trusted only
+    # outside production mode (docs/auth.md).
+    dev_token_public_key: str | None = None
+    zhijia_mode: Literal["development", "production"] = "development"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"

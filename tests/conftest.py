@@ -21,7 +21,8 @@ import pytest
 
 from scripts import leftovers, stack
 from scripts.stack import free_port
-from shared.auth import Role, mint_token
+from shared.auth import Role, dev_key_pair, sign_dev_token
+from shared.contracts.identity import AccessClaims
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +71,9 @@ def infra() -> Iterator[dict[str, str]]:
     yield env
 
 
-AUTH_SECRET = "integration-tests-only-" + "x" * 24
+PERSON_KEY_SECRET = "integration-tests-only-" + "x" * 24
+# The development issuer's key pair of this test session: services get the public half only.
+DEV_TOKEN_PRIVATE_KEY, DEV_TOKEN_PUBLIC_KEY = dev_key_pair()
 PII_KEY = "integration-tests-pii-key-" + "y" * 24
 
 
@@ -101,6 +104,29 @@ class RunningService:
         self.proc = None
 
 
+def dev_token(
+    role: Role,
+    *,
+    member_id: uuid.UUID | None = None,
+    union_id: uuid.UUID | None = None,
+    ttl_seconds: int = 900,
+    **claims: Any,
+) -> str:
+    """A token of this session's dev issuer (sub defaults to test-<role>)."""
+    claims.setdefault("sub", f"test-{role}")
+    access = AccessClaims(role=role, member_id=member_id, union_id=union_id, **claims)
+    return sign_dev_token(DEV_TOKEN_PRIVATE_KEY, access, ttl_seconds=ttl_seconds)
+
+
+def token_secrets() -> dict[str, str]:
+    """What a service started by a test is given for tokens and person keys (no private key)."""
+    return {
+        "PERSON_KEY_SECRET": PERSON_KEY_SECRET,
+        "DEV_TOKEN_PUBLIC_KEY": DEV_TOKEN_PUBLIC_KEY,
+        "ZHIJIA_MODE": "development",
+    }
+
+
 @dataclass
 class Stack:
     run_id: str
@@ -110,9 +136,15 @@ class Stack:
     services: dict[str, RunningService] = field(default_factory=dict)
 
     def token(
-        self, role: Role, *, member_id: uuid.UUID | None = None, union_id: uuid.UUID | None = None
+        self,
+        role: Role,
+        *,
+        member_id: uuid.UUID | None = None,
+        union_id: uuid.UUID | None = None,
+        **claims: Any,
     ) -> str:
-        return mint_token(AUTH_SECRET, sub=f"test-{role}", role=role, member_id=member_id, union_id=union_id)
+        """A dev token; `claims` may give sub, partner_id, counsel_id, bid, sid."""
+        return dev_token(role, member_id=member_id, union_id=union_id, **claims)
 
     def headers(self, role: Role, **kw: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, **kw)}"}
@@ -154,7 +186,8 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
             topic_prefix=s.topic_prefix,
             extra={
                 "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap,
-                "AUTH_SECRET": AUTH_SECRET,
+                **token_secrets(),
+                **stack.token_env(ports),
                 "PII_KEY": PII_KEY,
                 "TOPIC_PARTITIONS": "3",
                 "LOG_LEVEL": "INFO",

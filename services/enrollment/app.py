@@ -46,7 +46,7 @@ def create_app(settings: EnrollmentSettings) -> FastAPI:
         await ensure_topics(settings.kafka_bootstrap_servers, {key_topic: settings.topic_partitions})
         keys = PersonKeys(
             at_rest=KeyWrapper(settings.pii_key.get_secret_value()),
-            in_transit=transit_wrapper(settings.auth_secret.get_secret_value()),
+            in_transit=transit_wrapper(settings.person_key_secret.get_secret_value()),
             topic=key_topic,
         )
         deps = Deps(

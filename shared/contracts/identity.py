@@ -100,3 +100,12 @@ class AccountDisabled(EventPayload):
 
     account_id: uuid.UUID
     disabled_at: datetime
+
+
+@event_contract("identity.SessionRevoked", 1)
+class SessionRevoked(EventPayload):
+    """One sign-in session ends (sign-out, a refresh token used twice): its tokens stop working."""
+
+    session_id: uuid.UUID
+    account_id: uuid.UUID
+    revoked_at: datetime

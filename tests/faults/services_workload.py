@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from scripts.fake_people import person
-from shared.auth import Role, mint_token
+from shared.auth import Role
 from shared.contracts.topics import partner_offers_topic
 from tests.faults.workload import ExpectedMember, Workload
 
@@ -334,8 +334,7 @@ class ServicesWorkload:
             self.results[mid] = (cid, name)
 
     def judge(self, sub: str) -> dict[str, str]:
-        token = mint_token(self.work.secret, sub=sub, role=Role.CADRE, union_id=uuid.UUID(self.city))
-        return {"Authorization": f"Bearer {token}"}
+        return self.work.headers(Role.CADRE, sub=sub, union_id=uuid.UUID(self.city))
 
     # Partners: one partner and merchant; offers over HTTP and over the partner's own topic ------
 

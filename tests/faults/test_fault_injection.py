@@ -31,10 +31,11 @@ from aiokafka import AIOKafkaProducer
 from scripts import stack
 from scripts.leftovers import delete_topics, drop_databases
 from scripts.stack import free_port
-from shared.auth import Role, mint_token
+from shared.auth import Role
 from shared.contracts import decode_event, encode_event, new_envelope
 from shared.contracts.enrollment import ApplicationRejected
 from shared.contracts.topics import ENROLLMENT_EVENTS, dead_letter_topic
+from tests.conftest import dev_token, token_secrets
 from tests.faults.harness import FaultInfra, Replica, assigned_partitions, supervise
 from tests.faults.services_checks import SERVICE_TOPICS, converge_services, group_lag
 from tests.faults.services_workload import ServicesWorkload
@@ -43,7 +44,6 @@ from tests.integration.conftest import read_topic
 
 pytestmark = pytest.mark.faults
 
-SECRET = "fault-suite-secret-" + "z" * 30
 DRIVE_SECONDS = float(os.environ.get("FAULT_DRIVE_SECONDS", "45"))
 REPORT = Path(__file__).resolve().parents[2] / ".run" / "fault-report.json"
 
@@ -73,7 +73,7 @@ async def system(fault_infra: FaultInfra, tmp_path: Path) -> AsyncIterator[dict[
         port = free_port()
         env = stack.service_env(
             spec, port=port, database=f"zf_{run}_{spec.name}", topic_prefix=prefix,
-            extra={"KAFKA_BOOTSTRAP_SERVERS": fault_infra.bootstrap, "AUTH_SECRET": SECRET,
+            extra={"KAFKA_BOOTSTRAP_SERVERS": fault_infra.bootstrap, **token_secrets(),
                    "PII_KEY": "fault-suite-pii-" + "p" * 30, "TOPIC_PARTITIONS": "6",
                    # The legal scheduler looks for due deadlines every second (default 5 s), and
                    # the partners service picks up a new partner's topic within a second.
@@ -131,7 +131,7 @@ async def _remove_runs(infra: FaultInfra, run: re.Pattern[str]) -> None:
 
 
 def admin(role: Role = Role.ADMIN) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(SECRET, sub='fault-admin', role=role)}"}
+    return {"Authorization": f"Bearer {dev_token(role, sub='fault-admin')}"}
 
 
 async def build_unions(http: httpx.AsyncClient, url: str) -> tuple[str, list[str]]:
@@ -278,7 +278,7 @@ async def test_nothing_is_lost_or_doubled_under_faults(system: dict[str, Any]) -
 
     async with httpx.AsyncClient(timeout=10) as http:
         city, unions = await build_unions(http, enrollment)
-        work = Workload(http, enrollment, SECRET, unions, rng)
+        work = Workload(http, enrollment, unions, rng)
         urls = {s: [r.url for n, r in replicas.items() if n.split("-")[0] == s] for s in SERVICE_TOPICS}
         services = ServicesWorkload(work, urls, random.Random(20261202))
         await services.create_competition(city)

@@ -31,15 +31,15 @@ import pytest
 
 from scripts import stack
 from scripts.leftovers import delete_topics
-from shared.auth import Role, mint_token
+from shared.auth import Role
 from shared.contracts.topics import ENROLLMENT_EVENTS
+from tests.conftest import dev_token, token_secrets
 from tests.faults.harness import FaultInfra, Replica, _wait_gone
 from tests.faults.workload import Workload
 from tests.integration.conftest import eventually, read_topic
 
 pytestmark = pytest.mark.faults
 
-SECRET = "restore-drill-secret-" + "d" * 30
 ARCHIVE_TIMEOUT = 2
 REPORT = Path(__file__).resolve().parents[2] / ".run" / "restore-drill.json"
 
@@ -75,7 +75,7 @@ class DrillInfra(FaultInfra):
 
 
 def admin() -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(SECRET, sub='drill-admin', role=Role.ADMIN)}"}
+    return {"Authorization": f"Bearer {dev_token(Role.ADMIN, sub='drill-admin')}"}
 
 
 async def build_unions(http: httpx.AsyncClient, url: str) -> tuple[str, list[str]]:
@@ -127,7 +127,7 @@ async def drill(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
         port = stack.free_port()
         env = stack.service_env(
             specs[name], port=port, topic_prefix=prefix,
-            extra={"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "AUTH_SECRET": SECRET,
+            extra={"KAFKA_BOOTSTRAP_SERVERS": bootstrap, **token_secrets(),
                    "PII_KEY": "restore-drill-pii-" + "p" * 30, "TOPIC_PARTITIONS": "3"},
         )  # fmt: skip
         replicas[name] = Replica(specs[name], name, port, env, tmp_path / f"{name}.log")
@@ -275,7 +275,7 @@ async def start(drill: dict[str, Any], http: httpx.AsyncClient) -> tuple[tuple[R
     for r in services:
         r.wait_ready()
     city, unions = await build_unions(http, services[0].url)
-    return services, city, Workload(http, services[0].url, SECRET, unions, random.Random(16))
+    return services, city, Workload(http, services[0].url, unions, random.Random(16))
 
 
 def write_report(key: str, numbers: dict[str, Any]) -> None:

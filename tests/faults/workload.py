@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 
 from scripts.fake_people import person
-from shared.auth import Role, mint_token
+from shared.auth import Role
+from tests.conftest import dev_token
 
 
 @dataclass
@@ -29,7 +30,6 @@ class ExpectedMember:
 class Workload:
     http: httpx.AsyncClient
     enrollment: str
-    secret: str
     unions: list[str]
     rng: random.Random
     members: dict[str, ExpectedMember] = field(default_factory=dict)
@@ -39,7 +39,7 @@ class Workload:
     unexpected: list[str] = field(default_factory=list)
 
     def headers(self, role: Role, **kw: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint_token(self.secret, sub=f'fault-{role}', role=role, **kw)}"}
+        return {"Authorization": f"Bearer {dev_token(role, sub=f'fault-{role}', **kw)}"}
 
     async def command(
         self, path: str, body: dict[str, Any] | None, headers: dict[str, str]

@@ -13,10 +13,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from scripts import leftovers, stack
-from tests.conftest import AUTH_SECRET, PII_KEY, RunningService, Stack, running_stack
+from tests.conftest import PERSON_KEY_SECRET, PII_KEY, RunningService, Stack, running_stack
 
 # The integration tests import these from here.
-__all__ = ["AUTH_SECRET", "PII_KEY", "RunningService", "Stack"]
+__all__ = ["PERSON_KEY_SECRET", "PII_KEY", "RunningService", "Stack"]
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.auth import Role, mint_token
+from shared.auth import Role
 from shared.contracts import decode_event
 from shared.contracts.topics import COMPETITIONS_EVENTS
-from tests.integration.conftest import AUTH_SECRET, Stack, eventually, read_topic
+from tests.integration.conftest import Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 
 pytestmark = pytest.mark.integration
@@ -35,8 +35,7 @@ class Contest:
         self.url = api.s.services["competitions"].url
 
     def judge(self, sub: str, union_id: uuid.UUID) -> dict[str, str]:
-        token = mint_token(AUTH_SECRET, sub=sub, role=Role.CADRE, union_id=union_id)
-        return {"Authorization": f"Bearer {token}"}
+        return self.api.s.headers(Role.CADRE, union_id=union_id, sub=sub)
 
     def member(self, member_id: str) -> dict[str, str]:
         return self.api.s.headers(Role.MEMBER, member_id=uuid.UUID(member_id))

@@ -37,7 +37,7 @@ from shared.membership.store import erase_member
 from shared.person_keys import KeyBook
 from shared.pii import mask_national_id, mask_phone
 from shared.shredding import Sealed
-from tests.integration.conftest import AUTH_SECRET, PII_KEY, Stack, eventually, read_topic
+from tests.integration.conftest import PERSON_KEY_SECRET, PII_KEY, Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 from tests.integration.test_projector_rebuild import run_rebuild
 
@@ -138,7 +138,7 @@ async def replay_of_the_run(s: Stack, *people: str) -> tuple[list[bytes], list[E
     # A consumer that cannot open a field (the person erased) applies the event all the same.
     dead = [r.key for t in topics if ".deadletter." in t for r in records[t]]
     assert [k for k in dead if k and k.decode() in people] == []
-    keys = KeyBook(s.bootstrap, s.topic(PERSON_KEYS), AUTH_SECRET, 1)
+    keys = KeyBook(s.bootstrap, s.topic(PERSON_KEYS), PERSON_KEY_SECRET, 1)
     await keys.start()
     try:
         events = []

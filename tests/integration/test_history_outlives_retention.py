@@ -52,7 +52,7 @@ from shared.contracts.topics import (
 )
 from shared.kafka import ensure_topics, running_producer
 from shared.outbox import event_headers, kafka_headers
-from tests.conftest import AUTH_SECRET, PII_KEY, RunningService, Stack, drop_databases
+from tests.conftest import PII_KEY, RunningService, Stack, drop_databases, token_secrets
 from tests.integration.conftest import eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 from tests.integration.test_projector_rebuild import members_of, run_rebuild
@@ -89,7 +89,7 @@ def retention_stack(infra: dict[str, str], run_id: str, tmp_path: Path) -> Itera
             topic_prefix=s.topic_prefix,
             extra={
                 "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap,
-                "AUTH_SECRET": AUTH_SECRET,
+                **token_secrets(),
                 "PII_KEY": PII_KEY,
                 "TOPIC_PARTITIONS": str(PARTITIONS),
             },

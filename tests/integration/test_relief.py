@@ -13,10 +13,10 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.auth import Role, mint_token
+from shared.auth import Role
 from shared.contracts import decode_event
 from shared.contracts.topics import RELIEF_EVENTS
-from tests.integration.conftest import AUTH_SECRET, Stack, eventually, read_topic
+from tests.integration.conftest import Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 
 pytestmark = pytest.mark.integration
@@ -37,8 +37,7 @@ class Relief:
         self.rng = random.Random()
 
     def cadre(self, union_id: uuid.UUID, who: str = "wang") -> dict[str, str]:
-        token = mint_token(AUTH_SECRET, sub=f"grid-{who}", role=Role.CADRE, union_id=union_id)
-        return {"Authorization": f"Bearer {token}"}
+        return self.api.s.headers(Role.CADRE, union_id=union_id, sub=f"grid-{who}")
 
     def member(self, member_id: str) -> dict[str, str]:
         return self.api.s.headers(Role.MEMBER, member_id=uuid.UUID(member_id))

@@ -21,7 +21,8 @@ from shared.contracts import decode_event
 from shared.db import open_pool
 from shared.events import EventWriter, Trace, next_version_cte, utcnow
 from shared.timers import DurableTimer
-from tests.integration.conftest import AUTH_SECRET, Stack, eventually, read_topic
+from tests.conftest import DEV_TOKEN_PUBLIC_KEY
+from tests.integration.conftest import PERSON_KEY_SECRET, Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 from tests.kit_example.app import GreeterSettings, create_app
 from tests.kit_example.contracts import GREETER_EVENTS, WelcomeDue
@@ -41,7 +42,8 @@ async def greeter(stack_env: Stack) -> AsyncIterator[Greeter]:
     dsn = database_url(stack_env.postgres_dsn, f"zt_{stack_env.run_id}_greeter")
     settings = GreeterSettings(
         database_url=dsn,
-        auth_secret=AUTH_SECRET,
+        person_key_secret=PERSON_KEY_SECRET,
+        dev_token_public_key=DEV_TOKEN_PUBLIC_KEY,
         kafka_bootstrap_servers=stack_env.bootstrap,
         topic_prefix=stack_env.topic_prefix,
         topic_partitions=3,

@@ -1,11 +1,20 @@
+import asyncio
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from typing import Any
 
-import jwt
 import pytest
 
-from shared.auth import Principal, Role, VerifiedTokens, mint_token, verify_token
+from shared.auth import (
+    Principal,
+    Role,
+    TokenRefused,
+    TokenVerifier,
+    dev_key_pair,
+    load_public_key,
+    sign_dev_token,
+)
 from shared.contracts import (
     ContractError,
     UnknownEventType,
@@ -21,8 +30,8 @@ from shared.contracts.enrollment import (
     MembershipStatus,
     MemberSnapshot,
 )
-
-SECRET = "s" * 40
+from shared.contracts.identity import AccessClaims
+from shared.token_keys import DevIssuerKey
 
 
 def enrolled() -> MemberEnrolled:
@@ -78,45 +87,60 @@ def test_undecodable_events_raise_a_contract_error_with_the_reason(
         decode_event(raw)
 
 
+DEV_PRIVATE, DEV_PUBLIC = dev_key_pair()
+OTHER_PRIVATE, _ = dev_key_pair()
+
+
+def _dev_token(key: str = DEV_PRIVATE, ttl_seconds: int = 900, **claims: Any) -> str:
+    return sign_dev_token(key, AccessClaims(**claims), ttl_seconds=ttl_seconds)
+
+
+def _verify(tokens: TokenVerifier, token: str, now: float | None = None) -> Principal:
+    return asyncio.run(tokens.verify(token, now))
+
+
+def _verifier(max_entries: int = 20_000) -> TokenVerifier:
+    return TokenVerifier(DevIssuerKey(load_public_key(DEV_PUBLIC)), max_entries=max_entries)
+
+
 def test_a_token_names_its_role_and_scope() -> None:
     union = uuid.uuid4()
-    principal = verify_token(SECRET, mint_token(SECRET, sub="li", role=Role.CADRE, union_id=union))
+    principal = _verify(_verifier(), _dev_token(sub="li", role=Role.CADRE, union_id=union))
     assert principal.role is Role.CADRE and principal.union_id == union
     assert principal.covers_union([uuid.uuid4(), union, uuid.uuid4()])
     assert not principal.covers_union([uuid.uuid4()])
 
 
-def test_tokens_signed_with_another_secret_or_expired_are_refused() -> None:
-    other = mint_token("o" * 40, sub="x", role=Role.ADMIN)
-    with pytest.raises(jwt.InvalidSignatureError):
-        verify_token(SECRET, other)
-    expired = mint_token(SECRET, sub="x", role=Role.ADMIN, ttl=timedelta(seconds=-1))
-    with pytest.raises(jwt.ExpiredSignatureError):
-        verify_token(SECRET, expired)
+def test_tokens_signed_with_another_key_or_expired_are_refused() -> None:
+    with pytest.raises(TokenRefused, match="invalid token"):
+        _verify(_verifier(), _dev_token(OTHER_PRIVATE, sub="x", role=Role.ADMIN))
+    token = _dev_token(sub="x", role=Role.ADMIN, ttl_seconds=1)
+    with pytest.raises(TokenRefused, match="token expired"):
+        _verify(_verifier(), token, now=time.time() + 2)
 
 
 def test_a_verified_token_is_remembered_until_it_expires_and_no_longer() -> None:
-    tokens = VerifiedTokens(SECRET, max_entries=2)
-    token = mint_token(SECRET, sub="li", role=Role.ADMIN, ttl=timedelta(minutes=5))
+    tokens = _verifier(max_entries=2)
+    token = _dev_token(sub="li", role=Role.ADMIN, ttl_seconds=300)
     now = time.time()
-    first = tokens.verify(token, now=now)
-    assert tokens.verify(token, now=now + 60) is first  # the remembered principal, no new check
-    with pytest.raises(jwt.ExpiredSignatureError):
-        tokens.verify(token, now=now + 301)
-    assert tokens.verify(token) is not first  # forgotten: checked afresh (by the real clock)
+    first = _verify(tokens, token, now=now)
+    assert _verify(tokens, token, now=now + 60) is first  # the remembered principal, no new check
+    with pytest.raises(TokenRefused, match="token expired"):
+        _verify(tokens, token, now=now + 301)
+    assert _verify(tokens, token) is not first  # forgotten: checked afresh (by the real clock)
 
 
 def test_refused_tokens_are_never_remembered_and_the_cache_is_bounded() -> None:
-    tokens = VerifiedTokens(SECRET, max_entries=2)
-    forged = mint_token("o" * 40, sub="x", role=Role.ADMIN)
+    tokens = _verifier(max_entries=2)
+    forged = _dev_token(OTHER_PRIVATE, sub="x", role=Role.ADMIN)
     for _ in range(2):
-        with pytest.raises(jwt.InvalidSignatureError):
-            tokens.verify(forged)
-    a, b, c = (mint_token(SECRET, sub=s, role=Role.ADMIN) for s in "abc")
-    pa = tokens.verify(a)
-    tokens.verify(b)
-    tokens.verify(c)  # a, the oldest, makes room
-    assert tokens.verify(a) is not pa and tokens.verify(a) == pa
+        with pytest.raises(TokenRefused):
+            _verify(tokens, forged)
+    a, b, c = (_dev_token(sub=s, role=Role.ADMIN) for s in "abc")
+    pa = _verify(tokens, a)
+    _verify(tokens, b)
+    _verify(tokens, c)  # a, the oldest, makes room
+    assert _verify(tokens, a) is not pa and _verify(tokens, a) == pa
 
 
 def test_a_cadre_token_without_a_union_is_invalid() -> None:

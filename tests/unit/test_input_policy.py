@@ -16,7 +16,7 @@ from shared.inputs import INT64_MAX, INT64_MIN, InputRefused, json_refusal, stri
 from shared.settings import ServiceSettings
 
 SERVICES = ["enrollment", "relief", "legal", "competitions", "partners", "projector"]
-SECRETS = {"database_url": "postgresql://nowhere/none", "auth_secret": "s" * 32, "pii_key": "k" * 32}
+SECRETS = {"database_url": "postgresql://nowhere/none", "person_key_secret": "s" * 32, "pii_key": "k" * 32}
 
 # Characters the text rule refuses: C0 but tab/newline/CR, DEL, C1, lone surrogates.
 FORBIDDEN = st.one_of(
@@ -236,7 +236,7 @@ def test_a_router_outside_the_kit_is_refused_at_build() -> None:
     async def endpoint() -> None: ...
 
     settings = ServiceSettings.model_validate(
-        {"database_url": "postgresql://nowhere/none", "auth_secret": "s" * 32}
+        {"database_url": "postgresql://nowhere/none", "person_key_secret": "s" * 32}
     )
     spec: ServiceSpec[None] = ServiceSpec("loose", "t", "d", routers=[loose], start=None)  # type: ignore[arg-type]
     with pytest.raises(AssertionError, match="StrictRoute"):

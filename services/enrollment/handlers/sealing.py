@@ -29,7 +29,7 @@ M = TypeVar("M", MemberSnapshot, ApplicationSubmitted)
 @dataclass(frozen=True)
 class PersonKeys:
     at_rest: KeyWrapper  # from PII_KEY: the keys in enrollment's database
-    in_transit: KeyWrapper  # from AUTH_SECRET: the keys on the key topic
+    in_transit: KeyWrapper  # from PERSON_KEY_SECRET: the keys on the key topic
     topic: str  # the key topic, prefixed
 
     async def data_key(self, conn: Conn, person_id: uuid.UUID) -> bytes:
