@@ -110,9 +110,16 @@ class Stack:
     services: dict[str, RunningService] = field(default_factory=dict)
 
     def token(
-        self, role: Role, *, member_id: uuid.UUID | None = None, union_id: uuid.UUID | None = None
+        self,
+        role: Role,
+        *,
+        member_id: uuid.UUID | None = None,
+        union_id: uuid.UUID | None = None,
+        sub: str | None = None,
     ) -> str:
-        return mint_token(AUTH_SECRET, sub=f"test-{role}", role=role, member_id=member_id, union_id=union_id)
+        return mint_token(
+            AUTH_SECRET, sub=sub or f"test-{role}", role=role, member_id=member_id, union_id=union_id
+        )
 
     def headers(self, role: Role, **kw: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, **kw)}"}
