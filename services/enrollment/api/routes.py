@@ -78,8 +78,15 @@ async def union_subtree(union_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -
     status_code=status.HTTP_201_CREATED,
     tags=["applications"],
     responses={
-        **problems(403, 404),
-        201: {"description": "filed (told to an admin only; anyone else gets the 202)"},
+        **problems(404),
+        403: {
+            "description": "a member not verified yet (请先完成实名认证), or a member filing for "
+            "somebody else (只能为本人申请入会): a member files for their own linked person only"
+        },
+        201: {
+            "description": "filed (told to an admin, and to a member filing for themself; anyone "
+            "else gets the 202)"
+        },
         200: {
             "description": "already a member, or the same application is pending: told only to a "
             "caller whose scope covers that union",
@@ -176,6 +183,7 @@ _LINK_REFUSALS: dict[int | str, dict[str, Any]] = {
     tags=["persons"],
     responses={
         **_LINK_REFUSALS,
+        201: {"description": "linked (`outcome` linked), or a member claimed their membership (claimed)"},
         200: {
             "description": "the account holds this link already (a retry): the same answer",
             "model": PersonLinkOut,
