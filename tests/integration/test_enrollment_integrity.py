@@ -132,11 +132,8 @@ async def test_callers_outside_the_persons_union_get_one_neutral_answer_known_or
     known_form, known = await office.member(elsewhere)
     pending_form, pending = await office.pending(elsewhere)
 
-    callers = {
-        "cadre out of scope": office.s.headers(Role.CADRE, union_id=city),
-        "member": office.s.headers(Role.MEMBER, member_id=uuid.uuid4()),
-        "another member's own token": office.s.headers(Role.MEMBER, member_id=uuid.UUID(known["member_id"])),
-    }
+    # Members file for their own person only (test_a_member_filing_for_anyone_else_...).
+    callers = {"cadre out of scope": office.s.headers(Role.CADRE, union_id=city)}
     for who, headers in callers.items():
         unknown_form = office.form(logistics)
         unknown = await office.apply(unknown_form, headers)
@@ -165,6 +162,32 @@ async def test_callers_outside_the_persons_union_get_one_neutral_answer_known_or
             assert _neutral_headers(answer) == _neutral_headers(unknown), (who, case)
             assert not [x for x in _identity_of(form, found) if x in answer.text], (who, case)
             assert await office.rows() == before, (who, case)
+
+
+async def test_a_member_filing_for_anyone_else_is_refused_alike_whether_the_person_is_known_or_not(
+    office: Office,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    city = await office.union(f"杭州市总工会-{tag}", "city")
+    logistics = await office.union("某物流公司工会", "base", city)
+    known_form, known = await office.member(logistics)
+    pending_form, _ = await office.pending(logistics)
+    other_form, other = await office.member(logistics)
+    me = office.s.headers(Role.MEMBER, member_id=uuid.UUID(known["member_id"]))
+    before = await office.rows()
+    answers = {
+        "unknown": await office.apply(office.form(logistics), me),
+        "another member": await office.apply(other_form, me),
+        "pending": await office.apply(
+            pending_form | {"national_id": pending_form["national_id"].lower()}, me
+        ),
+    }
+    for case, answer in answers.items():
+        assert answer.status_code == 403, (case, answer.text)
+        assert answer.content == answers["unknown"].content, case
+        assert not [x for x in _identity_of(other_form, other) if x in answer.text], case
+    assert await office.rows() == before
+    assert known_form["national_id"] not in answers["unknown"].text
 
 
 async def test_a_cadre_in_scope_sees_the_member_or_the_pending_application_and_nothing_beyond(

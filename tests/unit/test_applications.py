@@ -9,15 +9,18 @@ from services.enrollment.domain.applications import (
     SubmissionOutcome,
     classify_submission,
     may_see_submission,
+    own_person_of,
     require_base_union,
+    require_own_person,
     require_pending,
     require_reason,
     validate_form,
 )
 from services.enrollment.domain.national_id import check_char
 from services.enrollment.domain.unions import check_child_kind, union_name, union_region
+from shared.auth import Role
 from shared.contracts.enrollment import EmploymentType, MembershipStatus, UnionKind
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput
 
 TODAY = date(2026, 11, 23)
 UNION = uuid.uuid4()
@@ -93,6 +96,22 @@ def test_a_new_application_is_shown_only_to_who_could_read_any_union() -> None:
     assert may_see_submission(SubmissionOutcome.NEW, covers_found_union=True, covers_every_union=True)
     assert not may_see_submission(SubmissionOutcome.NEW, covers_found_union=True, covers_every_union=False)
     assert not may_see_submission(SubmissionOutcome.NEW, covers_found_union=False, covers_every_union=False)
+
+
+@pytest.mark.parametrize("outcome", list(SubmissionOutcome))
+def test_a_member_filing_for_themself_is_told_everything(outcome: SubmissionOutcome) -> None:
+    assert may_see_submission(outcome, covers_found_union=False, covers_every_union=False, own=True)
+
+
+def test_a_member_files_only_once_verified_and_only_for_their_own_person() -> None:
+    me = uuid.uuid4()
+    with pytest.raises(Forbidden, match="请先完成实名认证"):
+        own_person_of(Role.MEMBER, None)
+    assert own_person_of(Role.MEMBER, me) == me
+    assert own_person_of(Role.CADRE, None) is None and own_person_of(Role.ADMIN, me) is None
+    with pytest.raises(Forbidden, match="只能为本人申请入会"):
+        require_own_person(None)
+    assert require_own_person(me) == me
 
 
 def test_a_former_member_may_apply_again() -> None:

@@ -1,7 +1,7 @@
 """HTTP routes of the enrollment service."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -13,7 +13,10 @@ from services.enrollment.api.schemas import (
     ExportOut,
     ExportRequestOut,
     LeaveIn,
+    LinkTransferIn,
     MemberOut,
+    PersonLinkIn,
+    PersonLinkOut,
     RegisterUnionIn,
     ReinstateIn,
     RejectIn,
@@ -30,7 +33,16 @@ from services.enrollment.domain.applications import (
     SubmissionOutcome,
 )
 from services.enrollment.domain.transfers import Direction
-from services.enrollment.handlers import applications, erasure, exports, members, transfers, unions, views
+from services.enrollment.handlers import (
+    applications,
+    erasure,
+    exports,
+    links,
+    members,
+    transfers,
+    unions,
+    views,
+)
 from services.enrollment.handlers.common import Deps
 from shared.contracts.enrollment import TransferStatus
 from shared.http import AppDeps, CallerDep
@@ -66,8 +78,15 @@ async def union_subtree(union_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -
     status_code=status.HTTP_201_CREATED,
     tags=["applications"],
     responses={
-        **problems(403, 404),
-        201: {"description": "filed (told to an admin only; anyone else gets the 202)"},
+        **problems(404),
+        403: {
+            "description": "a member not verified yet (请先完成实名认证), or a member filing for "
+            "somebody else (只能为本人申请入会): a member files for their own linked person only"
+        },
+        201: {
+            "description": "filed (told to an admin, and to a member filing for themself; anyone "
+            "else gets the 202)"
+        },
         200: {
             "description": "already a member, or the same application is pending: told only to a "
             "caller whose scope covers that union",
@@ -145,6 +164,61 @@ async def reject_application(
     application_id: uuid.UUID, body: RejectIn, deps: DepsDep, caller: CallerDep
 ) -> ApplicationOut:
     return ApplicationOut.of(await applications.reject_application(deps, caller, application_id, body.reason))
+
+
+_LINK_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **problems(403),
+    409: {
+        "description": "`code` says why: `details_mismatch` (name or phone differ from the member's "
+        "record, or the person is erased: one neutral answer), `claimed_by_another_account` (with "
+        "`person_id`, and `union_path` for a member, root .. base union), `account_already_linked` "
+        "(the account holds another person)"
+    },
+}
+
+
+@router.post(
+    "/persons/links",
+    status_code=status.HTTP_201_CREATED,
+    tags=["persons"],
+    responses={
+        **_LINK_REFUSALS,
+        201: {"description": "linked (`outcome` linked), or a member claimed their membership (claimed)"},
+        200: {
+            "description": "the account holds this link already (a retry): the same answer",
+            "model": PersonLinkOut,
+        },
+    },
+)
+async def link_person(
+    body: PersonLinkIn, deps: DepsDep, caller: CallerDep, response: Response
+) -> PersonLinkOut:
+    """Real-name verification (实名认证), for the identity service only: link the account to the
+    person the national ID names (created if unknown); an existing member claims their membership
+    when name and phone match their record. The answer never carries the ID, name or phone."""
+    request = links.LinkRequest(body.account_id, body.name, body.national_id, body.phone)
+    result = await links.link_person(deps, caller, request)
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return PersonLinkOut.model_validate(result)
+
+
+@router.post(
+    "/persons/{person_id}/links/transfer",
+    tags=["persons"],
+    responses={
+        **problems(403),
+        404: {"description": "from_account_id holds no link to this person"},
+        409: {"description": "to_account_id holds another person (`code` account_already_linked)"},
+    },
+)
+async def transfer_link(
+    person_id: uuid.UUID, body: LinkTransferIn, deps: DepsDep, caller: CallerDep
+) -> PersonLinkOut:
+    """A cadre settled a dispute for another account: the link moves there (identity service only).
+    A retry once it has moved gets the same answer."""
+    result = await links.transfer_link(deps, caller, person_id, body.from_account_id, body.to_account_id)
+    return PersonLinkOut.model_validate(result)
 
 
 @router.get("/members/{member_id}", tags=["members"], responses=problems(403, 404))

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.enrollment.domain.applications import RECEIVED_MESSAGE, ApplicationStatus, SubmissionOutcome
+from services.enrollment.domain.links import LinkHow, LinkOutcome
 from services.enrollment.domain.transfers import Transfer
 from services.enrollment.handlers.exports import MemberExport
 from services.enrollment.store.applications import ApplicationRow
@@ -59,6 +60,18 @@ class ApplicationIn(_In):
     )
 
 
+class PersonLinkIn(_In):
+    account_id: uuid.UUID = Field(description="the identity account to link")
+    name: str = Field(min_length=1, max_length=50, examples=["张三"])
+    national_id: str = Field(min_length=1, max_length=32, examples=["11010519491231002X"])
+    phone: str = Field(min_length=1, max_length=20, examples=["13800138000"])
+
+
+class LinkTransferIn(_In):
+    from_account_id: uuid.UUID = Field(description="the account that holds the link now")
+    to_account_id: uuid.UUID = Field(description="the account a cadre found to be the person's")
+
+
 class RejectIn(_In):
     reason: str = Field(min_length=1, max_length=500)
 
@@ -88,6 +101,26 @@ class ErasureIn(_In):
 
 class ReinstateIn(_In):
     union_id: uuid.UUID
+
+
+class PersonLinkOut(BaseModel):
+    """A link's answer: never the person's ID, name or phone."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    person_id: uuid.UUID
+    member_id: uuid.UUID | None = Field(description="the person's member id when they are a member")
+    outcome: LinkOutcome
+
+
+class HeldLinkOut(BaseModel):
+    """The account the person is linked to, as their export shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    account_id: uuid.UUID
+    linked_at: datetime
+    how: LinkHow
 
 
 class UnionOut(BaseModel):
@@ -221,6 +254,7 @@ class ExportOut(BaseModel):
     phone: str
     applications: list[ApplicationOut]
     transfers: list[TransferOut]
+    link: HeldLinkOut | None = Field(description="the identity account linked to the person (实名认证)")
     trail: list[TrailEntry]
     sections: list[SectionInExport] = Field(
         description="the other services' records on the person (relief, legal, competitions)"
@@ -232,5 +266,6 @@ class ExportOut(BaseModel):
             request=ExportRequestOut.model_validate(e.request), generated_at=e.generated_at,
             member=MemberOut.of(e.member), phone=e.member.phone,
             applications=[ApplicationOut.of(a) for a in e.applications],
-            transfers=[TransferOut.of(t) for t in e.transfers], trail=e.trail, sections=e.sections,
+            transfers=[TransferOut.of(t) for t in e.transfers],
+            link=HeldLinkOut.model_validate(e.link) if e.link else None, trail=e.trail, sections=e.sections,
         )  # fmt: skip

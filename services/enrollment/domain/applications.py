@@ -5,11 +5,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TypeVar
 
 from services.enrollment.domain.national_id import age_on, normalize_national_id
+from shared.auth import Role
 from shared.contracts.enrollment import ApplicationChannel, EmploymentType, MembershipStatus, UnionKind
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput
 
+P = TypeVar("P")
 MINIMUM_AGE = 16  # the legal working age
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -38,6 +41,24 @@ def application_channel(stated: ApplicationChannel | None, *, filed_by_cadre: bo
     if stated is not None:
         return stated
     return ApplicationChannel.CADRE if filed_by_cadre else ApplicationChannel.ONLINE
+
+
+def own_person_of(role: Role, member_id: uuid.UUID | None) -> uuid.UUID | None:
+    """A member files for their own person only, the one their account is linked to (the token's
+    member_id, put there by the identity service after real-name verification). None: the caller
+    files for others (a cadre, an admin)."""
+    if role is not Role.MEMBER:
+        return None
+    if member_id is None:
+        raise Forbidden("请先完成实名认证")
+    return member_id
+
+
+def require_own_person(found_by_their_id: P | None) -> P:
+    """The member's person, found by the form's national ID; none: the form names somebody else."""
+    if found_by_their_id is None:
+        raise Forbidden("只能为本人申请入会")
+    return found_by_their_id
 
 
 def validate_form(form: ApplicationForm, today: date) -> ApplicationForm:
@@ -97,14 +118,17 @@ RECEIVED_MESSAGE = "申请已受理，工会将审核后联系您"
 
 
 def may_see_submission(
-    outcome: SubmissionOutcome, *, covers_found_union: bool, covers_every_union: bool
+    outcome: SubmissionOutcome, *, covers_found_union: bool, covers_every_union: bool, own: bool = False
 ) -> bool:
     """Whether the caller may be told what a submission found, or gets the neutral answer.
 
     Whatever is told must be readable by the caller anyway: the member or the pending application
     only by someone whose scope covers its union (`covers_found_union`). And a NEW application is
     told only to someone who could read any union (an admin): told to anyone else, "new" would set
-    apart the persons they are not told about, the ones known outside their scope."""
+    apart the persons they are not told about, the ones known outside their scope. A member
+    filing for themself (`own`) is told everything: it is all theirs."""
+    if own:
+        return True
     if outcome is SubmissionOutcome.NEW:
         return covers_every_union
     return covers_found_union

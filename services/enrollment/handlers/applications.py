@@ -11,7 +11,9 @@ from services.enrollment.domain.applications import (
     application_channel,
     classify_submission,
     may_see_submission,
+    own_person_of,
     require_base_union,
+    require_own_person,
     require_pending,
     require_reason,
     validate_form,
@@ -62,6 +64,7 @@ def _found_union(
 
 async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) -> SubmissionResult:
     now = deps.now()
+    own_person = own_person_of(caller.principal.role, caller.principal.member_id)
     form = validate_form(form, today=china_date(now))  # ages are counted in China
     filed_by_cadre = caller.principal.role is Role.CADRE
     channel = application_channel(form.channel, filed_by_cadre=filed_by_cadre)
@@ -71,12 +74,13 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
         require_base_union(union.kind)
         if filed_by_cadre:
             require_scope(caller, union)  # a cadre files on a worker's behalf in their own unions
-        person = await persons.lock_or_create_person(
-            conn,
-            deps.pii.lookup_hash(form.national_id),
-            deps.pii.encrypt(form.national_id),
-            mask_national_id(form.national_id),
-        )
+        national_id_hash = deps.pii.lookup_hash(form.national_id)
+        if own_person is not None:
+            person = require_own_person(await persons.lock_person_with_id(conn, own_person, national_id_hash))
+        else:
+            person = await persons.lock_or_create_person(
+                conn, national_id_hash, deps.pii.encrypt(form.national_id), mask_national_id(form.national_id)
+            )
         member = await members.get_member(conn, person.person_id)
         pending = await applications.pending_application(conn, person.person_id)
         outcome = classify_submission(
@@ -90,6 +94,7 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
             covers_found_union=found_union is not None
             and caller.principal.covers_union((await existing_union(conn, found_union)).path),
             covers_every_union=caller.principal.role is Role.ADMIN,
+            own=own_person is not None,
         )
         if outcome is not SubmissionOutcome.NEW and not seen:
             return _NOT_SEEN  # nothing written: the known person's records stay as they were

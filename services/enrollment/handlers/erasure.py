@@ -11,7 +11,7 @@ import asyncpg
 
 from services.enrollment.domain.erasure import require_erasable_applicant, require_erasable_member
 from services.enrollment.handlers.common import Deps, existing_union, member_in_scope, require_scope
-from services.enrollment.store import applications, members, person_keys, persons
+from services.enrollment.store import applications, links, members, person_keys, persons
 from shared import audit
 from shared.auth import Caller
 from shared.contracts.enrollment import PersonErased
@@ -25,6 +25,7 @@ async def _erase(
 ) -> None:
     now = deps.now()
     await members.erase_person(conn, person_id, now, os.urandom(32))
+    await links.delete(conn, person_id)  # the account stays, linked to no one: it may verify afresh
     await deps.events.keys.erase(conn, person_id)
     # The entry names the person by id only: the trail outlives the person's data.
     version = await audit.record_and_next_version(
@@ -71,6 +72,7 @@ async def erase_again_after_a_restore(pool: asyncpg.Pool, now: datetime) -> int:
         trace = Trace("system:restore", str(uuid.uuid4()))
         for person_id in erased:
             await members.erase_person(conn, person_id, now, os.urandom(32))
+            await links.delete(conn, person_id)
             await person_keys.delete_key(conn, person_id)
             await audit.record(conn, trace, "member.erased_again_after_restore", str(person_id))
     return len(erased)

@@ -7,9 +7,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.enrollment.domain.links import Link
 from services.enrollment.domain.transfers import Transfer
 from services.enrollment.handlers.common import Deps, existing_member, member_in_scope
-from services.enrollment.store import applications, exports, members, transfers
+from services.enrollment.store import applications, exports, links, members, transfers
 from shared import audit, personal_data
 from shared.auth import Caller
 from shared.contracts.personal_data import SectionInExport
@@ -25,6 +26,7 @@ class MemberExport:
     member: members.MemberRow
     applications: list[applications.ApplicationRow]
     transfers: list[Transfer]
+    link: Link | None
     trail: list[audit.TrailEntry]
     sections: list[SectionInExport]
 
@@ -77,11 +79,12 @@ async def read_export(deps: Deps, caller: Caller, request_id: uuid.UUID) -> Memb
         held = (
             await applications.of_person(conn, member.member_id),
             await transfers.of_member(conn, member.member_id),
+            await links.of_person(conn, member.member_id),
             await audit.trail_of_record(conn, member.member_id),
         )
     # The other services are asked outside the transaction: no connection waits on their answers.
     sections = await personal_data.gather(deps.export_sources, member.member_id, caller)
     return MemberExport(
         request=request, generated_at=deps.now(), member=member, applications=held[0],
-        transfers=held[1], trail=held[2], sections=sections,
+        transfers=held[1], link=held[2], trail=held[3], sections=sections,
     )  # fmt: skip

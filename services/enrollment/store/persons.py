@@ -35,6 +35,16 @@ async def lock_person(conn: Conn, person_id: uuid.UUID) -> PersonRow | None:
     return PersonRow(row["person_id"], row["national_id_masked"]) if row else None
 
 
+async def lock_person_with_id(conn: Conn, person_id: uuid.UUID, national_id_hash: bytes) -> PersonRow | None:
+    """The person, locked, if the ID's keyed hash is theirs (and they are not erased)."""
+    row = await conn.fetchrow(
+        """SELECT person_id, national_id_masked FROM persons
+           WHERE person_id = $1 AND national_id_hash = $2 AND erased_at IS NULL FOR UPDATE""",
+        person_id, national_id_hash,
+    )  # fmt: skip
+    return PersonRow(row["person_id"], row["national_id_masked"]) if row else None
+
+
 async def is_erased(conn: Conn, person_id: uuid.UUID) -> bool:
     return bool(
         await conn.fetchval("SELECT erased_at IS NOT NULL FROM persons WHERE person_id = $1", person_id)
