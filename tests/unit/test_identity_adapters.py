@@ -1,0 +1,122 @@
+"""The identity adapters' own rules, with httpx's MockTransport in place of the network."""
+
+import hashlib
+import json
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from services.identity.adapters.realname import (
+    HttpRealNameProvider,
+    RealNameProviderSettings,
+    string_to_sign,
+)
+from services.identity.domain.ports import ProviderUnavailable, RealNameVerdict
+
+KEY = "unit-tests-only-realname-key-" + "k" * 8
+URL = "https://idv.example.cn/v1/verifications"
+
+
+def provider(handler: httpx.MockTransport) -> HttpRealNameProvider:
+    return HttpRealNameProvider(RealNameProviderSettings(url=URL, key=KEY), transport=handler)
+
+
+def answering(result: str) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, json={"request_id": json.loads(request.content)["request_id"], "result": result}
+        )
+
+    return httpx.MockTransport(answer)
+
+
+def test_string_to_sign_is_method_path_timestamp_nonce_and_body_digest() -> None:
+    body = b'{"a":1}'
+    assert string_to_sign("post", "/v1/verifications", "1700000000", "ab12", body) == (
+        f"POST\n/v1/verifications\n1700000000\nab12\n{hashlib.sha256(body).hexdigest()}"
+    )
+
+
+async def test_one_connection_error_is_retried_with_a_fresh_signature() -> None:
+    calls: list[httpx.Request] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(
+            200, json={"request_id": json.loads(request.content)["request_id"], "result": "match"}
+        )
+
+    adapter = provider(httpx.MockTransport(flaky))
+    assert await adapter.verify("张三", "110101199003070011") == RealNameVerdict.MATCH
+    assert len(calls) == 2
+    assert calls[0].headers["authorization"] != calls[1].headers["authorization"]  # a new nonce
+    await adapter.aclose()
+
+
+async def test_a_second_connection_error_is_unavailable() -> None:
+    calls: list[httpx.Request] = []
+
+    def down(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    adapter = provider(httpx.MockTransport(down))
+    with pytest.raises(ProviderUnavailable):
+        await adapter.verify("张三", "110101199003070011")
+    assert len(calls) == 2
+    await adapter.aclose()
+
+
+async def test_a_read_timeout_is_not_retried() -> None:
+    calls: list[httpx.Request] = []
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    adapter = provider(httpx.MockTransport(slow))
+    with pytest.raises(ProviderUnavailable):
+        await adapter.verify("张三", "110101199003070011")
+    assert len(calls) == 1
+    await adapter.aclose()
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(401, json={"error": "bad signature"}),
+        httpx.Response(500, text="oops"),
+        httpx.Response(200, json={"request_id": "someone-else", "result": "match"}),
+        httpx.Response(200, json={"result": "perhaps"}),
+        httpx.Response(200, text="<html>"),
+    ],
+    ids=["refused", "server-error", "other-request", "unknown-result", "not-json"],
+)
+async def test_anything_but_a_verdict_for_this_request_is_unavailable(response: httpx.Response) -> None:
+    adapter = provider(httpx.MockTransport(lambda _request: response))
+    with pytest.raises(ProviderUnavailable):
+        await adapter.verify("张三", "110101199003070011")
+    await adapter.aclose()
+
+
+async def test_the_verdict_is_the_providers() -> None:
+    for result in ("match", "mismatch"):
+        adapter = provider(answering(result))
+        assert await adapter.verify("张三", "110101199003070011") == RealNameVerdict(result)
+        await adapter.aclose()
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REALNAME_PROVIDER_URL", URL)
+    monkeypatch.setenv("REALNAME_PROVIDER_KEY", KEY)
+    settings = RealNameProviderSettings()
+    assert (str(settings.url), settings.key.get_secret_value(), settings.timeout) == (URL, KEY, 5.0)
+    monkeypatch.setenv("REALNAME_PROVIDER_KEY", "short")
+    with pytest.raises(ValidationError):
+        RealNameProviderSettings()
+    monkeypatch.delenv("REALNAME_PROVIDER_URL")
+    with pytest.raises(ValidationError):
+        HttpRealNameProvider.from_env()
