@@ -1,6 +1,8 @@
 """The identity service's adapters against the loopback fakes, over real HTTP (no Kafka needed)."""
 
+import json
 import random
+import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -9,6 +11,7 @@ import structlog
 
 from scripts.fake_people import national_id, with_bad_checksum
 from scripts.fake_realname_provider import FakeRealNameProvider, running_fake_realname_provider
+from services.identity.adapters import signature
 from services.identity.adapters.realname import HttpRealNameProvider, RealNameProviderSettings
 from services.identity.domain.ports import ProviderUnavailable, RealNameVerdict
 
@@ -136,21 +139,15 @@ async def test_wrong_key_is_refused_by_the_provider_and_unavailable(
 
 
 async def test_a_replayed_request_is_refused(provider_fake: FakeRealNameProvider) -> None:
-    seen: list[httpx.Request] = []
-
-    async def keep(request: httpx.Request) -> None:
-        seen.append(request)
-
-    adapter = realname_adapter(provider_fake.url)
-    adapter._client.event_hooks["request"].append(keep)
-    try:
-        await adapter.verify(NAME, ID_NUMBER)
-    finally:
-        await adapter.aclose()
+    body = json.dumps({"request_id": "r1", "name": NAME, "id_number": ID_NUMBER}).encode()
+    timestamp, nonce = str(int(time.time())), "0123456789abcdef0123456789abcdef"
+    signed = signature(REALNAME_KEY, "POST", "/v1/verifications", timestamp, nonce, body)
+    headers = {"Authorization": f"ZJ-HMAC-SHA256 Timestamp={timestamp}, Nonce={nonce}, Signature={signed}"}
     async with httpx.AsyncClient() as http:
-        replayed = await http.post(provider_fake.url, content=seen[0].content, headers=seen[0].headers)
-    assert replayed.status_code == 401
-    assert replayed.json() == {"error": "replayed nonce"}
+        first = await http.post(provider_fake.url, content=body, headers=headers)
+        replayed = await http.post(provider_fake.url, content=body, headers=headers)
+    assert (first.status_code, first.json()) == (200, {"request_id": "r1", "result": "match"})
+    assert (replayed.status_code, replayed.json()) == (401, {"error": "replayed nonce"})
 
 
 async def test_name_and_id_number_are_never_logged(

@@ -7,10 +7,10 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from services.identity.adapters import string_to_sign
 from services.identity.adapters.realname import (
     HttpRealNameProvider,
     RealNameProviderSettings,
-    string_to_sign,
 )
 from services.identity.domain.ports import ProviderUnavailable, RealNameVerdict
 
