@@ -42,8 +42,8 @@ CLOCK_SKEW_SECONDS = 300
 FailureMode = Literal["none", "unavailable", "slow", "garbage"]
 _FAILURE_MODES = ("none", "unavailable", "slow", "garbage")
 _AUTHORIZATION = re.compile(
-    r"ZJ-HMAC-SHA256 Timestamp=(?P<timestamp>[0-9]{1,12}), Nonce=(?P<nonce>[0-9a-f]{16,64}), "
-    r"Signature=(?P<signature>[0-9a-f]{64})"
+    r"ZJ-HMAC-SHA256 (?:KeyId=(?P<key_id>[A-Za-z0-9._-]{1,64}), )?Timestamp=(?P<timestamp>[0-9]{1,12}), "
+    r"Nonce=(?P<nonce>[0-9a-f]{16,64}), Signature=(?P<signature>[0-9a-f]{64})"
 )
 _ID_SHAPE = re.compile("[0-9]{17}[0-9X]")
 
@@ -56,17 +56,19 @@ class SignatureCheck:
     """The provider's side of the signature, written from the documented format (not with the
     adapter's code, so that a mistake in the adapter shows). Nonces are kept for the clock window."""
 
-    def __init__(self, secret: str, scheme_pattern: re.Pattern[str]) -> None:
+    def __init__(self, secret: str, key_id: str | None = None) -> None:
         self._secret = secret.encode()
-        self._pattern = scheme_pattern
+        self._key_id = key_id
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def problem(self, authorization: str, method: str, path: str, body: bytes) -> str | None:
         """None if the request is authentic, else why not."""
-        found = self._pattern.fullmatch(authorization)
+        found = _AUTHORIZATION.fullmatch(authorization)
         if found is None:
             return "missing or malformed Authorization"
+        if found["key_id"] != self._key_id:
+            return "unknown key id"
         timestamp, nonce = found["timestamp"], found["nonce"]
         if abs(time.time() - int(timestamp)) > CLOCK_SKEW_SECONDS:
             return "timestamp outside the allowed clock skew"
@@ -149,7 +151,7 @@ async def json_body(request: Request) -> Any:
 
 
 def build_app(fake: FakeRealNameProvider) -> Starlette:
-    check = SignatureCheck(fake.key, _AUTHORIZATION)
+    check = SignatureCheck(fake.key)
 
     async def verify(request: Request) -> Response:
         body = await request.body()

@@ -12,7 +12,8 @@ from services.identity.adapters.realname import (
     HttpRealNameProvider,
     RealNameProviderSettings,
 )
-from services.identity.domain.ports import ProviderUnavailable, RealNameVerdict
+from services.identity.adapters.sms_gateway import SmsGatewayNotifier, SmsGatewaySettings
+from services.identity.domain.ports import NotifierUnavailable, ProviderUnavailable, RealNameVerdict
 
 KEY = "unit-tests-only-realname-key-" + "k" * 8
 URL = "https://idv.example.cn/v1/verifications"
@@ -120,3 +121,73 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("REALNAME_PROVIDER_URL")
     with pytest.raises(ValidationError):
         HttpRealNameProvider.from_env()
+
+
+SMS_ENV = {
+    "SMS_GATEWAY_URL": "https://sms.example.cn/v1/messages",
+    "SMS_GATEWAY_KEY_ID": "zhijia-prod",
+    "SMS_GATEWAY_SECRET": "unit-tests-only-sms-secret",
+    "SMS_SIGN_NAME": "职工之家",
+    "SMS_TEMPLATE_ID": "SMS_270145",
+}
+
+
+def sms_settings(monkeypatch: pytest.MonkeyPatch) -> SmsGatewaySettings:
+    for name, value in SMS_ENV.items():
+        monkeypatch.setenv(name, value)
+    return SmsGatewaySettings()
+
+
+async def test_a_code_is_sent_as_template_params_signed_with_the_key_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(
+            200, json={"request_id": json.loads(request.content)["request_id"], "code": "OK"}
+        )
+
+    notifier = SmsGatewayNotifier(sms_settings(monkeypatch), transport=httpx.MockTransport(gateway))
+    await notifier.send_code("13912345678", "583920", purpose="sign_in")
+    await notifier.aclose()
+    [request] = sent
+    body = json.loads(request.content)
+    del body["request_id"]
+    assert body == {
+        "phone_number": "13912345678",
+        "sign_name": "职工之家",
+        "template_id": "SMS_270145",
+        "template_params": {"code": "583920"},
+    }
+    assert str(request.url) == SMS_ENV["SMS_GATEWAY_URL"]
+    assert request.headers["authorization"].startswith("ZJ-HMAC-SHA256 KeyId=zhijia-prod, Timestamp=")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"code": "isv.BUSINESS_LIMIT_CONTROL"},
+        {"code": "OK", "request_id": "someone-else"},
+        {"status": "sent"},
+    ],
+    ids=["refused", "other-request", "unknown-shape"],
+)
+async def test_anything_but_an_accepted_send_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch, answer: dict[str, str]
+) -> None:
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"request_id": json.loads(request.content)["request_id"], **answer})
+
+    notifier = SmsGatewayNotifier(sms_settings(monkeypatch), transport=httpx.MockTransport(gateway))
+    with pytest.raises(NotifierUnavailable):
+        await notifier.send_code("13912345678", "583920", purpose="sign_in")
+    await notifier.aclose()
+
+
+def test_sms_settings_refuse_a_key_id_that_would_break_the_header(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sms_settings(monkeypatch).gateway_timeout == 5.0
+    monkeypatch.setenv("SMS_GATEWAY_KEY_ID", "a, Signature=00")
+    with pytest.raises(ValidationError):
+        SmsGatewayNotifier.from_env()
