@@ -110,14 +110,17 @@ async def test_the_verdict_is_the_providers() -> None:
         await adapter.aclose()
 
 
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_realname_settings_come_from_the_environment_and_never_print_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("REALNAME_PROVIDER_URL", URL)
     monkeypatch.setenv("REALNAME_PROVIDER_KEY", KEY)
     settings = RealNameProviderSettings()
     assert (str(settings.url), settings.key.get_secret_value(), settings.timeout) == (URL, KEY, 5.0)
-    monkeypatch.setenv("REALNAME_PROVIDER_KEY", "short")
-    with pytest.raises(ValidationError):
+    monkeypatch.setenv("REALNAME_PROVIDER_KEY", "short-secret")
+    with pytest.raises(ValidationError) as refused:
         RealNameProviderSettings()
+    assert "short-secret" not in str(refused.value)  # a startup error must not print the key
     monkeypatch.delenv("REALNAME_PROVIDER_URL")
     with pytest.raises(ValidationError):
         HttpRealNameProvider.from_env()
@@ -186,8 +189,14 @@ async def test_anything_but_an_accepted_send_is_unavailable(
     await notifier.aclose()
 
 
-def test_sms_settings_refuse_a_key_id_that_would_break_the_header(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sms_settings_refuse_a_header_breaking_key_id_and_never_print_the_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert sms_settings(monkeypatch).gateway_timeout == 5.0
     monkeypatch.setenv("SMS_GATEWAY_KEY_ID", "a, Signature=00")
     with pytest.raises(ValidationError):
         SmsGatewayNotifier.from_env()
+    monkeypatch.setenv("SMS_GATEWAY_SECRET", "too-short")
+    with pytest.raises(ValidationError) as refused:
+        SmsGatewaySettings()
+    assert "too-short" not in str(refused.value)

@@ -22,7 +22,10 @@ log = get_logger(__name__)
 class RealNameProviderSettings(BaseSettings):
     """REALNAME_PROVIDER_URL, REALNAME_PROVIDER_KEY, REALNAME_PROVIDER_TIMEOUT."""
 
-    model_config = SettingsConfigDict(env_prefix="REALNAME_PROVIDER_", env_file=None, extra="ignore")
+    # A wrong setting's error names the setting, not its value: the value may be the secret.
+    model_config = SettingsConfigDict(
+        env_prefix="REALNAME_PROVIDER_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     url: HttpUrl  # the verification endpoint itself, e.g. https://idv.example.cn/v1/verifications
     key: SecretStr = Field(min_length=32)

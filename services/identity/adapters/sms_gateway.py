@@ -28,7 +28,10 @@ class SmsGatewaySettings(BaseSettings):
     """SMS_GATEWAY_URL, SMS_GATEWAY_KEY_ID, SMS_GATEWAY_SECRET, SMS_SIGN_NAME, SMS_TEMPLATE_ID,
     SMS_GATEWAY_TIMEOUT."""
 
-    model_config = SettingsConfigDict(env_prefix="SMS_", env_file=None, extra="ignore")
+    # A wrong setting's error names the setting, not its value: the value may be the secret.
+    model_config = SettingsConfigDict(
+        env_prefix="SMS_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     gateway_url: HttpUrl  # the send endpoint itself, e.g. https://sms.example.cn/v1/messages
     gateway_key_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")  # goes into a header: no spaces
