@@ -65,9 +65,15 @@ async def test_a_second_connection_error_is_unavailable() -> None:
         raise httpx.ConnectTimeout("timed out", request=request)
 
     adapter = provider(httpx.MockTransport(down))
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderUnavailable) as raised:
         await adapter.verify("张三", "110101199003070011")
     assert len(calls) == 2
+    chain: list[BaseException] = []
+    linked: BaseException | None = raised.value
+    while linked is not None:
+        chain.append(linked)
+        linked = linked.__cause__ or linked.__context__
+    assert not any(isinstance(e, httpx.HTTPError) for e in chain)  # its request holds the ID number
     await adapter.aclose()
 
 
@@ -98,8 +104,9 @@ async def test_a_read_timeout_is_not_retried() -> None:
 )
 async def test_anything_but_a_verdict_for_this_request_is_unavailable(response: httpx.Response) -> None:
     adapter = provider(httpx.MockTransport(lambda _request: response))
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderUnavailable) as raised:
         await adapter.verify("张三", "110101199003070011")
+    assert raised.value.__context__ is None  # no parsing error quoting the answer rides along
     await adapter.aclose()
 
 

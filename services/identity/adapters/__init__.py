@@ -57,15 +57,17 @@ class SignedJsonClient:
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=transport)
 
     async def post(self, body: bytes) -> httpx.Response:
-        for attempt in (1, 2):
+        failure = ""
+        for _attempt in range(2):  # one retry
             try:
                 return await self._client.post(self._url, content=body, headers=self._headers(body))
             except _RETRIED as exc:
-                if attempt == 2:
-                    raise OutsideUnreachable(type(exc).__name__) from None
+                failure = type(exc).__name__
             except httpx.HTTPError as exc:
-                raise OutsideUnreachable(type(exc).__name__) from None
-        raise AssertionError("unreachable")
+                failure = type(exc).__name__
+                break
+        # Raised outside the except clauses, so that no httpx error (and its request) is its context.
+        raise OutsideUnreachable(failure)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -78,11 +78,10 @@ class HttpRealNameProvider:
             log.warning("realname.bad_status", request_id=request_id, status=response.status_code)
             raise ProviderUnavailable("实名核验服务暂时不可用")
         try:
-            answer = _Answer.model_validate_json(response.content)
+            answer: _Answer | None = _Answer.model_validate_json(response.content)
         except ValidationError:
-            log.warning("realname.malformed_answer", request_id=request_id)
-            raise ProviderUnavailable("实名核验服务应答无法识别") from None
-        if answer.request_id != request_id:
-            log.warning("realname.answer_for_another_request", request_id=request_id)
+            answer = None  # raised below, outside the clause: the error quotes the answer it read
+        if answer is None or answer.request_id != request_id:
+            log.warning("realname.unreadable_answer", request_id=request_id)
             raise ProviderUnavailable("实名核验服务应答无法识别")
         return answer.result

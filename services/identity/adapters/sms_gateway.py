@@ -102,12 +102,11 @@ class SmsGatewayNotifier:
             log.warning("sms.bad_status", **about, status=response.status_code)
             raise NotifierUnavailable("短信网关暂时不可用")
         try:
-            answer = _Answer.model_validate_json(response.content)
+            answer: _Answer | None = _Answer.model_validate_json(response.content)
         except ValidationError:
-            log.warning("sms.malformed_answer", **about)
-            raise NotifierUnavailable("短信网关应答无法识别") from None
-        if answer.request_id != about["request_id"]:
-            log.warning("sms.answer_for_another_request", **about)
+            answer = None  # raised below, outside the clause: the error quotes the answer it read
+        if answer is None or answer.request_id != about["request_id"]:
+            log.warning("sms.unreadable_answer", **about)
             raise NotifierUnavailable("短信网关应答无法识别")
         if answer.code != ACCEPTED:
             # The gateway's reason is a short code of its own (no message text: it may quote the number).
