@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import uvicorn
 from starlette.applications import Starlette
@@ -40,7 +40,7 @@ from services.enrollment.domain.national_id import check_char
 VERIFY_PATH = "/v1/verifications"
 CLOCK_SKEW_SECONDS = 300
 FailureMode = Literal["none", "unavailable", "slow", "garbage"]
-_FAILURE_MODES = ("none", "unavailable", "slow", "garbage")
+_FAILURE_MODES: tuple[str, ...] = get_args(FailureMode)
 _AUTHORIZATION = re.compile(
     r"ZJ-HMAC-SHA256 (?:KeyId=(?P<key_id>[A-Za-z0-9._-]{1,64}), )?Timestamp=(?P<timestamp>[0-9]{1,12}), "
     r"Nonce=(?P<nonce>[0-9a-f]{16,64}), Signature=(?P<signature>[0-9a-f]{64})"

@@ -3,7 +3,8 @@
 The request has the shape of the common Chinese SMS services (Aliyun, Tencent Cloud): a sign name
 (签名) and a template id approved by the carrier, the template's parameters ({"code": ...}) and
 the phone number; HMAC-signed with a key id and a secret (see the package's docstring). Logs name
-the masked phone and the gateway's request id; never the code, the secret or the whole number.
+the masked phone, our request id and the gateway's message id; never the code, the secret or the
+whole number.
 """
 
 import time
@@ -52,7 +53,7 @@ class _Send(BaseModel):
 class _Answer(BaseModel):
     request_id: str
     code: str  # "OK", or the gateway's reason for refusing (a carrier limit, a blocked number ...)
-    message_id: str | None = None
+    message_id: str | None = Field(default=None, max_length=128)
 
 
 class SmsGatewayNotifier:
