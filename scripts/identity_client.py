@@ -52,7 +52,11 @@ class IdentityClient:
             if self.codes_file.exists():
                 text = self.codes_file.read_bytes()[after:].decode(errors="replace")
                 found = [
-                    m.group(1) for line in text.splitlines() if phone in line for m in [_CODE.search(line)] if m
+                    m.group(1)
+                    for line in text.splitlines()
+                    if phone in line
+                    for m in [_CODE.search(line)]
+                    if m
                 ]
                 if found:
                     return found[-1]
