@@ -30,7 +30,7 @@ class Links:
         self.dsn = api.s.services["enrollment"].dsn
 
     async def link(
-        self, account: uuid.UUID, p: Person, headers: dict[str, str] | None = None, **override: str
+        self, account: uuid.UUID, p: Person, *, headers: dict[str, str] | None = None, **override: str
     ) -> httpx.Response:
         body = {"account_id": str(account), "name": p.name, "national_id": p.national_id, "phone": p.phone}
         return await self.api.http.post(
@@ -325,3 +325,30 @@ async def test_the_export_lists_the_link_and_erasure_drops_it(links: Links) -> N
     afresh = await links.link(account, p)
     assert afresh.status_code == 201, afresh.text
     assert afresh.json()["person_id"] != mid and afresh.json()["outcome"] == "linked"
+
+
+async def test_invalid_details_from_the_identity_service_are_refused_with_reasons_never_echoed(
+    links: Links,
+) -> None:
+    p = person(random.Random())
+    before = await links.held()
+    for field, value in {
+        "national_id": p.national_id[:-1] + ("0" if p.national_id[-1] != "0" else "1"),
+        "phone": "12345",
+        "name": "   ",
+    }.items():
+        body = {
+            "account_id": str(uuid.uuid4()),
+            "name": p.name,
+            "national_id": p.national_id,
+            "phone": p.phone,
+        }
+        r = await links.api.http.post(
+            f"{links.url}/persons/links", json=body | {field: value}, headers=links.identity
+        )
+        assert r.status_code == 422, (field, r.text)
+        assert value.strip() == "" or value not in r.text, field
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in p.national_id)
+    assert (await links.link(uuid.uuid4(), p, national_id=full_width)).status_code == 422
+    assert (await links.link(uuid.uuid4(), p, account_id="not-a-uuid")).status_code == 422
+    assert await links.held() == before
