@@ -30,7 +30,7 @@ from shared.contracts.enrollment import (
 )
 from shared.contracts.envelope import EventPayload
 from shared.db import Conn
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.events import Trace, china_date
 from shared.pii import mask_national_id
 
@@ -63,6 +63,8 @@ def _found_union(
 async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) -> SubmissionResult:
     now = deps.now()
     form = validate_form(form, today=china_date(now))  # ages are counted in China
+    if caller.principal.role is not Role.MEMBER and not caller.principal.is_cadre_or_admin():
+        raise Forbidden("an application is made by the worker themself or filed by a cadre")
     filed_by_cadre = caller.principal.role is Role.CADRE
     channel = application_channel(form.channel, filed_by_cadre=filed_by_cadre)
     trace = Trace.of(caller)
