@@ -44,6 +44,11 @@ class Principal(AccessClaims):
     def is_member(self, member_id: uuid.UUID) -> bool:
         return self.role is Role.MEMBER and self.member_id == member_id
 
+    def is_cadre_or_admin(self) -> bool:
+        """Union staff: the roles that work cases and records. Counsel, partner staff and
+        services are not staff: they get only what a route grants them by name."""
+        return self.role in (Role.CADRE, Role.ADMIN)
+
     def covers_union(self, union_path: Sequence[uuid.UUID]) -> bool:
         """True for an admin, or a cadre whose union is on the path (root .. union)."""
         if self.role is Role.ADMIN:

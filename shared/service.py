@@ -50,7 +50,7 @@ from shared.positions import ResumeFromStoredPositions
 from shared.revocations import following_revocations
 from shared.settings import ConsumingSettings, ServiceSettings
 from shared.subscriber import batch_subscriber, make_broker, records_of
-from shared.token_keys import TrustedKeys, trusted_keys
+from shared.token_keys import TrustedKeys, running_trusted_keys
 
 log = get_logger(__name__)
 
@@ -283,7 +283,7 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
                 )
             # Tokens: public keys only (identity's JWKS, the dev key outside production), and
             # the revocations of identity's topic, followed by every service (docs/auth.md).
-            token_keys = await trusted_keys(settings)
+            token_keys = await stack.enter_async_context(running_trusted_keys(settings))
             revocations = await stack.enter_async_context(
                 following_revocations(
                     settings.kafka_bootstrap_servers,

@@ -1,8 +1,9 @@
 """Where a service finds the public keys that verify access tokens (shared/auth.py KeySource).
 
 - `JwksKeys`: identity's JWKS over HTTP, fetched at start and again when a token names a key id
-  not seen yet (a rotation), at most once every 2 s so unknown key ids cannot hammer identity.
-  A failed fetch keeps the keys already held; a first fetch that fails never fails the start.
+  not seen yet (a rotation), at most once every 2 s so unknown key ids cannot hammer identity,
+  and every 5 minutes besides, so a key identity withdrew stops being trusted. A failed fetch
+  keeps the keys already held; a first fetch that fails never fails the start.
 - `DevIssuerKey`: the development issuer's public key (`make token`, tests), trusted only
   outside production mode.
 - `TrustedKeys`: the keys of all of them (the identity service adds its own database keys).
@@ -11,7 +12,9 @@ No source ever holds a private key: services verify, only identity (and `make to
 """
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -27,6 +30,7 @@ log = get_logger(__name__)
 
 FETCH_TIMEOUT_SECONDS = 2.0
 MIN_REFRESH_SECONDS = 2.0
+PERIODIC_REFRESH_SECONDS = 300.0
 
 
 def parse_jwks(document: Any) -> dict[str, Ed25519PublicKey]:
@@ -89,6 +93,12 @@ class JwksKeys:
                 log.info("jwks_keys", url=self.url, kids=sorted(keys))
             self._keys = keys
 
+    async def follow(self, every_seconds: float = PERIODIC_REFRESH_SECONDS) -> None:
+        """Fetch again every so often, until cancelled."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            await self.refresh()
+
 
 class DevIssuerKey:
     """The development issuer's public key under the key id "dev"."""
@@ -123,6 +133,10 @@ class TrustedKeys:
         self._sources.append(source)
 
     @property
+    def sources(self) -> tuple[KeySource, ...]:
+        return tuple(self._sources)
+
+    @property
     def empty(self) -> bool:
         return not self._sources
 
@@ -148,3 +162,21 @@ async def trusted_keys(settings: ServiceSettings) -> TrustedKeys:
     if dev is not None:
         keys.add(dev)
     return keys
+
+
+@contextlib.asynccontextmanager
+async def running_trusted_keys(settings: ServiceSettings) -> AsyncIterator[TrustedKeys]:
+    """`trusted_keys`, with identity's JWKS fetched again every 5 minutes while the block runs."""
+    keys = await trusted_keys(settings)
+    loops = [
+        asyncio.create_task(source.follow(), name="jwks-refresh")
+        for source in keys.sources
+        if isinstance(source, JwksKeys)
+    ]
+    try:
+        yield keys
+    finally:
+        for task in loops:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

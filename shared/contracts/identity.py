@@ -10,9 +10,10 @@ Two contracts live here:
   In development and tests only, tokens may also come from the development issuer
   (`DEV_ISSUER`, `make token`), whose public key a service trusts only outside production mode.
 - **Events of the identity service** on `identity.events.v1`: role bindings granted and revoked,
-  accounts disabled. The kit follows the revocations of the last `REVOCATION_HORIZON_SECONDS`
-  (no consumer group) and refuses a token whose binding or account is revoked, within seconds,
-  well before the token expires. They carry no personal data: account ids, roles, scopes.
+  accounts disabled, sessions revoked. The kit follows the revocations of the last
+  `REVOCATION_HORIZON_SECONDS` (no consumer group) and refuses a token whose binding, account or
+  session is revoked, within seconds, well before the token expires (docs/auth.md). They carry
+  no personal data: account ids, roles, scopes.
 """
 
 import uuid

@@ -12,7 +12,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -258,7 +258,10 @@ def fuzz(
     *,
     coverage: bool,
     examples: dict[str, dict[str, Any]],
+    renew: Callable[[], dict[str, str]] | None = None,
 ) -> None:
+    """`renew` gives fresh headers, taken before each operation: an access token lives 15
+    minutes, a run may take longer."""
     started = time.monotonic()
     tally.coverage = coverage
     checks = _checks()
@@ -272,6 +275,8 @@ def fuzz(
             continue
         operation = result.ok()
         example = examples.get(operation.label)
+        if renew is not None:
+            headers.update(renew())
         _fuzz_operation(tally, operation, checks, session, base_url, headers, seeds, coverage, example)
     tally.seconds = time.monotonic() - started
     tally.complete = True

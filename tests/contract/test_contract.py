@@ -40,7 +40,10 @@ def test_no_check_fails(role: str, service: str, contract_stack: Stack, worlds: 
     try:
         headers = signed_in(contract_stack, role, world)
         schema, seeds, examples = load_schema(url), world.seeds[service], world.examples.get(service, {})
-        fuzz(run, schema, url, headers, seeds, coverage=role in COVERAGE_ROLES, examples=examples)
+        fuzz(
+            run, schema, url, headers, seeds, coverage=role in COVERAGE_ROLES, examples=examples,
+            renew=lambda: signed_in(contract_stack, role, world),
+        )  # fmt: skip
     finally:
         REPORT_OF_SESSION.add(run)
     service_crashed = _restart_if_dead(contract_stack.services[service])

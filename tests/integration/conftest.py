@@ -1,10 +1,12 @@
 """Fixtures for integration tests: isolated topics and databases, services as real processes."""
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -13,7 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from scripts import leftovers, stack
-from tests.conftest import PERSON_KEY_SECRET, PII_KEY, RunningService, Stack, running_stack
+from tests.conftest import PERSON_KEY_SECRET, PII_KEY, RunningService, Stack, running_stack, token_secrets
 
 # The integration tests import these from here.
 __all__ = ["PERSON_KEY_SECRET", "PII_KEY", "RunningService", "Stack"]
@@ -28,6 +30,35 @@ def stack_env(
     """Every service as a real process, on this run's own topics and databases."""
     with running_stack(infra, run_id, tmp_path_factory.mktemp("logs")) as s:
         yield s
+
+
+@contextlib.asynccontextmanager
+async def side_service(
+    s: Stack, name: str, tag: str, log_dir: Path, extra: dict[str, str] | None = None
+) -> AsyncIterator[RunningService]:
+    """One more service process beside the stack, on topics (prefix + tag) and a database of its
+    own, so it shares no consumer group with the stack's; `extra` overrides its environment."""
+    spec = next(spec for spec in stack.SERVICES if spec.name == name)
+    database = f"zt_{s.run_id}_{tag}_{name}"
+    port = stack.free_port()
+    env = stack.service_env(
+        spec, port=port, database=database, topic_prefix=f"{s.topic_prefix}{tag}.",
+        extra={
+            "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap, **token_secrets(), "PII_KEY": PII_KEY,
+            "TOPIC_PARTITIONS": "1", **(extra or {}),
+        },
+    )  # fmt: skip
+    service = RunningService(spec, port, database, env, log_dir / f"{tag}-{name}.log")
+    await asyncio.to_thread(service.start)
+    try:
+        yield service
+    finally:
+        await asyncio.to_thread(service.stop)
+        conn = await asyncpg.connect(stack.database_url(s.postgres_dsn, "postgres"))
+        try:
+            await leftovers.drop_database(conn, database)
+        finally:
+            await conn.close()
 
 
 @pytest.fixture

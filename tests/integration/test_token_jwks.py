@@ -12,18 +12,15 @@ from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import asyncpg
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from scripts import leftovers, stack
-from scripts.stack import free_port
 from shared.auth import Role, public_jwk, sign_access_token
 from shared.contracts.identity import ALGORITHM, AUDIENCE, ISSUER, AccessClaims
-from tests.conftest import RunningService, dev_token, token_secrets
-from tests.integration.conftest import Stack, eventually
+from tests.conftest import RunningService, dev_token
+from tests.integration.conftest import Stack, eventually, side_service
 
 pytestmark = pytest.mark.integration
 
@@ -82,34 +79,9 @@ async def production_partners(
 ) -> AsyncIterator[RunningService]:
     """The partners service in production mode trusting identity's JWKS only (its dev key is
     given too, and must be ignored), on topics and a database of its own."""
-    spec = next(s for s in stack.SERVICES if s.name == "partners")
-    database = f"zt_{stack_env.run_id}_jwks_partners"
-    port = free_port()
-    env = stack.service_env(
-        spec,
-        port=port,
-        database=database,
-        topic_prefix=f"{stack_env.topic_prefix}jwks.",
-        extra={
-            "KAFKA_BOOTSTRAP_SERVERS": stack_env.bootstrap,
-            **token_secrets(),
-            "ZHIJIA_MODE": "production",
-            "IDENTITY_JWKS_URL": jwks.url,
-            "PII_KEY": "jwks-test-pii-key-" + "j" * 24,
-            "TOPIC_PARTITIONS": "1",
-        },
-    )
-    service = RunningService(spec, port, database, env, tmp_path_factory.mktemp("jwks") / "partners.log")
-    await asyncio.to_thread(service.start)
-    try:
+    extra = {"ZHIJIA_MODE": "production", "IDENTITY_JWKS_URL": jwks.url}
+    async with side_service(stack_env, "partners", "jwks", tmp_path_factory.mktemp("jwks"), extra) as service:
         yield service
-    finally:
-        await asyncio.to_thread(service.stop)
-        conn = await asyncpg.connect(stack.database_url(stack_env.postgres_dsn, "postgres"))
-        try:
-            await leftovers.drop_database(conn, database)
-        finally:
-            await conn.close()
 
 
 async def _partners(http: httpx.AsyncClient, service: RunningService, token: str) -> httpx.Response:

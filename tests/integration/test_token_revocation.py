@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,8 +25,9 @@ from shared.contracts.identity import (
     SessionRevoked,
 )
 from shared.contracts.topics import IDENTITY_EVENTS
+from shared.kafka import ensure_topics
 from tests.conftest import DEV_TOKEN_PRIVATE_KEY
-from tests.integration.conftest import Stack
+from tests.integration.conftest import Stack, side_service
 
 pytestmark = pytest.mark.integration
 
@@ -170,3 +172,23 @@ async def test_a_revoked_session_stops_its_tokens_in_every_service(
     await _check_revocation(
         stack_env, http, kafka_producer, probes, revoked, untouched, payload, str(account)
     )
+
+
+async def test_a_service_started_after_a_revocation_refuses_the_token_from_its_first_request(
+    stack_env: Stack, http: httpx.AsyncClient, kafka_producer: AIOKafkaProducer, tmp_path: Path
+) -> None:
+    """Ready only once it has read the revocations: a restarted service forgets none."""
+    tag, account, session = "late", uuid.uuid4(), uuid.uuid4()
+    topic = f"{stack_env.topic_prefix}{tag}.{IDENTITY_EVENTS}"
+    await ensure_topics(stack_env.bootstrap, {topic: 1})
+    payload = SessionRevoked(session_id=session, account_id=account, revoked_at=datetime.now(UTC))
+    envelope = new_envelope(
+        payload, source="identity", subject=str(account), subject_version=1, correlation_id="t"
+    )
+    await kafka_producer.send_and_wait(topic, encode_event(envelope), key=str(account).encode())
+    revoked = Tokens({"sub": str(account), "sid": session})
+    other = Tokens({"sub": str(account), "sid": uuid.uuid4()})
+    async with side_service(stack_env, "partners", tag, tmp_path) as partners:
+        first = await http.get(f"{partners.url}/partners", headers=revoked.of("admin"))
+        assert first.status_code == 401 and first.json()["detail"] == "token revoked"
+        assert (await http.get(f"{partners.url}/partners", headers=other.of("admin"))).status_code == 200

@@ -182,6 +182,28 @@ def test_jwks_keys_refresh_on_an_unknown_kid_at_most_every_2_seconds_and_keep_ke
     asyncio.run(scenario())
 
 
+def test_a_key_withdrawn_from_the_jwks_is_dropped_at_the_next_periodic_fetch(jwks: _Jwks) -> None:
+    k1 = Ed25519PrivateKey.generate()
+    jwks.document = {"keys": [public_jwk(k1.public_key(), "k1")]}
+
+    async def scenario() -> None:
+        keys = JwksKeys(jwks.url, min_refresh_seconds=0)
+        await keys.start()
+        assert keys.key("k1") is not None
+        jwks.document = {"keys": [public_jwk(Ed25519PrivateKey.generate().public_key(), "k2")]}
+        following = asyncio.create_task(keys.follow(every_seconds=0.1))
+        try:
+            for _ in range(50):
+                if keys.key("k1") is None:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            following.cancel()
+        assert keys.key("k1") is None and keys.key("k2") is not None
+
+    asyncio.run(scenario())
+
+
 def test_an_unreachable_jwks_never_fails_the_start() -> None:
     keys = JwksKeys("http://127.0.0.1:9/.well-known/jwks.json")
     asyncio.run(keys.start())

@@ -32,7 +32,7 @@ from shared.contracts.enrollment import (
 )
 from shared.contracts.envelope import EventPayload
 from shared.db import Conn
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.events import Trace, china_date
 from shared.pii import mask_national_id
 
@@ -66,6 +66,8 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
     now = deps.now()
     own_person = own_person_of(caller.principal.role, caller.principal.member_id)
     form = validate_form(form, today=china_date(now))  # ages are counted in China
+    if caller.principal.role is not Role.MEMBER and not caller.principal.is_cadre_or_admin():
+        raise Forbidden("an application is made by the worker themself or filed by a cadre")
     filed_by_cadre = caller.principal.role is Role.CADRE
     channel = application_channel(form.channel, filed_by_cadre=filed_by_cadre)
     trace = Trace.of(caller)

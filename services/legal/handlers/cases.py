@@ -153,6 +153,8 @@ async def file_case(
     fingerprint = filing_fingerprint(filing)
     if caller.principal.role is Role.MEMBER and not caller.principal.is_member(filing.member_id):
         raise Forbidden("a member files for themself; cadres file on a worker's behalf")
+    if caller.principal.role is not Role.MEMBER and not caller.principal.is_cadre_or_admin():
+        raise Forbidden("a member files for themself; cadres file on a worker's behalf")
     async with deps.pool.acquire() as conn, conn.transaction():
         if key is not None:
             await cases.lock_idempotency_key(conn, key)

@@ -44,7 +44,8 @@ async def require_union_scope(conn: Conn, caller: Caller, union_id: uuid.UUID) -
 
 
 def require_cadre(caller: Caller, why: str) -> None:
-    if caller.principal.role is Role.MEMBER:
+    """Cadres and admins only: counsel, partner staff and services are no cadres either."""
+    if not caller.principal.is_cadre_or_admin():
         raise Forbidden(why)
 
 

@@ -61,6 +61,8 @@ async def member_cases(deps: Deps, caller: Caller, member_id: uuid.UUID) -> list
     async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
         if caller.principal.role is Role.MEMBER and not caller.principal.is_member(member_id):
             raise Forbidden("a member sees their own cases")
+        if caller.principal.role is not Role.MEMBER and not caller.principal.is_cadre_or_admin():
+            raise Forbidden("a member's cases are seen by the member and the cadres of their union")
         rows = await cases.cases_of_member(conn, member_id)
         return [c for c in rows if await may_view(conn, caller.principal, c)]
 

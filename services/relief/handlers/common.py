@@ -42,7 +42,7 @@ class Deps:
 
 def require_worker(caller: Caller, case: CaseRow) -> None:
     """Cadres (grid workers included) of the union following the case or above it, and admins."""
-    if caller.principal.role is Role.MEMBER:
+    if not caller.principal.is_cadre_or_admin():
         raise Forbidden("only the cadres of the member's union work a relief case")
     if not caller.principal.covers_union(case.union_path):
         raise Forbidden("this case is outside your scope")

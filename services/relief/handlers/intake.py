@@ -39,6 +39,8 @@ async def open_case(deps: Deps, caller: Caller, report: HardshipReport) -> Intak
     by_member = caller.principal.role is Role.MEMBER
     if by_member and not caller.principal.is_member(report.member_id):
         raise Forbidden("a member applies for themselves; grid workers report for others")
+    if not by_member and not caller.principal.is_cadre_or_admin():
+        raise Forbidden("a hardship is reported by the member or by the cadres of their union")
     household_hash = deps.pii.lookup_hash(household_key(report.household_register_no))
     try:
         return await _open_or_join(deps, caller, report, household_hash, by_member=by_member)

@@ -20,7 +20,7 @@ from services.relief.handlers.common import (
 from services.relief.store import cases
 from services.relief.store.cases import CaseRow
 from shared import membership
-from shared.auth import Caller, Role
+from shared.auth import Caller
 from shared.contracts.relief import CaseResumed, CaseTransferred, CaseWithdrawn, WithdrawalReason
 from shared.db import Conn
 from shared.errors import Conflict, Forbidden
@@ -74,7 +74,7 @@ async def _pending_transfer(conn: Conn, caller: Caller, case_id: uuid.UUID) -> t
     target = case.pending_transfer_to
     if target is None:
         raise Conflict("no transfer of this case is waiting for acceptance")
-    if caller.principal.role is Role.MEMBER or not caller.principal.covers_union(
+    if not caller.principal.is_cadre_or_admin() or not caller.principal.covers_union(
         await union_path(conn, target)
     ):
         raise Forbidden("only the receiving union's cadres accept or decline a transferred case")

@@ -22,7 +22,7 @@ from services.relief.store.cases import CaseRow, ObjectionRow, StepRow, VisitRow
 from services.relief.store.personal_data import HOLDINGS
 from shared import audit, membership
 from shared.audit import TrailEntry
-from shared.auth import Caller, Role
+from shared.auth import Caller
 from shared.contracts.personal_data import PersonalDataSection
 from shared.contracts.relief import AidType, CaseStatus, Tier
 from shared.db import Conn
@@ -53,7 +53,7 @@ class CaseView:
 
 async def _view(conn: Conn, deps: Deps, caller: Caller, case: CaseRow) -> CaseView:
     year = aid_year(deps.now())
-    is_worker = caller.principal.role is not Role.MEMBER
+    is_worker = caller.principal.is_cadre_or_admin()  # never "not a member": counsel is no worker
     record = None
     if is_worker:
         record = CaseRecord(
