@@ -45,9 +45,9 @@ class IdentityClient:
         self.url = url.rstrip("/")
         self.codes_file = codes_file
 
-    async def last_code(self, phone: str, after: int = 0, timeout: float = 10) -> str:
+    async def last_code(self, phone: str, after: int = 0, wait_seconds: float = 10) -> str:
         """The newest code the development notifier wrote for this phone past byte `after`."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + wait_seconds
         while True:
             if self.codes_file.exists():
                 text = self.codes_file.read_bytes()[after:].decode(errors="replace")
