@@ -30,6 +30,7 @@ class ServiceSpec:
 
 
 SERVICES = [
+    ServiceSpec("identity", 8007, "zhijia_identity"),
     ServiceSpec("enrollment", 8001, "zhijia_enrollment"),
     ServiceSpec("projector", 8002, "zhijia_projector"),
     ServiceSpec("relief", 8003, "zhijia_relief"),
@@ -48,6 +49,15 @@ def peer_urls(ports: dict[str, int]) -> dict[str, str]:
     return {f"{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in EXPORT_SOURCES}
 
 
+def peers_of(name: str, ports: dict[str, int]) -> dict[str, str]:
+    """The other services' addresses a service is given (enrollment's export, identity's links)."""
+    if name == "enrollment":
+        return peer_urls(ports)
+    if name == "identity":
+        return {"ENROLLMENT_URL": f"http://127.0.0.1:{ports['enrollment']}"}
+    return {}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now (for services started on the side)."""
     with socket.socket() as s:
@@ -55,20 +65,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+DEV_SECRETS = ("AUTH_SECRET", "PII_KEY", "IDENTITY_KEY_SECRET")
+
+
 def dev_secrets() -> dict[str, str]:
-    """AUTH_SECRET and PII_KEY: from the environment, else from .run/secrets.env (made once)."""
+    """DEV_SECRETS: from the environment, else from .run/secrets.env (each made once)."""
     path = RUN_DIR / "secrets.env"
     stored: dict[str, str] = {}
     if path.exists():
         for line in path.read_text().splitlines():
             key, _, value = line.partition("=")
             stored[key] = value
-    else:
+    if missing := [k for k in DEV_SECRETS if k not in stored]:
         RUN_DIR.mkdir(exist_ok=True)
-        stored = {"AUTH_SECRET": secrets.token_urlsafe(48), "PII_KEY": secrets.token_urlsafe(48)}
+        stored |= {k: secrets.token_urlsafe(48) for k in missing}
         path.write_text("".join(f"{k}={v}\n" for k, v in stored.items()))
         path.chmod(0o600)
-    return {k: os.environ.get(k) or stored[k] for k in ("AUTH_SECRET", "PII_KEY")}
+    return {k: os.environ.get(k) or stored[k] for k in DEV_SECRETS}
 
 
 def database_url(postgres_dsn: str, database: str) -> str:
@@ -178,7 +191,7 @@ def up() -> None:
         if _running_pid(spec):
             print(f"{spec.name}: already running on :{spec.port}")
             continue
-        peers = peer_urls({s.name: s.port for s in SERVICES}) if spec.name == "enrollment" else {}
+        peers = peers_of(spec.name, {s.name: s.port for s in SERVICES})
         proc = start(spec, service_env(spec, extra=peers), log_path)
         _pid_file(spec).write_text(str(proc.pid))
         wait_ready(spec.port, proc, log_path)

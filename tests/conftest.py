@@ -160,7 +160,9 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
                 "LOG_LEVEL": "INFO",
                 # A partner registered by a test is read from within a second, not ten.
                 "TOPIC_DISCOVERY_MS": "1000",
-                **(stack.peer_urls(ports) if spec.name == "enrollment" else {}),
+                # Identity's development notifier writes one-time codes here (tests read them).
+                "IDENTITY_DEV_CODES_FILE": str(logs / "codes.log"),
+                **stack.peers_of(spec.name, ports),
             },
         )
         s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")

@@ -100,3 +100,13 @@ class AccountDisabled(EventPayload):
 
     account_id: uuid.UUID
     disabled_at: datetime
+
+
+@event_contract("identity.SessionRevoked", 1)
+class SessionRevoked(EventPayload):
+    """A sign-in session ended (sign-out, a reused refresh token, a revoked binding): every
+    access token carrying its `sid` stops working."""
+
+    session_id: uuid.UUID
+    account_id: uuid.UUID
+    revoked_at: datetime
