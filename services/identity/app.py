@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.identity.adapters.dev_notifier import DevFileNotifier
 from services.identity.adapters.enrollment import EnrollmentClient
 from services.identity.api.routes import router
+from services.identity.api.staff import router as staff_router
 from services.identity.domain.ports import CodeNotifier, RealNameProvider
 from services.identity.handlers.common import Deps, Lifetimes
 from services.identity.handlers.keys import SigningKeys
@@ -61,6 +62,7 @@ def create_app(settings: IdentitySettings) -> FastAPI:
             notifier=notifier_of(settings),
             realname=realname_of(settings),
             enrollment=enrollment,
+            enrollment_url=settings.enrollment_url,
             code_key=derive_key(secret, b"zhijia identity one-time codes"),
             lifetimes=Lifetimes(
                 access_seconds=settings.access_token_seconds,
@@ -78,7 +80,7 @@ def create_app(settings: IdentitySettings) -> FastAPI:
             description="Accounts and sign-in: members by phone and one-time code with real-name "
             "verification, staff accounts and role bindings, EdDSA access tokens and their JWKS, "
             "refresh families, browser sessions.",
-            routers=[router],
+            routers=[router, staff_router],
             start=start,
             migrations=MIGRATIONS,
             publishes=IDENTITY_EVENTS,

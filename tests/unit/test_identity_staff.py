@@ -25,6 +25,7 @@ from services.identity.domain.staff import (
     accepted_totp_step,
     after_failure,
     binding_scope,
+    check_username,
     choose_binding,
     claims_of,
     lock_for,
@@ -116,12 +117,10 @@ def test_an_admin_creates_unbounded_accounts_a_cadre_accounts_kept_in_their_unio
 
 
 def test_an_admin_grants_anything_to_an_admin_made_account() -> None:
-    for role, scope in [
-        (AccountRole.ADMIN, ScopeRef()),
-        (AccountRole.PARTNER_STAFF, ScopeRef(partner_id="p1")),
-        (AccountRole.CADRE, ScopeRef(union_id=OTHER)),
-    ]:
-        assert may_grant(ADMIN, role, scope, None) == []
+    assert may_grant(ADMIN, AccountRole.ADMIN, ScopeRef(), None) == []
+    assert may_grant(ADMIN, AccountRole.PARTNER_STAFF, ScopeRef(partner_id="p1"), None) == []
+    # Only that the union exists (a union is in its own subtree).
+    assert may_grant(ADMIN, AccountRole.CADRE, ScopeRef(union_id=OTHER), None) == [SubtreeCheck(OTHER, OTHER)]
 
 
 def test_a_cadre_grants_cadre_and_counsel_only_inside_their_subtree() -> None:
@@ -163,6 +162,13 @@ def test_a_cadre_manages_only_accounts_kept_inside_their_subtree() -> None:
         may_manage_account(CADRE, None)  # an admin's account
     with pytest.raises(Forbidden):
         may_manage_account(PARTNER, BRANCH)
+
+
+def test_a_username_is_stored_in_lower_case_and_kept_plain() -> None:
+    assert check_username("  Li.Ming@Hangzhou ") == "li.ming@hangzhou"
+    for bad in ("li", "x" * 65, "li ming", "-li", "李明", "li/ming"):
+        with pytest.raises(InvalidInput):
+            check_username(bad)
 
 
 def test_only_a_signed_in_staff_token_speaks_for_a_staff_account() -> None:

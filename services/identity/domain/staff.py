@@ -9,6 +9,7 @@ answer: a rule here names the (R, U) pairs the handler must have confirmed (`Sub
 """
 
 import hmac
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,6 +97,8 @@ def may_grant(
             )
         checks.append(SubtreeCheck(account_scope, scope.union_id))
     if granter.role is AccountRole.ADMIN:
+        if scope.union_id is not None and not checks:
+            checks.append(SubtreeCheck(scope.union_id, scope.union_id))  # the union exists
         return checks
     if granter.role is not AccountRole.CADRE or granter.union_id is None:
         raise Forbidden("只有管理员或工会干部可以授予角色 (only an admin or a cadre grants roles)")
@@ -270,3 +273,23 @@ def accepted_totp_step(secret: str, code: str, now: datetime, last_step: int | N
         if hmac.compare_digest(expected, code) and (last_step is None or step > last_step):
             return step
     return None
+
+
+# Usernames ----------------------------------------------------------------------------------------
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
+
+
+def username_key(username: str) -> str:
+    """A username as stored and looked up: trimmed, lower case."""
+    return username.strip().lower()
+
+
+def check_username(username: str) -> str:
+    """The stored form of a new username: 3..64 of a-z 0-9 . _ @ - (case does not count)."""
+    key = username_key(username)
+    if not _USERNAME.fullmatch(key):
+        raise InvalidInput(
+            "用户名为 3 至 64 个字符：字母、数字、. _ @ - (a username is 3..64 of a-z 0-9 . _ @ -)"
+        )
+    return key

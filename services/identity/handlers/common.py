@@ -30,4 +30,5 @@ class Deps:
     enrollment: EnrollmentClient
     code_key: bytes  # keys the hashes of one-time codes (derived from IDENTITY_KEY_SECRET)
     lifetimes: Lifetimes = Lifetimes()
+    enrollment_url: str = "http://127.0.0.1:8001"  # staff scope checks ask it with the caller's token
     now: Clock = utcnow

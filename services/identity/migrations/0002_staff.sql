@@ -1,8 +1,10 @@
 -- Staff accounts (admins, cadres, counsel, partners' till staff), their role bindings, and the
--- sign-in throttle (lockout per username, limit per client address).
+-- sign-in throttle (lockout per username, limit per client address). A staff account is an
+-- `accounts` row of kind 'staff' (sessions and the disabled status live there) with its
+-- sign-in details here.
 
 CREATE TABLE staff_accounts (
-    account_id          uuid PRIMARY KEY,
+    account_id          uuid PRIMARY KEY REFERENCES accounts (account_id),
     username            text NOT NULL UNIQUE,          -- lower case; what a person types
     display_name        text NOT NULL,
     password_hash       text NOT NULL,                 -- argon2id, never answered
@@ -11,7 +13,6 @@ CREATE TABLE staff_accounts (
     created_by          text NOT NULL,
     created_at          timestamptz NOT NULL,
     password_changed_at timestamptz NOT NULL,
-    disabled_at         timestamptz,
     -- The second factor, encrypted (Fernet, the service's PII key): pending until confirmed.
     totp_pending        bytea,
     totp_secret         bytea,

@@ -22,7 +22,7 @@ class AccountRow:
     created_by: str
     created_at: datetime
     password_changed_at: datetime
-    disabled_at: datetime | None
+    status: str  # the account's: active or disabled
     totp_pending: bytes | None
     totp_secret: bytes | None
     totp_enabled_at: datetime | None
@@ -51,6 +51,9 @@ def _account(row: asyncpg.Record) -> AccountRow:
     return AccountRow(**dict(row))
 
 
+_SELECT = "SELECT s.*, a.status FROM staff_accounts s JOIN accounts a USING (account_id)"
+
+
 def _binding(row: asyncpg.Record) -> BindingRow:
     return BindingRow(**{**dict(row), "role": AccountRole(row["role"])})
 
@@ -62,7 +65,10 @@ async def insert_account(
     conn: Conn, account_id: uuid.UUID, username: str, display_name: str, password_hash: str,
     scope_union_id: uuid.UUID | None, created_by: str, at: datetime,
 ) -> bool:  # fmt: skip
-    """False when the username is taken."""
+    """False when the username is taken (the caller rolls back: the accounts row goes too)."""
+    await conn.execute(
+        "INSERT INTO accounts (account_id, kind, created_at) VALUES ($1, 'staff', $2)", account_id, at
+    )
     inserted = await conn.fetchval(
         """INSERT INTO staff_accounts (account_id, username, display_name, password_hash, scope_union_id,
                                        created_by, created_at, password_changed_at)
@@ -75,13 +81,13 @@ async def insert_account(
 
 async def get_account(conn: Conn, account_id: uuid.UUID, *, for_update: bool = False) -> AccountRow | None:
     lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(f"SELECT * FROM staff_accounts WHERE account_id = $1{lock}", account_id)
+    row = await conn.fetchrow(f"{_SELECT} WHERE s.account_id = $1{lock}", account_id)
     return _account(row) if row else None
 
 
 async def account_by_username(conn: Conn, username: str, *, for_update: bool = False) -> AccountRow | None:
     lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(f"SELECT * FROM staff_accounts WHERE username = $1{lock}", username)
+    row = await conn.fetchrow(f"{_SELECT} WHERE s.username = $1{lock}", username)
     return _account(row) if row else None
 
 
@@ -90,17 +96,18 @@ async def list_accounts(
 ) -> list[AccountRow]:
     """Accounts in account-id order; with `scope_unions`, only those kept inside one of them."""
     rows = await conn.fetch(
-        """SELECT * FROM staff_accounts
-           WHERE ($1::uuid[] IS NULL OR scope_union_id = ANY($1::uuid[]))
-             AND ($2::uuid IS NULL OR account_id > $2)
-           ORDER BY account_id LIMIT $3""",
+        f"""{_SELECT}
+           WHERE ($1::uuid[] IS NULL OR s.scope_union_id = ANY($1::uuid[]))
+             AND ($2::uuid IS NULL OR s.account_id > $2)
+           ORDER BY s.account_id LIMIT $3""",
         list(scope_unions) if scope_unions is not None else None, after, limit,
     )  # fmt: skip
     return [_account(r) for r in rows]
 
 
-async def disable_account(conn: Conn, account_id: uuid.UUID, at: datetime) -> None:
-    await conn.execute("UPDATE staff_accounts SET disabled_at = $2 WHERE account_id = $1", account_id, at)
+async def disable_account(conn: Conn, account_id: uuid.UUID) -> None:
+    """Disabled on the account itself: a refresh of any of its sessions is refused there too."""
+    await conn.execute("UPDATE accounts SET status = 'disabled' WHERE account_id = $1", account_id)
 
 
 async def set_password(conn: Conn, account_id: uuid.UUID, password_hash: str, at: datetime) -> None:
@@ -202,8 +209,8 @@ async def count_live_admins(conn: Conn) -> int:
     """Live admin bindings on enabled accounts (the last one is not revoked or disabled)."""
     return int(
         await conn.fetchval(
-            """SELECT count(*) FROM staff_bindings b JOIN staff_accounts a USING (account_id)
-               WHERE b.role = 'admin' AND b.revoked_at IS NULL AND a.disabled_at IS NULL"""
+            """SELECT count(*) FROM staff_bindings b JOIN accounts a USING (account_id)
+               WHERE b.role = 'admin' AND b.revoked_at IS NULL AND a.status = 'active'"""
         )
     )
 
