@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
 import httpx
 from pydantic import BaseModel, ValidationError
 
@@ -47,10 +48,16 @@ from services.identity.store import staff as store
 from services.identity.store.staff import AccountRow, BindingRow
 from shared import audit
 from shared.auth import Caller
-from shared.contracts.identity import AccountDisabled, AccountRole, RoleBindingGranted, RoleBindingRevoked
+from shared.contracts.identity import (
+    AccountDisabled,
+    AccountRole,
+    RoleBindingGranted,
+    RoleBindingRevoked,
+    ScopeRef,
+)
 from shared.db import Conn
 from shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from shared.events import Trace
+from shared.events import EventWriter, Trace, utcnow
 
 
 class SignInFailed(DomainError):
@@ -470,3 +477,51 @@ async def change_password(deps: Deps, caller: Caller, current: str, new: str) ->
             )
     if outcome is not None:
         raise outcome
+
+
+# The first admin (admin_cli.py, `make admin`) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    account_id: uuid.UUID
+    binding_id: uuid.UUID
+
+
+async def bootstrap_admin(
+    pool: asyncpg.Pool, events: EventWriter, username: str, display_name: str, password: str, trace: Trace
+) -> FirstAdmin:
+    """An admin account with its admin binding, made from the command line while no admin
+    exists yet (later admins are made through the API by an admin)."""
+    name = check_username(username)
+    check_new_password(password, username=name)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    account_id, binding = uuid.uuid4(), Binding(uuid.uuid4(), AccountRole.ADMIN)
+    async with pool.acquire() as conn, conn.transaction():
+        # One bootstrap at a time: two at once would both see no admin.
+        await conn.execute("LOCK TABLE staff_bindings IN SHARE ROW EXCLUSIVE MODE")
+        if await store.count_live_admins(conn) > 0:
+            raise Conflict(
+                "已有管理员：请由管理员在 POST /staff/accounts 创建 (an admin exists: use the API)"
+            )
+        now = utcnow()
+        if not await store.insert_account(
+            conn, account_id, name, display_name, password_hash, None, trace.actor, now
+        ):
+            raise Conflict(f"用户名 {name} 已被使用 (the username is taken)")
+        await store.insert_binding(conn, binding.binding_id, account_id, binding, trace.actor, now)
+        await events.emit(
+            conn, trace, account_id,
+            RoleBindingGranted(
+                binding_id=binding.binding_id, account_id=account_id, role=binding.role, scope=ScopeRef(),
+                granted_by=trace.actor, granted_at=now,
+            ),
+        )  # fmt: skip
+        await audit.record(
+            conn, trace, "staff.account_created", f"account:{account_id}", record_id=account_id, username=name
+        )
+        await audit.record(
+            conn, trace, "staff.binding_granted", f"account:{account_id}", record_id=account_id,
+            **binding.described(),
+        )  # fmt: skip
+    return FirstAdmin(account_id, binding.binding_id)
