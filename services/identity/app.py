@@ -15,6 +15,7 @@ from services.identity.domain.ports import CodeNotifier, RealNameProvider
 from services.identity.handlers.common import Deps, Lifetimes
 from services.identity.handlers.keys import SigningKeys
 from services.identity.settings import IdentitySettings
+from shared.auth import TokenVerifier
 from shared.contracts.identity import AccessClaims, AccountRole
 from shared.contracts.topics import IDENTITY_EVENTS
 from shared.pii import PiiProtector, derive_key
@@ -63,7 +64,9 @@ def create_app(settings: IdentitySettings) -> FastAPI:
             realname=realname_of(settings),
             enrollment=enrollment,
             enrollment_url=settings.enrollment_url,
+            verifier=TokenVerifier(keys),
             code_key=derive_key(secret, b"zhijia identity one-time codes"),
+            csrf_key=derive_key(secret, b"zhijia identity csrf"),
             lifetimes=Lifetimes(
                 access_seconds=settings.access_token_seconds,
                 refresh=timedelta(days=settings.refresh_days),

@@ -61,11 +61,15 @@ class EnrollmentClient:
         except ValidationError as exc:
             raise EnrollmentUnavailable("POST /persons/links answered an unknown shape") from exc
 
-    async def transfer(self, person_id: uuid.UUID, from_account: uuid.UUID, to_account: uuid.UUID) -> None:
-        answer = await self._post(
-            f"/persons/{person_id}/links/transfer",
-            {"from_account_id": str(from_account), "to_account_id": str(to_account)},
-        )
+    async def transfer(
+        self, person_id: uuid.UUID, from_account: uuid.UUID | None, to_account: uuid.UUID
+    ) -> None:
+        """Move the person's link; `from_account` None when identity knows no holder."""
+        body = {
+            "from_account_id": str(from_account) if from_account else None,
+            "to_account_id": str(to_account),
+        }
+        answer = await self._post(f"/persons/{person_id}/links/transfer", body)
         if answer.status_code == 409:
             raise _refused(answer)
         if answer.status_code not in (200, 201, 204):

@@ -4,7 +4,9 @@ A session is a refresh family: every refresh token is used once and replaced by 
 token presented a second time means it was copied, so the whole family ends.
 """
 
+import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -61,3 +63,18 @@ def judge_refresh(state: RefreshState, now: datetime) -> RefreshVerdict:
     if now >= state.token_expires_at:
         return RefreshVerdict.EXPIRED
     return RefreshVerdict.FRESH
+
+
+def csrf_token(key: bytes, session_id: uuid.UUID) -> str:
+    """A browser session's CSRF token: bound to the session (a token of another session, or
+    one an attacker sets as a cookie, does not pass), the same for the session's whole life."""
+    mac = hmac.new(key, b"csrf:" + session_id.bytes, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def csrf_matches(key: bytes, session_id: uuid.UUID, header: str, cookie: str) -> bool:
+    """The double submit (header = cookie, which only the page's own origin can read) and the
+    binding to the session, both in constant time."""
+    expected = csrf_token(key, session_id).encode()
+    same = hmac.compare_digest(header.encode(), cookie.encode())
+    return same and hmac.compare_digest(header.encode(), expected)

@@ -14,10 +14,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from services.identity.domain.keys import KeyTimes, next_activation, published_keys, signing_key
 from services.identity.store import keys as store
 from services.identity.store.keys import KeyRow
+from shared import audit
 from shared.auth import public_jwk, sign_access_token
 from shared.contracts.identity import ISSUER, AccessClaims
 from shared.db import Conn
-from shared.events import Clock, utcnow
+from shared.events import Clock, Trace, utcnow
 from shared.shredding import KeyWrapper
 
 # How long a replica trusts its copy of the keys table (a rotation's lead is longer).
@@ -118,3 +119,16 @@ class SigningKeys:
         # An unknown kid may be a rotation or a forgery: at most one read a second either way.
         if time.monotonic() - self._loaded_at > 1.0:
             await self.reload()
+
+
+async def rotate_keys(keys: SigningKeys, pool: asyncpg.Pool, lead: timedelta, trace: Trace) -> KeyTimes:
+    """Rotate (the admin route and `make rotate-keys`): a new key, published now, signing after
+    the lead; the old one stays published until its last token has expired."""
+    async with pool.acquire() as conn, conn.transaction():
+        made = await keys.rotate(conn, lead)
+        await audit.record(
+            conn, trace, "keys.rotated", f"key:{made.key_id}", record_id=made.key_id,
+            activates_at=made.activates_at.isoformat(),
+        )  # fmt: skip
+    await keys.reload()
+    return made

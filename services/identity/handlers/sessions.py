@@ -9,17 +9,21 @@ from services.identity.domain.sessions import (
     RefreshState,
     RefreshVerdict,
     TokenPair,
+    csrf_matches,
     judge_refresh,
     new_refresh_token,
     refresh_token_hash,
 )
-from services.identity.handlers.common import Deps
+from services.identity.handlers.common import Deps, Unauthorized
 from services.identity.store import accounts, sessions
 from services.identity.store.sessions import RefreshRow, SessionRow
 from shared import audit
 from shared.contracts.identity import AccessClaims, AccountRole, SessionRevoked
 from shared.db import Conn
+from shared.errors import Forbidden
 from shared.events import Trace
+
+CSRF_REFUSED = "CSRF 校验失败，请刷新页面后重试"
 
 
 class RefreshRefused(Exception):
@@ -90,7 +94,9 @@ async def session_claims(conn: Conn, session: SessionRow) -> AccessClaims | None
     return AccessClaims.model_validate(session.claims)
 
 
-async def refresh_session(deps: Deps, conn: Conn, *, refresh_token: str, trace: Trace) -> TokenPair:
+async def refresh_session(
+    deps: Deps, conn: Conn, *, refresh_token: str, trace: Trace, csrf: tuple[str, str] | None = None
+) -> TokenPair:
     """A new pair for a fresh refresh token, which is used up. A reused one revokes its whole
     family. Raises RefreshRefused (401) for anything else than a fresh token of a live session:
     the caller must commit even then, so the revocation of a reused family stands."""
@@ -100,6 +106,8 @@ async def refresh_session(deps: Deps, conn: Conn, *, refresh_token: str, trace: 
         raise RefreshRefused(None)
     session = await sessions.get_session(conn, token.session_id, for_update=True)
     assert session is not None  # refresh_tokens.session_id references sessions
+    if csrf is not None and not csrf_matches(deps.csrf_key, session.session_id, *csrf):
+        raise Forbidden(CSRF_REFUSED)
     verdict = judge_refresh(
         RefreshState(token.used_at, token.expires_at, session.revoked_at, session.expires_at), now
     )
@@ -148,3 +156,44 @@ async def revoke_sessions(
             reason=reason, session_id=str(sid),
         )  # fmt: skip
     return len(ended)
+
+
+SESSION_ENDED = "登录状态已失效，请重新登录"
+
+
+async def refresh(
+    deps: Deps, *, refresh_token: str, trace: Trace, csrf: tuple[str, str] | None = None
+) -> TokenPair:
+    """refresh_session in its own transaction, committed even when refused (a reused token's
+    family stays revoked), then the refusal: 401, the same for every reason."""
+    async with deps.pool.acquire() as conn:
+        async with conn.transaction():
+            try:
+                return await refresh_session(deps, conn, refresh_token=refresh_token, trace=trace, csrf=csrf)
+            except RefreshRefused as exc:
+                refused = exc
+        raise Unauthorized(SESSION_ENDED) from refused
+
+
+async def sign_out(deps: Deps, *, session_id: uuid.UUID | None, trace: Trace) -> int:
+    """End the caller's session (its refresh family); idempotent."""
+    if session_id is None:
+        return 0
+    async with deps.pool.acquire() as conn, conn.transaction():
+        return await revoke_sessions(deps, conn, trace=trace, session_id=session_id, reason="signed_out")
+
+
+async def web_sign_out(deps: Deps, *, refresh_token: str, csrf: tuple[str, str], trace: Trace) -> int:
+    """A browser's sign-out: the CSRF token must be its session's."""
+    async with deps.pool.acquire() as conn, conn.transaction():
+        session_id = await sessions.session_of_refresh(conn, refresh_token_hash(refresh_token))
+        if session_id is None:
+            return 0
+        if not csrf_matches(deps.csrf_key, session_id, *csrf):
+            raise Forbidden(CSRF_REFUSED)
+        return await revoke_sessions(deps, conn, trace=trace, session_id=session_id, reason="signed_out")
+
+
+async def session_is_live(deps: Deps, session_id: uuid.UUID) -> bool:
+    async with deps.pool.acquire() as conn:
+        return await sessions.is_live(conn, session_id, deps.now())

@@ -56,3 +56,20 @@ async def insert_member_account(
     found = await account_by_phone(conn, phone_hash)
     assert found is not None
     return found
+
+
+async def set_realname(
+    conn: Conn, account_id: uuid.UUID, status: str, at: datetime, *, person_id: uuid.UUID | None = None
+) -> None:
+    """The account's real-name state; `person_id` is set when verified, cleared otherwise."""
+    await conn.execute(
+        """UPDATE accounts SET realname_status = $2, realname_at = $3,
+                              person_id = CASE WHEN $2 = 'verified' THEN $4 ELSE NULL END
+           WHERE account_id = $1""",
+        account_id, status, at, person_id,
+    )  # fmt: skip
+
+
+async def account_of_person(conn: Conn, person_id: uuid.UUID) -> AccountRow | None:
+    row = await conn.fetchrow(f"{_SELECT} WHERE person_id = $1", person_id)
+    return None if row is None else _account(row)

@@ -98,3 +98,16 @@ async def get_refresh(conn: Conn, token_hash: bytes) -> RefreshRow | None:
 
 async def mark_used(conn: Conn, token_hash: bytes, at: datetime) -> None:
     await conn.execute("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1", token_hash, at)
+
+
+async def session_of_refresh(conn: Conn, token_hash: bytes) -> uuid.UUID | None:
+    """The session a refresh token belongs to, used or not."""
+    found = await conn.fetchval("SELECT session_id FROM refresh_tokens WHERE token_hash = $1", token_hash)
+    return found if isinstance(found, uuid.UUID) else None
+
+
+async def is_live(conn: Conn, session_id: uuid.UUID, at: datetime) -> bool:
+    live = await conn.fetchval(
+        "SELECT revoked_at IS NULL AND expires_at > $2 FROM sessions WHERE session_id = $1", session_id, at
+    )
+    return bool(live)
