@@ -1,5 +1,5 @@
 """Staff accounts' rules: argon2id passwords, who may create whom and grant what, the binding a
-sign-in takes, the lockout's growing backoff, and the second factor."""
+sign-in takes, the lockout, and the second factor."""
 
 import time
 import uuid
@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
+from services.identity.domain import limits
 from services.identity.domain.passwords import (
     check_new_password,
     hash_password,
@@ -16,30 +17,26 @@ from services.identity.domain.passwords import (
     verify_password,
 )
 from services.identity.domain.staff import (
-    ADDRESS_LIMITS,
-    USERNAME_LIMITS,
+    PASSWORD_FAILURES_PER_ADDRESS,
     Binding,
-    Limits,
     SubtreeCheck,
-    Throttle,
     accepted_totp_step,
-    after_failure,
     binding_scope,
     check_username,
     choose_binding,
     claims_of,
-    lock_for,
     may_grant,
     may_manage_account,
     may_revoke,
-    retry_after,
     scope_of_new_account,
     staff_account_id,
     totp_uri,
+    username_subject,
 )
 from shared.auth import Principal
 from shared.contracts.identity import AccountRole, ScopeRef
 from shared.errors import Forbidden, InvalidInput
+from shared.pii import PiiProtector
 
 ROOT, BRANCH, OTHER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
@@ -209,39 +206,24 @@ def test_the_claims_of_a_binding_carry_its_scope_and_id() -> None:
 # Lockout ------------------------------------------------------------------------------------------
 
 
-def test_five_failures_lock_a_username_a_minute_then_each_failure_doubles_up_to_an_hour() -> None:
-    assert [lock_for(n, USERNAME_LIMITS) for n in (1, 4)] == [None, None]
-    assert lock_for(5, USERNAME_LIMITS) == timedelta(minutes=1)
-    assert lock_for(6, USERNAME_LIMITS) == timedelta(minutes=2)
-    assert lock_for(8, USERNAME_LIMITS) == timedelta(minutes=8)
-    assert lock_for(12, USERNAME_LIMITS) == timedelta(hours=1)
-    assert lock_for(10_000, USERNAME_LIMITS) == timedelta(hours=1)
+def test_five_failed_passwords_lock_a_username_a_minute_and_each_further_one_doubles_it() -> None:
+    assert limits.lockout_wait(4, NOW, NOW) is None
+    assert limits.lockout_wait(5, NOW, NOW) == 60
+    assert limits.lockout_wait(6, NOW, NOW + timedelta(seconds=20)) == 100
+    assert limits.lockout_wait(5, NOW, NOW + timedelta(seconds=60)) is None
 
 
-def test_failures_in_a_row_lock_and_the_lock_tells_when_to_retry() -> None:
-    t = Throttle()
-    at = NOW
-    for _ in range(4):
-        t = after_failure(t, at, USERNAME_LIMITS)
-        assert retry_after(t, at) is None
-        at += timedelta(seconds=1)
-    t = after_failure(t, at, USERNAME_LIMITS)
-    assert t.failures == 5 and retry_after(t, at) == 60
-    assert retry_after(t, at + timedelta(seconds=59.5)) == 1
-    assert retry_after(t, at + timedelta(seconds=60)) is None
-    t = after_failure(t, at + timedelta(seconds=61), USERNAME_LIMITS)
-    assert retry_after(t, at + timedelta(seconds=61)) == 120
+def test_an_address_failing_on_many_usernames_waits_too() -> None:
+    failures = [NOW - timedelta(seconds=i) for i in range(19)]
+    assert limits.window_wait(failures, PASSWORD_FAILURES_PER_ADDRESS, NOW) is None
+    failures.append(NOW - timedelta(minutes=2))
+    assert limits.window_wait(failures, PASSWORD_FAILURES_PER_ADDRESS, NOW) == 8 * 60
 
 
-def test_failures_long_ago_are_forgotten() -> None:
-    limits = Limits(2, timedelta(minutes=1), timedelta(minutes=4), timedelta(hours=1))
-    t = after_failure(Throttle(), NOW, limits)
-    t = after_failure(t, NOW + timedelta(hours=2), limits)
-    assert t.failures == 1 and retry_after(t, NOW + timedelta(hours=2)) is None
-
-
-def test_an_address_has_more_room_than_a_username() -> None:
-    assert ADDRESS_LIMITS.free_failures > USERNAME_LIMITS.free_failures
+def test_a_username_is_counted_under_a_keyed_hash_known_or_not() -> None:
+    pii = PiiProtector("k" * 40)
+    assert username_subject(pii.lookup_hash, "li.ming") == username_subject(pii.lookup_hash, "li.ming")
+    assert username_subject(pii.lookup_hash, "li.ming") != pii.lookup_hash("li.ming")
 
 
 # Second factor ------------------------------------------------------------------------------------

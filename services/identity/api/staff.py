@@ -3,21 +3,20 @@ answers. Staff sign in at POST /staff/sessions; the signed-in staff member's own
 under /me (second factor, password)."""
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.identity.api.auth import IdentityCaller
 from services.identity.domain.passwords import MAX_LENGTH as PASSWORD_MAX
 from services.identity.domain.sessions import TokenPair
 from services.identity.handlers import staff
 from services.identity.handlers.common import Deps
-from services.identity.handlers.staff import AccountView, BindingRequest, EnrollmentAway, TooManyTries
+from services.identity.handlers.staff import AccountView, BindingRequest
 from shared.contracts.identity import AccountRole
-from shared.http import AppDeps, CallerDep, correlation_id_of
+from shared.http import AppDeps, correlation_id_of
 from shared.inputs import Limit, StrictRoute
 from shared.openapi import problems
 
@@ -25,17 +24,6 @@ router = APIRouter(route_class=StrictRoute)
 DepsDep = Annotated[Deps, AppDeps]
 
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX)]
-
-
-@contextmanager
-def _with_retry_after() -> Iterator[None]:
-    """A refusal that says when to come back carries Retry-After."""
-    try:
-        yield
-    except TooManyTries as exc:
-        raise HTTPException(429, exc.reason, headers={"Retry-After": str(exc.retry_after)}) from exc
-    except EnrollmentAway as exc:
-        raise HTTPException(503, exc.reason, headers={"Retry-After": "5"}) from exc
 
 
 # Schemas ------------------------------------------------------------------------------------------
@@ -152,7 +140,7 @@ class PasswordIn(BaseModel):
 @router.post(
     "/staff/accounts", status_code=status.HTTP_201_CREATED, tags=["staff"], responses=problems(403, 409)
 )
-async def create_account(body: NewAccountIn, deps: DepsDep, caller: CallerDep) -> AccountCreatedOut:
+async def create_account(body: NewAccountIn, deps: DepsDep, caller: IdentityCaller) -> AccountCreatedOut:
     """A staff account, by an admin, or by a cadre (then it stays inside the cadre's subtree).
     It can sign in once it has a role binding."""
     account_id = await staff.create_account(deps, caller, body.username, body.display_name, body.password)
@@ -162,27 +150,24 @@ async def create_account(body: NewAccountIn, deps: DepsDep, caller: CallerDep) -
 @router.get("/staff/accounts", tags=["staff"], responses=problems(403, 404))
 async def list_accounts(
     deps: DepsDep,
-    caller: CallerDep,
+    caller: IdentityCaller,
     after: Annotated[uuid.UUID | None, Query(description="the last account_id of the previous page")] = None,
     limit: Limit = 100,
 ) -> list[AccountOut]:
     """Admin: every staff account; cadre: the accounts kept inside their subtree."""
-    with _with_retry_after():
-        views = await staff.list_accounts(deps, caller, after, limit)
+    views = await staff.list_accounts(deps, caller, after, limit)
     return [AccountOut.of(v) for v in views]
 
 
 @router.get("/staff/accounts/{account_id}", tags=["staff"], responses=problems(403, 404))
-async def get_account(account_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> AccountOut:
-    with _with_retry_after():
-        return AccountOut.of(await staff.get_account(deps, caller, account_id))
+async def get_account(account_id: uuid.UUID, deps: DepsDep, caller: IdentityCaller) -> AccountOut:
+    return AccountOut.of(await staff.get_account(deps, caller, account_id))
 
 
 @router.post("/staff/accounts/{account_id}/disable", tags=["staff"], responses=problems(403, 404, 409))
-async def disable_account(account_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> DisabledOut:
+async def disable_account(account_id: uuid.UUID, deps: DepsDep, caller: IdentityCaller) -> DisabledOut:
     """Every token of the account stops working (identity.AccountDisabled, sessions revoked)."""
-    with _with_retry_after():
-        ended = await staff.disable_account(deps, caller, account_id)
+    ended = await staff.disable_account(deps, caller, account_id)
     return DisabledOut(account_id=account_id, sessions_revoked=ended)
 
 
@@ -196,13 +181,12 @@ async def disable_account(account_id: uuid.UUID, deps: DepsDep, caller: CallerDe
     responses=problems(403, 404, 409),
 )
 async def grant_binding(
-    account_id: uuid.UUID, body: BindingIn, deps: DepsDep, caller: CallerDep
+    account_id: uuid.UUID, body: BindingIn, deps: DepsDep, caller: IdentityCaller
 ) -> BindingCreatedOut:
     """A role binding (identity.RoleBindingGranted). Admin: any; cadre: cadre or counsel of a
     union in their own subtree."""
     wanted = BindingRequest(body.role, body.union_id, body.partner_id, body.counsel_id)
-    with _with_retry_after():
-        binding_id = await staff.grant_binding(deps, caller, account_id, wanted)
+    binding_id = await staff.grant_binding(deps, caller, account_id, wanted)
     return BindingCreatedOut(binding_id=binding_id)
 
 
@@ -212,12 +196,11 @@ async def grant_binding(
     responses=problems(403, 404, 409),
 )
 async def revoke_binding(
-    account_id: uuid.UUID, binding_id: uuid.UUID, deps: DepsDep, caller: CallerDep
+    account_id: uuid.UUID, binding_id: uuid.UUID, deps: DepsDep, caller: IdentityCaller
 ) -> RevokedOut:
     """The binding ends (identity.RoleBindingRevoked) and so do the sessions opened with it:
     every service refuses their tokens within seconds, and their refresh fails."""
-    with _with_retry_after():
-        revoked = await staff.revoke_binding(deps, caller, account_id, binding_id)
+    revoked = await staff.revoke_binding(deps, caller, account_id, binding_id)
     return RevokedOut(
         binding_id=binding_id, revoked_at=revoked.revoked_at, sessions_revoked=revoked.sessions_revoked
     )
@@ -243,15 +226,14 @@ async def sign_in(body: SignInIn, request: Request, deps: DepsDep) -> TokenPair:
         binding_id=body.binding_id, address=request.client.host if request.client else "unknown",
         correlation_id=correlation_id_of(request),
     )  # fmt: skip
-    with _with_retry_after():
-        return await staff.sign_in(deps, attempt)
+    return await staff.sign_in(deps, attempt)
 
 
 # The signed-in staff member's own account ---------------------------------------------------------
 
 
 @router.post("/me/totp", tags=["staff"], responses=problems(403, 409))
-async def begin_totp(deps: DepsDep, caller: CallerDep) -> TotpOut:
+async def begin_totp(deps: DepsDep, caller: IdentityCaller) -> TotpOut:
     """A TOTP secret for an authenticator app; confirmed by POST /me/totp/confirm."""
     enrollment = await staff.begin_totp(deps, caller)
     return TotpOut(secret=enrollment.secret, otpauth_uri=enrollment.otpauth_uri)
@@ -260,7 +242,7 @@ async def begin_totp(deps: DepsDep, caller: CallerDep) -> TotpOut:
 @router.post(
     "/me/totp/confirm", status_code=status.HTTP_204_NO_CONTENT, tags=["staff"], responses=problems(403, 409)
 )
-async def confirm_totp(body: TotpConfirmIn, deps: DepsDep, caller: CallerDep) -> Response:
+async def confirm_totp(body: TotpConfirmIn, deps: DepsDep, caller: IdentityCaller) -> Response:
     """A right code turns the second factor on: from then sign-in needs totp_code."""
     await staff.confirm_totp(deps, caller, body.code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -272,7 +254,6 @@ async def confirm_totp(body: TotpConfirmIn, deps: DepsDep, caller: CallerDep) ->
     tags=["staff"],
     responses={**problems(403), 429: {"description": "locked out for a while: see Retry-After"}},
 )
-async def change_password(body: PasswordIn, deps: DepsDep, caller: CallerDep) -> Response:
-    with _with_retry_after():
-        await staff.change_password(deps, caller, body.current_password, body.new_password)
+async def change_password(body: PasswordIn, deps: DepsDep, caller: IdentityCaller) -> Response:
+    await staff.change_password(deps, caller, body.current_password, body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

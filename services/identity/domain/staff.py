@@ -1,5 +1,5 @@
 """The rules of staff accounts: who may create whom and grant what, the scope a binding must
-name, which binding a sign-in takes, the lockout's growing backoff and the second factor (TOTP).
+name, which binding a sign-in takes, the per-address limit on password tries and the second factor (TOTP).
 
 Scopes: an admin grants anything. A cadre creates accounts that stay inside the cadre's union
 subtree (every binding they ever get is a cadre or counsel binding of a union in it), and grants
@@ -11,12 +11,13 @@ answer: a rule here names the (R, U) pairs the handler must have confirmed (`Sub
 import hmac
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
 
+from services.identity.domain.limits import Window
 from shared.auth import Principal
 from shared.contracts.identity import AccessClaims, AccountRole, ScopeRef
 from shared.errors import Forbidden, InvalidInput
@@ -201,50 +202,17 @@ def claims_of(account_id: uuid.UUID, binding: Binding) -> AccessClaims:
 
 
 # Lockout ------------------------------------------------------------------------------------------
+# A username locks after failed password (or TOTP) checks in a row with the growing backoff of
+# domain/limits.py (5 free, then 1 min doubling); its failures are counted under a keyed hash
+# of the username, so an unknown username locks exactly like a known one.
+
+# Password failures from one client address (many usernames tried from one place).
+PASSWORD_FAILURES_PER_ADDRESS = (Window(20, timedelta(minutes=10)), Window(100, timedelta(days=1)))
 
 
-@dataclass(frozen=True)
-class Limits:
-    free_failures: int  # failures in a row before the first lock
-    first_lock: timedelta
-    max_lock: timedelta
-    forget_after: timedelta  # failures older than this (since the last one) are forgotten
-
-
-# Per username: 5 failures lock it 1 min, each further failure doubles that, up to an hour.
-USERNAME_LIMITS = Limits(5, timedelta(minutes=1), timedelta(hours=1), timedelta(hours=24))
-# Per client address (many usernames from one place): more room, the same growth.
-ADDRESS_LIMITS = Limits(20, timedelta(minutes=1), timedelta(minutes=30), timedelta(hours=1))
-
-
-@dataclass(frozen=True)
-class Throttle:
-    failures: int = 0
-    locked_until: datetime | None = None
-    last_failure_at: datetime | None = None
-
-
-def retry_after(throttle: Throttle, now: datetime) -> int | None:
-    """Whole seconds until the next try is taken, or None when it is taken now."""
-    if throttle.locked_until is None or throttle.locked_until <= now:
-        return None
-    return max(1, int((throttle.locked_until - now).total_seconds() + 0.999))
-
-
-def lock_for(failures: int, limits: Limits) -> timedelta | None:
-    """How long `failures` failures in a row lock: none below the threshold, then doubling."""
-    over = failures - limits.free_failures
-    if over < 0:
-        return None
-    # Bounded exponent: past the cap it no longer matters how far.
-    return min(limits.first_lock * (1 << min(over, 32)), limits.max_lock)
-
-
-def after_failure(throttle: Throttle, now: datetime, limits: Limits) -> Throttle:
-    forgotten = throttle.last_failure_at is None or now - throttle.last_failure_at >= limits.forget_after
-    failures = 1 if forgotten else throttle.failures + 1
-    lock = lock_for(failures, limits)
-    return Throttle(failures, now + lock if lock else None, now)
+def username_subject(pii_hash: Callable[[str], bytes], username: str) -> bytes:
+    """What a username's attempts are counted under (a keyed hash, like a phone number's)."""
+    return pii_hash(f"staff-username:{username}")
 
 
 # Second factor ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from services.identity.domain import limits
 from services.identity.domain.passwords import (
     check_new_password,
     hash_password,
@@ -21,12 +22,10 @@ from services.identity.domain.passwords import (
 )
 from services.identity.domain.sessions import TokenPair
 from services.identity.domain.staff import (
-    ADDRESS_LIMITS,
-    USERNAME_LIMITS,
+    PASSWORD_FAILURES_PER_ADDRESS,
     Binding,
     SubtreeCheck,
     accepted_totp_step,
-    after_failure,
     binding_scope,
     check_username,
     choose_binding,
@@ -36,16 +35,17 @@ from services.identity.domain.staff import (
     may_manage_account,
     may_revoke,
     new_totp_secret,
-    retry_after,
     scope_of_new_account,
     staff_account_id,
     totp_uri,
     username_key,
+    username_subject,
 )
-from services.identity.handlers.common import Deps
+from services.identity.handlers.common import Deps, Throttled, Unavailable
 from services.identity.handlers.sessions import open_session, revoke_sessions
+from services.identity.store import attempts
 from services.identity.store import staff as store
-from services.identity.store.staff import AccountRow, BindingRow
+from services.identity.store.staff import PASSWORD_CHECKED, AccountRow, BindingRow
 from shared import audit
 from shared.auth import Caller
 from shared.contracts.identity import (
@@ -70,25 +70,9 @@ class SecondFactorRequired(DomainError):
     code = "totp_required"
 
 
-class TooManyTries(DomainError):
-    """429: the api answers it with Retry-After."""
-
-    status_code = 429
-    code = "too_many_requests"
-
-    def __init__(self, seconds: int) -> None:
-        super().__init__(f"尝试次数过多，请 {seconds} 秒后再试 (too many tries: retry in {seconds} s)")
-        self.retry_after = seconds
-
-
-class EnrollmentAway(DomainError):
-    """Enrollment could not say whether a union is in a subtree: nothing was changed."""
-
-    status_code = 503
-    code = "temporarily_unavailable"
-
-
 WRONG_CREDENTIALS = "用户名或密码错误 (wrong username or password)"
+ENROLLMENT_AWAY = "工会信息暂不可用，请稍后再试 (enrollment did not answer: nothing was changed)"
+LOCKED = "密码错误次数过多，已暂时锁定 (too many failed tries)"
 
 
 # Scope checks through enrollment --------------------------------------------------------------------
@@ -107,17 +91,17 @@ async def union_subtree(deps: Deps, caller: Caller, root: uuid.UUID) -> set[uuid
                 f"/unions/{root}/subtree", headers={"Authorization": caller.credentials}
             )
     except httpx.HTTPError as exc:
-        raise EnrollmentAway("工会信息暂不可用，请稍后再试 (enrollment did not answer: retry)") from exc
+        raise Unavailable(ENROLLMENT_AWAY, 5) from exc
     if answer.status_code == 404:
         raise NotFound(f"工会 {root} 不存在 (no such union)")
     if answer.status_code in (401, 403):
         raise Forbidden(f"工会 {root} 不在您的范围内 (union {root} is outside your scope)")
     if answer.status_code != 200:
-        raise EnrollmentAway("工会信息暂不可用，请稍后再试 (enrollment did not answer: retry)")
+        raise Unavailable(ENROLLMENT_AWAY, 5)
     try:
         return {u.union_id for u in [_Union.model_validate(x) for x in answer.json()]}
     except (ValueError, TypeError, ValidationError) as exc:
-        raise EnrollmentAway("工会信息暂不可用 (enrollment answered an unknown shape)") from exc
+        raise Unavailable(ENROLLMENT_AWAY, 5) from exc
 
 
 async def confirm(deps: Deps, caller: Caller, checks: Sequence[SubtreeCheck]) -> None:
@@ -319,44 +303,45 @@ class SignIn:
 
 async def sign_in(deps: Deps, attempt: SignIn) -> TokenPair:
     """A token pair for the account's chosen binding. Unknown user and wrong password answer
-    the same, after the same argon2 work; a failure counts against the username and the
-    address, and is committed even though the request is refused."""
+    the same, after the same argon2 work, and lock the same (per username, growing backoff;
+    per address, windows); a failure is committed although the request is refused."""
     username = username_key(attempt.username)
     trace = Trace(f"staff:{username}", attempt.correlation_id)
-    user_key, address_key = f"user:{username}", f"addr:{attempt.address}"
-    outcome: TokenPair | DomainError
+    user = username_subject(deps.pii.lookup_hash, username)
+    addr = deps.pii.lookup_hash(f"address:{attempt.address}")
+    outcome: TokenPair | Exception
     async with deps.pool.acquire() as conn, conn.transaction():
-        throttles = await store.lock_throttles(conn, [user_key, address_key])
+        await attempts.lock_subject(conn, user)
         now = deps.now()
-        wait = max(retry_after(throttles[user_key], now) or 0, retry_after(throttles[address_key], now) or 0)
-        if wait:
+        if wait := await _locked_for(conn, user, addr, now):
             await audit.record(
-                conn, trace, "staff.sign_in_throttled", f"username:{username}", address=attempt.address,
-                retry_after=wait,
-            )  # fmt: skip
-            outcome = TooManyTries(wait)
+                conn, trace, "staff.sign_in_throttled", f"username:{username}", retry_after=wait
+            )
+            outcome = Throttled(wait, LOCKED)
         else:
             outcome = await _checked(deps, conn, attempt, username, trace)
-            if isinstance(outcome, SignInFailed):
-                await store.save_throttle(
-                    conn, user_key, after_failure(throttles[user_key], now, USERNAME_LIMITS)
-                )
-                await store.save_throttle(
-                    conn, address_key, after_failure(throttles[address_key], now, ADDRESS_LIMITS)
-                )
-            elif not isinstance(outcome, SecondFactorRequired):
-                # The password (and code) were right: the username's count starts again.
-                await store.clear_throttle(conn, user_key)
-                if throttles[address_key].failures == 0:
-                    await store.clear_throttle(conn, address_key)
-    if isinstance(outcome, DomainError):
+            if not isinstance(outcome, SecondFactorRequired):
+                # Right password (and code) or not: that is what the limits count.
+                right = not isinstance(outcome, SignInFailed)
+                await attempts.record(conn, PASSWORD_CHECKED, user, now, succeeded=right)
+                await attempts.record(conn, PASSWORD_CHECKED, addr, now, succeeded=right)
+    if isinstance(outcome, Exception):
         raise outcome
     return outcome
 
 
+async def _locked_for(conn: Conn, user: bytes, addr: bytes | None, now: datetime) -> int | None:
+    """Seconds the username (lockout) or the address (windows of failures) must wait."""
+    waits = [limits.lockout_wait(*await attempts.failures_in_a_row(conn, PASSWORD_CHECKED, user, now), now)]
+    if addr is not None:
+        failed_here = await attempts.times(conn, PASSWORD_CHECKED, addr, now, failed_only=True)
+        waits.append(limits.window_wait(failed_here, PASSWORD_FAILURES_PER_ADDRESS, now))
+    return max((w for w in waits if w), default=None)
+
+
 async def _checked(
     deps: Deps, conn: Conn, attempt: SignIn, username: str, trace: Trace
-) -> TokenPair | DomainError:
+) -> TokenPair | Exception:
     account = await store.account_by_username(conn, username, for_update=True)
     subject = f"username:{username}" if account is None else f"account:{account.account_id}"
     record_id = account.account_id if account else None
@@ -454,24 +439,23 @@ async def change_password(deps: Deps, caller: Caller, current: str, new: str) ->
         account = await _account(conn, account_id)
     check_new_password(new, username=account.username)
     new_hash = await asyncio.to_thread(hash_password, new)
-    user_key = f"user:{account.username}"
-    outcome: DomainError | None = None
+    user = username_subject(deps.pii.lookup_hash, account.username)
+    outcome: Exception | None = None
     async with deps.pool.acquire() as conn, conn.transaction():
-        throttle = (await store.lock_throttles(conn, [user_key]))[user_key]
+        await attempts.lock_subject(conn, user)
         now = deps.now()
-        wait = retry_after(throttle, now)
         account = await _account(conn, account_id, for_update=True)
-        if wait:
-            outcome = TooManyTries(wait)
+        if wait := await _locked_for(conn, user, None, now):
+            outcome = Throttled(wait, LOCKED)
         elif not await asyncio.to_thread(verify_password, account.password_hash, current):
-            await store.save_throttle(conn, user_key, after_failure(throttle, now, USERNAME_LIMITS))
+            await attempts.record(conn, PASSWORD_CHECKED, user, now, succeeded=False)
             await audit.record(
                 conn, trace, "staff.password_change_failed", f"account:{account_id}", record_id=account_id
             )
             outcome = Forbidden("当前密码错误 (the current password is wrong)")
         else:
             await store.set_password(conn, account_id, new_hash, now)
-            await store.clear_throttle(conn, user_key)
+            await attempts.record(conn, PASSWORD_CHECKED, user, now, succeeded=True)
             await audit.record(
                 conn, trace, "staff.password_changed", f"account:{account_id}", record_id=account_id
             )

@@ -1,5 +1,5 @@
--- Staff accounts (admins, cadres, counsel, partners' till staff), their role bindings, and the
--- sign-in throttle (lockout per username, limit per client address). A staff account is an
+-- Staff accounts (admins, cadres, counsel, partners' till staff) and their role bindings (their
+-- password tries are counted in `attempts`, 0001). A staff account is an
 -- `accounts` row of kind 'staff' (sessions and the disabled status live there) with its
 -- sign-in details here.
 
@@ -43,11 +43,3 @@ CREATE UNIQUE INDEX staff_bindings_live ON staff_bindings (
     account_id, role, coalesce(union_id::text, ''), coalesce(partner_id, ''), coalesce(counsel_id::text, '')
 ) WHERE revoked_at IS NULL;
 CREATE INDEX staff_bindings_union ON staff_bindings (union_id) WHERE revoked_at IS NULL;
-
--- Failed password tries in a row, per key: 'user:<username>' or 'addr:<client address>'.
-CREATE TABLE staff_sign_in_throttle (
-    key             text PRIMARY KEY,
-    failures        integer NOT NULL,
-    locked_until    timestamptz,
-    last_failure_at timestamptz
-);

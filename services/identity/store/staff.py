@@ -1,4 +1,5 @@
-"""Staff accounts, their role bindings and the sign-in throttle: explicit SQL over asyncpg."""
+"""Staff accounts and their role bindings: explicit SQL over asyncpg. Password tries are counted
+in the service's `attempts` (store/attempts.py) under PASSWORD_CHECKED."""
 
 import uuid
 from collections.abc import Sequence
@@ -7,9 +8,12 @@ from datetime import datetime
 
 import asyncpg
 
-from services.identity.domain.staff import Binding, Throttle
+from services.identity.domain.staff import Binding
 from shared.contracts.identity import AccountRole
 from shared.db import Conn
+
+# The action password (and TOTP) checks are counted under in `attempts`.
+PASSWORD_CHECKED = "password_checked"  # noqa: S105 (an action name)
 
 
 @dataclass(frozen=True)
@@ -213,33 +217,3 @@ async def count_live_admins(conn: Conn) -> int:
                WHERE b.role = 'admin' AND b.revoked_at IS NULL AND a.status = 'active'"""
         )
     )
-
-
-# Throttle -----------------------------------------------------------------------------------------
-
-
-async def lock_throttles(conn: Conn, keys: Sequence[str]) -> dict[str, Throttle]:
-    """The throttles of these keys, locked for the transaction (made when new, locked in key
-    order so two sign-ins sharing a key cannot deadlock)."""
-    ordered = sorted(set(keys))
-    await conn.execute(
-        """INSERT INTO staff_sign_in_throttle (key, failures) SELECT unnest($1::text[]), 0
-           ON CONFLICT (key) DO NOTHING""",
-        ordered,
-    )
-    rows = await conn.fetch(
-        "SELECT * FROM staff_sign_in_throttle WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE", ordered
-    )
-    return {r["key"]: Throttle(r["failures"], r["locked_until"], r["last_failure_at"]) for r in rows}
-
-
-async def save_throttle(conn: Conn, key: str, throttle: Throttle) -> None:
-    await conn.execute(
-        """UPDATE staff_sign_in_throttle SET failures = $2, locked_until = $3, last_failure_at = $4
-           WHERE key = $1""",
-        key, throttle.failures, throttle.locked_until, throttle.last_failure_at,
-    )  # fmt: skip
-
-
-async def clear_throttle(conn: Conn, key: str) -> None:
-    await conn.execute("DELETE FROM staff_sign_in_throttle WHERE key = $1", key)
