@@ -1,14 +1,15 @@
 """Wiring of the identity service (统一身份认证) on the service kit: its settings, its signing
 keys, the notifier and real-name ports, the enrollment client, and its routes."""
 
-import importlib
+from contextlib import AsyncExitStack
 from datetime import timedelta
-from typing import cast
 
 from fastapi import FastAPI
 
 from services.identity.adapters.dev_notifier import DevFileNotifier
 from services.identity.adapters.enrollment import EnrollmentClient
+from services.identity.adapters.realname import HttpRealNameProvider
+from services.identity.adapters.sms_gateway import SmsGatewayNotifier
 from services.identity.api.routes import router
 from services.identity.api.staff import router as staff_router
 from services.identity.domain.ports import CodeNotifier, RealNameProvider
@@ -27,19 +28,22 @@ MIGRATIONS = ["services.identity.migrations"]
 SERVICE_TOKEN_SECONDS = 60
 
 
-def notifier_of(settings: IdentitySettings) -> CodeNotifier:
+def notifier_of(settings: IdentitySettings, stack: AsyncExitStack) -> CodeNotifier:
+    """The development file (IDENTITY_NOTIFIER=dev) or the SMS gateway (=sms, SMS_GATEWAY_*)."""
     if settings.identity_notifier == "dev":
         return DevFileNotifier(settings.identity_dev_codes_file)
-    # The SMS gateway adapter is helper D's (branch identity-adapters).
-    module = importlib.import_module("services.identity.adapters.sms_gateway")
-    return cast(CodeNotifier, module.SmsGatewayNotifier.from_env())
+    sms = SmsGatewayNotifier.from_env()
+    stack.push_async_callback(sms.aclose)
+    return sms
 
 
-def realname_of(settings: IdentitySettings) -> RealNameProvider | None:
+def realname_of(settings: IdentitySettings, stack: AsyncExitStack) -> RealNameProvider | None:
+    """The provider (REALNAME_PROVIDER_*); unset: real-name verification answers 503."""
     if not settings.realname_provider_url:
         return None
-    module = importlib.import_module("services.identity.adapters.realname")
-    return cast(RealNameProvider, module.HttpRealNameProvider.from_env())
+    provider = HttpRealNameProvider.from_env()
+    stack.push_async_callback(provider.aclose)
+    return provider
 
 
 def create_app(settings: IdentitySettings) -> FastAPI:
@@ -60,17 +64,17 @@ def create_app(settings: IdentitySettings) -> FastAPI:
             events=runtime.events,
             pii=PiiProtector(settings.pii_key.get_secret_value()),
             keys=keys,
-            notifier=notifier_of(settings),
-            realname=realname_of(settings),
+            notifier=notifier_of(settings, runtime.stack),
+            realname=realname_of(settings, runtime.stack),
             enrollment=enrollment,
             enrollment_url=settings.enrollment_url,
             verifier=TokenVerifier(keys),
             code_key=derive_key(secret, b"zhijia identity one-time codes"),
             csrf_key=derive_key(secret, b"zhijia identity csrf"),
             lifetimes=Lifetimes(
-                access_seconds=settings.access_token_seconds,
-                refresh=timedelta(days=settings.refresh_days),
-                key_publish_lead=timedelta(seconds=settings.key_publish_lead_seconds),
+                access_seconds=settings.identity_access_token_seconds,
+                refresh=timedelta(days=settings.identity_refresh_days),
+                key_publish_lead=timedelta(seconds=settings.identity_key_lead_seconds),
             ),
         )
         return Started(deps)

@@ -21,7 +21,7 @@ class IdentitySettings(ServiceSettings):
     # The real-name verification provider (unset: real-name verification answers 503).
     realname_provider_url: str | None = None
     # Lifetimes: access tokens (capped at 15 min by the contract), refresh families (absolute).
-    access_token_seconds: int = Field(default=600, ge=30, le=900)
-    refresh_days: int = Field(default=30, ge=1, le=90)
+    identity_access_token_seconds: int = Field(default=600, ge=30, le=900)
+    identity_refresh_days: int = Field(default=30, ge=1, le=90)
     # A new signing key is published this long before it signs (verifiers fetch the JWKS).
-    key_publish_lead_seconds: int = Field(default=60, ge=0, le=3600)
+    identity_key_lead_seconds: int = Field(default=60, ge=0, le=3600)

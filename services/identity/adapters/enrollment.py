@@ -72,6 +72,8 @@ class EnrollmentClient:
         answer = await self._post(f"/persons/{person_id}/links/transfer", body)
         if answer.status_code == 409:
             raise _refused(answer)
+        if answer.status_code == 404:  # the holder holds no link to the person (any more)
+            raise LinkRefused("not_linked", person_id, None)
         if answer.status_code not in (200, 201, 204):
             raise EnrollmentUnavailable(f"POST /persons/{{id}}/links/transfer answered {answer.status_code}")
 

@@ -100,6 +100,8 @@ async def verify_real_name(
 
 async def _refused(deps: Deps, account_id: uuid.UUID, refused: LinkRefused, trace: Trace) -> Verified:
     now = deps.now()
+    if refused.code == "account_already_linked":
+        raise Conflict("该账号已关联其他人员，请联系所在工会核实")
     if refused.code != "claimed_by_another_account" or refused.person_id is None:
         async with deps.pool.acquire() as conn:
             await audit.record(

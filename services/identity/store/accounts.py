@@ -64,7 +64,7 @@ async def set_realname(
     """The account's real-name state; `person_id` is set when verified, cleared otherwise."""
     await conn.execute(
         """UPDATE accounts SET realname_status = $2, realname_at = $3,
-                              person_id = CASE WHEN $2 = 'verified' THEN $4 ELSE NULL END
+                              person_id = CASE WHEN $2 = 'verified' THEN $4::uuid ELSE NULL END
            WHERE account_id = $1""",
         account_id, status, at, person_id,
     )  # fmt: skip
