@@ -26,6 +26,7 @@ from services.identity.domain.staff import (
     choose_binding,
     claims_of,
     may_grant,
+    may_list_accounts,
     may_manage_account,
     may_revoke,
     scope_of_new_account,
@@ -166,6 +167,14 @@ def test_a_username_is_stored_in_lower_case_and_kept_plain() -> None:
     for bad in ("li", "x" * 65, "li ming", "-li", "李明", "li/ming"):
         with pytest.raises(InvalidInput):
             check_username(bad)
+
+
+def test_an_admin_lists_every_account_a_cadre_those_of_their_subtree() -> None:
+    assert may_list_accounts(ADMIN) is None
+    assert may_list_accounts(CADRE) == ROOT
+    for nobody in (MEMBER, PARTNER):
+        with pytest.raises(Forbidden):
+            may_list_accounts(nobody)
 
 
 def test_only_a_signed_in_staff_token_speaks_for_a_staff_account() -> None:

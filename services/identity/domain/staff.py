@@ -1,5 +1,5 @@
 """The rules of staff accounts: who may create whom and grant what, the scope a binding must
-name, which binding a sign-in takes, the per-address limit on password tries and the second factor (TOTP).
+name, which binding a sign-in takes, the limits on password tries, the second factor (TOTP).
 
 Scopes: an admin grants anything. A cadre creates accounts that stay inside the cadre's union
 subtree (every binding they ever get is a cadre or counsel binding of a union in it), and grants
