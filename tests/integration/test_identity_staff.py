@@ -245,6 +245,23 @@ async def test_with_totp_on_a_sign_in_needs_a_code_and_a_code_works_once(staff: 
     assert replayed.status_code == 401 and "已使用" in replayed.json()["detail"]
 
 
+async def test_a_staff_member_changes_their_password_knowing_the_current_one(staff: Staff) -> None:
+    account_id, username = await staff.account()
+    await staff.grant(account_id, role="partner_staff", partner_id="till-9")
+    me = staff.bearer(await staff.signed_in(username))
+    new = "新密码-another long one"
+    wrong = await staff.post(
+        "/me/password", {"current_password": "not the password", "new_password": new}, me
+    )
+    assert wrong.status_code == 403, wrong.text
+    short = await staff.post("/me/password", {"current_password": PASSWORD, "new_password": "short"}, me)
+    assert short.status_code == 422, short.text
+    changed = await staff.post("/me/password", {"current_password": PASSWORD, "new_password": new}, me)
+    assert changed.status_code == 204, changed.text
+    assert (await staff.sign_in(username)).status_code == 401
+    assert (await staff.sign_in(username, new)).status_code == 200
+
+
 async def test_a_revoked_binding_ends_its_sessions_and_their_refresh(staff: Staff) -> None:
     units = await staff.api.tree()
     account_id, username = await staff.account()
