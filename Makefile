@@ -12,7 +12,7 @@ INFRA := deploy/infra.sh
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration contract test-faults token rebuild seed-state deadletters partner-access irregular-ids clean \
+        unit integration contract test-faults token admin codes rotate-keys rebuild seed-state deadletters partner-access irregular-ids clean \
         backup restore
 
 help: ## list the targets
@@ -97,6 +97,17 @@ token: venv ## a dev token (development/tests only, refused with ZHIJIA_MODE=pro
 	@$(BIN)/python -m scripts.token --role $(or $(ROLE),admin) \
 	  $(if $(UNION),--union $(UNION)) $(if $(MEMBER),--member $(MEMBER)) \
 	  $(if $(PARTNER),--partner $(PARTNER)) $(if $(COUNSEL),--counsel $(COUNSEL)) $(if $(MINUTES),--minutes $(MINUTES))
+
+admin: venv infra-up ## the first admin account: make admin USERNAME=<name> (prints its password once)
+	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_identity"))')" \
+	  $(BIN)/python -m services.identity.admin_cli $(or $(USERNAME),$(error set USERNAME=<name>))
+
+codes: ## the one-time codes the development notifier sent (identity, IDENTITY_NOTIFIER=dev)
+	@tail -n $(or $(N),20) .run/codes.log 2>/dev/null || echo "no codes sent yet (.run/codes.log)"
+
+rotate-keys: venv ## rotate identity's signing keys (published now, signing after the lead): docs/identity.md
+	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_identity"))')" \
+	  $(BIN)/python -c 'import os; from scripts.stack import service_secrets; os.environ.update(service_secrets("identity")); from services.identity.rotate_keys import main; main()'
 
 rebuild: venv ## rebuild the card read model from the topics into a new generation and swap it in (no downtime)
 	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_projector"))')" \

@@ -34,6 +34,7 @@ class ServiceSpec:
 
 
 SERVICES = [
+    ServiceSpec("identity", 8007, "zhijia_identity"),
     ServiceSpec("enrollment", 8001, "zhijia_enrollment"),
     ServiceSpec("projector", 8002, "zhijia_projector"),
     ServiceSpec("relief", 8003, "zhijia_relief"),
@@ -52,6 +53,15 @@ def peer_urls(ports: dict[str, int]) -> dict[str, str]:
     return {f"{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in EXPORT_SOURCES}
 
 
+def peers_of(name: str, ports: dict[str, int]) -> dict[str, str]:
+    """The other services' addresses a service is given (enrollment's export, identity's links)."""
+    if name == "enrollment":
+        return peer_urls(ports)
+    if name == "identity":
+        return {"ENROLLMENT_URL": f"http://127.0.0.1:{ports['enrollment']}"}
+    return {}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now (for services started on the side)."""
     with socket.socket() as s:
@@ -59,9 +69,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-DEV_SECRETS = ("PERSON_KEY_SECRET", "PII_KEY", "DEV_TOKEN_PRIVATE_KEY", "DEV_TOKEN_PUBLIC_KEY")
+DEV_SECRETS = (
+    "PERSON_KEY_SECRET",
+    "PII_KEY",
+    "IDENTITY_KEY_SECRET",
+    "DEV_TOKEN_PRIVATE_KEY",
+    "DEV_TOKEN_PUBLIC_KEY",
+)
 # What no service process is given: only `make token` (and tests) sign with it.
 PRIVATE_SECRETS = ("DEV_TOKEN_PRIVATE_KEY",)
+# A secret only its own service is given: identity's wraps its signing keys.
+OWN_SECRETS = {"IDENTITY_KEY_SECRET": "identity"}
+
+
+def withheld_from(service: str | None) -> set[str]:
+    """The secrets a service's process must not hold."""
+    return {*PRIVATE_SECRETS, *(k for k, owner in OWN_SECRETS.items() if owner != service)}
 
 
 def dev_secrets() -> dict[str, str]:
@@ -79,6 +102,7 @@ def dev_secrets() -> dict[str, str]:
     if "PERSON_KEY_SECRET" not in wanted:
         wanted["PERSON_KEY_SECRET"] = wanted.pop("AUTH_SECRET", "") or secrets.token_urlsafe(48)
     wanted.setdefault("PII_KEY", secrets.token_urlsafe(48))
+    wanted.setdefault("IDENTITY_KEY_SECRET", secrets.token_urlsafe(48))
     if "DEV_TOKEN_PRIVATE_KEY" not in wanted or "DEV_TOKEN_PUBLIC_KEY" not in wanted:
         wanted["DEV_TOKEN_PRIVATE_KEY"], wanted["DEV_TOKEN_PUBLIC_KEY"] = dev_key_pair()
     if wanted != stored:
@@ -89,9 +113,11 @@ def dev_secrets() -> dict[str, str]:
     return {k: os.environ.get(k) or wanted[k] for k in DEV_SECRETS}
 
 
-def service_secrets() -> dict[str, str]:
-    """The development secrets a service (or a tool run like one) is given: no private key."""
-    return {k: v for k, v in dev_secrets().items() if k not in PRIVATE_SECRETS}
+def service_secrets(service: str | None = None) -> dict[str, str]:
+    """The development secrets a service (or a tool run like one) is given: no private key, and
+    no other service's own secret."""
+    withheld = withheld_from(service)
+    return {k: v for k, v in dev_secrets().items() if k not in withheld}
 
 
 def token_env(ports: dict[str, int]) -> dict[str, str]:
@@ -116,16 +142,17 @@ def service_env(
     postgres = os.environ.get("POSTGRES_DSN")
     if not postgres:
         raise SystemExit('POSTGRES_DSN is not set: run `eval "$(deploy/infra.sh env)"` first')
+    withheld = withheld_from(spec.name)
     env = {
-        **{k: v for k, v in os.environ.items() if k not in PRIVATE_SECRETS},
-        **service_secrets(),
+        **{k: v for k, v in os.environ.items() if k not in withheld},
+        **service_secrets(spec.name),
         "DATABASE_URL": database_url(postgres, database or spec.database),
         "HTTP_PORT": str(port or spec.port),
         "TOPIC_PREFIX": topic_prefix,
         "PYTHONUNBUFFERED": "1",
     }
     env.setdefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    env.update({k: v for k, v in (extra or {}).items() if k not in PRIVATE_SECRETS})
+    env.update({k: v for k, v in (extra or {}).items() if k not in withheld})
     return env
 
 
@@ -209,7 +236,7 @@ def up() -> None:
         if _running_pid(spec):
             print(f"{spec.name}: already running on :{spec.port}")
             continue
-        peers = peer_urls(ports) if spec.name == "enrollment" else {}
+        peers = peers_of(spec.name, ports)
         proc = start(spec, service_env(spec, extra={**token_env(ports), **peers}), log_path)
         _pid_file(spec).write_text(str(proc.pid))
         wait_ready(spec.port, proc, log_path)

@@ -17,6 +17,11 @@ def _derive(secret: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
 
 
+def derive_key(secret: str, purpose: bytes) -> bytes:
+    """A 32-byte key of its own for `purpose` from a service secret (HKDF-SHA256)."""
+    return _derive(secret.encode(), purpose)
+
+
 class PiiProtector:
     def __init__(self, secret: str) -> None:
         if len(secret) < 32:

@@ -193,7 +193,11 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
                 "LOG_LEVEL": "INFO",
                 # A partner registered by a test is read from within a second, not ten.
                 "TOPIC_DISCOVERY_MS": "1000",
-                **(stack.peer_urls(ports) if spec.name == "enrollment" else {}),
+                # Identity's development notifier writes one-time codes here (tests read them).
+                "IDENTITY_DEV_CODES_FILE": str(logs / "codes.log"),
+                # A new signing key signs 2 s after it is published (a rotation test waits for it).
+                "IDENTITY_KEY_LEAD_SECONDS": "2",
+                **stack.peers_of(spec.name, ports),
             },
         )
         s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")

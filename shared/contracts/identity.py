@@ -105,7 +105,8 @@ class AccountDisabled(EventPayload):
 
 @event_contract("identity.SessionRevoked", 1)
 class SessionRevoked(EventPayload):
-    """One sign-in session ends (sign-out, a refresh token used twice): its tokens stop working."""
+    """A sign-in session ended (sign-out, a reused refresh token, a revoked binding): every
+    access token carrying its `sid` stops working."""
 
     session_id: uuid.UUID
     account_id: uuid.UUID

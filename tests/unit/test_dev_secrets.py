@@ -8,7 +8,13 @@ import pytest
 from scripts import stack
 from shared.auth import load_private_key, load_public_key
 
-NAMES = ("PERSON_KEY_SECRET", "PII_KEY", "DEV_TOKEN_PRIVATE_KEY", "DEV_TOKEN_PUBLIC_KEY")
+NAMES = (
+    "PERSON_KEY_SECRET",
+    "PII_KEY",
+    "IDENTITY_KEY_SECRET",
+    "DEV_TOKEN_PRIVATE_KEY",
+    "DEV_TOKEN_PUBLIC_KEY",
+)
 
 
 @pytest.fixture
@@ -45,6 +51,17 @@ def test_services_get_the_public_key_only(run_dir: Path, monkeypatch: pytest.Mon
     assert "DEV_TOKEN_PRIVATE_KEY" not in env
     assert env["DEV_TOKEN_PUBLIC_KEY"] == secrets["DEV_TOKEN_PUBLIC_KEY"]
     assert env["PERSON_KEY_SECRET"] == secrets["PERSON_KEY_SECRET"]
+
+
+def test_only_identity_holds_the_secret_that_wraps_its_signing_keys(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = stack.dev_secrets()
+    monkeypatch.setenv("IDENTITY_KEY_SECRET", secrets["IDENTITY_KEY_SECRET"])  # even when exported
+    by_name = {spec.name: spec for spec in stack.SERVICES}
+    assert stack.service_env(by_name["identity"])["IDENTITY_KEY_SECRET"] == secrets["IDENTITY_KEY_SECRET"]
+    for name in ("enrollment", "projector", "relief", "legal", "competitions", "partners"):
+        assert "IDENTITY_KEY_SECRET" not in stack.service_env(by_name[name]), name
 
 
 def test_the_jwks_url_is_given_once_identity_is_a_service() -> None:

@@ -15,8 +15,13 @@ from hypothesis import strategies as st
 from shared.inputs import INT64_MAX, INT64_MIN, InputRefused, json_refusal, strict_json, text_refusal
 from shared.settings import ServiceSettings
 
-SERVICES = ["enrollment", "relief", "legal", "competitions", "partners", "projector"]
-SECRETS = {"database_url": "postgresql://nowhere/none", "person_key_secret": "s" * 32, "pii_key": "k" * 32}
+SERVICES = ["identity", "enrollment", "relief", "legal", "competitions", "partners", "projector"]
+SECRETS = {
+    "database_url": "postgresql://nowhere/none",
+    "person_key_secret": "s" * 32,
+    "pii_key": "k" * 32,
+    "identity_key_secret": "i" * 32,
+}
 
 # Characters the text rule refuses: C0 but tab/newline/CR, DEL, C1, lone surrogates.
 FORBIDDEN = st.one_of(
@@ -108,7 +113,9 @@ def _app(service: str) -> FastAPI:
     settings_class = next(
         v
         for v in vars(module).values()
-        if isinstance(v, type) and issubclass(v, ServiceSettings) and v.__module__ == module.__name__
+        if isinstance(v, type)
+        and issubclass(v, ServiceSettings)
+        and v.__module__.startswith(f"services.{service}.")
     )
     required = {n for n, f in settings_class.model_fields.items() if f.is_required()}
     settings = settings_class.model_validate({n: SECRETS[n] for n in required})
