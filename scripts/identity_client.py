@@ -7,7 +7,6 @@ Staff accounts are made by an admin and sign in with their password.
 """
 
 import asyncio
-import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from services.identity.adapters.dev_notifier import last_code
 
 
 class SignInFailed(Exception):
@@ -45,28 +46,18 @@ class IdentityClient:
         self.url = url.rstrip("/")
         self.codes_file = codes_file
 
-    async def last_code(self, phone: str, after: int = 0, wait_seconds: float = 10) -> str:
-        """The newest code the development notifier wrote for this phone past byte `after`."""
+    async def last_code(self, phone: str, after: str | None = None, wait_seconds: float = 10) -> str:
+        """The newest code the development notifier wrote for this phone (other than `after`)."""
         deadline = asyncio.get_running_loop().time() + wait_seconds
-        while True:
-            if self.codes_file.exists():
-                text = self.codes_file.read_bytes()[after:].decode(errors="replace")
-                found = [
-                    m.group(1)
-                    for line in text.splitlines()
-                    if phone in line
-                    for m in [_CODE.search(line)]
-                    if m
-                ]
-                if found:
-                    return found[-1]
+        while (code := last_code(self.codes_file, phone)) is None or code == after:
             if asyncio.get_running_loop().time() > deadline:
                 raise SignInFailed(f"no code for {phone[:3]}****{phone[-4:]} in {self.codes_file}")
             await asyncio.sleep(0.05)
+        return code
 
-    async def send_code(self, phone: str) -> int:
-        """Asks for a code; returns where the codes file ended before, to read only what follows."""
-        mark = self.codes_file.stat().st_size if self.codes_file.exists() else 0
+    async def send_code(self, phone: str) -> str | None:
+        """Asks for a code; returns the code this phone had before (not the one to use)."""
+        mark = last_code(self.codes_file, phone)
         r = await self.http.post(f"{self.url}/codes", json={"phone": phone, "purpose": "sign_in"})
         if r.status_code != 202:
             raise SignInFailed(f"send code: {r.status_code} {r.text[:300]}")
@@ -123,6 +114,3 @@ class IdentityClient:
         account, password = await self.staff_account(admin, username)
         await self.grant(admin, account, "cadre", union_id=union_id)
         return await self.staff_sign_in(username, password)
-
-
-_CODE = re.compile(r"\b(\d{6})\b")

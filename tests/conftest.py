@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 
 from scripts import leftovers, stack
+from scripts.fake_realname_provider import FakeRealNameProvider, running_fake_realname_provider
 from scripts.stack import free_port
 from shared.auth import Role, dev_key_pair, sign_dev_token
 from shared.contracts.identity import AccessClaims
@@ -127,6 +128,9 @@ def token_secrets() -> dict[str, str]:
     }
 
 
+REALNAME_KEY = "stack-realname-provider-" + "r" * 24
+
+
 @dataclass
 class Stack:
     run_id: str
@@ -134,6 +138,13 @@ class Stack:
     bootstrap: str
     postgres_dsn: str
     services: dict[str, RunningService] = field(default_factory=dict)
+    realname: ExitStack = field(default_factory=ExitStack)
+    provider: FakeRealNameProvider | None = None
+
+    @property
+    def realname_env(self) -> dict[str, str]:
+        assert self.provider is not None
+        return {"REALNAME_PROVIDER_URL": self.provider.url, "REALNAME_PROVIDER_KEY": REALNAME_KEY}
 
     def token(
         self,
@@ -175,6 +186,8 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
         bootstrap=infra["KAFKA_BOOTSTRAP_SERVERS"],
         postgres_dsn=infra["POSTGRES_DSN"],
     )
+    # Identity's real-name provider: a fake on loopback that checks each request's signature.
+    s.provider = s.realname.enter_context(running_fake_realname_provider(key=REALNAME_KEY))
     ports = {spec.name: free_port() for spec in stack.SERVICES}
     for spec in stack.SERVICES:
         port = ports[spec.name]
@@ -198,6 +211,7 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
                 # A new signing key signs 2 s after it is published (a rotation test waits for it).
                 "IDENTITY_KEY_LEAD_SECONDS": "2",
                 **stack.peers_of(spec.name, ports),
+                **(s.realname_env if spec.name == "identity" else {}),
             },
         )
         s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")
@@ -209,6 +223,7 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
         for svc in s.services.values():
             svc.stop()
         asyncio.run(drop_databases(s))
+        s.realname.close()
 
 
 async def drop_databases(s: Stack) -> None:
