@@ -224,3 +224,14 @@ def test_a_cadre_settles_only_in_their_subtree_and_a_dispute_without_union_is_an
     assert not may_settle(other, [root, branch])
     assert not may_settle(cadre, None)
     assert may_settle(admin, None)
+
+
+def test_a_key_passed_over_by_a_second_rotation_is_retired_with_the_rest() -> None:
+    old = _key(T0, T0)
+    at = T0 + timedelta(hours=1)
+    waiting = _key(at, at + timedelta(minutes=1))
+    second = _key(at + timedelta(seconds=10), next_activation([old, waiting], at, timedelta(seconds=30)))
+    switch = waiting.activates_at
+    assert signing_key([old, waiting, second], switch) == second
+    gone = switch + PUBLISHED_AFTER_RETIREMENT
+    assert published_keys([old, waiting, second], gone) == [second]
