@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from scripts.fake_people import national_id
 from scripts.fake_realname_provider import FakeRealNameProvider, running_fake_realname_provider
+from scripts.fake_sms_gateway import running_fake_sms_gateway
 from services.identity.adapters.dev_notifier import last_code
 from services.identity.api.routes import CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE
 from services.identity.rotate_keys import rotate
@@ -548,3 +549,33 @@ async def test_make_rotate_keys_publishes_a_new_key_before_it_signs(
     listed = [line.split() for line in printed.splitlines() if line.startswith("  ")]
     assert [(k[0], k[-1]) for k in listed] == [(str(r["key_id"]), "published") for r in rows]
     assert trail == 1
+
+
+async def test_codes_by_sms_and_a_gateway_refusal_counts_nothing_as_sent(identity: Identity) -> None:
+    svc = identity.svc
+    sms = {
+        "IDENTITY_NOTIFIER": "sms", "SMS_GATEWAY_KEY_ID": "identity-tests", "SMS_GATEWAY_SECRET": "s" * 32,
+        "SMS_SIGN_NAME": "职工之家", "SMS_TEMPLATE_ID": "SMS_0001", "SMS_GATEWAY_TIMEOUT": "2",
+    }  # fmt: skip
+    with running_fake_sms_gateway(
+        key_id=sms["SMS_GATEWAY_KEY_ID"], secret=sms["SMS_GATEWAY_SECRET"]
+    ) as gateway:
+        svc.stop()
+        svc.env.update({**sms, "SMS_GATEWAY_URL": gateway.url})
+        svc.start()
+        try:
+            phone = new_phone()
+            gateway.refuse()
+            refused = await identity.send(phone)
+            assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0
+            gateway.recover()
+            sent = await identity.send(phone)  # at once: the refused one did not count
+            assert sent.status_code == 202, sent.text
+            code = gateway.last_code(phone)
+            assert code is not None and last_code(identity.codes, phone) is None
+            assert (await identity.sign_in(phone, code)).status_code == 200
+        finally:
+            svc.stop()
+            for name in [*sms, "SMS_GATEWAY_URL"]:
+                svc.env.pop(name, None)
+            svc.start()
