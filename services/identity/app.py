@@ -14,6 +14,7 @@ from services.identity.api.routes import router
 from services.identity.api.staff import router as staff_router
 from services.identity.domain.ports import CodeNotifier, RealNameProvider
 from services.identity.handlers.common import Deps, Lifetimes
+from services.identity.handlers.housekeeping import Housekeeping
 from services.identity.handlers.keys import SigningKeys
 from services.identity.settings import IdentitySettings
 from shared.auth import TokenVerifier
@@ -77,6 +78,7 @@ def create_app(settings: IdentitySettings) -> FastAPI:
                 key_publish_lead=timedelta(seconds=settings.identity_key_lead_seconds),
             ),
         )
+        runtime.background("identity-housekeeping", Housekeeping(deps))
         return Started(deps)
 
     return build_service(

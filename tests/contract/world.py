@@ -158,12 +158,16 @@ class Seeder:
             "competitions": {k: v for k, v in competitions.items() if k != "member_id"}
             | {"member_id": [members[1]["member_id"]]},
             "partners": {k: v for k, v in partners.items() if k != "api_key"},
+            "identity": {"dispute_id": [uuid.uuid4()]},
         }
         examples, self.examples = self.examples, {}
         return World(tag, units, members, partners["api_key"][0], seeds, examples)
 
     def more_examples(self, units: dict[str, uuid.UUID], members: list[dict[str, Any]], today: date) -> None:
         """Valid requests of the operations the seeding does not make."""
+        phone = f"139{self.rng.randint(0, 10**8 - 1):08d}"
+        self.example("identity", "POST /codes", body={"phone": phone, "purpose": "sign_in"})
+        self.example("identity", "POST /sessions", body={"phone": phone, "code": "123456"})
         base, other = str(units["base"]), str(units["other_base"])
         month_ago = (today - timedelta(days=30)).isoformat()
         new_union = {

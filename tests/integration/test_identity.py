@@ -9,6 +9,7 @@ import itertools
 import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from scripts.fake_people import national_id
 from scripts.fake_realname_provider import FakeRealNameProvider, running_fake_realname_provider
+from scripts.fake_sms_gateway import running_fake_sms_gateway
 from services.identity.adapters.dev_notifier import last_code
 from services.identity.api.routes import CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE
+from services.identity.rotate_keys import rotate
+from services.identity.settings import IdentitySettings
 from shared.auth import Role, TokenRefused, TokenVerifier
 from shared.contracts import decode_event
 from shared.contracts.identity import AUDIENCE, ISSUER, SessionRevoked
@@ -517,3 +521,61 @@ async def test_real_name_links_the_person_and_a_second_claim_is_settled_by_trans
     assert now_second["realname_status"] == "verified" and now_second["person_id"] == person
     new_pair = (await identity.refresh(second["refresh_token"])).json()
     assert claims_of(new_pair["access_token"])["member_id"] == person
+
+
+async def test_make_rotate_keys_publishes_a_new_key_before_it_signs(
+    scratch_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = IdentitySettings.model_validate(
+        {
+            "database_url": scratch_dsn, "pii_key": PII_KEY, "identity_key_secret": "k" * 32,
+            "auth_secret": "a" * 32, "person_key_secret": "p" * 32, "identity_key_lead_seconds": 60,
+        }
+    )  # fmt: skip
+    await rotate(settings)
+    printed = capsys.readouterr().out
+    conn = await asyncpg.connect(scratch_dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT key_id, created_at, activates_at FROM signing_keys ORDER BY activates_at"
+        )
+        trail = await conn.fetchval("SELECT count(*) FROM audit_trail WHERE action = 'keys.rotated'")
+    finally:
+        await conn.close()
+    first, made = rows
+    assert made["activates_at"] - made["created_at"] == timedelta(seconds=60)
+    assert first["activates_at"] <= made["created_at"]
+    assert f"new key {made['key_id']}: published now" in printed
+    listed = [line.split() for line in printed.splitlines() if line.startswith("  ")]
+    assert [(k[0], k[-1]) for k in listed] == [(str(r["key_id"]), "published") for r in rows]
+    assert trail == 1
+
+
+async def test_codes_by_sms_and_a_gateway_refusal_counts_nothing_as_sent(identity: Identity) -> None:
+    svc = identity.svc
+    sms = {
+        "IDENTITY_NOTIFIER": "sms", "SMS_GATEWAY_KEY_ID": "identity-tests", "SMS_GATEWAY_SECRET": "s" * 32,
+        "SMS_SIGN_NAME": "职工之家", "SMS_TEMPLATE_ID": "SMS_0001", "SMS_GATEWAY_TIMEOUT": "2",
+    }  # fmt: skip
+    with running_fake_sms_gateway(
+        key_id=sms["SMS_GATEWAY_KEY_ID"], secret=sms["SMS_GATEWAY_SECRET"]
+    ) as gateway:
+        svc.stop()
+        svc.env.update({**sms, "SMS_GATEWAY_URL": gateway.url})
+        svc.start()
+        try:
+            phone = new_phone()
+            gateway.refuse()
+            refused = await identity.send(phone)
+            assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0
+            gateway.recover()
+            sent = await identity.send(phone)  # at once: the refused one did not count
+            assert sent.status_code == 202, sent.text
+            code = gateway.last_code(phone)
+            assert code is not None and last_code(identity.codes, phone) is None
+            assert (await identity.sign_in(phone, code)).status_code == 200
+        finally:
+            svc.stop()
+            for name in [*sms, "SMS_GATEWAY_URL"]:
+                svc.env.pop(name, None)
+            svc.start()

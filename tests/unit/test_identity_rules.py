@@ -3,9 +3,11 @@ reuse, the signing keys' schedule, CSRF binding."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from services.identity.adapters.dev_notifier import DevFileNotifier, last_code
 from services.identity.domain import limits
 from services.identity.domain.codes import (
     CODE_VALIDITY,
@@ -24,6 +26,7 @@ from services.identity.domain.keys import (
     published_keys,
     signing_key,
 )
+from services.identity.domain.ports import NotifierUnavailable
 from services.identity.domain.realname import NATIONAL_ID, may_settle
 from services.identity.domain.sessions import (
     RefreshState,
@@ -224,3 +227,33 @@ def test_a_cadre_settles_only_in_their_subtree_and_a_dispute_without_union_is_an
     assert not may_settle(other, [root, branch])
     assert not may_settle(cadre, None)
     assert may_settle(admin, None)
+
+
+def test_a_key_passed_over_by_a_second_rotation_is_retired_with_the_rest() -> None:
+    old = _key(T0, T0)
+    at = T0 + timedelta(hours=1)
+    waiting = _key(at, at + timedelta(minutes=1))
+    second = _key(at + timedelta(seconds=10), next_activation([old, waiting], at, timedelta(seconds=30)))
+    switch = waiting.activates_at
+    assert signing_key([old, waiting, second], switch) == second
+    gone = switch + PUBLISHED_AFTER_RETIREMENT
+    assert published_keys([old, waiting, second], gone) == [second]
+
+
+# --- the development notifier ---------------------------------------------------------------------
+
+
+async def test_the_dev_notifier_writes_a_line_per_code_that_make_codes_shows(tmp_path: Path) -> None:
+    codes = tmp_path / "run" / "codes.log"
+    notifier = DevFileNotifier(codes, now=lambda: T0)
+    await notifier.send_code("13800138000", "123456", purpose="sign_in")
+    await notifier.send_code("13800138000", "654321", purpose="sign_in")
+    assert codes.read_text().splitlines()[0] == "2026-12-03T16:00:00+08:00 13800138000 123456 sign_in"
+    assert last_code(codes, "13800138000") == "654321"
+    assert last_code(codes, "13900139000") is None
+
+
+async def test_a_dev_notifier_that_cannot_write_is_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "codes.log").mkdir()
+    with pytest.raises(NotifierUnavailable):
+        await DevFileNotifier(tmp_path / "codes.log").send_code("13800138000", "123456", purpose="sign_in")

@@ -4,6 +4,7 @@ never to a phone. Refused in production mode by the settings (IDENTITY_NOTIFIER=
 import asyncio
 from pathlib import Path
 
+from services.identity.domain.ports import NotifierUnavailable
 from shared.events import CHINA, Clock, utcnow
 
 
@@ -14,7 +15,10 @@ class DevFileNotifier:
 
     async def send_code(self, phone: str, code: str, *, purpose: str) -> None:
         at = self._now().astimezone(CHINA).isoformat(timespec="seconds")
-        await asyncio.to_thread(self._append, f"{at} {phone} {code} {purpose}\n")
+        try:
+            await asyncio.to_thread(self._append, f"{at} {phone} {code} {purpose}\n")
+        except OSError as exc:  # a full disk, a wrong path: the code did not go out
+            raise NotifierUnavailable(f"cannot write {self._path}: {exc.strerror}") from None
 
     def _append(self, line: str) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)

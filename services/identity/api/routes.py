@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated, Any
 
 import jwt
-from fastapi import APIRouter, Cookie, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from services.identity.api.auth import IdentityCaller
 from services.identity.api.schemas import (
@@ -45,10 +45,17 @@ DepsDep = Annotated[Deps, AppDeps]
 REFRESH_COOKIE = "__Host-zhijia-refresh"
 CSRF_COOKIE = "__Host-zhijia-csrf"
 CSRF_HEADER = "X-CSRF-Token"
-RefreshCookie = Annotated[str | None, Cookie(alias=REFRESH_COOKIE, max_length=200)]
-CsrfCookie = Annotated[str | None, Cookie(alias=CSRF_COOKIE, max_length=100)]
+
 StatusQuery = Annotated[DisputeStatus | None, Query(alias="status")]
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER, max_length=100)]
+
+
+def _cookie(request: Request, name: str) -> str | None:
+    """One of our own cookies, read by hand: a Cookie header is split at ';' whatever a value
+    holds, so cookies declared as parameters cannot keep the schema they would document. Ours
+    are short and URL-safe; anything else is no cookie of ours."""
+    value = request.cookies.get(name)
+    return value if value and len(value) <= 200 and value.isascii() and value.isprintable() else None
 
 
 def _address(request: Request) -> str:
@@ -180,11 +187,13 @@ async def web_sign_in(body: SignInIn, request: Request, response: Response, deps
 
 @router.post("/web/token", tags=["browser"], responses=problems(401, 403))
 async def web_token(
-    request: Request, response: Response, deps: DepsDep, refresh_cookie: RefreshCookie = None,
-    csrf_cookie: CsrfCookie = None, csrf_header: CsrfHeader = None,
-) -> WebTokenOut:  # fmt: skip
-    """A short access token for the page's API calls; the refresh cookie is rotated."""
-    csrf = _csrf(csrf_header, csrf_cookie)
+    request: Request, response: Response, deps: DepsDep, csrf_header: CsrfHeader = None
+) -> WebTokenOut:
+    """A short access token for the page's API calls, with the cookies `__Host-zhijia-refresh`
+    and `__Host-zhijia-csrf` and the header X-CSRF-Token equal to the latter; the refresh cookie
+    is rotated."""
+    refresh_cookie = _cookie(request, REFRESH_COOKIE)
+    csrf = _csrf(csrf_header, _cookie(request, CSRF_COOKIE))
     if not refresh_cookie:
         raise Unauthorized(sessions.SESSION_ENDED)
     trace = Trace("web", correlation_id_of(request))
@@ -195,11 +204,10 @@ async def web_token(
 @router.post(
     "/web/sign-out", status_code=status.HTTP_204_NO_CONTENT, tags=["browser"], responses=problems(403)
 )
-async def web_sign_out(
-    request: Request, deps: DepsDep, refresh_cookie: RefreshCookie = None, csrf_cookie: CsrfCookie = None,
-    csrf_header: CsrfHeader = None,
-) -> Response:  # fmt: skip
-    csrf = _csrf(csrf_header, csrf_cookie)
+async def web_sign_out(request: Request, deps: DepsDep, csrf_header: CsrfHeader = None) -> Response:
+    """Sign a web page out (the cookies and X-CSRF-Token as for /web/token); the cookies are cleared."""
+    refresh_cookie = _cookie(request, REFRESH_COOKIE)
+    csrf = _csrf(csrf_header, _cookie(request, CSRF_COOKIE))
     if refresh_cookie:
         trace = Trace("web", correlation_id_of(request))
         await sessions.web_sign_out(deps, refresh_token=refresh_cookie, csrf=csrf, trace=trace)

@@ -25,16 +25,21 @@ class KeyTimes:
     activates_at: datetime
 
 
+def _order(key: KeyTimes) -> tuple[datetime, datetime]:
+    # Keys activating at the same instant: the one made last wins.
+    return key.activates_at, key.created_at
+
+
 def signing_key(keys: Sequence[KeyTimes], now: datetime) -> KeyTimes | None:
     """The key that signs now: the one activated last (None before any key is active)."""
     active = [k for k in keys if k.activates_at <= now]
-    return max(active, key=lambda k: (k.activates_at, k.created_at), default=None)
+    return max(active, key=_order, default=None)
 
 
 def retired_at(key: KeyTimes, keys: Sequence[KeyTimes], now: datetime) -> datetime | None:
-    """When the key stopped signing: when the next key activated (None while it still signs or
-    has not started)."""
-    later = [k.activates_at for k in keys if k.activates_at > key.activates_at and k.activates_at <= now]
+    """When the key stopped signing (or was passed over before it signed): when a key after it
+    activated. None while it signs or waits."""
+    later = [k.activates_at for k in keys if _order(k) > _order(key) and k.activates_at <= now]
     return min(later, default=None)
 
 

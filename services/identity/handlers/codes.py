@@ -29,7 +29,8 @@ def _address(deps: Deps, address: str) -> bytes:
 
 async def send_code(deps: Deps, *, phone: str, purpose: Purpose, address: str, trace: Trace) -> None:
     """A new code to the number (the last one sent no longer counts). Throttled per number and
-    per address; if the notifier cannot take it, nothing counts as sent (503)."""
+    per address; if the notifier cannot take it, nothing counts as sent (503). The code is
+    committed before the notifier is asked, so no connection waits on the SMS gateway."""
     now = deps.now()
     phone_hash, addr = deps.pii.lookup_hash(phone), _address(deps, address)
     async with deps.pool.acquire() as conn, conn.transaction():
@@ -52,12 +53,19 @@ async def send_code(deps: Deps, *, phone: str, purpose: Purpose, address: str, t
         )  # fmt: skip
         await attempts.record(conn, attempts.CODE_SENT, phone_hash, now, succeeded=True)
         await attempts.record(conn, attempts.CODE_SENT, addr, now, succeeded=True)
+    try:
+        await deps.notifier.send_code(phone, code, purpose=purpose.value)
+    except NotifierUnavailable as exc:
+        log.warning("code_not_sent", phone=mask_phone(phone), error=str(exc))
+        async with deps.pool.acquire() as conn, conn.transaction():
+            await codes.close_code(conn, code_id, "dead")
+            await attempts.forget(conn, attempts.CODE_SENT, [phone_hash, addr], now)
+            await audit.record(
+                conn, trace, "code.not_sent", f"phone:{mask_phone(phone)}", purpose=purpose.value
+            )
+        raise Unavailable("短信服务暂时不可用，请稍后再试") from exc
+    async with deps.pool.acquire() as conn:
         await audit.record(conn, trace, "code.sent", f"phone:{mask_phone(phone)}", purpose=purpose.value)
-        try:
-            await deps.notifier.send_code(phone, code, purpose=purpose.value)
-        except NotifierUnavailable as exc:
-            log.warning("code_not_sent", phone=mask_phone(phone), error=str(exc))
-            raise Unavailable("短信服务暂时不可用，请稍后再试") from exc
 
 
 async def sign_in_with_code(deps: Deps, *, phone: str, code: str, address: str, trace: Trace) -> TokenPair:

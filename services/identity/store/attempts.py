@@ -24,6 +24,16 @@ async def record(conn: Conn, action: str, subject: bytes, at: datetime, *, succe
     )  # fmt: skip
 
 
+async def forget(conn: Conn, action: str, subjects: list[bytes], at: datetime) -> None:
+    """Take back what was counted at `at` (a code the notifier did not take)."""
+    await conn.execute(
+        "DELETE FROM attempts WHERE action = $1 AND subject = ANY($2::bytea[]) AND at = $3",
+        action,
+        subjects,
+        at,
+    )
+
+
 async def times(
     conn: Conn, action: str, subject: bytes, now: datetime, *, failed_only: bool = False
 ) -> list[datetime]:

@@ -46,3 +46,9 @@ async def count_failure(conn: Conn, code_id: uuid.UUID, *, dead: bool) -> None:
 
 async def close_code(conn: Conn, code_id: uuid.UUID, status: str) -> None:
     await conn.execute("UPDATE codes SET status = $2 WHERE code_id = $1", code_id, status)
+
+
+async def forget_closed(conn: Conn, before: datetime) -> int:
+    """Codes no longer of use (used, dead, replaced, expired) made before `before`."""
+    done = await conn.execute("DELETE FROM codes WHERE created_at < $1", before)
+    return int(done.split()[-1])

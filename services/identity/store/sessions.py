@@ -107,7 +107,10 @@ async def session_of_refresh(conn: Conn, token_hash: bytes) -> uuid.UUID | None:
 
 
 async def is_live(conn: Conn, session_id: uuid.UUID, at: datetime) -> bool:
+    """The session is neither revoked nor over, and its account is not disabled."""
     live = await conn.fetchval(
-        "SELECT revoked_at IS NULL AND expires_at > $2 FROM sessions WHERE session_id = $1", session_id, at
-    )
+        """SELECT s.revoked_at IS NULL AND s.expires_at > $2 AND a.status = 'active'
+           FROM sessions s JOIN accounts a USING (account_id) WHERE s.session_id = $1""",
+        session_id, at,
+    )  # fmt: skip
     return bool(live)
