@@ -120,9 +120,9 @@ def service_secrets(service: str | None = None) -> dict[str, str]:
     return {k: v for k, v in dev_secrets().items() if k not in withheld}
 
 
-def token_env(ports: dict[str, int]) -> dict[str, str]:
-    """Where services find identity's public keys, once identity is one of the services."""
-    if "identity" not in ports:
+def token_env(ports: dict[str, int], service: str | None = None) -> dict[str, str]:
+    """Where a service finds identity's public keys (identity itself reads its own table)."""
+    if "identity" not in ports or service == "identity":
         return {}
     return {"IDENTITY_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json"}
 
@@ -237,7 +237,7 @@ def up() -> None:
             print(f"{spec.name}: already running on :{spec.port}")
             continue
         peers = peers_of(spec.name, ports)
-        proc = start(spec, service_env(spec, extra={**token_env(ports), **peers}), log_path)
+        proc = start(spec, service_env(spec, extra={**token_env(ports, spec.name), **peers}), log_path)
         _pid_file(spec).write_text(str(proc.pid))
         wait_ready(spec.port, proc, log_path)
         print(

@@ -200,7 +200,7 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
             extra={
                 "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap,
                 **token_secrets(),
-                **stack.token_env(ports),
+                **stack.token_env(ports, spec.name),
                 "PII_KEY": PII_KEY,
                 "TOPIC_PARTITIONS": "3",
                 "LOG_LEVEL": "INFO",

@@ -17,7 +17,6 @@ from services.identity.handlers.common import Deps, Lifetimes
 from services.identity.handlers.housekeeping import Housekeeping
 from services.identity.handlers.keys import SigningKeys
 from services.identity.settings import IdentitySettings
-from shared.auth import TokenVerifier
 from shared.contracts.identity import AccessClaims, AccountRole
 from shared.contracts.topics import IDENTITY_EVENTS
 from shared.pii import PiiProtector, derive_key
@@ -52,7 +51,7 @@ def create_app(settings: IdentitySettings) -> FastAPI:
         secret = settings.identity_key_secret.get_secret_value()
         keys = SigningKeys(runtime.pool, secret)
         await keys.ensure_first_key()
-        # TODO(kit-tokens): runtime.add_token_keys(keys) once helper A's kit lands (verify own tokens).
+        runtime.add_token_keys(keys)  # its own tokens, verified by the kit like any other
 
         async def service_token() -> str:
             claims = AccessClaims(sub=SERVICE, role=AccountRole.SERVICE)
@@ -69,7 +68,6 @@ def create_app(settings: IdentitySettings) -> FastAPI:
             realname=realname_of(settings, runtime.stack),
             enrollment=enrollment,
             enrollment_url=settings.enrollment_url,
-            verifier=TokenVerifier(keys),
             code_key=derive_key(secret, b"zhijia identity one-time codes"),
             csrf_key=derive_key(secret, b"zhijia identity csrf"),
             lifetimes=Lifetimes(

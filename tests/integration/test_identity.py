@@ -8,9 +8,8 @@ import asyncio
 import itertools
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from scripts.fake_people import national_id
-from scripts.fake_realname_provider import FakeRealNameProvider, running_fake_realname_provider
+from scripts.fake_realname_provider import FakeRealNameProvider
 from scripts.fake_sms_gateway import running_fake_sms_gateway
 from services.identity.adapters.dev_notifier import last_code
 from services.identity.api.routes import CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE
@@ -37,7 +36,6 @@ from tests.integration.conftest import PII_KEY, Stack, eventually, read_topic
 pytestmark = pytest.mark.integration
 
 REFUSED = "验证码错误或已过期"
-REALNAME_KEY = "identity-tests-realname-" + "r" * 24
 _addresses = itertools.count(2)
 
 
@@ -389,15 +387,11 @@ async def test_a_key_rotation_while_requests_flow_fails_none(identity: Identity)
 # --- real name and disputes ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def provider(stack_env: Stack) -> Iterator[FakeRealNameProvider]:
-    """A real-name provider on loopback; identity restarted to use it."""
-    svc = stack_env.services["identity"]
-    with running_fake_realname_provider(key=REALNAME_KEY) as fake:
-        svc.stop()
-        svc.env.update({"REALNAME_PROVIDER_URL": fake.url, "REALNAME_PROVIDER_KEY": REALNAME_KEY})
-        svc.start()
-        yield fake
+@pytest.fixture
+def provider(stack_env: Stack) -> FakeRealNameProvider:
+    """The stack's real-name provider on loopback (tests/conftest.py)."""
+    assert stack_env.provider is not None
+    return stack_env.provider
 
 
 async def test_a_name_and_id_that_do_not_match_are_refused_and_the_id_is_never_kept(
@@ -470,12 +464,6 @@ async def test_a_cadre_settles_a_dispute_in_their_subtree_only(identity: Identit
     assert again.status_code == 409
 
 
-# Enrollment links persons (branch enrollment-link) and verifies identity's EdDSA service token
-# (kit-tokens): until both are merged, enrollment cannot answer identity. Runs once they are.
-LINKS_READY = all(find_spec(m) is not None for m in ("services.enrollment.domain.links", "shared.token_keys"))
-
-
-@pytest.mark.skipif(not LINKS_READY, reason="needs enrollment's person links and the kit's EdDSA tokens")
 async def test_real_name_links_the_person_and_a_second_claim_is_settled_by_transfer(
     provider: FakeRealNameProvider, identity: Identity
 ) -> None:

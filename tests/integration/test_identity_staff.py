@@ -23,17 +23,10 @@ import pytest
 from shared.auth import Role
 from shared.contracts import decode_event
 from shared.contracts.topics import IDENTITY_EVENTS
-from shared.service import Runtime
 from tests.integration.conftest import Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 
 pytestmark = pytest.mark.integration
-
-# Tokens identity signs are verified by the services (and by identity itself) once the kit takes
-# EdDSA keys (branch kit-tokens, Runtime.add_token_keys); until then these tests wait for it.
-needs_token_kit = pytest.mark.skipif(
-    not hasattr(Runtime, "add_token_keys"), reason="the kit does not verify identity's tokens yet"
-)
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "长城永不倒-correct horse"
@@ -129,7 +122,6 @@ async def test_the_first_admin_comes_from_make_admin_once_and_signs_in(staff: St
     assert again.returncode == 1 and "an admin exists" in again.stderr
 
 
-@needs_token_kit
 async def test_an_admin_makes_a_cadre_who_signs_in_and_acts_only_in_their_union(staff: Staff) -> None:
     units = await staff.api.tree()
     account_id, username = await staff.account()
@@ -287,7 +279,6 @@ async def test_a_revoked_binding_ends_its_sessions_and_their_refresh(staff: Staf
     assert (await staff.sign_in(username)).status_code == 403
 
 
-@needs_token_kit
 async def test_a_revoked_binding_stops_working_on_other_services_within_5_seconds(staff: Staff) -> None:
     units = await staff.api.tree()
     account_id, username = await staff.account()

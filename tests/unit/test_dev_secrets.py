@@ -69,3 +69,4 @@ def test_the_jwks_url_is_given_once_identity_is_a_service() -> None:
     assert stack.token_env({"identity": 8007, "relief": 8003}) == {
         "IDENTITY_JWKS_URL": "http://127.0.0.1:8007/.well-known/jwks.json"
     }
+    assert stack.token_env({"identity": 8007, "relief": 8003}, "identity") == {}

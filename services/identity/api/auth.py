@@ -1,6 +1,6 @@
-"""Who calls identity's own routes. Identity verifies its own access tokens with its own keys
-(TokenVerifier over the keys table) and refuses a token whose session has ended at once (its
-own table, no event needed)."""
+"""Who calls identity's own routes: the kit verifies the token (identity's own signing keys are
+among the keys it trusts, read from the keys table), and identity refuses a token whose session
+has ended at once (its own table, no event needed)."""
 
 from typing import Annotated
 
@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.identity.handlers.common import Deps, Unauthorized
 from services.identity.handlers.sessions import SESSION_ENDED, session_is_live
-from shared.auth import Caller, TokenRefused, current_principal
+from shared.auth import Caller, current_principal
 from shared.http import correlation_id_of, deps_of
 
 _bearer = HTTPBearer(auto_error=False)
@@ -21,13 +21,7 @@ async def _identity_caller(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token")
     deps = deps_of(request, Deps)
-    try:
-        principal = await deps.verifier.verify(credentials.credentials)
-    except TokenRefused as refused:
-        if not refused.args[0].startswith("invalid token"):
-            raise Unauthorized(str(refused)) from refused
-        # TODO(kit-tokens): the kit's development tokens (make token, Stack.token) until it verifies EdDSA.
-        principal = await current_principal(request, credentials)
+    principal = await current_principal(request, credentials)
     if principal.sid is not None and not await session_is_live(deps, principal.sid):
         raise Unauthorized(SESSION_ENDED)
     return Caller(principal, correlation_id_of(request), credentials=f"Bearer {credentials.credentials}")

@@ -9,7 +9,6 @@ from fastapi import HTTPException
 from services.identity.adapters.enrollment import EnrollmentClient
 from services.identity.domain.ports import CodeNotifier, RealNameProvider
 from services.identity.handlers.keys import SigningKeys
-from shared.auth import TokenVerifier
 from shared.events import Clock, EventWriter, Trace, utcnow
 from shared.pii import PiiProtector, mask_phone
 
@@ -30,7 +29,6 @@ class Deps:
     notifier: CodeNotifier
     realname: RealNameProvider | None  # None: no provider configured, real-name answers 503
     enrollment: EnrollmentClient
-    verifier: TokenVerifier  # identity's own tokens, by its own keys
     code_key: bytes  # keys the hashes of one-time codes (derived from IDENTITY_KEY_SECRET)
     csrf_key: bytes  # keys browser sessions' CSRF tokens (likewise)
     lifetimes: Lifetimes = Lifetimes()
