@@ -8,6 +8,7 @@ Staff accounts are made by an admin and sign in with their password.
 
 import asyncio
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,10 @@ class Tokens:
     access_token: str
     refresh_token: str
     account_id: str
+    expires_at: float = 0.0  # time.monotonic() when the access token expires
+
+    def fresh_for(self, seconds: float) -> bool:
+        return time.monotonic() + seconds < self.expires_at
 
     @property
     def headers(self) -> dict[str, str]:
@@ -37,7 +42,8 @@ def _tokens(r: httpx.Response, what: str) -> Tokens:
     if r.status_code != 200:
         raise SignInFailed(f"{what}: {r.status_code} {r.text[:300]}")
     body = r.json()
-    return Tokens(body["access_token"], body["refresh_token"], str(body["account_id"]))
+    expires_at = time.monotonic() + float(body["expires_in"])
+    return Tokens(body["access_token"], body["refresh_token"], str(body["account_id"]), expires_at)
 
 
 class IdentityClient:

@@ -7,21 +7,26 @@ leave and one come back, waits until every member card agrees, then prints a sum
 
 import argparse
 import asyncio
+import contextlib
 import random
 import re
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from scripts.fake_people import Person, person, with_bad_checksum
-from scripts.stack import dev_secrets
+from scripts.identity_client import IdentityClient, Tokens
+from scripts.stack import ROOT, dev_secrets
 from shared.auth import Role, sign_dev_token
 from shared.contracts.identity import AccessClaims
 
+IDENTITY = "http://127.0.0.1:8007"
+CODES = ROOT / ".run" / "codes.log"  # identity's development notifier (make codes)
 ENROLLMENT = "http://127.0.0.1:8001"
 CARDS = "http://127.0.0.1:8002"
 RELIEF = "http://127.0.0.1:8003"
@@ -34,20 +39,90 @@ REJECTION_REASONS = [
 ]
 
 
+K = TypeVar("K")
+
+
 class Office:
-    def __init__(self, http: httpx.AsyncClient, signing_key: str) -> None:
+    """The scenario's people, each signed in through the identity service as the apps do: the
+    federation's admin (made once with a development token, as `make admin` makes the first),
+    cadres with their passwords, members with their phone, a one-time code and their real name."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, identity: IdentityClient, tag: str, rng: random.Random
+    ) -> None:
         self.http = http
-        self.signing_key = signing_key  # the development issuer's (make token's)
+        self.identity = identity
+        self.tag = tag
+        self.rng = rng
         self.gate = asyncio.Semaphore(16)
+        self.people: dict[str, Person] = {}  # member id -> the person behind it, to sign them in
+        self.signed_in: Counter[str] = Counter()
+        self._admin: Tokens | None = None
+        self._cadres: dict[tuple[str, str], Tokens] = {}
+        self._members: dict[str, Tokens] = {}
+        self._locks: defaultdict[object, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def sign_in_admin(self, signing_key: str) -> None:
+        claims = AccessClaims(sub="scenario-bootstrap", role=Role.ADMIN)
+        bootstrap = {"Authorization": f"Bearer {sign_dev_token(signing_key, claims, ttl_seconds=60)}"}
+        username = f"demo.admin.{self.tag}"
+        account, password = await self.identity.staff_account(bootstrap, username, display_name="演示管理员")
+        await self.identity.grant(bootstrap, account, "admin")
+        self._admin = await self.identity.staff_sign_in(username, password)
+        self.signed_in["admin (password)"] += 1
 
     @property
     def admin(self) -> dict[str, str]:
-        # Signed per call: a dev token lives 15 minutes, a long scenario outlives one.
-        return self.headers(Role.ADMIN)
+        assert self._admin is not None, "sign_in_admin first"
+        return self._admin.headers
 
-    def headers(self, role: Role, sub: str | None = None, **kw: Any) -> dict[str, str]:
-        token = sign_dev_token(self.signing_key, AccessClaims(sub=sub or f"demo-{role}", role=role, **kw))
-        return {"Authorization": f"Bearer {token}"}
+    async def cadre(self, union: str | uuid.UUID, label: str = "cadre") -> dict[str, str]:
+        """A cadre of the union, made by the admin and signed in with a password (one per label:
+        the four-eyes rule needs a second cadre)."""
+        key = (str(union), label)
+        async with self._locks[key]:
+            if key not in self._cadres:
+                username = f"demo.{label}.{str(union)[:8]}.{self.tag}"
+                self._cadres[key] = await self.identity.cadre(self.admin, union, username)
+                self.signed_in["cadres (password)"] += 1
+        return self._cadres[key].headers
+
+    async def member(self, member_id: str) -> dict[str, str]:
+        """The member signed in on their own phone: a code, then their real name, which claims
+        the membership a cadre filed for them (name, ID number and phone match)."""
+        async with self._locks[member_id]:
+            if member_id not in self._members:
+                p = self.people[member_id]
+                async with self.own_phone() as identity:
+                    self._members[member_id] = await identity.member(p.phone, p.name, p.national_id)
+                self.signed_in["members (phone code, real name)"] += 1
+        return self._members[member_id].headers
+
+    @contextlib.asynccontextmanager
+    async def own_phone(self) -> AsyncIterator[IdentityClient]:
+        """A client on a loopback address of its own: identity limits codes per client address,
+        and every member here has a phone of their own."""
+        address = f"127.{self.rng.randrange(1, 255)}.{self.rng.randrange(256)}.{self.rng.randrange(1, 255)}"
+        transport = httpx.AsyncHTTPTransport(local_address=address)
+        async with httpx.AsyncClient(transport=transport, timeout=30) as http:
+            yield IdentityClient(http, self.identity.url, self.identity.codes_file)
+
+    def remember(self, member_id: str, tokens: Tokens) -> None:
+        self._members[member_id] = tokens
+
+    async def keep_fresh(self) -> None:
+        """Access tokens live minutes: each is refreshed in its last third, as an app does."""
+        while True:
+            await asyncio.sleep(20)
+            if self._admin and not self._admin.fresh_for(200):
+                self._admin = await self.identity.refresh(self._admin)
+            await self._refresh_stale(self._cadres)
+            await self._refresh_stale(self._members)
+
+    async def _refresh_stale(self, book: dict[K, Tokens]) -> None:
+        for key, tokens in list(book.items()):
+            if not tokens.fresh_for(200):
+                book[key] = await self.identity.refresh(tokens)
 
     async def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
         async with self.gate:
@@ -58,6 +133,23 @@ class Office:
         r = await self.call("POST", f"{ENROLLMENT}/unions", json=body, headers=self.admin)
         r.raise_for_status()
         return str(r.json()["union_id"])
+
+
+async def apply_online(office: Office, p: Person, union: str) -> httpx.Response:
+    """我要入会 in the app: sign up by phone and code, verify the real name (the person is linked
+    to the account), then apply for oneself."""
+    async with office.own_phone() as identity:
+        signed_up = await identity.phone_sign_in(p.phone)
+        verified = await identity.verify_real_name(signed_up, p.name, p.national_id)
+        verified.raise_for_status()
+        me = await identity.refresh(signed_up)
+    office.remember(str(verified.json()["person_id"]), me)
+    office.signed_in["applicants (phone code, real name)"] += 1
+    body = {
+        "name": p.name, "national_id": p.national_id, "phone": p.phone, "employer": p.employer,
+        "employment_type": p.employment_type, "base_union_id": union,
+    }  # fmt: skip
+    return await office.call("POST", f"{ENROLLMENT}/applications", json=body, headers=me.headers)
 
 
 async def build_tree(office: Office, tag: str) -> tuple[str, list[str]]:
@@ -83,183 +175,213 @@ async def play(args: argparse.Namespace) -> None:
     tally: Counter[str] = Counter()
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=30) as http:
-        office = Office(http, signing_key)
-        city, bases = await build_tree(office, datetime.now().strftime("%H:%M:%S"))
-        print(f"union tree: 1 city, 3 districts, 3 street unions, {len(bases)} base unions")
+        identity = IdentityClient(http, IDENTITY, CODES)
+        office = Office(http, identity, datetime.now().strftime("%H%M%S"), rng)
+        await office.sign_in_admin(signing_key)
+        fresh = asyncio.create_task(office.keep_fresh())
+        try:
+            await play_morning(office, rng, tally, started, args.applicants)
+        finally:
+            fresh.cancel()
 
-        people: list[Person] = [person(rng) for _ in range(args.applicants)]
 
-        async def submit(p: Person, union: str, national_id: str | None = None) -> httpx.Response:
-            body = {
-                "name": p.name, "national_id": national_id or p.national_id, "phone": p.phone,
-                "employer": p.employer, "employment_type": p.employment_type, "base_union_id": union,
-            }  # fmt: skip
-            return await office.call("POST", f"{ENROLLMENT}/applications", json=body, headers=office.admin)
+async def play_morning(
+    office: Office, rng: random.Random, tally: Counter[str], started: float, applicants: int
+) -> None:
+    city, bases = await build_tree(office, datetime.now().strftime("%H:%M:%S"))
+    print(f"union tree: 1 city, 3 districts, 3 street unions, {len(bases)} base unions")
 
-        chosen = {p.national_id: rng.choice(bases) for p in people}
-        invalid = rng.sample(people, k=len(people) // 12)
-        invalid_ids = {p.national_id for p in invalid}
-        results = await asyncio.gather(
-            *(
-                submit(
-                    p,
-                    chosen[p.national_id],
-                    with_bad_checksum(p.national_id) if p.national_id in invalid_ids else None,
-                )
-                for p in people
+    people: list[Person] = [person(rng) for _ in range(applicants)]
+    by_application: dict[str, Person] = {}
+
+    async def submit(p: Person, union: str, national_id: str | None = None) -> httpx.Response:
+        body = {
+            "name": p.name, "national_id": national_id or p.national_id, "phone": p.phone,
+            "employer": p.employer, "employment_type": p.employment_type, "base_union_id": union,
+        }  # fmt: skip
+        return await office.call("POST", f"{ENROLLMENT}/applications", json=body, headers=office.admin)
+
+    chosen = {p.national_id: rng.choice(bases) for p in people}
+    invalid = rng.sample(people, k=len(people) // 12)
+    invalid_ids = {p.national_id for p in invalid}
+    # A few apply online on their own (我要入会): sign up with their phone, verify their real
+    # name, apply for themselves; a cadre files the others' paper forms.
+    online = rng.sample([p for p in people if p.national_id not in invalid_ids], k=min(6, len(people) // 10))
+    pending: list[dict[str, Any]] = []
+    for p, r in zip(
+        online,
+        await asyncio.gather(*(apply_online(office, p, chosen[p.national_id]) for p in online)),
+        strict=True,
+    ):
+        r.raise_for_status()
+        tally["applications filed online by the applicants themselves"] += 1
+        pending.append(r.json()["application"])
+        by_application[r.json()["application"]["application_id"]] = p
+    on_paper = [p for p in people if p not in online]
+    results = await asyncio.gather(
+        *(
+            submit(
+                p,
+                chosen[p.national_id],
+                with_bad_checksum(p.national_id) if p.national_id in invalid_ids else None,
             )
+            for p in on_paper
         )
-        pending: list[dict[str, Any]] = []
-        for r in results:
-            if r.status_code == 201:
-                tally["applications accepted"] += 1
-                pending.append(r.json()["application"])
-            elif r.status_code == 422:
-                tally[f"refused: {r.json()['detail']}"] += 1
-            else:
-                tally[f"unexpected {r.status_code}"] += 1
+    )
+    for p, r in zip(on_paper, results, strict=True):
+        if r.status_code == 201:
+            tally["applications accepted"] += 1
+            pending.append(r.json()["application"])
+            by_application[r.json()["application"]["application_id"]] = p
+        elif r.status_code == 422:
+            tally[f"refused: {r.json()['detail']}"] += 1
+        else:
+            tally[f"unexpected {r.status_code}"] += 1
 
-        # Some people press "submit" twice: they get their pending application back, not a second one.
-        retried = rng.sample([p for p in people if p.national_id not in invalid_ids], k=len(people) // 20)
-        for r in await asyncio.gather(*(submit(p, chosen[p.national_id]) for p in retried)):
-            tally[f"duplicate answered with {r.json()['outcome']}"] += 1
+    # Some people press "submit" twice: they get their pending application back, not a second one.
+    retried = rng.sample([p for p in people if p.national_id not in invalid_ids], k=len(people) // 20)
+    for r in await asyncio.gather(*(submit(p, chosen[p.national_id]) for p in retried)):
+        tally[f"duplicate answered with {r.json()['outcome']}"] += 1
 
-        async def decide(app: dict[str, Any]) -> tuple[str, httpx.Response]:
-            cadre = office.headers(Role.CADRE, union_id=uuid.UUID(app["base_union_id"]))
-            url = f"{ENROLLMENT}/applications/{app['application_id']}"
-            if rng.random() < 0.1:
-                body = {"reason": rng.choice(REJECTION_REASONS)}
-                return "rejected", await office.call("POST", f"{url}/reject", json=body, headers=cadre)
-            return "approved", await office.call("POST", f"{url}/approve", headers=cadre)
+    async def decide(app: dict[str, Any]) -> tuple[str, httpx.Response]:
+        cadre = await office.cadre(app["base_union_id"])
+        url = f"{ENROLLMENT}/applications/{app['application_id']}"
+        if rng.random() < 0.1:
+            body = {"reason": rng.choice(REJECTION_REASONS)}
+            return "rejected", await office.call("POST", f"{url}/reject", json=body, headers=cadre)
+        return "approved", await office.call("POST", f"{url}/approve", headers=cadre)
 
-        members: dict[str, dict[str, Any]] = {}
-        for outcome, r in await asyncio.gather(*(decide(a) for a in pending)):
-            r.raise_for_status()
-            tally[f"applications {outcome}"] += 1
-            if outcome == "approved":
-                members[r.json()["member_id"]] = r.json()
-
-        # Enrolled people applying again get their membership back (one person, one member).
-        enrolled_people = [p for p in people if any(m["name"] == p.name for m in members.values())][:5]
-        for r in await asyncio.gather(*(submit(p, rng.choice(bases)) for p in enrolled_people)):
-            tally[f"re-application answered with {r.json()['outcome']}"] += 1
-
-        ids = list(members)
-        rng.shuffle(ids)
-        movers, leavers = ids[: len(ids) // 20], ids[len(ids) // 20 : len(ids) // 20 + len(ids) // 25]
-
-        def cadre_of(union: str) -> dict[str, str]:
-            return office.headers(Role.CADRE, union_id=uuid.UUID(union))
-
-        async def transfer(mid: str) -> str:
-            """Asked by the sending union's cadre; answered by the receiving union's unless both
-            unions share a parent (then it is accepted at once)."""
-            here = members[mid]["base_union_id"]
-            there = rng.choice([b for b in bases if b != here])
-            body = {"to_union_id": there, "reason": "换工作 (changed employer)"}
-            url = f"{ENROLLMENT}/members/{mid}/transfers"
-            r = await office.call("POST", url, json=body, headers=cadre_of(here))
-            r.raise_for_status()
-            if r.json()["status"] == "pending":
-                url = f"{ENROLLMENT}/transfers/{r.json()['transfer_id']}/accept"
-                r = await office.call("POST", url, headers=cadre_of(there))
-                r.raise_for_status()
-            moved = await office.call("GET", f"{ENROLLMENT}/members/{mid}", headers=cadre_of(there))
-            moved.raise_for_status()
-            members[mid] = moved.json()
-            return str(r.json()["status"])
-
-        async def leave(mid: str) -> httpx.Response:
-            me = office.headers(Role.MEMBER, member_id=uuid.UUID(mid))
-            body = {"reason": "离开本市 (moved away)"}
-            return await office.call("POST", f"{ENROLLMENT}/members/{mid}/leave", json=body, headers=me)
-
-        for outcome in await asyncio.gather(*(transfer(m) for m in movers)):
-            tally[f"transfers {outcome}"] += 1
-        for r in await asyncio.gather(*(leave(m) for m in leavers)):
-            r.raise_for_status()
+    members: dict[str, dict[str, Any]] = {}
+    for app, (outcome, r) in zip(pending, await asyncio.gather(*(decide(a) for a in pending)), strict=True):
+        r.raise_for_status()
+        tally[f"applications {outcome}"] += 1
+        if outcome == "approved":
             members[r.json()["member_id"]] = r.json()
-        tally["members transferred"] = len(movers)
-        tally["members left"] = len(leavers)
-        if leavers:
-            back = leavers[0]
-            union = members[back]["periods"][-1]["union_id"]
-            r = await office.call(
-                "POST", f"{ENROLLMENT}/members/{back}/reinstate", json={"union_id": union},
-                headers=office.headers(Role.CADRE, union_id=uuid.UUID(union)),
-            )  # fmt: skip
+            office.people[r.json()["member_id"]] = by_application[app["application_id"]]
+
+    # Enrolled people applying again get their membership back (one person, one member).
+    enrolled_people = [p for p in people if any(m["name"] == p.name for m in members.values())][:5]
+    for r in await asyncio.gather(*(submit(p, rng.choice(bases)) for p in enrolled_people)):
+        tally[f"re-application answered with {r.json()['outcome']}"] += 1
+
+    ids = list(members)
+    rng.shuffle(ids)
+    movers, leavers = ids[: len(ids) // 20], ids[len(ids) // 20 : len(ids) // 20 + len(ids) // 25]
+
+    async def cadre_of(union: str) -> dict[str, str]:
+        return await office.cadre(union)
+
+    async def transfer(mid: str) -> str:
+        """Asked by the sending union's cadre; answered by the receiving union's unless both
+        unions share a parent (then it is accepted at once)."""
+        here = members[mid]["base_union_id"]
+        there = rng.choice([b for b in bases if b != here])
+        body = {"to_union_id": there, "reason": "换工作 (changed employer)"}
+        url = f"{ENROLLMENT}/members/{mid}/transfers"
+        r = await office.call("POST", url, json=body, headers=await cadre_of(here))
+        r.raise_for_status()
+        if r.json()["status"] == "pending":
+            url = f"{ENROLLMENT}/transfers/{r.json()['transfer_id']}/accept"
+            r = await office.call("POST", url, headers=await cadre_of(there))
             r.raise_for_status()
-            members[back] = r.json()
-            tally["members reinstated (gap kept)"] = 1
-        commands_done = time.perf_counter()
-        legal_lines, legal_members = await play_legal(
-            office, rng, [m for m in members.values() if m["status"] == "active"]
-        )
-        honour_lines, honoured = await play_honours(
-            office, rng, [m for m in members.values() if m["status"] == "active"]
-        )
-        relief_lines, relief_members = await play_relief(
-            office, rng, city, [m for m in members.values() if m["status"] == "active"]
-        )
-        partner_lines = await play_partners(office)
+        moved = await office.call("GET", f"{ENROLLMENT}/members/{mid}", headers=await cadre_of(there))
+        moved.raise_for_status()
+        members[mid] = moved.json()
+        return str(r.json()["status"])
 
-        # Wait until every card agrees with the enrollment service.
-        expected = {mid: m["status"] for mid, m in members.items()}
-        seen: dict[str, str] = {}
-        while time.perf_counter() - commands_done < 60:
-            seen = await list_cards(office, city)
-            if all(seen.get(mid) == st for mid, st in expected.items()):
-                break
-            await asyncio.sleep(0.2)
-        caught_up = time.perf_counter() - commands_done
-        agree = sum(seen.get(mid) == st for mid, st in expected.items())
+    async def leave(mid: str) -> httpx.Response:
+        me = await office.member(mid)
+        body = {"reason": "离开本市 (moved away)"}
+        return await office.call("POST", f"{ENROLLMENT}/members/{mid}/leave", json=body, headers=me)
 
-        print("\n=== scenario summary ===")
-        for line, n in sorted(tally.items()):
-            print(f"  {n:5d}  {line}")
-        statuses = Counter(expected.values())
-        print(f"  members: {len(expected)} ({', '.join(f'{v} {k}' for k, v in statuses.items())})")
-        print(
-            f"  cards agreeing with enrollment: {agree}/{len(expected)},"
-            f" {caught_up:.2f}s after the last command"
-        )
-        print(f"  total time: {time.perf_counter() - started:.1f}s")
+    for outcome in await asyncio.gather(*(transfer(m) for m in movers)):
+        tally[f"transfers {outcome}"] += 1
+    for r in await asyncio.gather(*(leave(m) for m in leavers)):
+        r.raise_for_status()
+        members[r.json()["member_id"]] = r.json()
+    tally["members transferred"] = len(movers)
+    tally["members left"] = len(leavers)
+    if leavers:
+        back = leavers[0]
+        union = members[back]["periods"][-1]["union_id"]
+        r = await office.call(
+            "POST", f"{ENROLLMENT}/members/{back}/reinstate", json={"union_id": union},
+            headers=await office.cadre(union),
+        )  # fmt: skip
+        r.raise_for_status()
+        members[back] = r.json()
+        tally["members reinstated (gap kept)"] = 1
+    commands_done = time.perf_counter()
+    legal_lines, legal_members = await play_legal(
+        office, rng, [m for m in members.values() if m["status"] == "active"]
+    )
+    honour_lines, honoured = await play_honours(
+        office, rng, [m for m in members.values() if m["status"] == "active"]
+    )
+    relief_lines, relief_members = await play_relief(
+        office, rng, city, [m for m in members.values() if m["status"] == "active"]
+    )
+    partner_lines = await play_partners(office)
 
-        print("\n=== legal rights (法律维权) ===")
-        for line in legal_lines:
-            print(f"  {line}")
-        print("\n=== honours (劳模, 技术能手) ===")
-        for line in honour_lines:
-            print(f"  {line}")
-        print("\n=== relief (困难职工帮扶) ===")
-        for line in relief_lines:
-            print(f"  {line}")
-        print("\n=== partner offers (会员普惠) ===")
-        for line in partner_lines:
-            print(f"  {line}")
+    # Wait until every card agrees with the enrollment service.
+    expected = {mid: m["status"] for mid, m in members.items()}
+    seen: dict[str, str] = {}
+    while time.perf_counter() - commands_done < 60:
+        seen = await list_cards(office, city)
+        if all(seen.get(mid) == st for mid, st in expected.items()):
+            break
+        await asyncio.sleep(0.2)
+    caught_up = time.perf_counter() - commands_done
+    agree = sum(seen.get(mid) == st for mid, st in expected.items())
 
-        sample = [*relief_members[:1], *legal_members[:1], *honoured[:1], ids[-1], *movers[:1], *leavers[:1]]
-        await _until_offers_projected(office, honoured[0])
-        print("\n=== a few member service cards (会员服务卡) ===")
-        for mid in sample:
-            me = office.headers(Role.MEMBER, member_id=uuid.UUID(mid))
-            card = (await office.call("GET", f"{CARDS}/cards/{mid}", headers=me)).json()
-            offers = await office.call("GET", f"{CARDS}/cards/{mid}/offers", params={"limit": 4}, headers=me)
-            print_card(card, offers.json()["items"] if offers.status_code == 200 else [])
-        if agree != len(expected):
-            raise SystemExit("the card read model did not catch up with enrollment")
+    print("\n=== scenario summary ===")
+    for line, n in sorted(tally.items()):
+        print(f"  {n:5d}  {line}")
+    statuses = Counter(expected.values())
+    print(f"  members: {len(expected)} ({', '.join(f'{v} {k}' for k, v in statuses.items())})")
+    print(
+        f"  cards agreeing with enrollment: {agree}/{len(expected)}, {caught_up:.2f}s after the last command"
+    )
+    print(f"  total time: {time.perf_counter() - started:.1f}s")
+    print("  signed in through the identity service (no minted token): " + ", ".join(
+        f"{n} {who}" for who, n in sorted(office.signed_in.items())))  # fmt: skip
+
+    print("\n=== legal rights (法律维权) ===")
+    for line in legal_lines:
+        print(f"  {line}")
+    print("\n=== honours (劳模, 技术能手) ===")
+    for line in honour_lines:
+        print(f"  {line}")
+    print("\n=== relief (困难职工帮扶) ===")
+    for line in relief_lines:
+        print(f"  {line}")
+    print("\n=== partner offers (会员普惠) ===")
+    for line in partner_lines:
+        print(f"  {line}")
+
+    sample = [*relief_members[:1], *legal_members[:1], *honoured[:1], ids[-1], *movers[:1], *leavers[:1]]
+    await _until_offers_projected(office, honoured[0])
+    print("\n=== a few member service cards (会员服务卡) ===")
+    for mid in sample:
+        me = await office.member(mid)
+        card = (await office.call("GET", f"{CARDS}/cards/{mid}", headers=me)).json()
+        offers = await office.call("GET", f"{CARDS}/cards/{mid}/offers", params={"limit": 4}, headers=me)
+        print_card(card, offers.json()["items"] if offers.status_code == 200 else [])
+    if agree != len(expected):
+        raise SystemExit("the card read model did not catch up with enrollment")
 
     print(
         f"""
 === where things are ===
+  identity API     {IDENTITY}/docs   (sign-in, accounts: docs/identity.md; one-time codes: make codes)
   enrollment API   {ENROLLMENT}/docs
   card API         {CARDS}/docs
   relief API       {RELIEF}/docs
   legal API        {LEGAL}/docs
   competitions API {COMPETITIONS}/docs
   partners API     {PARTNERS}/docs   (partner guide: docs/partners.md)
-  card page        {CARDS}/card   (member id + token from: make token ROLE=member MEMBER={sample[0]})
-  cadre token      make token ROLE=cadre UNION={city}
+  card page        {CARDS}/card   (member {sample[0]}; dev token: make token ROLE=member MEMBER=...)
+  first admin      make admin USERNAME=<name>   (then accounts and bindings: docs/identity-staff.md)
   logs             .run/logs/
   stop services    make stop      (and Kafka + PostgreSQL: make down)"""
     )
@@ -283,8 +405,8 @@ async def play_relief(
         rng.sample(active, k=len(households)), households, strict=True
     ):
         union = uuid.UUID(member["base_union_id"])
-        grid_worker = office.headers(Role.CADRE, union_id=union)
-        chair = office.headers(Role.CADRE, union_id=union, sub="union-chair")  # approves: four eyes
+        grid_worker = await office.cadre(union, "grid")
+        chair = await office.cadre(union, "chair")  # approves: four eyes
         report = {
             "member_id": member["member_id"],
             "household_register_no": f"3301{rng.randrange(10**8):08d}",
@@ -334,7 +456,7 @@ async def play_legal(
     lines: list[str] = []
     filers: list[str] = []
     for member in rng.sample(active, k=2):
-        me = office.headers(Role.MEMBER, member_id=uuid.UUID(member["member_id"]))
+        me = await office.member(member["member_id"])
         learned_on = datetime.now().date() - timedelta(days=rng.randrange(5, 60))
         body = {
             "kind": "wage_arrears",
@@ -345,7 +467,7 @@ async def play_legal(
         }
         r = await _until_known(office, f"{LEGAL}/cases", body, me)
         case = r.json()
-        cadre = office.headers(Role.CADRE, union_id=uuid.UUID(member["base_union_id"]))
+        cadre = await office.cadre(member["base_union_id"])
         accept = {"disposition": "accept"}
         r = await office.call(
             "POST", f"{LEGAL}/cases/{case['case_id']}/disposition", json=accept, headers=cadre
@@ -483,7 +605,7 @@ async def retire_earlier_demo_partners(office: Office, keep: tuple[str, ...]) ->
 async def _until_offers_projected(office: Office, member_id: str) -> None:
     """The offers travel partners -> Kafka -> projector: wait (briefly) for this run's last update
     to land and the earlier runs' offers to leave."""
-    me = office.headers(Role.MEMBER, member_id=uuid.UUID(member_id))
+    me = await office.member(member_id)
     for _ in range(150):
         r = await office.call("GET", f"{CARDS}/cards/{member_id}/offers", headers=me)
         titles = [o["title"] for o in r.json()["items"]] if r.status_code == 200 else []

@@ -73,13 +73,14 @@ DEV_SECRETS = (
     "PERSON_KEY_SECRET",
     "PII_KEY",
     "IDENTITY_KEY_SECRET",
+    "REALNAME_PROVIDER_KEY",
     "DEV_TOKEN_PRIVATE_KEY",
     "DEV_TOKEN_PUBLIC_KEY",
 )
 # What no service process is given: only `make token` (and tests) sign with it.
 PRIVATE_SECRETS = ("DEV_TOKEN_PRIVATE_KEY",)
 # A secret only its own service is given: identity's wraps its signing keys.
-OWN_SECRETS = {"IDENTITY_KEY_SECRET": "identity"}
+OWN_SECRETS = {"IDENTITY_KEY_SECRET": "identity", "REALNAME_PROVIDER_KEY": "identity"}
 
 
 def withheld_from(service: str | None) -> set[str]:
@@ -103,6 +104,7 @@ def dev_secrets() -> dict[str, str]:
         wanted["PERSON_KEY_SECRET"] = wanted.pop("AUTH_SECRET", "") or secrets.token_urlsafe(48)
     wanted.setdefault("PII_KEY", secrets.token_urlsafe(48))
     wanted.setdefault("IDENTITY_KEY_SECRET", secrets.token_urlsafe(48))
+    wanted.setdefault("REALNAME_PROVIDER_KEY", secrets.token_urlsafe(48))
     if "DEV_TOKEN_PRIVATE_KEY" not in wanted or "DEV_TOKEN_PUBLIC_KEY" not in wanted:
         wanted["DEV_TOKEN_PRIVATE_KEY"], wanted["DEV_TOKEN_PUBLIC_KEY"] = dev_key_pair()
     if wanted != stored:
@@ -229,14 +231,53 @@ def _running_pid(spec: ServiceSpec) -> int | None:
     return pid
 
 
+# Development only: identity checks real names with a fake provider on loopback, unless
+# REALNAME_PROVIDER_URL names a real one (docs/identity-adapters.md).
+DEV_PROVIDER = ServiceSpec("fake-realname-provider", 8097, "")
+
+
+def start_dev_provider() -> dict[str, str]:
+    """The fake real-name provider (started once), and the settings identity needs for it."""
+    if os.environ.get("REALNAME_PROVIDER_URL"):
+        return {}
+    key = dev_secrets()["REALNAME_PROVIDER_KEY"]
+    if not _running_pid(DEV_PROVIDER):
+        log_path = RUN_DIR / "logs" / f"{DEV_PROVIDER.name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "scripts.fake_realname_provider", "--port", str(DEV_PROVIDER.port)]
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(  # noqa: S603 (our own module, fixed argv)
+                argv, cwd=ROOT, env={**os.environ, "REALNAME_PROVIDER_KEY": key},
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        _pid_file(DEV_PROVIDER).write_text(str(proc.pid))
+        _wait_listening(DEV_PROVIDER.port, proc, log_path)
+        print(f"{DEV_PROVIDER.name}: up on http://127.0.0.1:{DEV_PROVIDER.port} (development only)")
+    url = f"http://127.0.0.1:{DEV_PROVIDER.port}/v1/verifications"
+    return {"REALNAME_PROVIDER_URL": url, "REALNAME_PROVIDER_KEY": key}
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"port {port}: the process exited; log:\n{tail(log_path)}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout:.0f}s; log:\n{tail(log_path)}")
+
+
 def up() -> None:
     ports = {s.name: s.port for s in SERVICES}
+    provider = start_dev_provider()
     for spec in SERVICES:
         log_path = RUN_DIR / "logs" / f"{spec.name}.log"
         if _running_pid(spec):
             print(f"{spec.name}: already running on :{spec.port}")
             continue
-        peers = peers_of(spec.name, ports)
+        peers = peers_of(spec.name, ports) | (provider if spec.name == "identity" else {})
         proc = start(spec, service_env(spec, extra={**token_env(ports, spec.name), **peers}), log_path)
         _pid_file(spec).write_text(str(proc.pid))
         wait_ready(spec.port, proc, log_path)
@@ -246,7 +287,7 @@ def up() -> None:
 
 
 def down() -> None:
-    for spec in reversed(SERVICES):
+    for spec in [*reversed(SERVICES), DEV_PROVIDER]:
         pid = _running_pid(spec)
         if pid:
             stop(pid)

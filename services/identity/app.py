@@ -52,6 +52,7 @@ def create_app(settings: IdentitySettings) -> FastAPI:
         keys = SigningKeys(runtime.pool, secret)
         await keys.ensure_first_key()
         runtime.add_token_keys(keys)  # its own tokens, verified by the kit like any other
+        runtime.background("signing-keys", keys)
 
         async def service_token() -> str:
             claims = AccessClaims(sub=SERVICE, role=AccountRole.SERVICE)

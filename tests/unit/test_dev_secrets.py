@@ -12,6 +12,7 @@ NAMES = (
     "PERSON_KEY_SECRET",
     "PII_KEY",
     "IDENTITY_KEY_SECRET",
+    "REALNAME_PROVIDER_KEY",
     "DEV_TOKEN_PRIVATE_KEY",
     "DEV_TOKEN_PUBLIC_KEY",
 )
@@ -61,7 +62,8 @@ def test_only_identity_holds_the_secret_that_wraps_its_signing_keys(
     by_name = {spec.name: spec for spec in stack.SERVICES}
     assert stack.service_env(by_name["identity"])["IDENTITY_KEY_SECRET"] == secrets["IDENTITY_KEY_SECRET"]
     for name in ("enrollment", "projector", "relief", "legal", "competitions", "partners"):
-        assert "IDENTITY_KEY_SECRET" not in stack.service_env(by_name[name]), name
+        env = stack.service_env(by_name[name])
+        assert "IDENTITY_KEY_SECRET" not in env and "REALNAME_PROVIDER_KEY" not in env, name
 
 
 def test_the_jwks_url_is_given_once_identity_is_a_service() -> None:

@@ -2,6 +2,7 @@
 KeySource the kit's TokenVerifier reads identity's own keys from."""
 
 import asyncio
+import contextlib
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -19,7 +20,10 @@ from shared.auth import public_jwk, sign_access_token
 from shared.contracts.identity import ISSUER, AccessClaims
 from shared.db import Conn
 from shared.events import Clock, Trace, utcnow
+from shared.logging import get_logger
 from shared.shredding import KeyWrapper
+
+log = get_logger(__name__)
 
 # How long a replica trusts its copy of the keys table (a rotation's lead is longer).
 RELOAD_SECONDS = 5.0
@@ -30,7 +34,9 @@ def _times(row: KeyRow) -> KeyTimes:
 
 
 class SigningKeys:
-    """The keys table as this replica sees it, reloaded every few seconds."""
+    """The keys table as this replica sees it, reloaded every few seconds by its own loop
+    (`run`): signing never waits for the database, so a request that holds a connection while
+    it signs never needs a second one (a full pool would wait on itself)."""
 
     def __init__(self, pool: asyncpg.Pool, secret: str, *, now: Clock = utcnow) -> None:
         self._pool = pool
@@ -41,6 +47,21 @@ class SigningKeys:
         self._private: dict[uuid.UUID, Ed25519PrivateKey] = {}
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Reload the keys every RELOAD_SECONDS until stopped (a Background of the kit)."""
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), RELOAD_SECONDS)
+            if not self._stopping.is_set():
+                try:
+                    await self.reload()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("signing_keys_reload_failed", error=type(exc).__name__)  # keeps its copy
+
+    def stop(self) -> None:
+        self._stopping.set()
 
     async def ensure_first_key(self) -> None:
         """At start: the first key, signing at once, if there is none yet."""
@@ -77,10 +98,6 @@ class SigningKeys:
             self._private = {k: v for k, v in self._private.items() if k in self._rows}
             self._loaded_at = time.monotonic()
 
-    async def _fresh(self) -> None:
-        if time.monotonic() - self._loaded_at > RELOAD_SECONDS:
-            await self.reload()
-
     def _private_key(self, key_id: uuid.UUID) -> Ed25519PrivateKey:
         key = self._private.get(key_id)
         if key is None:
@@ -89,7 +106,6 @@ class SigningKeys:
         return key
 
     async def sign(self, claims: AccessClaims, ttl_seconds: int) -> str:
-        await self._fresh()
         now = self._now()
         signing = signing_key([_times(r) for r in self._rows.values()], now)
         if signing is None:
@@ -100,7 +116,6 @@ class SigningKeys:
         )  # fmt: skip
 
     async def jwks(self) -> dict[str, Any]:
-        await self._fresh()
         shown = published_keys([_times(r) for r in self._rows.values()], self._now())
         return {"keys": [public_jwk(self._public[k.key_id], str(k.key_id)) for k in shown]}
 
