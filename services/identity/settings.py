@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from shared.settings import ServiceSettings
 
@@ -25,3 +25,18 @@ class IdentitySettings(ServiceSettings):
     identity_refresh_days: int = Field(default=30, ge=1, le=90)
     # A new signing key is published this long before it signs (verifiers fetch the JWKS).
     identity_key_lead_seconds: int = Field(default=60, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _production_sends_real_codes(self) -> "IdentitySettings":
+        """In production mode codes go to phones, never to a file, and real names are checked by
+        a provider (the development stand-ins would let anyone in)."""
+        if self.zhijia_mode == "production":
+            if self.identity_notifier == "dev":
+                raise ValueError(
+                    "ZHIJIA_MODE=production needs IDENTITY_NOTIFIER=sms (codes to phones, not a file)"
+                )
+            if not self.realname_provider_url:
+                raise ValueError(
+                    "ZHIJIA_MODE=production needs REALNAME_PROVIDER_URL (docs/identity-adapters.md)"
+                )
+        return self

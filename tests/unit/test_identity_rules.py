@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from services.identity.adapters.dev_notifier import DevFileNotifier, last_code
 from services.identity.domain import limits
@@ -37,6 +38,7 @@ from services.identity.domain.sessions import (
     new_refresh_token,
     refresh_token_hash,
 )
+from services.identity.settings import IdentitySettings
 from shared.auth import Principal, Role
 from shared.contracts.identity import MAX_ACCESS_TOKEN_SECONDS
 
@@ -257,3 +259,17 @@ async def test_a_dev_notifier_that_cannot_write_is_unavailable(tmp_path: Path) -
     (tmp_path / "codes.log").mkdir()
     with pytest.raises(NotifierUnavailable):
         await DevFileNotifier(tmp_path / "codes.log").send_code("13800138000", "123456", purpose="sign_in")
+
+
+def test_production_mode_refuses_the_development_notifier_and_a_missing_provider() -> None:
+    base = {
+        "database_url": "postgresql://nowhere/none", "person_key_secret": "s" * 32, "pii_key": "k" * 32,
+        "identity_key_secret": "i" * 32, "zhijia_mode": "production",
+    }  # fmt: skip
+    with pytest.raises(ValidationError, match="IDENTITY_NOTIFIER=sms"):
+        IdentitySettings.model_validate(base)
+    with pytest.raises(ValidationError, match="REALNAME_PROVIDER_URL"):
+        IdentitySettings.model_validate({**base, "identity_notifier": "sms"})
+    provider = {"identity_notifier": "sms", "realname_provider_url": "https://verify.example/v1"}
+    assert IdentitySettings.model_validate({**base, **provider}).identity_notifier == "sms"
+    assert IdentitySettings.model_validate({**base, "zhijia_mode": "development"}).identity_notifier == "dev"
