@@ -6,12 +6,14 @@ import json
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from scripts.identity_client import IdentityClient
 from scripts.partner_kafka_access import grant
 from shared.auth import Role
 from shared.contracts import decode_event
@@ -325,3 +327,42 @@ async def test_a_partner_on_its_authenticated_kafka_listener_reaches_the_service
     finally:
         await producer.stop()
     assert await eventually(lambda: partners.offer_version(key, "over-kafka")) == 1
+
+
+async def test_a_partners_staff_signed_in_through_identity_use_the_partner_api_without_its_key(
+    partners: Partners,
+) -> None:
+    """Till staff hold an identity token bound to their partner (role partner_staff), never the
+    partner's API key; the token reaches that partner only, and a revoked binding stops it."""
+    partner_id, key = await partners.register("till")
+    await partners.merchant(partner_id, f"{partner_id}-shop")
+    identity = IdentityClient(partners.http, partners.s.services["identity"].url, Path("unused"))
+    username = f"till.{uuid.uuid4().hex[:8]}"
+    account, password = await identity.staff_account(partners.admin, username)
+    binding = await identity.grant(partners.admin, account, "partner_staff", partner_id=partner_id)
+    staff = await identity.staff_sign_in(username, password)
+
+    mine = await partners.get(staff.access_token, "/merchants")
+    assert mine.status_code == 200, mine.text
+    assert [m["merchant_id"] for m in mine.json()] == [f"{partner_id}-shop"]
+    assert (await partners.submit(staff.access_token, offer(f"{partner_id}-shop", "till"))).status_code == 202
+
+    # Another role's token is no partner's: refused with the reason; garbage is no token at all.
+    for role, claims in ((Role.CADRE, {"union_id": uuid.uuid4()}), (Role.ADMIN, {}), (Role.MEMBER, {})):
+        refused = await partners.get(partners.s.token(role, **claims), "/merchants")
+        assert refused.status_code == 403 and "partner_staff" in refused.json()["detail"], (
+            role,
+            refused.text,
+        )
+    assert (await partners.get("not-a-token", "/merchants")).status_code == 401
+    other = partners.s.token(Role.PARTNER_STAFF, partner_id=f"nobody-{uuid.uuid4().hex[:6]}")
+    assert (await partners.get(other, "/merchants")).status_code == 403
+
+    revoke = f"{identity.url}/staff/accounts/{account}/bindings/{binding}/revoke"
+    assert (await partners.http.post(revoke, headers=partners.admin)).status_code == 200
+
+    async def refused() -> bool:
+        return (await partners.get(staff.access_token, "/merchants")).status_code == 401
+
+    await eventually(refused, timeout=5)
+    assert (await partners.get(key, "/merchants")).status_code == 200  # the partner's key lives on

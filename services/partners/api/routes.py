@@ -199,7 +199,7 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
     return from_row(QueuedOut, queued)
 
 
-@router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"], responses=problems(404))
+@router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"], responses=problems(403, 404))
 async def offer_state(offer_id: OfferKey, partner: CurrentPartner, deps: DepsDep) -> OfferStateOut:
     """The accepted version of one of your offers and what became of its recent events."""
     view = await views.my_offer(deps, partner.partner_id, offer_id)
@@ -211,7 +211,7 @@ async def offer_state(offer_id: OfferKey, partner: CurrentPartner, deps: DepsDep
     return OfferStateOut(**asdict(view.accepted), history=history)
 
 
-@router.get("/partner-api/v1/rejections", tags=["partner API"])
+@router.get("/partner-api/v1/rejections", tags=["partner API"], responses=problems(403))
 async def my_rejections(
     partner: CurrentPartner,
     deps: DepsDep,
@@ -222,7 +222,7 @@ async def my_rejections(
     return _rejections(await views.my_rejections(deps, partner.partner_id, after, limit), after)
 
 
-@router.get("/partner-api/v1/merchants", tags=["partner API"])
+@router.get("/partner-api/v1/merchants", tags=["partner API"], responses=problems(403))
 async def my_merchants(partner: CurrentPartner, deps: DepsDep) -> list[MerchantOut]:
     """The merchants you may publish for."""
     return [MerchantOut.model_validate(m) for m in await views.my_merchants(deps, partner.partner_id)]

@@ -42,6 +42,11 @@ async def partner_by_key(deps: Deps, api_key: str) -> PartnerRow | None:
     return await partners.partner_by_key(deps.pool, keys.digest(api_key))
 
 
+async def own_partner(deps: Deps, partner_id: str) -> PartnerRow | None:
+    """The partner a staff member's token names (identity bound them to it)."""
+    return await partners.get_partner(deps.pool, partner_id)
+
+
 async def my_merchants(deps: Deps, partner_id: str) -> list[MerchantRow]:
     return await merchants.list_merchants(deps.pool, partner_id)
 
