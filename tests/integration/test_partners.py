@@ -349,10 +349,10 @@ async def test_a_partners_staff_signed_in_through_identity_use_the_partner_api_w
 
     # Another role's token is no partner's: refused with the reason; garbage is no token at all.
     for role, claims in ((Role.CADRE, {"union_id": uuid.uuid4()}), (Role.ADMIN, {}), (Role.MEMBER, {})):
-        refused = await partners.get(partners.s.token(role, **claims), "/merchants")
-        assert refused.status_code == 403 and "partner_staff" in refused.json()["detail"], (
+        answer = await partners.get(partners.s.token(role, **claims), "/merchants")
+        assert answer.status_code == 403 and "partner_staff" in answer.json()["detail"], (
             role,
-            refused.text,
+            answer.text,
         )
     assert (await partners.get("not-a-token", "/merchants")).status_code == 401
     other = partners.s.token(Role.PARTNER_STAFF, partner_id=f"nobody-{uuid.uuid4().hex[:6]}")
