@@ -250,6 +250,8 @@ async def test_a_staff_member_changes_their_password_knowing_the_current_one(sta
     assert short.status_code == 422, short.text
     changed = await staff.post("/me/password", {"current_password": PASSWORD, "new_password": new}, me)
     assert changed.status_code == 204, changed.text
+    # Every session ended with the old password: this token too, at once on identity.
+    assert (await staff.http.get(f"{staff.url}/me", headers=me)).status_code == 401
     assert (await staff.sign_in(username)).status_code == 401
     assert (await staff.sign_in(username, new)).status_code == 200
 

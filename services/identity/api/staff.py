@@ -255,5 +255,7 @@ async def confirm_totp(body: TotpConfirmIn, deps: DepsDep, caller: IdentityCalle
     responses={**problems(403), 429: {"description": "locked out for a while: see Retry-After"}},
 )
 async def change_password(body: PasswordIn, deps: DepsDep, caller: IdentityCaller) -> Response:
+    """Change the password, knowing the current one; every session of the account ends (sign in
+    again with the new one)."""
     await staff.change_password(deps, caller, body.current_password, body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -432,7 +432,8 @@ async def confirm_totp(deps: Deps, caller: Caller, code: str) -> None:
 
 async def change_password(deps: Deps, caller: Caller, current: str, new: str) -> None:
     """The current password is checked like a sign-in's (a wrong one counts against the
-    username's lockout: a stolen access token does not guess it freely)."""
+    username's lockout: a stolen access token does not guess it freely). A change ends every
+    session of the account: the staff member signs in again with the new password."""
     account_id = staff_account_id(caller.principal)
     trace = Trace.of(caller)
     async with deps.pool.acquire() as conn:
@@ -456,9 +457,14 @@ async def change_password(deps: Deps, caller: Caller, current: str, new: str) ->
         else:
             await store.set_password(conn, account_id, new_hash, now)
             await attempts.record(conn, PASSWORD_CHECKED, user, now, succeeded=True)
-            await audit.record(
-                conn, trace, "staff.password_changed", f"account:{account_id}", record_id=account_id
+            # Whoever knew the old password may hold a session: every one ends, this one too.
+            ended = await revoke_sessions(
+                deps, conn, trace=trace, account_id=account_id, reason="password_changed"
             )
+            await audit.record(
+                conn, trace, "staff.password_changed", f"account:{account_id}", record_id=account_id,
+                sessions_ended=ended,
+            )  # fmt: skip
     if outcome is not None:
         raise outcome
 
