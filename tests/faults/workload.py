@@ -39,7 +39,8 @@ class Workload:
     unexpected: list[str] = field(default_factory=list)
 
     def headers(self, role: Role, **kw: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {dev_token(role, sub=f'fault-{role}', **kw)}"}
+        kw.setdefault("sub", f"fault-{role}")  # a judge is named by their sub
+        return {"Authorization": f"Bearer {dev_token(role, **kw)}"}
 
     async def command(
         self, path: str, body: dict[str, Any] | None, headers: dict[str, str]
