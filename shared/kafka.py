@@ -1,13 +1,9 @@
-"""Kafka helpers: topic creation, the producer every service uses, and a follower of a whole
-topic without a consumer group (person keys, revocations)."""
+"""Kafka helpers: topic creation and the producer every service uses."""
 
-import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -78,89 +74,3 @@ async def running_producer(bootstrap: str, client_id: str) -> AsyncIterator[AIOK
         yield producer
     finally:
         await producer.stop()
-
-
-class TopicFollower:
-    """Reads every partition of one topic with no consumer group (each replica reads all of it and
-    commits nothing), from `since_seconds` ago or else from the beginning, handing each record to
-    `take` until stopped; `after_batch` runs after each poll. `caught_up` once it has read what the
-    topic held when it started (a service's readiness waits for that). A broker that is away is
-    waited out; what was read stays known."""
-
-    def __init__(
-        self,
-        bootstrap: str,
-        topic: str,
-        partitions: int,
-        take: Callable[[ConsumerRecord[bytes, bytes]], None],
-        *,
-        name: str,
-        since_seconds: float | None = None,
-        poll_ms: int = 200,
-        after_batch: Callable[[], None] | None = None,
-    ) -> None:
-        self._bootstrap, self._topic, self._partitions = bootstrap, topic, partitions
-        self._take, self._after_batch = take, after_batch
-        self._name, self._since, self._poll_ms = name, since_seconds, poll_ms
-        self._consumer: Any = None
-        self._task: asyncio.Task[None] | None = None
-        self._behind: dict[TopicPartition, int] = {}  # end offsets seen at start, not read yet
-
-    @property
-    def caught_up(self) -> bool:
-        return self._task is not None and not self._behind
-
-    async def start(self) -> None:
-        await ensure_topics(self._bootstrap, {self._topic: self._partitions})
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, enable_auto_commit=False, group_id=None
-        )
-        await consumer.start()
-        self._consumer = consumer
-        parts = consumer.partitions_for_topic(self._topic)
-        while not parts:
-            await consumer._client.force_metadata_update()  # a topic just created
-            parts = consumer.partitions_for_topic(self._topic)
-        tps = [TopicPartition(self._topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        if self._since is None:
-            await consumer.seek_to_beginning(*tps)
-            starts = await consumer.beginning_offsets(tps)
-        else:
-            since_ms = int((time.time() - self._since) * 1000)
-            found = await consumer.offsets_for_times(dict.fromkeys(tps, since_ms))
-            starts = {tp: found[tp].offset if found.get(tp) is not None else ends[tp] for tp in tps}
-            for tp in tps:
-                consumer.seek(tp, starts[tp])
-        self._behind = {tp: ends[tp] for tp in tps if starts[tp] < ends[tp]}
-        self._task = asyncio.create_task(self._follow(), name=self._name)
-        log.info("topic_following", follower=self._name, topic=self._topic, behind=len(self._behind))
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
-
-    async def _follow(self) -> None:
-        while True:
-            try:
-                batch = await self._consumer.getmany(timeout_ms=self._poll_ms)
-            except Exception as exc:  # the broker away: keep what is known, read on later
-                log.warning("topic_follower_retrying", follower=self._name, error=repr(exc))
-                await asyncio.sleep(1)
-                continue
-            for records in batch.values():
-                for record in records:
-                    self._take(record)
-            if self._behind:
-                for tp in list(self._behind):
-                    if await self._consumer.position(tp) >= self._behind[tp]:
-                        del self._behind[tp]
-                if not self._behind:
-                    log.info("topic_caught_up", follower=self._name, topic=self._topic)
-            if self._after_batch is not None:
-                self._after_batch()

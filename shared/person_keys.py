@@ -14,14 +14,16 @@ for an erased person; such an event is applied, never dead-lettered for it.
 """
 
 import asyncio
+import contextlib
 import uuid
 from typing import Any, TypeVar
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import BaseModel
 
 from shared.consumer import ConsumerStopping
 from shared.db import Conn
-from shared.kafka import TopicFollower
+from shared.kafka import ensure_topics
 from shared.logging import get_logger
 from shared.outbox import enqueue_record
 from shared.shredding import KeyWrapper, Sealed, Unreadable, unseal
@@ -68,24 +70,49 @@ class KeyBook:
         partitions: int,
         stopping: asyncio.Event | None = None,
     ) -> None:
+        self._bootstrap, self._topic, self._partitions = bootstrap, topic, partitions
         # Set when the service stops: a batch awaiting a key is given back (ConsumerStopping).
         self._stopping = stopping or asyncio.Event()
         self._transit = transit_wrapper(shared_secret)
         self._keys: dict[uuid.UUID, bytes | None] = {}  # None: erased
-        self._topic = TopicFollower(
-            bootstrap,
-            topic,
-            partitions,
-            lambda r: self._take(r.key, r.value),
-            name="person-keys",
-            poll_ms=500,
-        )
+        self._consumer: Any = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self._topic.start()
+        await ensure_topics(self._bootstrap, {self._topic: self._partitions})
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, enable_auto_commit=False, group_id=None
+        )
+        await consumer.start()
+        self._consumer = consumer
+        parts = consumer.partitions_for_topic(self._topic)
+        while not parts:
+            await consumer._client.force_metadata_update()  # a topic just created
+            parts = consumer.partitions_for_topic(self._topic)
+        tps = [TopicPartition(self._topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        self._task = asyncio.create_task(self._follow(), name="person-keys")
 
     async def stop(self) -> None:
-        await self._topic.stop()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                batch = await self._consumer.getmany(timeout_ms=500)
+            except Exception as exc:  # the broker away: keep the keys held, read on later
+                log.warning("person_keys_retrying", error=repr(exc))
+                await asyncio.sleep(1)
+                continue
+            for records in batch.values():
+                for record in records:
+                    self._take(record.key, record.value)
 
     def _take(self, key: bytes | None, value: bytes | None) -> None:
         try:

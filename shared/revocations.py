@@ -13,6 +13,7 @@ it started, so a restarted service never forgets a revocation. A record that is 
 identity contract is logged and skipped, never fatal.
 """
 
+import asyncio
 import contextlib
 import time
 import uuid
@@ -20,7 +21,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.auth import Principal
 from shared.contracts.envelope import ContractError, decode_event
@@ -30,7 +31,7 @@ from shared.contracts.identity import (
     RoleBindingRevoked,
     SessionRevoked,
 )
-from shared.kafka import TopicFollower
+from shared.kafka import ensure_topics
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -93,41 +94,88 @@ class RevocationFollower:
         partitions: int,
         horizon_seconds: float = REVOCATION_HORIZON_SECONDS,
     ) -> None:
+        self._bootstrap, self._topic, self._partitions = bootstrap, topic, partitions
+        self._horizon = horizon_seconds
         self.state = RevokedTokens(horizon_seconds)
-        self._pruned = time.monotonic()
-        self._topic = TopicFollower(
-            bootstrap, topic, partitions, self._take, name="revocations",
-            since_seconds=horizon_seconds, after_batch=self._prune_now_and_then,
-        )  # fmt: skip
+        self._consumer: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._behind: dict[TopicPartition, int] = {}  # end offsets seen at start, not read yet
 
     @property
     def caught_up(self) -> bool:
         """Whether everything the topic held at start has been read."""
-        return self._topic.caught_up
+        return self._task is not None and not self._behind
 
     def revoked(self, principal: Principal, issued_at: float) -> bool:
         return self.state.revoked(principal, issued_at)
 
     async def start(self) -> None:
-        await self._topic.start()
+        await ensure_topics(self._bootstrap, {self._topic: self._partitions})
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, enable_auto_commit=False, group_id=None
+        )
+        await consumer.start()
+        self._consumer = consumer
+        parts = consumer.partitions_for_topic(self._topic)
+        while not parts:
+            await consumer._client.force_metadata_update()  # a topic just created
+            parts = consumer.partitions_for_topic(self._topic)
+        tps = [TopicPartition(self._topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        since_ms = int((time.time() - self._horizon) * 1000)
+        starts = await consumer.offsets_for_times(dict.fromkeys(tps, since_ms))
+        ends = await consumer.end_offsets(tps)
+        for tp in tps:
+            found = starts.get(tp)
+            start = found.offset if found is not None else ends[tp]
+            consumer.seek(tp, start)
+            if start < ends[tp]:
+                self._behind[tp] = ends[tp]
+        self._task = asyncio.create_task(self._follow(), name="revocations")
+        log.info("revocations_following", topic=self._topic, behind=sum(self._behind.values()))
 
     async def stop(self) -> None:
-        await self._topic.stop()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
 
-    def _prune_now_and_then(self) -> None:
-        if time.monotonic() - self._pruned > _PRUNE_EVERY_SECONDS:
-            self.state.prune()
-            self._pruned = time.monotonic()
+    async def _follow(self) -> None:
+        pruned = time.monotonic()
+        while True:
+            try:
+                batch = await self._consumer.getmany(timeout_ms=200)
+            except Exception as exc:  # the broker away: keep what is known, read on later
+                log.warning("revocations_retrying", error=repr(exc))
+                await asyncio.sleep(1)
+                continue
+            for records in batch.values():
+                for record in records:
+                    self._take(record.value, record.offset, record.topic, record.partition)
+            if self._behind:
+                for tp in list(self._behind):
+                    if await self._consumer.position(tp) >= self._behind[tp]:
+                        del self._behind[tp]
+                if not self._behind:
+                    log.info("revocations_caught_up", topic=self._topic)
+            if time.monotonic() - pruned > _PRUNE_EVERY_SECONDS:
+                self.state.prune()
+                pruned = time.monotonic()
 
-    def _take(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+    def _take(self, value: bytes | None, offset: int, topic: str, partition: int) -> None:
         try:
-            _, payload = decode_event(record.value)
+            _, payload = decode_event(value)
         except ContractError as exc:
-            log.warning("revocation_record_skipped", **where, reason=str(exc))
+            log.warning(
+                "revocation_record_skipped", topic=topic, partition=partition, offset=offset, reason=str(exc)
+            )
             return
         except Exception as exc:  # whatever the bytes are, the follower keeps following
-            log.warning("revocation_record_skipped", **where, reason=repr(exc))
+            log.warning(
+                "revocation_record_skipped", topic=topic, partition=partition, offset=offset, reason=repr(exc)
+            )
             return
         self.state.take(payload)
 
