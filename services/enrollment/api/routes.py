@@ -9,6 +9,7 @@ from services.enrollment.api.schemas import (
     ApplicationIn,
     ApplicationOut,
     DeclineTransferIn,
+    DirectoryUnionOut,
     ErasureIn,
     ExportOut,
     ExportRequestOut,
@@ -66,6 +67,30 @@ DepsDep = Annotated[Deps, AppDeps]
 async def register_union(body: RegisterUnionIn, deps: DepsDep, caller: CallerDep) -> UnionOut:
     cmd = unions.RegisterUnion(name=body.name, kind=body.kind, parent_id=body.parent_id, region=body.region)
     return UnionOut.model_validate(await unions.register_union(deps, caller, cmd))
+
+
+@router.get("/directory/unions", tags=["unions"])
+async def union_directory(
+    deps: DepsDep,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=50,
+            description="words in the union's name or its parents' (an employer, a street)",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{6}$", description="GB/T 2260 code: 330100 finds every union in Hangzhou"),
+    ] = None,
+    after: Annotated[uuid.UUID | None, Query(description="the last union_id of the previous page")] = None,
+    limit: Limit = 50,
+) -> list[DirectoryUnionOut]:
+    """The public directory of base unions, for choosing where to apply (我要入会): no sign-in,
+    names and regions only, never a member or a count."""
+    found = await views.union_directory(deps, q, region, after, limit)
+    return [DirectoryUnionOut.model_validate(u) for u in found]
 
 
 @router.get("/unions/{union_id}/subtree", tags=["unions"], responses=problems(403, 404))

@@ -134,6 +134,17 @@ class UnionOut(BaseModel):
     path: list[str] = Field(validation_alias="path_names", description="names from the root down")
 
 
+class DirectoryUnionOut(BaseModel):
+    """A base union as the public directory shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    union_id: uuid.UUID
+    name: str
+    region: str
+    path: list[str] = Field(validation_alias="path_names", description="names from the root down")
+
+
 class ApplicationOut(BaseModel):
     application_id: uuid.UUID
     member_id: uuid.UUID = Field(

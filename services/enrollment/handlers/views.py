@@ -8,6 +8,7 @@ from services.enrollment.handlers.common import Deps, existing_union, member_in_
 from services.enrollment.store import applications, members, transfers, unions
 from shared.auth import Caller
 from shared.contracts.enrollment import TransferStatus
+from shared.regions import region_prefix
 
 
 async def union_subtree(deps: Deps, caller: Caller, union_id: uuid.UUID) -> list[unions.UnionRow]:
@@ -40,3 +41,11 @@ async def list_transfers(
     async with deps.pool.acquire() as conn:
         require_scope(caller, await existing_union(conn, union_id))
         return await transfers.inbox(conn, union_id, direction, status, limit)
+
+
+async def union_directory(
+    deps: Deps, words: str | None, region: str | None, after: uuid.UUID | None, limit: int
+) -> list[unions.UnionRow]:
+    """The public directory of base unions (我要入会 chooses one): names and regions only."""
+    async with deps.pool.acquire() as conn:
+        return await unions.directory(conn, words, region_prefix(region) if region else None, after, limit)

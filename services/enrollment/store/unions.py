@@ -67,3 +67,23 @@ async def subtree(conn: Conn, union_id: uuid.UUID) -> list[UnionRow]:
         union_id,
     )
     return [_union(r) for r in rows]
+
+
+async def directory(
+    conn: Conn, words: str | None, region_prefix: str | None, after: uuid.UUID | None, limit: int
+) -> list[UnionRow]:
+    """Base unions (the ones a worker joins) whose name or whose parents' names contain `words`
+    (a plain substring: no pattern characters), in a region starting with `region_prefix`, by id."""
+    rows = await conn.fetch(
+        """
+        SELECT * FROM unions
+        WHERE kind = 'base'
+          AND ($1::text IS NULL OR strpos(lower(array_to_string(path_names, ' ')), lower($1)) > 0)
+          AND ($2::text IS NULL OR starts_with(region, $2))
+          AND ($3::uuid IS NULL OR union_id > $3)
+        ORDER BY union_id
+        LIMIT $4
+        """,
+        words, region_prefix, after, limit,
+    )  # fmt: skip
+    return [_union(r) for r in rows]
