@@ -649,15 +649,17 @@ def print_card(card: dict[str, Any], offers: list[dict[str, Any]]) -> None:
     print(f"  │ {number}")
     print(f"  │ {m['name']}  {m['national_id_masked']}  会员号 {m['membership_number']}")
     print(f"  │ {' › '.join(m['base_union']['path'])}")
-    print(f"  │ status: {m['status']}   member since {m['member_since']}")
+    print(f"  │ {m['status_label']}   member since {m['member_since']}")
     for g in m["gaps"]:
         print(f"  │ gap: left {g['left_at'][:10]} → back {(g['returned_at'] or '…')[:10]}")
     for h in card.get("honours", []):
         print(f"  │ 🏅 {h['title']} (until {h['valid_until']})")
     for d in card.get("legal_cases", []):
-        print(f"  │ dispute {d['case_no']}: {d['stage']}, next: {d['next_deadline']} by {d['next_due_on']}")
+        due = f"; {d['next_deadline_label']} {d['next_due_on']}" if d["next_deadline"] else ""
+        print(f"  │ 维权 {d['case_no']} {d['kind_label']}: {d['stage_label']}{due}")
     if r := card.get("relief"):
-        print(f"  │ relief (only you see this): {r['status']}, tier {r['tier']}, paid ¥{r['aid_paid_yuan']}")
+        tier = f" · {r['tier_label']}" if r["tier"] else ""
+        print(f"  │ 困难帮扶 (only you see this): {r['status_label']}{tier}, paid ¥{r['aid_paid_yuan']}")
     for o in offers:
         d = o["discount"]
         off = f"{d['percent']}% off" if d["kind"] == "percent" else f"¥{d['amount_yuan']} off"

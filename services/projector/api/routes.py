@@ -12,10 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from services.projector.api.access import refuse_other_members, require_readable
 from services.projector.api.deps import Deps, DepsDep
+from services.projector.domain import labels
 from services.projector.domain.card import gaps, needs_action
 from services.projector.offsets import lag, source_partitions
 from services.projector.store import cards, generations
@@ -41,6 +42,8 @@ class MembershipView(BaseModel):
     membership_number: str
     card_number: str
     status: str
+    status_label: str = Field(description="the status in words (在会, 已离会)")
+    next_step: str | None = Field(description="what the member may do next, if anything")
     member_since: date
     base_union: UnionView
     employer: str
@@ -52,6 +55,8 @@ class MembershipView(BaseModel):
 class ApplicationView(BaseModel):
     application_id: uuid.UUID
     status: str
+    status_label: str = Field(description="审核中, 已通过, 未通过")
+    next_step: str | None
     reason: str | None
 
 
@@ -60,7 +65,10 @@ class ReliefView(BaseModel):
 
     case_id: uuid.UUID
     status: str
+    status_label: str = Field(description="the case's status in words (公示中, 已建档 ...)")
+    next_step: str | None
     tier: str | None
+    tier_label: str | None
     aid_year: int
     aid_paid_fen: int
     aid_paid_yuan: str
@@ -99,10 +107,28 @@ class LegalCaseView(BaseModel):
 
     case_no: str
     kind: str
+    kind_label: str
     stage: str
+    stage_label: str = Field(description="the stage in words (调解中, 劳动仲裁中 ...)")
+    next_step: str | None
     outcome: str | None
+    outcome_label: str | None
     next_deadline: str | None
+    next_deadline_label: str | None = Field(description="the statutory deadline in words")
     next_due_on: date | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _in_words(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "stage_label" in data:
+            return data
+        stage = labels.said(labels.STAGE, data["stage"])
+        return {
+            **data, "kind_label": labels.word(labels.DISPUTE_KIND, data["kind"]) or "",
+            "stage_label": stage.label, "next_step": stage.next_step,
+            "outcome_label": labels.word(labels.OUTCOME, data.get("outcome")),
+            "next_deadline_label": labels.word(labels.DEADLINE, data.get("next_deadline")),
+        }  # fmt: skip
 
 
 class TransferView(BaseModel):
@@ -170,6 +196,8 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
             membership_number=row["membership_number"],
             card_number=row["card_number"],
             status=row["status"],
+            status_label=labels.said(labels.MEMBERSHIP, row["status"]).label,
+            next_step=labels.said(labels.MEMBERSHIP, row["status"]).next_step,
             member_since=row["member_since"],
             base_union=UnionView(
                 union_id=row["base_union_id"],
@@ -185,6 +213,8 @@ def _card_out(member_id: uuid.UUID, row: dict[str, Any]) -> CardOut:
         ApplicationView(
             application_id=row["application_id"],
             status=row["application_status"],
+            status_label=labels.said(labels.APPLICATION, row["application_status"]).label,
+            next_step=labels.said(labels.APPLICATION, row["application_status"]).next_step,
             reason=row["application_reason"],
         )
         if row["application_id"] is not None
@@ -227,7 +257,10 @@ async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPri
         card.relief = ReliefView(
             case_id=relief["case_id"],
             status=relief["status"],
+            status_label=labels.said(labels.RELIEF, relief["status"]).label,
+            next_step=labels.said(labels.RELIEF, relief["status"]).next_step,
             tier=relief["tier"],
+            tier_label=labels.word(labels.TIER, relief["tier"]),
             aid_year=relief["aid_year"],
             aid_paid_fen=relief["aid_paid_fen"],
             aid_paid_yuan=f"{relief['aid_paid_fen'] // 100}.{relief['aid_paid_fen'] % 100:02d}",
