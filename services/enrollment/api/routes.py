@@ -82,7 +82,11 @@ async def union_directory(
     ] = None,
     region: Annotated[
         str | None,
-        Query(pattern=r"^[0-9]{6}$", description="GB/T 2260 code: 330100 finds every union in Hangzhou"),
+        Query(
+            pattern=r"^[0-9]{6}$",
+            max_length=6,
+            description="GB/T 2260 code: 330100 finds every union in Hangzhou",
+        ),
     ] = None,
     after: Annotated[uuid.UUID | None, Query(description="the last union_id of the previous page")] = None,
     limit: Limit = 50,
