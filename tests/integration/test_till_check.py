@@ -6,6 +6,7 @@ redemption is an OfferRedeemed event on the partners topic."""
 import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,14 @@ from aiokafka import AIOKafkaProducer
 
 from shared.auth import Role
 from shared.contracts import decode_event
+from shared.contracts.partners import (
+    DiscountKind,
+    Eligibility,
+    OfferCategory,
+    OfferDiscount,
+    OfferPublishedV1,
+    offer_key,
+)
 from shared.contracts.relief import AidType, CaseApproved, CaseSnapshot, CaseStatus, PlanSummary, Tier
 from shared.contracts.topics import PARTNERS_EVENTS, RELIEF_EVENTS
 from tests.integration.conftest import Stack, eventually, read_topic
@@ -227,3 +236,27 @@ async def test_a_member_redeems_an_offer_at_the_till(
     assert first_event["offer_key"] == f"{partner_id}/daily" and first_event["member_id"] == str(mid)
     assert first_event["merchant_id"] == shop and first_event["partner_id"] == partner_id
     assert other_partner != partner_id
+
+
+async def test_offer_published_v1_bytes_still_reach_the_card(
+    stack_env: Stack, http: httpx.AsyncClient, kafka_producer: AIOKafkaProducer
+) -> None:
+    """Version 1 events already on the partners topic (no limits) are upcast and applied."""
+    api = Api(stack_env, http)
+    member = await api.enrolled_member((await api.tree())["logistics"])
+    mid = uuid.UUID(member["member_id"])
+    await api.card_when(str(mid), "active")
+    p = CardEvents(stack_env, kafka_producer)
+    shop = f"{p.partner}-shop"
+    await p.merchant(shop, f"{p.partner} 老店", OfferCategory.DINING, "330100")
+    key = offer_key(p.partner, "old")
+    now = datetime.now(UTC)
+    v1 = OfferPublishedV1(
+        offer_key=key, partner_id=p.partner, merchant_id=shop, offer_id="old", version=1, title="旧版优惠",
+        discount=OfferDiscount(kind=DiscountKind.PERCENT, percent=Decimal(10)), category=OfferCategory.DINING,
+        region="330100", valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=9),
+        eligibility=Eligibility.ALL_MEMBERS, published_at=now,
+    )  # fmt: skip
+    await p.publish(PARTNERS_EVENTS, v1, subject=key, version=1)
+    await p.all_applied()
+    assert await keys_of(api, mid, p.partner, stack_env.headers(Role.MEMBER, member_id=mid)) == [key]
