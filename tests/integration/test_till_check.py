@@ -244,6 +244,25 @@ async def test_a_member_redeems_an_offer_at_the_till(
     assert first_event["merchant_id"] == shop and first_event["partner_id"] == partner_id
     assert other_partner != partner_id
 
+    # The card's usage history (使用记录): the member sees their redemptions, newest first, with
+    # the merchant's name and the offer's title; a cadre reading the same card sees none.
+    mine = {e["redemption_id"] for e in events}
+
+    async def used() -> list[dict[str, Any]]:
+        r = await http.get(f"{s.services['projector'].url}/cards/{mid}", headers=me)
+        assert r.status_code == 200, r.text
+        shown: list[dict[str, Any]] = r.json()["redemptions"]
+        return shown if mine <= {u["redemption_id"] for u in shown} else []
+
+    shown = await eventually(used, timeout=30)
+    assert [u["redeemed_at"] for u in shown] == sorted((u["redeemed_at"] for u in shown), reverse=True)
+    daily = next(u for u in shown if u["redemption_id"] == redemption["redemption_id"])
+    assert daily["partner_id"] == partner_id and daily["merchant_name"] and daily["offer_title"]
+    assert all(u["partner_id"] == partner_id for u in shown)
+    as_cadre = await http.get(f"{s.services['projector'].url}/cards/{mid}", headers=cadre)
+    assert as_cadre.status_code == 200, as_cadre.text
+    assert as_cadre.json()["redemptions"] == [] and as_cadre.json()["membership"] is not None
+
 
 async def test_offer_published_v1_bytes_still_reach_the_card(
     stack_env: Stack, http: httpx.AsyncClient, kafka_producer: AIOKafkaProducer
