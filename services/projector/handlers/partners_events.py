@@ -1,6 +1,5 @@
 """Partner events into the card read model: merchants listed and delisted, offers published and
-withdrawn, offers redeemed (the member's usage history, keyed by redemption id). Which offers a
-member sees is decided when the card is read, not here."""
+withdrawn. Which offers a member sees is decided when the card is read, not here."""
 
 from services.projector.store import offers
 from shared.contracts.envelope import EventMetadata, EventPayload
@@ -8,7 +7,6 @@ from shared.contracts.partners import (
     MerchantDelisted,
     MerchantListed,
     OfferPublished,
-    OfferRedeemed,
     OfferWithdrawn,
     offer_key,
 )
@@ -19,7 +17,7 @@ class MismatchedOfferKey(ValueError):
     """An offer event whose key is not "<partner_id>/<offer_id>": dead-lettered with the reason."""
 
 
-def _check_key(payload: OfferPublished | OfferWithdrawn | OfferRedeemed) -> None:
+def _check_key(payload: OfferPublished | OfferWithdrawn) -> None:
     expected = offer_key(payload.partner_id, payload.offer_id)
     if payload.offer_key != expected:
         raise MismatchedOfferKey(f"offer_key {payload.offer_key!r} is not {expected!r}")
@@ -39,9 +37,5 @@ async def apply_partners_event(conn: Conn, envelope: EventMetadata, payload: Eve
         case OfferWithdrawn():
             _check_key(payload)
             await offers.withdraw_offer(conn, payload)
-        case OfferRedeemed():
-            # The member's usage history: one row per redemption id, so a redelivery is a no-op.
-            _check_key(payload)
-            await offers.insert_redemption(conn, payload)
         case _:
             pass  # other partners events are not on the card
