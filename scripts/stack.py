@@ -59,6 +59,8 @@ def peers_of(name: str, ports: dict[str, int]) -> dict[str, str]:
         return peer_urls(ports)
     if name == "identity":
         return {"ENROLLMENT_URL": f"http://127.0.0.1:{ports['enrollment']}"}
+    if name == "partners":  # a member's code lists the offers the card (projector) shows them
+        return {"CARDS_URL": f"http://127.0.0.1:{ports['projector']}"}
     return {}
 
 

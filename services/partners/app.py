@@ -5,8 +5,10 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from services.partners.api.routes import router
+from services.partners.api.till import router as till_router
 from services.partners.domain.topics import PartnerTopics
 from services.partners.handlers import partner_events
+from services.partners.handlers.cards import CardsClient
 from services.partners.handlers.common import Deps
 from shared.contracts.topics import PARTNERS_EVENTS
 from shared.kafka import ensure_topics
@@ -25,6 +27,8 @@ class PartnersSettings(ConsumingSettings):
     partner_topic_partitions: int = Field(default=3, ge=1, le=64)
     # How soon a newly registered partner's topic joins the pattern subscription.
     topic_discovery_ms: int = Field(default=10_000, ge=500, le=300_000)
+    # The projector (card read model): asked for a member's card and offers when they open a code.
+    cards_url: str = "http://127.0.0.1:8002"
 
 
 def create_app(settings: PartnersSettings) -> FastAPI:
@@ -36,6 +40,8 @@ def create_app(settings: PartnersSettings) -> FastAPI:
         )
 
     async def start(runtime: Runtime) -> Started[Deps]:
+        cards = CardsClient(settings.cards_url)
+        runtime.stack.push_async_callback(cards.close)
         deps = Deps(
             pool=runtime.pool,
             producer=runtime.producer,
@@ -44,6 +50,7 @@ def create_app(settings: PartnersSettings) -> FastAPI:
             dead_letter_topic=settings.dead_letter_topic,
             consumer_name=settings.consumer_name,
             create_partner_topics=create_partner_topics,
+            cards=cards,
         )
         apply = partner_events.make_apply(deps)
         consumer = runtime.consumer(apply, decode=partner_events.record_decoder(deps))
@@ -56,7 +63,7 @@ def create_app(settings: PartnersSettings) -> FastAPI:
         "their own Kafka topic or through /partner-api/v1; every event is checked (schema, ranges, dates, "
         "ownership, version order) and either published to the member cards or rejected with its reason. "
         "The federation's admins register partners, their API keys and the merchants under them.",
-        routers=[router],
+        routers=[router, till_router],
         start=start,
         migrations=[MIGRATIONS],
         publishes=PARTNERS_EVENTS,

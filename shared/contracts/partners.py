@@ -12,10 +12,11 @@ Two contracts live here:
   Partners never learn anything about members: eligibility is decided on the card side.
 """
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -27,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.contracts.envelope import EventPayload, event_contract
+from shared.contracts.envelope import EventPayload, event_contract, upcaster
 from shared.regions import REGION_PATTERN as REGION_PATTERN
 from shared.regions import check_region as check_region
 from shared.regions import region_ancestors as region_ancestors
@@ -106,9 +107,9 @@ class Discount(BaseModel):
         return self
 
 
-class PartnerOfferMessage(BaseModel):
-    """One offer event as a partner sends it (JSON). create/update carry the whole offer;
-    withdraw carries merchant_id, offer_id and version only. Dates are ISO 8601 with an offset."""
+class PartnerOfferMessageV1(BaseModel):
+    """Version 1 of a partner's offer message (no limits): still accepted on both ingress paths,
+    lifted to version 2 by `upcast_offer_message` before anything else reads it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -131,6 +132,39 @@ class PartnerOfferMessage(BaseModel):
     @classmethod
     def _region(cls, value: str | None) -> str | None:
         return None if value is None else check_region(value)
+
+
+MAX_LIMIT = 2**31 - 1
+
+
+class PartnerOfferMessage(PartnerOfferMessageV1):
+    """One offer event as a partner sends it (JSON), version 2. create/update carry the whole
+    offer; withdraw carries merchant_id, offer_id and version only. Dates are ISO 8601 with an
+    offset. The limits are optional: none means no limit."""
+
+    schema_version: Literal[2] = 2  # type: ignore[assignment]
+    per_member_per_day: int | None = Field(default=None, ge=1, le=MAX_LIMIT)  # China time days
+    per_member_per_month: int | None = Field(default=None, ge=1, le=MAX_LIMIT)  # China time months
+    stock: int | None = Field(default=None, ge=0, le=MAX_LIMIT)  # redemptions in all
+
+    @model_validator(mode="after")
+    def _day_within_month(self) -> "PartnerOfferMessage":
+        day, month = self.per_member_per_day, self.per_member_per_month
+        if day is not None and month is not None and day > month:
+            raise ValueError("per_member_per_day cannot exceed per_member_per_month")
+        return self
+
+
+OFFER_MESSAGE_VERSIONS: dict[int, type[PartnerOfferMessageV1]] = {
+    1: PartnerOfferMessageV1,
+    2: PartnerOfferMessage,
+}
+
+
+def upcast_offer_message(data: dict[str, Any]) -> dict[str, Any]:
+    """A validated version-1 message (its JSON form) as version 2: version 1 had no limits."""
+    return {**data, "schema_version": 2, "per_member_per_day": None, "per_member_per_month": None,
+            "stock": None}  # fmt: skip
 
 
 # --- events of the partners service (topic partners.events.v1) --------------------------------
@@ -167,8 +201,8 @@ class MerchantDelisted(EventPayload):
 
 
 @event_contract("partners.OfferPublished", 1)
-class OfferPublished(EventPayload):
-    """The offer's whole state at the partner's `version` (create and update alike)."""
+class OfferPublishedV1(EventPayload):
+    """Version 1: the offer without limits (before redemption at the till)."""
 
     offer_key: str  # "<partner_id>/<offer_id>", the event's subject
     partner_id: str
@@ -186,6 +220,22 @@ class OfferPublished(EventPayload):
     published_at: datetime
 
 
+@event_contract("partners.OfferPublished", 2)
+class OfferPublished(OfferPublishedV1):
+    """The offer's whole state at the partner's `version` (create and update alike), with its
+    redemption limits (None: no limit); stock counts redemptions of the offer in all."""
+
+    per_member_per_day: int | None = Field(default=None, ge=1)
+    per_member_per_month: int | None = Field(default=None, ge=1)
+    stock: int | None = Field(default=None, ge=0)
+
+
+@upcaster("partners.OfferPublished", from_version=1)
+def offer_published_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    # Offers published before version 2 had no limits.
+    return {**payload, "per_member_per_day": None, "per_member_per_month": None, "stock": None}
+
+
 @event_contract("partners.OfferWithdrawn", 1)
 class OfferWithdrawn(EventPayload):
     """The partner withdrew the offer at `version`; an offer id once withdrawn stays withdrawn."""
@@ -196,6 +246,20 @@ class OfferWithdrawn(EventPayload):
     offer_id: str
     version: int = Field(ge=1)
     withdrawn_at: datetime
+
+
+@event_contract("partners.OfferRedeemed", 1)
+class OfferRedeemed(EventPayload):
+    """A member redeemed an offer at a partner's till (keyed by the member: their card's usage
+    history reads it in order). The partner only ever saw a masked name."""
+
+    redemption_id: uuid.UUID
+    partner_id: str
+    merchant_id: str
+    offer_id: str
+    offer_key: str
+    member_id: uuid.UUID
+    redeemed_at: datetime
 
 
 def offer_key(partner_id: str, offer_id: str) -> str:

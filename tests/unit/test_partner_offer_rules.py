@@ -122,7 +122,7 @@ def test_undecodable_messages_are_rejected_with_the_reason(data: bytes, expected
         ({"valid_from": "2026-11-01T00:00:00"}, "timezone"),
         ({"title": ""}, "title"),
         ({"surprise": 1}, "surprise"),
-        ({"schema_version": 2}, "schema_version"),
+        ({"schema_version": 3}, "schema_version"),
     ],
 )
 def test_schema_and_range_errors_name_the_field(changes: dict[str, Any], expected: str) -> None:

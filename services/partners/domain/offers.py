@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.contracts.partners import (
+    OFFER_MESSAGE_VERSIONS,
     DiscountKind,
     OfferAction,
     OfferDiscount,
@@ -23,6 +24,7 @@ from shared.contracts.partners import (
     PartnerOfferMessage,
     offer_key,
     region_prefix,
+    upcast_offer_message,
 )
 from shared.inputs import InputRefused, strict_json
 
@@ -31,6 +33,7 @@ from shared.inputs import InputRefused, strict_json
 MAX_VALIDITY = timedelta(days=366)
 MAX_ANNOUNCE_AHEAD = timedelta(days=90)
 MAX_BYTES = 16_384
+LIMITS = ("per_member_per_day", "per_member_per_month", "stock")
 REQUIRED_FOR_PUBLISH = ("title", "discount", "category", "region", "valid_from", "valid_until", "eligibility")
 
 
@@ -57,12 +60,24 @@ def parse(raw: bytes | None) -> PartnerOfferMessage:
 
 
 def validate(data: Any) -> PartnerOfferMessage:
+    """Validate against the message's own schema version (1 when absent), then lift it to the
+    latest: version 1 (no limits) is still accepted on both paths, and read as version 2."""
     if not isinstance(data, dict):
         raise Rejected(["expected a JSON object"])
+    version = data.get("schema_version", 1)
+    contract = OFFER_MESSAGE_VERSIONS.get(version) if type(version) is int else None
+    if contract is None:
+        known = ", ".join(str(v) for v in OFFER_MESSAGE_VERSIONS)
+        raise Rejected([f"schema_version: {version!r} is not supported (known: {known})"])
     try:
-        return PartnerOfferMessage.model_validate(data)
+        message = contract.model_validate(data)
+        if not isinstance(message, PartnerOfferMessage):
+            message = PartnerOfferMessage.model_validate(
+                upcast_offer_message(message.model_dump(mode="json"))
+            )
     except ValidationError as exc:
         raise Rejected([_describe(error) for error in exc.errors(include_url=False)]) from exc
+    return message
 
 
 def _describe(error: Any) -> str:
@@ -172,12 +187,20 @@ def offer_event(
         description=message.description, discount=offer_discount(message), category=message.category,
         region=message.region, valid_from=message.valid_from, valid_until=message.valid_until,
         eligibility=message.eligibility, published_at=now,
+        per_member_per_day=message.per_member_per_day, per_member_per_month=message.per_member_per_month,
+        stock=message.stock,
     )  # fmt: skip
 
 
 def content_hash(message: PartnerOfferMessage) -> str:
-    """Same hash for the same offer content at the same version, however it was spelled."""
+    """Same hash for the same offer content at the same version, however it was spelled (and
+    whichever schema version: a version-1 offer hashes as it did before version 2 existed)."""
     canonical = message.model_dump(mode="json", exclude={"partner_id", "action"})
+    for limit in LIMITS:
+        if canonical[limit] is None:
+            del canonical[limit]
+    if not any(limit in canonical for limit in LIMITS):
+        canonical["schema_version"] = 1  # no limits: the content version 1 had, hashed as then
     if message.discount is not None:  # 15, 15.0 and "15.00" are one discount
         canonical["discount"] = {
             k: str(Decimal(v).normalize()) if k != "kind" and v is not None else v

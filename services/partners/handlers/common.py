@@ -7,6 +7,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from services.partners.domain.topics import PartnerTopics
+from services.partners.handlers.cards import CardsClient
 from services.partners.store import Reader, partners
 from services.partners.store.partners import PartnerRow
 from shared.auth import Caller, Role
@@ -24,6 +25,8 @@ class Deps:
     consumer_name: str
     # Creates a partner's two topics (idempotent); the HTTP path writes into the first.
     create_partner_topics: Callable[[list[str]], Awaitable[None]]
+    # The projector's card API: a member's card and the offers they may use (card codes).
+    cards: CardsClient
     now: Clock = field(default=utcnow)
 
 

@@ -131,6 +131,16 @@ class LegalCaseView(BaseModel):
         }  # fmt: skip
 
 
+class RedemptionView(BaseModel):
+    """One use of a partner's offer at a till (使用记录): the member's own view only."""
+
+    redemption_id: uuid.UUID
+    redeemed_at: datetime
+    partner_id: str
+    merchant_name: str | None = Field(description="the merchant's name, when known to the card")
+    offer_title: str | None = Field(description="the offer's title, when known to the card")
+
+
 class TransferView(BaseModel):
     """A transfer (接转) waiting for the receiving union to answer."""
 
@@ -155,6 +165,9 @@ class CardOut(BaseModel):
     results: list[ResultView] = Field(default_factory=list, description="the most recent final results")
     awards: list[AwardView] = Field(default_factory=list)
     legal_cases: list[LegalCaseView] = Field(default_factory=list, description="the member's own view only")
+    redemptions: list[RedemptionView] = Field(
+        default_factory=list, description="使用记录: the last 20 uses, newest first; own view only"
+    )
     needs_action: list[str]
 
 
@@ -248,6 +261,7 @@ async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPri
     card.results = [ResultView.model_validate(x) for x in row["results"]]
     card.awards = [AwardView.model_validate(a) for a in row["awards"]]
     card.legal_cases = [LegalCaseView.model_validate(d) for d in row["legal_cases"]]
+    card.redemptions = [RedemptionView.model_validate(x) for x in row["redemptions"]]
     if (transfer := row["pending_transfer"]) is not None:
         status = TransferStatus(transfer["status"])
         card.pending_transfer = TransferView.model_validate(

@@ -1,5 +1,6 @@
 """Partner events into the card read model: merchants listed and delisted, offers published and
-withdrawn. Which offers a member sees is decided when the card is read, not here."""
+withdrawn, offers redeemed (the member's usage history, keyed by redemption id). Which offers a
+member sees is decided when the card is read, not here."""
 
 from services.projector.store import offers
 from shared.contracts.envelope import EventMetadata, EventPayload
@@ -7,6 +8,7 @@ from shared.contracts.partners import (
     MerchantDelisted,
     MerchantListed,
     OfferPublished,
+    OfferRedeemed,
     OfferWithdrawn,
     offer_key,
 )
@@ -17,7 +19,7 @@ class MismatchedOfferKey(ValueError):
     """An offer event whose key is not "<partner_id>/<offer_id>": dead-lettered with the reason."""
 
 
-def _check_key(payload: OfferPublished | OfferWithdrawn) -> None:
+def _check_key(payload: OfferPublished | OfferWithdrawn | OfferRedeemed) -> None:
     expected = offer_key(payload.partner_id, payload.offer_id)
     if payload.offer_key != expected:
         raise MismatchedOfferKey(f"offer_key {payload.offer_key!r} is not {expected!r}")
@@ -37,5 +39,9 @@ async def apply_partners_event(conn: Conn, envelope: EventMetadata, payload: Eve
         case OfferWithdrawn():
             _check_key(payload)
             await offers.withdraw_offer(conn, payload)
+        case OfferRedeemed():
+            # The member's usage history: one row per redemption id, so a redelivery is a no-op.
+            _check_key(payload)
+            await offers.insert_redemption(conn, payload)
         case _:
             pass  # other partners events are not on the card

@@ -60,6 +60,7 @@ async def erase_member(conn: Conn, member_id: uuid.UUID, at: datetime) -> None:
                 h AS (DELETE FROM honours WHERE member_id = $1),
                 cr AS (DELETE FROM competition_results WHERE member_id = $1),
                 ca AS (DELETE FROM competition_awards WHERE member_id = $1)
+                rd AS (DELETE FROM redemptions WHERE member_id = $1)
            DELETE FROM legal_cases WHERE member_id = $1""",
         member_id, at,
     )  # fmt: skip
@@ -120,8 +121,8 @@ LEFT JOIN {s}.unions au ON au.union_id = a.base_union_id
 """
 
 # Everything the card shows, in one statement (one round trip, one snapshot). $2: whether the
-# member themself reads (only then are the relief case and the disputes read); $3: how many
-# recent results and awards.
+# member themself reads (only then are the relief case, the disputes and the redemptions read);
+# $3: how many recent results and awards; $4: how many recent redemptions.
 CARD_DETAILS = """,
        CASE WHEN $2 THEN (SELECT jsonb_build_object('case_id', r.case_id, 'status', r.status,
                                      'tier', r.tier, 'aid_year', r.aid_year,
@@ -151,8 +152,19 @@ CARD_DETAILS = """,
             FROM (SELECT case_no, kind, stage, outcome, next_deadline, next_due_on,
                          stage = 'closed' AS closed, updated_at
                   FROM {s}.legal_cases WHERE member_id = k.id) d)
-       ELSE '[]' END AS legal_cases"""
-CARD_DETAIL_LISTS = ("honours", "results", "awards", "legal_cases")
+       ELSE '[]' END AS legal_cases,
+       CASE WHEN $2 THEN
+           (SELECT coalesce(jsonb_agg(x ORDER BY x.redeemed_at DESC, x.redemption_id DESC), '[]')
+            FROM (SELECT r.redemption_id, r.redeemed_at, r.partner_id, m.name AS merchant_name,
+                         o.title AS offer_title
+                  FROM {s}.redemptions r
+                  LEFT JOIN {s}.merchants m ON m.merchant_id = r.merchant_id
+                  LEFT JOIN {s}.offers o ON o.offer_key = r.offer_key
+                  WHERE r.member_id = k.id
+                  ORDER BY r.redeemed_at DESC, r.redemption_id DESC LIMIT $4) x)
+       ELSE '[]' END AS redemptions"""
+CARD_DETAIL_LISTS = ("honours", "results", "awards", "legal_cases", "redemptions")
+RECENT_REDEMPTIONS = 20  # the card's usage history: the last 20, newest first
 
 
 def card_or_none(row: Any) -> dict[str, Any] | None:
@@ -171,12 +183,18 @@ CARD_WITH_DETAILS = card_row_sql(CARD_DETAILS)
 
 
 async def card_with_details(
-    conn: Conn, live: LiveSchema, member_id: uuid.UUID, *, own: bool, recent: int = 5
+    conn: Conn,
+    live: LiveSchema,
+    member_id: uuid.UUID,
+    *,
+    own: bool,
+    recent: int = 5,
+    redemptions: int = RECENT_REDEMPTIONS,
 ) -> dict[str, Any] | None:
     """The card row with "relief" and "pending_transfer" (each a dict or None) and the lists
     "honours" (current today), "results" and "awards" (the most recent), "legal_cases" (open
-    first, latest first)."""
-    card = card_or_none(await live.fetchrow(conn, CARD_WITH_DETAILS, member_id, own, recent))
+    first, latest first), "redemptions" (the member's own view only: the most recent first)."""
+    card = card_or_none(await live.fetchrow(conn, CARD_WITH_DETAILS, member_id, own, recent, redemptions))
     if card is not None:
         for name in ("relief", "pending_transfer"):
             card[name] = json.loads(card[name]) if card[name] is not None else None

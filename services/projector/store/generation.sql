@@ -199,6 +199,20 @@ CREATE INDEX offers_live_by_region_category
 -- The directory's count of live offers per merchant.
 CREATE INDEX offers_live_by_merchant ON offers (merchant_id, valid_until) WHERE withdrawn_at IS NULL;
 
+-- The member's usage history (使用记录): one row per partners.OfferRedeemed, keyed by the
+-- partners service's redemption id, so a redelivered event changes nothing. Shown to the member
+-- only, with the merchant's name and the offer's title when they are known here.
+CREATE TABLE redemptions (
+    redemption_id uuid PRIMARY KEY,
+    member_id     uuid NOT NULL,
+    partner_id    text NOT NULL,
+    merchant_id   text NOT NULL,
+    offer_id      text NOT NULL,
+    offer_key     text NOT NULL,
+    redeemed_at   timestamptz NOT NULL
+);
+CREATE INDEX redemptions_by_member ON redemptions (member_id, redeemed_at DESC, redemption_id DESC);
+
 -- The idempotent consumer's tables (same columns as shared/migrations), per generation.
 CREATE TABLE processed_events (
     consumer     text        NOT NULL,

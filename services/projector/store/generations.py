@@ -36,8 +36,8 @@ SCHEMA_RE = re.compile(r"^rm_[0-9]+$")
 # Tables of one generation that public shows under their old names, as views over the live one.
 PUBLIC_VIEWS = (
     "unions", "cards", "applications", "relief_cases", "honours", "competition_results",
-    "competition_awards", "legal_cases", "member_transfers", "merchants", "offers", "processed_events",
-    "consumer_positions",
+    "competition_awards", "legal_cases", "member_transfers", "merchants", "offers", "redemptions",
+    "processed_events", "consumer_positions",
 )  # fmt: skip
 
 

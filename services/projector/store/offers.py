@@ -17,6 +17,7 @@ from shared.contracts.partners import (
     MerchantDelisted,
     MerchantListed,
     OfferPublished,
+    OfferRedeemed,
     OfferWithdrawn,
     region_prefix,
 )
@@ -91,6 +92,20 @@ async def withdraw_offer(conn: Conn, o: OfferWithdrawn) -> None:
            ON CONFLICT (offer_key) DO UPDATE SET version = greatest(offers.version, EXCLUDED.version),
                withdrawn_at = coalesce(offers.withdrawn_at, EXCLUDED.withdrawn_at), updated_at = now()""",
         o.offer_key, o.version, o.partner_id, o.merchant_id, o.offer_id, _aware(o.withdrawn_at),
+    )  # fmt: skip
+
+
+async def insert_redemption(conn: Conn, r: OfferRedeemed) -> None:
+    """One row per redemption id: a redelivered event changes nothing, and nothing is written
+    for an erased member (their card and its history are gone)."""
+    await conn.execute(
+        """INSERT INTO redemptions (redemption_id, member_id, partner_id, merchant_id, offer_id,
+               offer_key, redeemed_at)
+           SELECT $1, $2, $3, $4, $5, $6, $7
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $2)
+           ON CONFLICT (redemption_id) DO NOTHING""",
+        r.redemption_id, r.member_id, r.partner_id, r.merchant_id, r.offer_id, r.offer_key,
+        _aware(r.redeemed_at),
     )  # fmt: skip
 
 
