@@ -33,6 +33,15 @@ class HonourKind(StrEnum):
     MAY_DAY_MEDAL = "may_day_medal"  # 五一劳动奖章
 
 
+# What members read for each kind (the member app's list of open competitions, the card's inbox).
+COMPETITION_KIND_LABELS: dict[CompetitionKind, str] = {
+    CompetitionKind.LABOUR: "劳动竞赛",
+    CompetitionKind.SKILLS: "技能竞赛",
+    CompetitionKind.GOLDEN_IDEAS: "金点子征集",
+    CompetitionKind.TEAM_TITLE: "先进集体评选",
+}
+
+
 class WithdrawalReason(StrEnum):
     MEMBER_LEFT = "member_left"
 

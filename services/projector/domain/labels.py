@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from shared.contracts.enrollment import MembershipStatus
 from shared.contracts.legal import DeadlineName, DisputeKind, Outcome, Stage
-from shared.contracts.relief import CaseStatus, Tier
+from shared.contracts.relief import AidType, CaseStatus, Tier
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,16 @@ DISPUTE_KIND: dict[str, str] = {
     DisputeKind.OVERTIME: "加班",
     DisputeKind.DISMISSAL: "违法解除",
     DisputeKind.OCCUPATIONAL_HEALTH: "职业健康",
+}
+
+
+AID_TYPE: dict[str, str] = {
+    AidType.CONSOLATION: "送温暖慰问金",
+    AidType.TUITION: "金秋助学金",
+    AidType.MEDICAL: "医疗救助金",
+    AidType.MICRO_LOAN: "小额贷款",
+    AidType.JOB_HELP: "就业帮扶",
+    AidType.COUNSELLING: "心理咨询",
 }
 
 

@@ -14,15 +14,12 @@ Pure rules, no I/O:
 - opaque cursors for the card's offers and the merchant directory.
 """
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from services.projector.domain import cursors
+from services.projector.domain.cursors import InvalidCursor as InvalidCursor  # the routes catch it here
 from shared.contracts.partners import Eligibility, check_region, region_ancestors, region_prefix
-from shared.inputs import InputRefused, strict_json
 
 # Relief case statuses that make a member a hardship household (困难职工) for offers.
 HARDSHIP_STATUSES = frozenset({"in_register", "exit_requested"})
@@ -39,10 +36,6 @@ GROUP_RANK = {group: rank for rank, group in enumerate(GROUP_ORDER)}
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-
-
-class InvalidCursor(ValueError):
-    """A cursor that this service did not hand out (or that was altered)."""
 
 
 @dataclass(frozen=True)
@@ -134,29 +127,14 @@ def branches(region: str, groups: tuple[Eligibility, ...], after: OrderKey | Non
     return found
 
 
-def _encode(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> dict[str, Any]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        # A crafted cursor is hostile input like any other (a NUL in a key would reach SQL).
-        data = strict_json(raw, "cursor")
-    except (binascii.Error, ValueError, InputRefused) as exc:
-        raise InvalidCursor("cursor is not one this service handed out") from exc
-    if not isinstance(data, dict):
-        raise InvalidCursor("cursor is not one this service handed out")
-    return data
-
-
 def encode_cursor(key: OrderKey) -> str:
-    return _encode({"g": key.group, "l": key.locality, "u": key.valid_until.isoformat(), "k": key.offer_key})
+    return cursors.encode(
+        {"g": key.group, "l": key.locality, "u": key.valid_until.isoformat(), "k": key.offer_key}
+    )
 
 
 def decode_cursor(cursor: str) -> OrderKey:
-    data = _decode(cursor)
+    data = cursors.decode(cursor)
     try:
         group, locality, until, key = data["g"], data["l"], data["u"], data["k"]
         if not (isinstance(group, int) and isinstance(locality, int) and isinstance(key, str)):
@@ -180,11 +158,11 @@ class MerchantKey:
 
 
 def encode_merchant_cursor(key: MerchantKey) -> str:
-    return _encode({"n": key.name, "m": key.merchant_id})
+    return cursors.encode({"n": key.name, "m": key.merchant_id})
 
 
 def decode_merchant_cursor(cursor: str) -> MerchantKey:
-    data = _decode(cursor)
+    data = cursors.decode(cursor)
     name, merchant_id = data.get("n"), data.get("m")
     if not (isinstance(name, str) and isinstance(merchant_id, str)):
         raise InvalidCursor("cursor is not one this service handed out")

@@ -213,6 +213,20 @@ CREATE TABLE redemptions (
 );
 CREATE INDEX redemptions_by_member ON redemptions (member_id, redeemed_at DESC, redemption_id DESC);
 
+-- The member's inbox (消息): what each event told the member, in words (domain/inbox.py), one
+-- row per (member, source event): a redelivered event changes nothing. Shown to the member only,
+-- newest first; near deadlines are added when it is read, from legal_cases.
+CREATE TABLE inbox (
+    member_id   uuid NOT NULL,
+    event_id    uuid NOT NULL,
+    kind        text NOT NULL,
+    title       text NOT NULL,
+    body        text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    PRIMARY KEY (member_id, event_id)
+);
+CREATE INDEX inbox_by_member ON inbox (member_id, occurred_at, event_id);
+
 -- The idempotent consumer's tables (same columns as shared/migrations), per generation.
 CREATE TABLE processed_events (
     consumer     text        NOT NULL,
