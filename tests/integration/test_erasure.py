@@ -309,6 +309,8 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
     )
     assert rejected.status_code == 200, rejected.text
 
+    inbox = "SELECT kind, title FROM public.inbox WHERE member_id = $1"
+    assert await eventually(lambda: rows(db["projector"], inbox, ids[0]))  # their inbox, to be erased
     erased = await api.http.post(
         f"{api.enrollment}/members/{gone}/erasure", json={"reason": "本人申请删除，已离会"}, headers=cadre
     )
@@ -385,6 +387,7 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
 
     await eventually(projected)
     assert await rows(db["projector"], "SELECT * FROM public.relief_cases WHERE member_id = $1", ids[0]) == []
+    assert await rows(db["projector"], inbox, ids[0]) == []  # not even "困难帮扶：已撤销"
     assert await rows(
         db["projector"], "SELECT member_id FROM public.erased_members WHERE member_id = $1", ids[0]
     )
@@ -398,6 +401,7 @@ async def test_an_erased_member_is_nowhere_and_everyone_else_is_as_before(api: A
     assert (await api.card(gone)).status_code == 404
     kept_card = await api.card(kept)
     assert kept_card.status_code == 200 and kept_card.json()["membership"]["name"] == kept_person["name"]
+    assert await rows(db["projector"], inbox, ids[0]) == [] and await rows(db["projector"], inbox, ids[1])
     assert await personal_data_found(db["projector"], find) == []
     await replay_of_the_run(s, gone, kept)
 
