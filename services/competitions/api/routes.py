@@ -15,6 +15,7 @@ from services.competitions.api.schemas import (
     HonourOut,
     ObjectionIn,
     ObjectionOut,
+    OpenCompetitionOut,
     ReasonIn,
     RenewalIn,
     ResolutionIn,
@@ -62,6 +63,16 @@ async def create_competition(body: CompetitionIn, deps: DepsDep, caller: CallerD
     )  # fmt: skip
     competition_id = await competitions.create_competition(deps, caller, spec)
     return CompetitionOut.model_validate(await views.get_competition(deps, caller, competition_id))
+
+
+# Before /competitions/{competition_id}: "open" is not an id.
+@router.get("/competitions/open", tags=["competitions"], responses=problems(403))
+async def open_competitions(deps: DepsDep, caller: CallerDep) -> list[OpenCompetitionOut]:
+    """Competitions taking entries now (every stage still scoring: no results published) that the
+    caller may enter: for a member, those organised by their base union or a union above it; for
+    a cadre, those at or above their union and below it; for an admin, all. Newest first, at most
+    200. A member registers with POST /competitions/{id}/entries and no member_ids (themself)."""
+    return [OpenCompetitionOut.model_validate(c) for c in await views.open_competitions(deps, caller)]
 
 
 @router.get("/competitions/{competition_id}", tags=["competitions"], responses=problems(404))

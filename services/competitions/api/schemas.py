@@ -164,6 +164,23 @@ class CompetitionOut(BaseModel):
     entries: list[EntryOut] | None = Field(description="organisers only")
 
 
+class OpenCompetitionOut(BaseModel):
+    """A competition taking entries now (报名竞赛): register with POST /competitions/{id}/entries."""
+
+    model_config = _FROM_ROWS
+
+    competition_id: uuid.UUID
+    title: str
+    kind: CompetitionKind
+    kind_label: str = Field(description="the kind in Chinese (劳动竞赛, 技能竞赛 ...)")
+    union_id: uuid.UUID = Field(description="the organising union")
+    union_name: str
+    registration_closes_on: date | None = Field(
+        description="always null for now: entries are taken until the first results are published"
+    )
+    team: bool = Field(description="true: team entries only (a team_name and a team_union_id)")
+
+
 class SheetLineOut(BaseModel):
     model_config = _FROM_ROWS
 

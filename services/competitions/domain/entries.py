@@ -64,15 +64,26 @@ def entry_union(e: NewEntry, entrants: Sequence[Entrant]) -> uuid.UUID:
     return entrants[0].base_union_id
 
 
+def team_only(kind: CompetitionKind) -> bool:
+    """A team-title competition (工人先锋号, 五型班组) takes team entries only."""
+    return kind is CompetitionKind.TEAM_TITLE
+
+
 def check_kind(kind: CompetitionKind, e: NewEntry) -> None:
-    if kind is CompetitionKind.TEAM_TITLE and not e.is_team:
+    if team_only(kind) and not e.is_team:
         raise InvalidInput("a team-title competition takes team entries only")
     if kind is CompetitionKind.GOLDEN_IDEAS and not e.idea_title:
         raise InvalidInput("a golden-ideas entry names its idea (idea_title)")
 
 
+def registration_open(stages: Sequence[StageStatus]) -> bool:
+    """The model has no registration window: entries are taken until a stage publishes results
+    (every stage still scoring). The list of open competitions uses the same rule."""
+    return all(s is StageStatus.SCORING for s in stages)
+
+
 def check_open(stages: Sequence[StageStatus]) -> None:
-    if any(s is not StageStatus.SCORING for s in stages):
+    if not registration_open(stages):
         raise Conflict("registration is closed: results have been published")
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from services.competitions.domain.entries import team_only
 from services.competitions.domain.rules import StageStatus, blind_code, require_judge
 from services.competitions.handlers.common import (
     Deps,
@@ -13,6 +14,7 @@ from services.competitions.handlers.common import (
     require_cadre,
     require_organiser,
     stage_or_404,
+    union_path,
 )
 from services.competitions.handlers.honours import honour_or_404, member_scope
 from services.competitions.handlers.scoring import rank
@@ -22,11 +24,12 @@ from services.competitions.store.entries import EntryRow
 from services.competitions.store.honours import HonourRow
 from services.competitions.store.objections import ObjectionRow
 from services.competitions.store.personal_data import HOLDINGS
-from shared import audit
+from shared import audit, membership
 from shared.audit import TrailEntry
 from shared.auth import Caller, Role
-from shared.contracts.competitions import CompetitionKind
+from shared.contracts.competitions import COMPETITION_KIND_LABELS, CompetitionKind
 from shared.contracts.personal_data import PersonalDataSection
+from shared.errors import Forbidden
 from shared.events import china_date
 from shared.personal_data import section as personal_data_section
 
@@ -50,6 +53,50 @@ async def get_competition(deps: Deps, caller: Caller, competition_id: uuid.UUID)
         if caller.principal.covers_union(c.union_path):
             listed = await entries.entries_of(conn, competition_id)
     return CompetitionView(c.competition_id, c.name, c.kind, c.union_id, c.criteria, stages, listed)
+
+
+@dataclass(frozen=True)
+class OpenCompetition:
+    competition_id: uuid.UUID
+    title: str
+    kind: CompetitionKind
+    kind_label: str
+    union_id: uuid.UUID
+    union_name: str
+    registration_closes_on: date | None  # the model has no registration window: always None
+    team: bool  # team entries only (a team-title competition)
+
+
+async def open_competitions(deps: Deps, caller: Caller) -> list[OpenCompetition]:
+    """Competitions taking entries now that the caller may enter or register people for: a
+    member's those organised at or above their base union (none unless an active member); a
+    cadre's those at or above their union and below it; an admin's all."""
+    principal = caller.principal
+    async with deps.pool.acquire() as conn:
+        if principal.role is Role.MEMBER and principal.member_id is not None:
+            member = await membership.get_member(conn, principal.member_id)
+            if member is None or not member.active:
+                return []  # only members take part (and enrollment's event may be on its way)
+            rows = await competitions.open_competitions(
+                conn, await union_path(conn, member.base_union_id), None
+            )
+        elif principal.role is Role.CADRE and principal.union_id is not None:
+            rows = await competitions.open_competitions(
+                conn, await union_path(conn, principal.union_id), principal.union_id
+            )
+        elif principal.role is Role.ADMIN:
+            rows = await competitions.open_competitions(conn, None, None)
+        else:
+            raise Forbidden("open competitions are listed for members and union staff")
+    return [_open(r) for r in rows]
+
+
+def _open(r: dict[str, Any]) -> OpenCompetition:
+    kind = CompetitionKind(r["kind"])
+    return OpenCompetition(
+        r["competition_id"], r["name"], kind, COMPETITION_KIND_LABELS[kind], r["union_id"], r["union_name"],
+        None, team_only(kind),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

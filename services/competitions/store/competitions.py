@@ -124,3 +124,27 @@ async def save_stage_state(conn: Conn, s: StageRow) -> None:
         s.stage_id, s.status.value, s.published_at, s.objection_ends_at, s.finalized_at,
         json.dumps(s.results, ensure_ascii=False) if s.results is not None else None,
     )  # fmt: skip
+
+
+# Open for registration --------------------------------------------------------------------------
+
+OPEN_LIMIT = 200  # the newest open competitions a list shows
+
+
+async def open_competitions(
+    conn: Conn, at_or_above: list[uuid.UUID] | None, below: uuid.UUID | None
+) -> list[dict[str, Any]]:
+    """Competitions taking entries (domain/entries.py: registration_open, every stage still
+    scoring) organised by a union in `at_or_above` or in the subtree of `below`; both None: all.
+    Newest first."""
+    rows = await conn.fetch(
+        """SELECT c.competition_id, c.name, c.kind, c.union_id, u.name AS union_name, c.created_at
+           FROM competitions c JOIN unions u USING (union_id)
+           WHERE (($1::uuid[] IS NULL AND $2::uuid IS NULL)
+                  OR c.union_id = ANY($1::uuid[]) OR u.path @> ARRAY[$2::uuid])
+             AND NOT EXISTS (SELECT FROM stages s
+                             WHERE s.competition_id = c.competition_id AND s.status <> $3)
+           ORDER BY c.created_at DESC, c.competition_id LIMIT $4""",
+        at_or_above, below, StageStatus.SCORING.value, OPEN_LIMIT,
+    )  # fmt: skip
+    return [dict(r) for r in rows]
