@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.projector.domain import inbox
+from services.projector.domain import cursors, inbox
 from services.projector.domain.inbox import Kind, Listed, Position, items_for
 from shared.contracts import competitions, enrollment, legal, partners, relief
 
@@ -246,6 +246,8 @@ def test_a_page_is_newest_first_with_the_computed_deadlines_in_place() -> None:
 def test_the_cursor_round_trips_and_a_forged_one_is_refused() -> None:
     p = Position(NOW, uuid.uuid4())
     assert inbox.decode_cursor(inbox.encode_cursor(p)) == p
-    for forged in ("", "not-base64!", "e30", "eyJ0IjoiMjAyNi0xMi0wMyIsImkiOiJ4In0"):
+    overflowing = cursors.encode({"t": "0001-01-01T00:00:00+14:00", "i": str(uuid.uuid4())})
+    naive = cursors.encode({"t": "2026-12-03T00:00:00", "i": str(uuid.uuid4())})
+    for forged in ("", "not-base64!", "e30", "eyJ0IjoiMjAyNi0xMi0wMyIsImkiOiJ4In0", overflowing, naive):
         with pytest.raises(inbox.InvalidCursor):
             inbox.decode_cursor(forged)

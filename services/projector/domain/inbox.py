@@ -11,7 +11,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -362,10 +362,12 @@ def decode_cursor(cursor: str) -> Position:
             raise TypeError
         occurred_at = datetime.fromisoformat(at)
         item_id = uuid.UUID(item)
-    except (KeyError, TypeError, ValueError) as exc:
+        if occurred_at.tzinfo is None:
+            raise ValueError("a naive time")
+        # In UTC here: year 1 at +14:00 would overflow on its way to the database, not here.
+        occurred_at = occurred_at.astimezone(UTC)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidCursor("cursor is not one this service handed out") from exc
-    if occurred_at.tzinfo is None:
-        raise InvalidCursor("cursor is not one this service handed out")
     return Position(occurred_at, item_id)
 
 
