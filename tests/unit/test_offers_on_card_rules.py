@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.projector.domain import cursors
 from services.projector.domain.offers import (
     Audience,
     Branch,
@@ -123,7 +124,18 @@ def test_a_cursor_from_a_group_the_caller_lacks_resumes_at_the_next_group() -> N
 def test_cursors_round_trip_and_refuse_tampering() -> None:
     key = OrderKey(1, 2, T0, "partner-1/offer.7")
     assert decode_cursor(encode_cursor(key)) == key
-    for bad in ("", "not base64!", "eyJnIjo5fQ", encode_cursor(key)[:-3] + "AAA", "bnVsbA"):
+    # A time that overflows in UTC (year 1 at +14:00) or has no offset would fail in the database.
+    overflowing = cursors.encode({"g": 1, "l": 2, "u": "0001-01-01T00:00:00+14:00", "k": "p/x"})
+    naive = cursors.encode({"g": 1, "l": 2, "u": "2026-12-03T00:00:00", "k": "p/x"})
+    for bad in (
+        "",
+        "not base64!",
+        "eyJnIjo5fQ",
+        encode_cursor(key)[:-3] + "AAA",
+        "bnVsbA",
+        overflowing,
+        naive,
+    ):
         with pytest.raises(InvalidCursor):
             decode_cursor(bad)
 

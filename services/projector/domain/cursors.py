@@ -4,6 +4,7 @@ JSON object in URL-safe base64. A cursor coming back is hostile input like any o
 import base64
 import binascii
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.inputs import InputRefused, strict_json
@@ -28,3 +29,17 @@ def decode(cursor: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidCursor("cursor is not one this service handed out")
     return data
+
+
+def aware_time(value: object) -> datetime:
+    """A time a cursor carries, in UTC: refused when it is no ISO time, has no offset, or would
+    overflow (year 1 at +14:00) on its way to the database."""
+    try:
+        if not isinstance(value, str):
+            raise TypeError
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("a naive time")
+        return parsed.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidCursor("cursor is not one this service handed out") from exc

@@ -11,7 +11,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -360,15 +360,10 @@ def decode_cursor(cursor: str) -> Position:
         at, item = data["t"], data["i"]
         if not (isinstance(at, str) and isinstance(item, str)):
             raise TypeError
-        occurred_at = datetime.fromisoformat(at)
         item_id = uuid.UUID(item)
-        if occurred_at.tzinfo is None:
-            raise ValueError("a naive time")
-        # In UTC here: year 1 at +14:00 would overflow on its way to the database, not here.
-        occurred_at = occurred_at.astimezone(UTC)
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise InvalidCursor("cursor is not one this service handed out") from exc
-    return Position(occurred_at, item_id)
+    return Position(cursors.aware_time(at), item_id)
 
 
 def page(stored: list[Listed], computed: list[Listed], after: Position | None, limit: int) -> list[Listed]:

@@ -141,12 +141,9 @@ def decode_cursor(cursor: str) -> OrderKey:
             raise TypeError
         if not (0 <= group < len(GROUP_ORDER) and 0 <= locality <= 2):
             raise ValueError
-        valid_until = datetime.fromisoformat(until)
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidCursor("cursor is not one this service handed out") from exc
-    if valid_until.tzinfo is None:
-        raise InvalidCursor("cursor is not one this service handed out")
-    return OrderKey(group, locality, valid_until, key)
+    return OrderKey(group, locality, cursors.aware_time(until), key)
 
 
 @dataclass(frozen=True)
