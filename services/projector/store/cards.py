@@ -59,7 +59,7 @@ async def erase_member(conn: Conn, member_id: uuid.UUID, at: datetime) -> None:
                 r AS (DELETE FROM relief_cases WHERE member_id = $1),
                 h AS (DELETE FROM honours WHERE member_id = $1),
                 cr AS (DELETE FROM competition_results WHERE member_id = $1),
-                ca AS (DELETE FROM competition_awards WHERE member_id = $1)
+                ca AS (DELETE FROM competition_awards WHERE member_id = $1),
                 rd AS (DELETE FROM redemptions WHERE member_id = $1)
            DELETE FROM legal_cases WHERE member_id = $1""",
         member_id, at,
