@@ -37,7 +37,7 @@ SCHEMA_RE = re.compile(r"^rm_[0-9]+$")
 PUBLIC_VIEWS = (
     "unions", "cards", "applications", "relief_cases", "honours", "competition_results",
     "competition_awards", "legal_cases", "member_transfers", "merchants", "offers", "redemptions",
-    "processed_events", "consumer_positions",
+    "offer_redemption_stats", "offer_redeemers", "processed_events", "consumer_positions",
 )  # fmt: skip
 
 
