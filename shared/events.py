@@ -71,6 +71,12 @@ async def next_version(conn: Conn, subject: str) -> int:
     return int(await conn.fetchval(_NEXT_VERSION, subject))
 
 
+async def forget_subject(conn: Conn, subject: str) -> None:
+    """Drop a subject's version counter (an erased member's, where nothing else of theirs stays):
+    it would still tell how many events were about them. A later event would start at 1 again."""
+    await conn.execute("DELETE FROM event_versions WHERE subject = $1", subject)
+
+
 @dataclass(frozen=True)
 class EventWriter:
     """A service's way to publish: its source name, its (prefixed) events topic and the

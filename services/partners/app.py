@@ -1,5 +1,6 @@
 """Wiring of the partners service: settings, the subscriber to every partner's offers topic (one
-pattern, so a new partner's topic is picked up without a restart) and the HTTP app, on the kit."""
+pattern, so a new partner's topic is picked up without a restart) and to enrollment's events (a
+person's erasure), and the HTTP app, on the kit."""
 
 from fastapi import FastAPI
 from pydantic import Field
@@ -7,11 +8,12 @@ from pydantic import Field
 from services.partners.api.routes import router
 from services.partners.api.till import router as till_router
 from services.partners.domain.topics import PartnerTopics
-from services.partners.handlers import partner_events
+from services.partners.handlers import partner_events, till
 from services.partners.handlers.cards import CardsClient
 from services.partners.handlers.common import Deps
-from shared.contracts.topics import PARTNERS_EVENTS
+from shared.contracts.topics import ENROLLMENT_EVENTS, PARTNERS_EVENTS
 from shared.kafka import ensure_topics
+from shared.periodic import Periodic
 from shared.runtime import run_service
 from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service
 from shared.settings import ConsumingSettings
@@ -29,6 +31,9 @@ class PartnersSettings(ConsumingSettings):
     topic_discovery_ms: int = Field(default=10_000, ge=500, le=300_000)
     # The projector (card read model): asked for a member's card and offers when they open a code.
     cards_url: str = "http://127.0.0.1:8002"
+    # How often expired till codes are purged (a card code lives 60 s: a member with the card
+    # open makes one a minute).
+    till_purge_interval_seconds: float = Field(default=60, ge=0.5, le=3600)
 
 
 def create_app(settings: PartnersSettings) -> FastAPI:
@@ -51,6 +56,15 @@ def create_app(settings: PartnersSettings) -> FastAPI:
             consumer_name=settings.consumer_name,
             create_partner_topics=create_partner_topics,
             cards=cards,
+            enrollment_events_topic=settings.topic(ENROLLMENT_EVENTS),
+        )
+        runtime.background(
+            "till-code-purge",
+            Periodic(
+                "till_code_purge",
+                lambda: till.purge_expired_codes(deps),
+                settings.till_purge_interval_seconds,
+            ),
         )
         apply = partner_events.make_apply(deps)
         consumer = runtime.consumer(apply, decode=partner_events.record_decoder(deps))
@@ -68,7 +82,7 @@ def create_app(settings: PartnersSettings) -> FastAPI:
         migrations=[MIGRATIONS],
         publishes=PARTNERS_EVENTS,
         consumes=Consumes(
-            pattern=topics.offers_pattern(),
+            pattern=topics.subscription_pattern(ENROLLMENT_EVENTS),
             broker_options={"metadata_max_age_ms": settings.topic_discovery_ms},
         ),
     )

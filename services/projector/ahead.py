@@ -8,8 +8,8 @@ one batch in flight at most, applied in order, each in its own transaction with 
 Nothing is acknowledged ahead of the database: the live generation's tracked positions
 (consumer_positions, written with each batch) are where the consumer resumes, not Kafka's
 committed offsets (see live.py). When a batch in flight is not applied (the live generation
-changed, or it failed), the consumer is repositioned at those tracked positions and the batch
-decoded meanwhile is dropped: it is read again, as is the failed one.
+changed, or it failed), the consumer is repositioned at those tracked positions, and again once
+the batch decoded meanwhile is dropped: both are read again.
 """
 
 import asyncio
@@ -36,9 +36,11 @@ class OneBatchAhead:
         decoded, result = await self._consumer.decode_batch(records)
         applied = await self.drain()
         if not applied or self._live.resync_due:
-            # The consumer is (or must be) repositioned: these records will be read again.
-            if self._live.resync_due:
-                await self._live.resync(kafka, "not positioned yet")
+            # These records are dropped, so the consumer is positioned again now, after they
+            # were fetched: the failed batch's own resync ran in its task, while the subscriber
+            # was already fetching these, which may come from the positions it set; dropping
+            # them without seeking again skipped them for good (a swap lost a merchant's event).
+            await self._live.resync(kafka, "not positioned yet" if applied else "batch dropped")
             return
         self._in_flight = asyncio.create_task(self._apply(kafka, decoded, records, result))
 

@@ -16,7 +16,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field
 
 from services.projector.ahead import OneBatchAhead
-from services.projector.api import inbox, offers, routes
+from services.projector.api import inbox, offers, routes, statistics
 from services.projector.api.deps import Deps
 from services.projector.handlers.dispatch import apply_event
 from services.projector.live import LiveGeneration
@@ -136,7 +136,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
             name=SERVICE,
             title="Zhijia member service card (会员服务卡)",
             description="The read model behind each member's card, built from every service's events.",
-            routers=[routes.router, offers.router, inbox.router],
+            routers=[routes.router, offers.router, inbox.router, statistics.router],
             start=start,
             migrations=[MIGRATIONS],
             publishes=None,  # a read model: no events of its own, no outbox relay

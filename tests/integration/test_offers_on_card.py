@@ -143,12 +143,30 @@ def ours(items: list[dict[str, Any]], partner: str) -> list[str]:
     return [o["offer_key"] for o in items if o["offer_key"].startswith(partner + "/")]
 
 
+async def all_offers_of(
+    api: Api, member_id: uuid.UUID, partner: str | None, headers: dict[str, str] | None = None, **params: Any
+) -> list[dict[str, Any]]:
+    """Every page of the member's offers, in order, kept to one test's partner: other tests'
+    offers (in the same regions, groups and categories) can neither push ours off a page nor
+    come between them. `partner` None: every partner's offers."""
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        r = await offers_of(
+            api, member_id, headers, limit=100, **params, **({"cursor": cursor} if cursor else {})
+        )
+        assert r.status_code == 200, r.text
+        page = r.json()
+        found += [o for o in page["items"] if partner is None or o["offer_key"].startswith(partner + "/")]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+
+
 async def keys_of(
-    api: Api, member_id: uuid.UUID, partner: str, headers: dict[str, str] | None = None
+    api: Api, member_id: uuid.UUID, partner: str, headers: dict[str, str] | None = None, **params: Any
 ) -> list[str]:
-    r = await offers_of(api, member_id, headers, limit=100)
-    assert r.status_code == 200, r.text
-    return ours(r.json()["items"], partner)
+    return [o["offer_key"] for o in await all_offers_of(api, member_id, partner, headers, **params)]
 
 
 async def district_union(api: Api, parent: uuid.UUID, region: str) -> uuid.UUID:
@@ -208,7 +226,7 @@ async def test_the_card_shows_the_offers_the_member_may_use_now(
     assert await keys_of(api, mid, tag, me) == everyone
     body = (await offers_of(api, mid, me)).json()
     assert body["reason"] is None
-    shown = {o["offer_key"]: o for o in body["items"]}
+    shown = {o["offer_key"]: o for o in await all_offers_of(api, mid, tag, me)}
     assert shown[versioned]["title"] == "新版"
     assert shown[versioned]["valid_until"].startswith((now + 20 * DAY).date().isoformat())
     assert shown[city]["discount"] == {"kind": "amount", "percent": None, "amount_yuan": "12.50"}
@@ -229,8 +247,7 @@ async def test_the_card_shows_the_offers_the_member_may_use_now(
         if cursor is None:
             break
     assert paged == everyone
-    groceries = (await offers_of(api, mid, me, category="groceries")).json()["items"]
-    assert ours(groceries, tag) == [city]
+    assert await keys_of(api, mid, tag, me, category="groceries") == [city]
     assert (await offers_of(api, mid, me, category="food")).status_code == 422
     assert (await offers_of(api, mid, me, cursor="garbage")).status_code == 422
     too_many = await offers_of(api, mid, me, limit=101)
@@ -273,14 +290,27 @@ async def test_the_card_shows_the_offers_the_member_may_use_now(
     await p.all_applied()
     assert await keys_of(api, mid, tag, me) == [hardship, model, *everyone]
     for viewer in (api.admin, api.cadre(units["district"]), api.cadre(units["city"])):
-        seen = (await offers_of(api, mid, viewer)).json()
-        assert ours(seen["items"], tag) == [model, *everyone]
-        assert "hardship" not in str(seen)
-    # Also not by paging with a hand-made cursor from the hardship group onwards.
-    mine = (await offers_of(api, mid, me, limit=1)).json()
-    assert mine["items"][0]["offer_key"] == hardship
-    resumed = await offers_of(api, mid, api.admin, cursor=mine["next_cursor"])
-    assert ours(resumed.json()["items"], tag) == [model, *everyone]
+        assert await keys_of(api, mid, tag, viewer) == [model, *everyone]
+        # No partner's hardship offer at all (other tests publish some), not only not ours.
+        seen = await all_offers_of(api, mid, None, viewer)
+        assert seen and all(o["eligibility"] != "hardship_households" for o in seen)
+    # Also not by paging with a hand-made cursor from the hardship group onwards: the member's
+    # pages of one, up to ours (other tests' hardship offers may come before it), give the cursor.
+    cursor = None
+    while True:
+        mine = (await offers_of(api, mid, me, limit=1, **({"cursor": cursor} if cursor else {}))).json()
+        assert mine["items"] and mine["items"][0]["eligibility"] == "hardship_households", mine
+        cursor = mine["next_cursor"]
+        if mine["items"][0]["offer_key"] == hardship:
+            break
+    assert cursor is not None
+    resumed: list[str] = []
+    while cursor is not None:
+        page = (await offers_of(api, mid, api.admin, limit=100, cursor=cursor)).json()
+        assert all(o["eligibility"] != "hardship_households" for o in page["items"]), page
+        resumed += ours(page["items"], tag)
+        cursor = page["next_cursor"]
+    assert resumed == [model, *everyone]
 
     # Out of the register (脱困): no more hardship offers, for the member either.
     exited = CaseExited(case=snapshot.model_copy(update={"status": CaseStatus.EXITED}), exited_at=now)
@@ -351,31 +381,40 @@ async def test_the_merchant_directory_lists_listed_merchants_within_a_region(
         headers = stack_env.headers(Role.MEMBER, member_id=uuid.uuid4())  # any signed-in caller
         return await api.http.get(f"{api.cards}/merchants", params=params, headers=headers)
 
-    def mine(r: httpx.Response) -> list[tuple[str, int]]:
-        assert r.status_code == 200, r.text
-        return [(m["merchant_id"][len(tag) + 1 :], m["live_offers"]) for m in r.json()["items"]
-                if m["merchant_id"].startswith(tag)]  # fmt: skip
+    async def mine(**params: Any) -> list[tuple[str, int]]:
+        """Every page of the directory, kept to this test's merchants: other tests' merchants in
+        the same regions can neither push ours off a page nor come between them."""
+        found: list[tuple[str, int]] = []
+        cursor: str | None = None
+        while True:
+            r = await directory(**params, limit=100, **({"cursor": cursor} if cursor else {}))
+            assert r.status_code == 200, r.text
+            found += [(m["merchant_id"][len(tag) + 1 :], m["live_offers"]) for m in r.json()["items"]
+                      if m["merchant_id"].startswith(tag + "-")]  # fmt: skip
+            cursor = r.json()["next_cursor"]
+            if cursor is None:
+                return found
 
     # By name, then merchant_id; not 宁波, not the delisted one, not a province-wide merchant.
-    assert mine(await directory(region="330100", limit=100)) == [("a", 2), ("b", 0), ("c", 1)]
-    assert mine(await directory(region="330100", category="dining", limit=100)) == [("a", 2), ("c", 1)]
-    assert mine(await directory(region="330000", limit=100)) == [
+    assert await mine(region="330100") == [("a", 2), ("b", 0), ("c", 1)]
+    assert await mine(region="330100", category="dining") == [("a", 2), ("c", 1)]
+    assert await mine(region="330000") == [
         ("a", 2),
         ("b", 0),
         ("c", 1),
         ("d", 0),
         ("f", 0),
     ]
-    assert mine(await directory(region="330106")) == [("a", 2)]
-    assert mine(await directory(region="330200")) == [("d", 0)]
+    assert await mine(region="330106") == [("a", 2)]
+    assert await mine(region="330200") == [("d", 0)]
 
-    # Paging by one gives the same merchants in the same order.
-    whole = [m["merchant_id"] for m in (await directory(region="330100", limit=100)).json()["items"]]
+    # Paging by one gives the same merchants in the same order (this test's, among the others').
+    whole = [f"{tag}-{m}" for m, _ in await mine(region="330100")]
     paged: list[str] = []
     cursor: str | None = None
     while True:
         page = (await directory(region="330100", limit=1, **({"cursor": cursor} if cursor else {}))).json()
-        paged += [m["merchant_id"] for m in page["items"]]
+        paged += [m["merchant_id"] for m in page["items"] if m["merchant_id"].startswith(tag + "-")]
         cursor = page["next_cursor"]
         if cursor is None:
             break

@@ -67,7 +67,9 @@ async def test_a_batch_that_fails_repositions_the_consumer_and_the_next_one_is_d
     await ahead.handle(None, ["b1"])
     consumer.release.setdefault("b1", asyncio.Event()).set()
     await ahead.handle(None, ["b2"])
-    assert live.resyncs == ["batch failed"]
+    # Positioned again once b2 is dropped: b2 may have been fetched from the positions the first
+    # resync set (it ran in b1's task, beside the fetch), and would be skipped otherwise.
+    assert live.resyncs == ["batch failed", "batch dropped"]
     assert not any(line.startswith("apply b2") for line in consumer.log)  # read again from the positions
     assert await ahead.drain()  # nothing in flight
 
@@ -79,6 +81,18 @@ async def test_a_generation_change_repositions_the_consumer() -> None:
     consumer.release.setdefault("b1", asyncio.Event()).set()
     assert not await ahead.drain()
     assert live.resyncs == ["generation changed"]
+
+
+async def test_the_batch_fetched_while_a_swap_was_noticed_is_read_again_not_skipped() -> None:
+    ahead, consumer, live = pipeline()
+    consumer.fail["b1"] = GenerationChanged("live generation is 2")
+    await ahead.handle(None, ["b1"])
+    second = asyncio.create_task(ahead.handle(None, ["b2"]))  # fetched while b1 is written
+    await asyncio.sleep(0)
+    consumer.release.setdefault("b1", asyncio.Event()).set()
+    await second
+    assert live.resyncs == ["generation changed", "batch dropped"]  # the second seek comes after b2
+    assert not any(line.startswith("apply b2") for line in consumer.log)
 
 
 async def test_a_resync_that_became_due_meanwhile_comes_before_anything_else_is_applied() -> None:

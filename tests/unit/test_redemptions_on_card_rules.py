@@ -39,11 +39,17 @@ async def test_a_redemption_is_kept_once_by_its_id_and_never_for_an_erased_membe
     conn = RecordingConn()
     event = redeemed()
     await apply_partners_event(conn, MagicMock(), event)  # type: ignore[arg-type]
-    [(sql, args)] = conn.calls
+    # The card's history first; then the partner's statistics (tests/integration/test_partner_statistics.py).
+    (sql, args), *statistics = conn.calls
     assert "INSERT INTO redemptions" in sql
     assert "ON CONFLICT (redemption_id) DO NOTHING" in sql  # a redelivery changes nothing
     assert "NOT EXISTS (SELECT FROM erased_members WHERE member_id = $2)" in sql
     assert args[:2] == (event.redemption_id, event.member_id)
+    assert [s.split("(")[0].strip() for s, _ in statistics] == [
+        "INSERT INTO offer_redemption_stats",
+        "INSERT INTO offer_redeemers",
+    ]
+    assert all("ON CONFLICT" in s for s, _ in statistics)
 
 
 async def test_a_redemption_whose_offer_key_does_not_match_is_refused() -> None:

@@ -19,11 +19,18 @@ from shared.events import CHINA
 
 CARD_CODE_TTL = timedelta(seconds=60)
 VOUCHER_TTL = timedelta(minutes=10)
+# An expired code's row, used or not, is purged this long after it expired. Nothing needs it
+# then: an unknown code is refused like an expired one, a code redeems once by the redemption's
+# own UNIQUE code_digest, and a retried Idempotency-Key is answered from the redemption. Kept a
+# while only so a till's late scan is logged as "expired" rather than "unknown_code".
+EXPIRED_CODE_KEPT = timedelta(minutes=10)
 CODE_BYTES = 24  # 192 random bits, 32 URL-safe characters
 CODE_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
 OK_MESSAGE = "可以使用"
 REFUSED_MESSAGE = "不可使用"
+# The masked name of an erased member's redemption: it says nothing, not even that they erased.
+ERASED_MASK = "**"
 
 
 class CodeKind(StrEnum):
@@ -49,6 +56,11 @@ def card_code_offers(eligible: Iterable[tuple[str, str]]) -> list[str]:
 
 def expires_at(kind: CodeKind, issued_at: datetime) -> datetime:
     return issued_at + (CARD_CODE_TTL if kind is CodeKind.CARD else VOUCHER_TTL)
+
+
+def purge_before(now: datetime) -> datetime:
+    """Codes that expired before this moment are purged."""
+    return now - EXPIRED_CODE_KEPT
 
 
 def china_day(at: datetime) -> date:

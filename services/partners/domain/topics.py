@@ -21,6 +21,12 @@ class PartnerTopics:
         the same expression names the partner a topic belongs to."""
         return f"^{re.escape(self.prefix)}partners\\.(?P<partner>[a-z0-9-]+)\\.offers\\.v1$"
 
+    def subscription_pattern(self, enrollment_events: str) -> str:
+        """What the service's consumer reads: every partner's offers topic and enrollment's events
+        (for PersonErased: the till's tables hold member ids), in one pattern subscription."""
+        offers = self.offers_pattern().removeprefix("^").removesuffix("$").replace("?P<partner>", "")
+        return f"^(?:{offers}|{re.escape(self.prefix + enrollment_events)})$"
+
     def partner_of(self, topic: str) -> str | None:
         match = re.fullmatch(self.offers_pattern(), topic)
         return match["partner"] if match else None

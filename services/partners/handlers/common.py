@@ -27,6 +27,8 @@ class Deps:
     create_partner_topics: Callable[[list[str]], Awaitable[None]]
     # The projector's card API: a member's card and the offers they may use (card codes).
     cards: CardsClient
+    # Enrollment's events topic (prefixed), read for PersonErased beside the partners' topics.
+    enrollment_events_topic: str = ""
     now: Clock = field(default=utcnow)
 
 

@@ -1,5 +1,7 @@
-"""The Kafka path of offer events: every partner's offers topic (one pattern subscription) feeds
-the idempotent consumer; each record, however bad, is decided by `offers.handle`."""
+"""What the partners service reads from Kafka, in one pattern subscription feeding the idempotent
+consumer: every partner's offers topic (the Kafka path of offer events: each record, however
+bad, is decided by `offers.handle`) and enrollment's events (a person's erasure reaches the
+till's tables: handlers/erasure.py)."""
 
 import uuid
 from datetime import UTC, datetime
@@ -7,9 +9,11 @@ from typing import Any, ClassVar
 
 from aiokafka import ConsumerRecord
 
+from services.partners.handlers import erasure
 from services.partners.handlers.common import Deps
 from services.partners.handlers.offers import DERIVED, Arrival, handle
-from shared.consumer import Apply, Decode
+from shared.consumer import Apply, Decode, decode_record
+from shared.contracts.enrollment import PersonErased
 from shared.contracts.envelope import EventEnvelope, EventMetadata, EventPayload
 from shared.db import Conn
 
@@ -31,10 +35,13 @@ class PartnerSubmission(EventPayload):
 
 def record_decoder(deps: Deps) -> Decode:
     def decode(record: "ConsumerRecord[Any, Any]") -> tuple[EventMetadata, EventPayload]:
-        """Never refuses: every record, however bad, is handled (and if bad, rejected with a reason)."""
+        """A partner's record is never refused: every one, however bad, is handled (and if bad,
+        rejected with a reason). Enrollment's events are our own: decoded as every consumer does."""
+        partner_id = deps.topics.partner_of(record.topic)
+        if partner_id is None and record.topic == deps.enrollment_events_topic:
+            return decode_record(record)
         origin = f"{record.topic}:{record.partition}:{record.offset}"
         received_at = datetime.fromtimestamp(record.timestamp / 1000, UTC)
-        partner_id = deps.topics.partner_of(record.topic)
         envelope = EventEnvelope(
             event_id=uuid.uuid5(DERIVED, origin),
             event_type=PartnerSubmission.event_type,
@@ -70,7 +77,11 @@ def _correlation_id(record: "ConsumerRecord[Any, Any]") -> str | None:
 
 def make_apply(deps: Deps) -> Apply:
     async def apply(conn: Conn, envelope: EventMetadata, payload: EventPayload) -> None:
-        assert isinstance(payload, PartnerSubmission)
+        if isinstance(payload, PersonErased):
+            await erasure.erase_person(conn, payload.person_id)
+            return
+        if not isinstance(payload, PartnerSubmission):
+            return  # enrollment's other events: nothing of theirs is kept here
         arrival = Arrival(
             partner_id=payload.partner_id,
             raw=payload.raw,

@@ -131,5 +131,13 @@ async def redeem(
     return Redeemed(redemption, created=True)
 
 
+async def purge_expired_codes(deps: Deps) -> int:
+    """Expired codes do not pile up: run every TILL_PURGE_INTERVAL_SECONDS (app.py)."""
+    purged = await till.purge_expired_codes(deps.pool, rules.purge_before(deps.now()))
+    if purged:
+        log.info("till_codes_purged", codes=purged)
+    return purged
+
+
 async def redemptions(deps: Deps, partner_id: str, after: int, limit: int) -> list[RedemptionRow]:
     return await till.partner_redemptions(deps.pool, partner_id, after, limit)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from services.partners.domain.till import CodeFacts, CodeKind, OfferFacts, Usage
+from services.partners.domain.till import ERASED_MASK, CodeFacts, CodeKind, OfferFacts, Usage
 from services.partners.store import Reader
 from shared.contracts.partners import offer_key
 from shared.db import Conn
@@ -33,7 +33,7 @@ class RedemptionRow:
     redemption_id: uuid.UUID
     idempotency_key: str
     code_digest: str
-    member_id: uuid.UUID
+    member_id: uuid.UUID | None  # None once the member is erased
     member_masked: str
     merchant_id: str
     offer_id: str
@@ -166,3 +166,31 @@ async def partner_redemptions(conn: Reader, partner_id: str, after: int, limit: 
         partner_id, after, limit,
     )  # fmt: skip
     return [RedemptionRow(**dict(r)) for r in rows]
+
+
+async def erase_member(conn: Conn, member_id: uuid.UUID) -> tuple[int, int]:
+    """The member's codes go; their redemptions stay (stock, the partner's list) with neither
+    member id nor masked name. Codes first: a redemption in flight holds its code's row, so the
+    erasure waits for it and then anonymises it too. Returns (codes deleted, redemptions kept)."""
+    codes = await conn.execute("DELETE FROM till_codes WHERE member_id = $1", member_id)
+    kept = await conn.execute(
+        "UPDATE redemptions SET member_id = NULL, member_masked = $2 WHERE member_id = $1",
+        member_id, ERASED_MASK,
+    )  # fmt: skip
+    return int(codes.split()[-1]), int(kept.split()[-1])
+
+
+async def purge_expired_codes(conn: Reader, before: datetime, batch: int = 5000) -> int:
+    """Delete codes that expired before `before`, used or not, in batches (short transactions,
+    on till_codes_expiry); returns how many went."""
+    purged = 0
+    while True:
+        done = await conn.execute(
+            """DELETE FROM till_codes WHERE digest IN (
+                   SELECT digest FROM till_codes WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)""",
+            before, batch,
+        )  # fmt: skip
+        count = int(done.split()[-1])
+        purged += count
+        if count < batch:
+            return purged

@@ -1,8 +1,8 @@
 """Partner events into the card read model: merchants listed and delisted, offers published and
-withdrawn, offers redeemed (the member's usage history, keyed by redemption id). Which offers a
-member sees is decided when the card is read, not here."""
+withdrawn, offers redeemed (the member's usage history and the partner's statistics, keyed by
+redemption id). Which offers a member sees is decided when the card is read, not here."""
 
-from services.projector.store import offers
+from services.projector.store import offers, statistics
 from shared.contracts.envelope import EventMetadata, EventPayload
 from shared.contracts.partners import (
     MerchantDelisted,
@@ -43,5 +43,7 @@ async def apply_partners_event(conn: Conn, envelope: EventMetadata, payload: Eve
             # The member's usage history: one row per redemption id, so a redelivery is a no-op.
             _check_key(payload)
             await offers.insert_redemption(conn, payload)
+            # The partner's statistics: counted once per redemption id, no member in them.
+            await statistics.insert_redemption(conn, payload)
         case _:
             pass  # other partners events are not on the card

@@ -49,7 +49,9 @@ async def upsert_card(conn: Conn, version: int, m: MemberSnapshot) -> None:
 async def erase_member(conn: Conn, member_id: uuid.UUID, at: datetime) -> None:
     """Everything the card holds on an erased person goes: the card answers 404 from then on, and
     the writes of other services' events skip them (erased_members). Those services keep their
-    records without the name. One statement: batched writes run it at once, in order."""
+    records without the name; the partners' statistics keep counting their redemptions, but no
+    longer count them among an offer's distinct members (that would need to know who they were).
+    One statement: batched writes run it at once, in order."""
     await conn.execute(
         """WITH e AS (INSERT INTO erased_members (member_id, erased_at) VALUES ($1, $2)
                       ON CONFLICT (member_id) DO NOTHING),
@@ -61,7 +63,8 @@ async def erase_member(conn: Conn, member_id: uuid.UUID, at: datetime) -> None:
                 cr AS (DELETE FROM competition_results WHERE member_id = $1),
                 ca AS (DELETE FROM competition_awards WHERE member_id = $1),
                 rd AS (DELETE FROM redemptions WHERE member_id = $1),
-                ib AS (DELETE FROM inbox WHERE member_id = $1)
+                ib AS (DELETE FROM inbox WHERE member_id = $1),
+                sr AS (DELETE FROM offer_redeemers WHERE member_key = $1)
            DELETE FROM legal_cases WHERE member_id = $1""",
         member_id, at,
     )  # fmt: skip

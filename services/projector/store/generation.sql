@@ -227,6 +227,27 @@ CREATE TABLE inbox (
 );
 CREATE INDEX inbox_by_member ON inbox (member_id, occurred_at, event_id);
 
+-- The partners' statistics (统计, issue 18), from partners.OfferRedeemed: one row per redemption
+-- id (a redelivered event counts once) without the member; and who redeemed each offer, only
+-- ever counted (distinct members). An erased member's rows here go (their redemptions stay
+-- counted above), whatever the order the two events are read in, a rebuild's included.
+CREATE TABLE offer_redemption_stats (
+    redemption_id uuid PRIMARY KEY,
+    partner_id    text NOT NULL,
+    offer_id      text NOT NULL,
+    offer_key     text NOT NULL,
+    china_day     date NOT NULL
+);
+CREATE INDEX offer_redemption_stats_by_partner_day
+    ON offer_redemption_stats (partner_id, china_day, offer_id);
+CREATE TABLE offer_redeemers (
+    partner_id text NOT NULL,
+    offer_id   text NOT NULL,
+    member_key uuid NOT NULL,
+    PRIMARY KEY (partner_id, offer_id, member_key)
+);
+CREATE INDEX offer_redeemers_by_member ON offer_redeemers (member_key);
+
 -- The idempotent consumer's tables (same columns as shared/migrations), per generation.
 CREATE TABLE processed_events (
     consumer     text        NOT NULL,
