@@ -15,7 +15,7 @@ from shared.auth import CurrentPrincipal
 from shared.contracts.partners import PARTNER_ID_PATTERN, offer_key
 from shared.errors import Forbidden, InvalidInput
 from shared.events import china_date, utcnow
-from shared.inputs import StrictRoute
+from shared.inputs import Day, StrictRoute
 from shared.openapi import problems
 
 router = APIRouter(route_class=StrictRoute)
@@ -59,10 +59,10 @@ async def partner_statistics(
     principal: CurrentPrincipal,
     partner_id: Annotated[str, Path(pattern=PARTNER_ID_PATTERN, max_length=32)],
     first: Annotated[
-        date | None, Query(alias="from", description="first day (China time); default: 29 days before to")
+        Day | None, Query(alias="from", description="first day (China time); default: 29 days before to")
     ] = None,
     last: Annotated[
-        date | None, Query(alias="to", description="last day, included; default: today (China time)")
+        Day | None, Query(alias="to", description="last day, included; default: today (China time)")
     ] = None,
 ) -> PartnerStatisticsOut:
     """The partner's redemptions (统计): per offer and per day in China time, and each offer's
