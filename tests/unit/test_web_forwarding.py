@@ -120,7 +120,7 @@ def _routes_of(service: str) -> set[tuple[str, str]]:
                 for route in value.routes:
                     if isinstance(route, APIRoute):
                         template = re.sub(r"\{[^}]+\}", "{}", route.path)
-                        found |= {(m, template) for m in route.methods}
+                        found |= {(m, template) for m in route.methods or ()}
     return found
 
 
