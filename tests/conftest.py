@@ -82,7 +82,7 @@ PII_KEY = "integration-tests-pii-key-" + "y" * 24
 class RunningService:
     spec: stack.ServiceSpec
     port: int
-    database: str
+    database: str | None  # None: the service has none (web)
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
@@ -198,7 +198,7 @@ def running_stack(
     ports = {spec.name: free_port() for spec in stack.SERVICES}
     for spec in stack.SERVICES:
         port = ports[spec.name]
-        database = f"zt_{run_id}_{tag}{spec.name}"
+        database = f"zt_{run_id}_{tag}{spec.name}" if spec.database else None
         env = stack.service_env(
             spec,
             port=port,
@@ -238,6 +238,7 @@ async def drop_databases(s: Stack) -> None:
     conn = await asyncpg.connect(stack.database_url(s.postgres_dsn, "postgres"))
     try:
         for svc in s.services.values():
-            await leftovers.drop_database(conn, svc.database)
+            if svc.database is not None:
+                await leftovers.drop_database(conn, svc.database)
     finally:
         await conn.close()
