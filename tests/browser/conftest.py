@@ -37,7 +37,7 @@ AXE = ROOT / "services" / "web" / "vendor" / "axe.min.js"
 AXE_URL = "/assets/vendor/axe.min.js"
 # A till's card code lives this long on the browser tests' stack (60 s in production), so a test
 # can see a code expire without waiting a minute.
-CARD_CODE_TTL_SECONDS = 15
+CARD_CODE_TTL_SECONDS = 20
 
 CheckAccessibility = Callable[[Page], Awaitable[None]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]
