@@ -175,10 +175,17 @@ def run_id(infra: dict[str, str]) -> Iterator[str]:
 
 
 @contextmanager
-def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "") -> Iterator[Stack]:
+def running_stack(
+    infra: dict[str, str],
+    run_id: str,
+    logs: Path,
+    tag: str = "",
+    settings: dict[str, dict[str, str]] | None = None,
+) -> Iterator[Stack]:
     """Every service as a real process on topics and databases of this run; `tag` keeps a second
     stack of the same run (the contract suite's) apart from the first. Both are named under the
-    run's prefixes, so the run's end removes them whatever happens here."""
+    run's prefixes, so the run's end removes them whatever happens here. `settings` adds to (or
+    overrides) one service's environment, by service name."""
     os.environ["POSTGRES_DSN"] = infra["POSTGRES_DSN"]
     s = Stack(
         run_id=run_id,
@@ -212,6 +219,7 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
                 "IDENTITY_KEY_LEAD_SECONDS": "2",
                 **stack.peers_of(spec.name, ports),
                 **(s.realname_env if spec.name == "identity" else {}),
+                **(settings or {}).get(spec.name, {}),
             },
         )
         s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")

@@ -1,6 +1,8 @@
 """Wiring of the partners service: settings, the subscriber to every partner's offers topic (one
 pattern, so a new partner's topic is picked up without a restart) and the HTTP app, on the kit."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from pydantic import Field
 
@@ -29,6 +31,8 @@ class PartnersSettings(ConsumingSettings):
     topic_discovery_ms: int = Field(default=10_000, ge=500, le=300_000)
     # The projector (card read model): asked for a member's card and offers when they open a code.
     cards_url: str = "http://127.0.0.1:8002"
+    # A card code's life (the rotating QR): 60 s; a test stack may shorten it to watch one expire.
+    card_code_ttl_seconds: int = Field(default=60, ge=5, le=300)
 
 
 def create_app(settings: PartnersSettings) -> FastAPI:
@@ -51,6 +55,7 @@ def create_app(settings: PartnersSettings) -> FastAPI:
             consumer_name=settings.consumer_name,
             create_partner_topics=create_partner_topics,
             cards=cards,
+            card_code_ttl=timedelta(seconds=settings.card_code_ttl_seconds),
         )
         apply = partner_events.make_apply(deps)
         consumer = runtime.consumer(apply, decode=partner_events.record_decoder(deps))

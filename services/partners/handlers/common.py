@@ -2,10 +2,12 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from services.partners.domain.till import CARD_CODE_TTL
 from services.partners.domain.topics import PartnerTopics
 from services.partners.handlers.cards import CardsClient
 from services.partners.store import Reader, partners
@@ -28,6 +30,8 @@ class Deps:
     # The projector's card API: a member's card and the offers they may use (card codes).
     cards: CardsClient
     now: Clock = field(default=utcnow)
+    # How long a card code lives (60 s; shorter on a test stack that watches one expire).
+    card_code_ttl: timedelta = CARD_CODE_TTL
 
 
 def require_admin(caller: Caller) -> None:
