@@ -427,7 +427,7 @@
     h.textContent = `${offer.merchant.name} · ${offer.title}`;
     const discount = document.createElement("p");
     discount.className = "discount";
-    discount.textContent = offer.discount.kind === "percent" ? `${offer.discount.percent}% 折扣` : `立减 ¥${offer.discount.amount_yuan}`;
+    discount.textContent = offer.discount.kind === "percent" ? percentOff(offer.discount.percent) : `立减 ¥${offer.discount.amount_yuan}`;
     const terms = document.createElement("p");
     terms.textContent = `${offer.description || ""}${offer.description ? "；" : ""}${ELIGIBILITY[offer.eligibility] || ""}，有效期至 ${day(offer.valid_until)}`;
     const address = document.createElement("p");
@@ -444,6 +444,12 @@
       li.append(open);
     }
     return li;
+  }
+
+  function percentOff(percent) {
+    // 15% off reads 8.5 折 in Chinese; 100% off is free.
+    const tenths = (100 - Number(percent)) / 10;
+    return tenths <= 0 ? "免费" : `${Number(tenths.toFixed(2))} 折`;
   }
 
   async function openVoucher(offerKey) {
@@ -508,7 +514,10 @@
     const ul = $("competitions-list");
     ul.replaceChildren();
     const result = await call("competitions", "/competitions/open");
-    if (result.status === 404 || (result.ok && !result.data.length)) {
+    // Until competitions lists open ones, /competitions/open is read as a competition id (422).
+    const none = result.status === 404 || result.status === 422 || (result.ok && !result.data.length);
+    say("competitions-message", "");
+    if (none) {
       ul.append(item("目前没有开放报名的竞赛", "empty"));
       return;
     }
