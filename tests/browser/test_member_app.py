@@ -37,6 +37,7 @@ class World:
     api: Api
     union_id: uuid.UUID
     tag: str  # in the union's name: the directory finds it and nothing else
+    district: uuid.UUID
     offer_title: str
     codes: Path
 
@@ -48,23 +49,27 @@ class World:
         code: str = await eventually(fresh, timeout=10)
         return code
 
-    async def approve_pending(self) -> dict[str, Any]:
-        """The cadre of the union approves the one application waiting there."""
-        cadre = self.api.cadre(self.union_id)
+    async def pending_application(self, union_id: uuid.UUID) -> str:
+        """The id of the one application waiting in the union, as its cadre lists it."""
 
         async def pending() -> list[dict[str, Any]]:
             r = await self.http.get(
                 f"{self.api.enrollment}/applications",
-                params={"union_id": str(self.union_id), "status": "pending"},
-                headers=cadre,
+                params={"union_id": str(union_id), "status": "pending"},
+                headers=self.api.cadre(union_id),
             )
             assert r.status_code == 200, r.text
             found: list[dict[str, Any]] = r.json()
             return found
 
         [application] = await eventually(pending, timeout=10)
+        return str(application["application_id"])
+
+    async def approve_pending(self) -> dict[str, Any]:
+        """The cadre of the union approves the one application waiting there."""
+        application = await self.pending_application(self.union_id)
         approved = await self.http.post(
-            f"{self.api.enrollment}/applications/{application['application_id']}/approve", headers=cadre
+            f"{self.api.enrollment}/applications/{application}/approve", headers=self.api.cadre(self.union_id)
         )
         assert approved.status_code == 200, approved.text
         member: dict[str, Any] = approved.json()
@@ -91,7 +96,7 @@ async def world(web_stack: Stack) -> AsyncIterator[World]:
         assert submitted.status_code == 202, submitted.text
 
         codes = Path(s.services["identity"].env["IDENTITY_DEV_CODES_FILE"])
-        yield World(s, http, api, union_id, tag, title, codes)
+        yield World(s, http, api, union_id, tag, units["district"], title, codes)
 
 
 async def sign_in(page: Page, world: World, who: Person) -> None:
@@ -101,6 +106,36 @@ async def sign_in(page: Page, world: World, who: Person) -> None:
     await expect(page.get_by_test_id("signin-message")).to_contain_text("验证码")
     await page.get_by_test_id("signin-code").fill(await world.code_after(who.phone, before))
     await page.get_by_test_id("signin-submit").click()
+
+
+async def verify_real_name(page: Page, who: Person, check_accessibility: CheckAccessibility) -> None:
+    """实名认证: a new account is nobody yet."""
+    await expect(page.get_by_test_id("view-real-name")).to_be_visible()
+    await expect(page.get_by_test_id("nav-card")).to_be_hidden()
+    await check_accessibility(page)
+    await page.get_by_test_id("realname-name").fill(who.name)
+    await page.get_by_test_id("realname-id").fill(who.national_id)
+    await page.get_by_test_id("realname-submit").click()
+
+
+async def apply(page: Page, who: Person, tag: str, check_accessibility: CheckAccessibility) -> None:
+    """我要入会: no card yet, so the join view; the directory finds the union by its name."""
+    await expect(page.get_by_test_id("view-join")).to_be_visible()
+    await expect(page.get_by_test_id("application-status")).to_be_hidden()
+    await page.get_by_test_id("directory-q").fill(tag)
+    await page.get_by_test_id("directory-region").fill("330100")
+    await page.get_by_test_id("directory-search").click()
+    await expect(page.get_by_test_id("directory-choose")).to_have_count(1)
+    await check_accessibility(page)
+    await page.get_by_test_id("directory-choose").click()
+    await expect(page.get_by_test_id("join-union")).to_contain_text(tag)
+    await expect(page.get_by_test_id("join-name")).to_have_value(who.name)  # from the real-name step
+    await page.get_by_test_id("join-id").fill(who.national_id)
+    await page.get_by_test_id("join-phone").fill(who.phone)
+    await page.get_by_test_id("join-employer").fill("某快递站")
+    await page.get_by_test_id("join-employment-type").select_option("flexible")
+    await page.get_by_test_id("join-submit").click()
+    await expect(page.get_by_test_id("join-message")).to_have_class("message ok")
 
 
 async def test_sign_up_apply_and_use_the_card_in_the_browser(
@@ -115,31 +150,8 @@ async def test_sign_up_apply_and_use_the_card_in_the_browser(
     await screenshot(page, "member-sign-in")
     await sign_in(page, world, who)
 
-    # 实名认证: a new account is nobody yet.
-    await expect(page.get_by_test_id("view-real-name")).to_be_visible()
-    await expect(page.get_by_test_id("nav-card")).to_be_hidden()
-    await check_accessibility(page)
-    await page.get_by_test_id("realname-name").fill(who.name)
-    await page.get_by_test_id("realname-id").fill(who.national_id)
-    await page.get_by_test_id("realname-submit").click()
-
-    # 我要入会: no card yet, so the join view; the directory finds the union by its name.
-    await expect(page.get_by_test_id("view-join")).to_be_visible()
-    await expect(page.get_by_test_id("application-status")).to_be_hidden()
-    await page.get_by_test_id("directory-q").fill(world.tag)
-    await page.get_by_test_id("directory-region").fill("330100")
-    await page.get_by_test_id("directory-search").click()
-    await expect(page.get_by_test_id("directory-choose")).to_have_count(1)
-    await check_accessibility(page)
-    await page.get_by_test_id("directory-choose").click()
-    await expect(page.get_by_test_id("join-union")).to_contain_text(world.tag)
-    await expect(page.get_by_test_id("join-name")).to_have_value(who.name)  # from the real-name step
-    await page.get_by_test_id("join-id").fill(who.national_id)
-    await page.get_by_test_id("join-phone").fill(who.phone)
-    await page.get_by_test_id("join-employer").fill("某快递站")
-    await page.get_by_test_id("join-employment-type").select_option("flexible")
-    await page.get_by_test_id("join-submit").click()
-    await expect(page.get_by_test_id("join-message")).to_have_class("message ok")
+    await verify_real_name(page, who, check_accessibility)
+    await apply(page, who, world.tag, check_accessibility)
 
     # 申请进度: the application in words, never its code.
     await shown_after_reloads(page, page.get_by_test_id("application-label"), "审核中")
@@ -243,3 +255,37 @@ async def _offer_on_card(page: Page, world: World) -> None:
         return False
 
     await eventually(listed, timeout=30, interval=0.5)
+
+
+async def test_a_rejected_application_shows_the_reason_and_what_to_do(
+    page: Page, world: World, check_accessibility: CheckAccessibility
+) -> None:
+    who = person(random.Random())
+    tag = uuid.uuid4().hex[:8]
+    union_id = await world.api.union(f"某快递站工会-{tag}", "base", world.district)
+    await page.goto("/")
+
+    # A wrong code: identity's reason, in Chinese, and still signed out.
+    await page.get_by_test_id("signin-phone").fill(who.phone)
+    await page.get_by_test_id("signin-code").fill("000000")
+    await page.get_by_test_id("signin-submit").click()
+    await expect(page.get_by_test_id("signin-message")).to_have_text("验证码错误或已过期")
+    await expect(page.get_by_test_id("view-sign-in")).to_be_visible()
+
+    await sign_in(page, world, who)
+    await verify_real_name(page, who, check_accessibility)
+    await apply(page, who, tag, check_accessibility)
+    application = await world.pending_application(union_id)
+    reason = "所选工会与工作单位不符"
+    rejected = await world.http.post(
+        f"{world.api.enrollment}/applications/{application}/reject",
+        json={"reason": reason},
+        headers=world.api.cadre(union_id),
+    )
+    assert rejected.status_code == 200, rejected.text
+
+    await shown_after_reloads(page, page.get_by_test_id("application-label"), "未通过")
+    await expect(page.get_by_test_id("application-reason")).to_have_text(f"原因：{reason}")
+    await expect(page.get_by_test_id("application-next-step")).to_contain_text("重新申请")
+    await expect(page.get_by_test_id("view-card")).to_be_hidden()  # no card, no QR
+    await check_accessibility(page)
