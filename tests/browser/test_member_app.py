@@ -204,12 +204,26 @@ async def test_sign_up_apply_and_use_the_card_in_the_browser(
     await page.get_by_test_id("legal-learned-on").fill("2026-11-20")
     await page.get_by_test_id("legal-submit").click()
     await expect(page.get_by_test_id("legal-message")).to_contain_text("已受理")
-    # A refusal shows the service's reason: an income that is no amount never leaves the page.
-    await page.get_by_test_id("relief-household-no").fill("330106012345")
+    # 困难申请: an income that is no amount never leaves the page; a real one is taken.
+    await page.get_by_test_id("relief-household-no").fill(f"3301{random.randrange(10**8):08d}")
     await page.get_by_test_id("relief-size").fill("3")
     await page.get_by_test_id("relief-income").fill("很多")
     await page.get_by_test_id("relief-submit").click()
     await expect(page.get_by_test_id("relief-message")).to_have_class("message error")
+    await page.get_by_test_id("relief-income").fill("1500.50")
+    await page.get_by_test_id("relief-cause-illness").check()
+    await page.get_by_test_id("relief-submit").click()
+    await expect(page.get_by_test_id("relief-message")).to_contain_text("已受理")
+    # 接转: the receiving union chosen from the directory.
+    other_tag = uuid.uuid4().hex[:8]
+    await world.api.union(f"某餐饮店工会-{other_tag}", "base", world.district)
+    await page.get_by_test_id("transfer-q").fill(other_tag)
+    await page.get_by_test_id("transfer-search").click()
+    await page.get_by_test_id("transfer-results").get_by_test_id("directory-choose").click()
+    await expect(page.get_by_test_id("transfer-union")).to_contain_text(other_tag)
+    await page.get_by_test_id("transfer-reason").fill("换工作到餐饮店")
+    await page.get_by_test_id("transfer-submit").click()
+    await expect(page.get_by_test_id("transfer-message")).to_contain_text("接转申请已提交")
     await check_accessibility(page)
 
     # 消息
@@ -222,6 +236,9 @@ async def test_sign_up_apply_and_use_the_card_in_the_browser(
     await page.get_by_test_id("nav-card").click()
 
     await shown_after_reloads(page, page.get_by_test_id("card-legal"), "欠薪")
+    # Between two base unions of one parent a transfer is accepted at once: the card names the new one.
+    await shown_after_reloads(page, page.get_by_test_id("card-union-path"), other_tag)
+    await expect(page.get_by_test_id("card-relief")).not_to_contain_text("没有困难帮扶档案")
 
     # 退出登录: the session ends; a reload stays signed out.
     await page.get_by_test_id("sign-out").click()
