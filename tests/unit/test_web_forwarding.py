@@ -4,6 +4,7 @@ which service, what is refused before any service is asked, and which headers tr
 import importlib
 import pkgutil
 import re
+from pathlib import Path
 
 import pytest
 from fastapi import APIRouter
@@ -187,3 +188,11 @@ def test_the_qr_is_a_standalone_svg_of_the_code_alone() -> None:
     svg = qr_svg("AbCdEfGh12345678_-xy")
     assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
     assert "AbCdEfGh12345678" not in svg  # the code is in the picture, not in the text
+
+
+def test_the_card_page_weighs_well_under_200_kb() -> None:
+    """What a phone loads for the card: the page, its script and style, and the largest QR."""
+    static = Path(__file__).resolve().parents[2] / "services" / "web" / "static"
+    files = sum((static / name).stat().st_size for name in ("index.html", "app.js", "app.css"))
+    qr = len(qr_svg("A" * 64).encode())
+    assert files + qr < 200 * 1024, (files, qr)
