@@ -525,7 +525,15 @@
     for (const c of result.data) {
       const li = document.createElement("li");
       const text = document.createElement("span");
-      text.textContent = `${c.title}（${c.kind_label}，${day(c.registration_closes_on)} 截止）`;
+      const closes = c.registration_closes_on ? `${day(c.registration_closes_on)} 截止` : "报名进行中";
+      text.textContent = `${c.title}（${c.kind_label}，${c.union_name ? `${c.union_name}主办，` : ""}${closes}）`;
+      if (c.team) {
+        // Team entries name a team and its union: the union registers them, not the member alone.
+        text.textContent += " 团体赛，请联系本单位工会报名";
+        li.append(text);
+        ul.append(li);
+        continue;
+      }
       const enter = document.createElement("button");
       enter.type = "button";
       enter.textContent = "报名";
@@ -563,12 +571,14 @@
 
   // --- inbox -----------------------------------------------------------------------------------
 
-  async function loadInbox() {
+  async function loadInbox(after) {
     const ul = $("inbox-list");
-    ul.replaceChildren();
+    const more = $("inbox-more");
+    if (!after) ul.replaceChildren();
+    more.hidden = true;
     say("inbox-message", "");
-    const result = await call("projector", `/cards/${state.memberId}/inbox`);
-    if (result.status === 404 || (result.ok && !result.data.items.length)) {
+    const result = await call("projector", `/cards/${state.memberId}/inbox`, { query: { after, limit: 20 } });
+    if (result.status === 404 || (result.ok && !after && !result.data.items.length)) {
       ul.append(item("暂无消息", "empty"));
       return;
     }
@@ -585,6 +595,11 @@
       time.textContent = when(m.occurred_at);
       li.append(title, body, time);
       ul.append(li);
+    }
+    // Older items, newest first: next_after is null on a short (last) page.
+    if (result.data.next_after) {
+      more.hidden = false;
+      more.onclick = () => loadInbox(result.data.next_after);
     }
   }
 
