@@ -335,12 +335,18 @@ def http_app(
     lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]],
     routers: Sequence[APIRouter],
     readiness: Callable[[FastAPI], dict[str, ReadinessCheck]],
+    *,
+    docs: bool = True,
 ) -> FastAPI:
     """The HTTP side every service shares: input policy, correlation ids, health, problem
-    answers, the routers (StrictRoute only) and the OpenAPI with the kit's refusals."""
+    answers, the routers (StrictRoute only) and the OpenAPI with the kit's refusals. `docs`:
+    the interactive /docs and /redoc pages (their scripts come from a CDN)."""
     # The input policy (shared/inputs.py): StrictRoute (the strict JSON reader, a body limit)
     # on every route, the text rule on every URL.
-    app = FastAPI(title=title, version="1.0", description=description, lifespan=lifespan)
+    app = FastAPI(
+        title=title, version="1.0", description=description, lifespan=lifespan,
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+    )  # fmt: skip
     app.router.route_class = StrictRoute
     app.add_middleware(UrlTextMiddleware, refuse=refused_url)  # inside the correlation id's
     install_common(app, name, readiness(app))
@@ -377,4 +383,8 @@ def build_front(settings: HttpSettings, spec: FrontSpec[D]) -> FastAPI:
             yield
         log.info("service_stopped")
 
-    return http_app(spec.name, spec.title, spec.description, lifespan, spec.routers, lambda app: {})
+    # No /docs: its page loads scripts from a CDN, which a front's pages must never do
+    # (/openapi.json stays).
+    return http_app(
+        spec.name, spec.title, spec.description, lifespan, spec.routers, lambda app: {}, docs=False
+    )

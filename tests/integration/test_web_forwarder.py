@@ -249,6 +249,7 @@ async def test_pages_and_answers_carry_the_security_headers(
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["referrer-policy"] == "no-referrer"
+    assert (await http.get(f"{web}/docs")).status_code == 404  # Swagger UI would load a CDN's scripts
 
 
 async def test_a_service_that_is_away_is_a_503_with_retry_after(
