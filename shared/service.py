@@ -11,6 +11,9 @@ migration packages, routes, and a `start` that makes its handler dependencies) a
 
 Started in that order and stopped in reverse: consuming stops first (an unfinished batch is not
 committed, so it is read again), then background loops, the relay, the producer, the pool.
+
+A service with neither database nor Kafka (web: pages and a forwarder) declares a `FrontSpec`
+and gets the same HTTP app from `build_front` (`http_app` is what both share).
 """
 
 import asyncio
