@@ -8,10 +8,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 INFRA := deploy/infra.sh
+# Browser code the web service serves (jsQR, axe-core): fetched again only when the lock changes.
+VENDOR_LOCK := services/web/frontend/package-lock.json
+VENDOR_STAMP := services/web/vendor/.installed-$(shell sha1sum $(VENDOR_LOCK) | cut -c1-12)
 # Addresses of the running Kafka and PostgreSQL, as the infra script prints them.
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
-.PHONY: help venv infra-up infra-down infra-status up down run stop scenario test lint typecheck \
+.PHONY: help venv vendor browser infra-up infra-down infra-status up down run stop scenario test lint typecheck \
         unit integration contract test-faults token admin codes rotate-keys rebuild seed-state deadletters partner-access irregular-ids clean \
         backup restore
 
@@ -29,6 +32,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create the virtualenv with pinned dependencies
 
+$(VENDOR_STAMP): $(VENDOR_LOCK)
+	@scripts/vendor.sh
+	@rm -f services/web/vendor/.installed-* && touch $@
+
+vendor: $(VENDOR_STAMP) ## the web pages' third-party JS (npm ci of services/web/frontend) into services/web/vendor/
+
+browser: ## Debian's chromium for the browser tests (apt-get once when missing)
+	@scripts/browser.sh
+
 infra-up: ## start a real Kafka broker and a real PostgreSQL on this machine
 	@$(INFRA) up
 
@@ -38,7 +50,7 @@ infra-down: ## stop Kafka and PostgreSQL
 infra-status: ## show whether Kafka and PostgreSQL run
 	@$(INFRA) status
 
-up: venv infra-up ## start every service as its own process
+up: venv vendor infra-up ## start every service as its own process
 	@$(WITH_INFRA) $(BIN)/python -m scripts.stack up
 
 stop: ## stop the services (Kafka and PostgreSQL keep running)
@@ -67,7 +79,7 @@ integration: venv infra-up ## integration tests on the real broker and database
 contract: venv infra-up ## schemathesis on every service's OpenAPI as each role; numbers in .run/contract-report.json
 	@$(WITH_INFRA) scripts/pytest.sh tests/contract -q
 
-test: venv lint typecheck infra-up ## lint, type check, unit, integration, contract and fault-injection tests, the restore drill
+test: venv vendor browser lint typecheck infra-up ## lint, type check, unit, integration, browser, contract and fault-injection tests, the restore drill
 	@$(WITH_INFRA) scripts/pytest.sh tests
 
 .PHONY: bench

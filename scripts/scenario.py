@@ -33,6 +33,7 @@ RELIEF = "http://127.0.0.1:8003"
 LEGAL = "http://127.0.0.1:8004"
 COMPETITIONS = "http://127.0.0.1:8005"
 PARTNERS = "http://127.0.0.1:8006"
+WEB = "http://127.0.0.1:8000"  # the member app and the till
 REJECTION_REASONS = [
     "身份证照片不清晰 (ID photo unreadable)",
     "所选工会与工作单位不符 (union does not match employer)",
@@ -373,6 +374,8 @@ async def play_morning(
     print(
         f"""
 === where things are ===
+  member app       {WEB}/   (会员服务: sign in with a phone and `make codes`; docs/member-app.md)
+  till             {WEB}/till   (商户核验: till staff of a partner)
   identity API     {IDENTITY}/docs   (sign-in, accounts: docs/identity.md; one-time codes: make codes)
   enrollment API   {ENROLLMENT}/docs
   card API         {CARDS}/docs

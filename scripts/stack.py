@@ -30,7 +30,7 @@ RUN_DIR = ROOT / ".run"
 class ServiceSpec:
     name: str
     port: int
-    database: str
+    database: str | None  # None: the service has no database (web)
 
 
 SERVICES = [
@@ -41,6 +41,8 @@ SERVICES = [
     ServiceSpec("legal", 8004, "zhijia_legal"),
     ServiceSpec("competitions", 8005, "zhijia_competitions"),
     ServiceSpec("partners", 8006, "zhijia_partners"),
+    # Pages and a forwarder to the others: no database, no Kafka (docs/member-app.md).
+    ServiceSpec("web", 8000, None),
 ]
 
 
@@ -61,7 +63,21 @@ def peers_of(name: str, ports: dict[str, int]) -> dict[str, str]:
         return {"ENROLLMENT_URL": f"http://127.0.0.1:{ports['enrollment']}"}
     if name == "partners":  # a member's code lists the offers the card (projector) shows them
         return {"CARDS_URL": f"http://127.0.0.1:{ports['projector']}"}
+    if name == "web":  # it forwards the pages' calls to every service
+        return {f"{WEB_PEERS[peer]}_URL": f"http://127.0.0.1:{ports[peer]}" for peer in WEB_PEERS}
     return {}
+
+
+# The services the web service forwards to, and the name of each one's URL setting.
+WEB_PEERS = {
+    "identity": "IDENTITY",
+    "enrollment": "ENROLLMENT",
+    "projector": "CARDS",
+    "partners": "PARTNERS",
+    "relief": "RELIEF",
+    "legal": "LEGAL",
+    "competitions": "COMPETITIONS",
+}
 
 
 def free_port() -> int:
@@ -85,8 +101,14 @@ PRIVATE_SECRETS = ("DEV_TOKEN_PRIVATE_KEY",)
 OWN_SECRETS = {"IDENTITY_KEY_SECRET": "identity", "REALNAME_PROVIDER_KEY": "identity"}
 
 
+# Services that hold no secret at all (the web service only forwards the caller's own).
+SECRETLESS = ("web",)
+
+
 def withheld_from(service: str | None) -> set[str]:
     """The secrets a service's process must not hold."""
+    if service in SECRETLESS:
+        return set(DEV_SECRETS)
     return {*PRIVATE_SECRETS, *(k for k, owner in OWN_SECRETS.items() if owner != service)}
 
 
@@ -147,10 +169,11 @@ def service_env(
     if not postgres:
         raise SystemExit('POSTGRES_DSN is not set: run `eval "$(deploy/infra.sh env)"` first')
     withheld = withheld_from(spec.name)
+    own_database = database or spec.database
     env = {
         **{k: v for k, v in os.environ.items() if k not in withheld},
         **service_secrets(spec.name),
-        "DATABASE_URL": database_url(postgres, database or spec.database),
+        **({"DATABASE_URL": database_url(postgres, own_database)} if own_database else {}),
         "HTTP_PORT": str(port or spec.port),
         "TOPIC_PREFIX": topic_prefix,
         "PYTHONUNBUFFERED": "1",
@@ -235,7 +258,7 @@ def _running_pid(spec: ServiceSpec) -> int | None:
 
 # Development only: identity checks real names with a fake provider on loopback, unless
 # REALNAME_PROVIDER_URL names a real one (docs/identity-adapters.md).
-DEV_PROVIDER = ServiceSpec("fake-realname-provider", 8097, "")
+DEV_PROVIDER = ServiceSpec("fake-realname-provider", 8097, None)
 
 
 def start_dev_provider() -> dict[str, str]:

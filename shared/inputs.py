@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Request, Response
@@ -185,6 +185,9 @@ class StrictRoute(APIRoute):
     Not FastAPI's own max_body_size: past a too large Content-Length, Starlette's limiter
     replaces whatever the app answers by a text/plain 413, never a problem."""
 
+    # Whether the query is the route's to check (ForwardingRoute: the owning service's).
+    forwards_query: ClassVar[bool] = False
+
     def __init__(
         self, path: str, endpoint: Callable[..., Any], *, max_body_size: int | None = None, **kw: Any
     ):
@@ -196,16 +199,25 @@ class StrictRoute(APIRoute):
         handler = super().get_route_handler()
         limit = self.body_limit
         known = frozenset(_query_names(self.dependant))
+        check_query = not self.forwards_query
 
         async def strict_handler(request: Request) -> Response:
             # As bodies forbid extra members: a misspelt filter must not silently widen an answer.
-            if unknown := [name for name in request.query_params if name not in known]:
+            if check_query and (unknown := [name for name in request.query_params if name not in known]):
                 raise RequestValidationError([_unknown_query(name) for name in unknown[:20]])
             declared = request.headers.get("content-length")
             size = int(declared) if declared and declared.isdigit() else None
             return await handler(StrictRequest(request.scope, _capped(request.receive, limit, size)))
 
         return strict_handler
+
+
+class ForwardingRoute(StrictRoute):
+    """A route that hands its request on to another service (the web service's forwarder): the
+    body limit and text rule hold, the query goes on as it came, to be checked by the service
+    that declares its parameters."""
+
+    forwards_query = True
 
 
 def _unknown_query(name: str) -> dict[str, Any]:

@@ -7,9 +7,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.logging import configure_logging
-from shared.settings import ServiceSettings
+from shared.settings import HttpSettings
 
-S = TypeVar("S", bound=ServiceSettings)
+S = TypeVar("S", bound=HttpSettings)
 
 
 def run_service(service: str, settings_type: type[S], create_app: Callable[[S], FastAPI]) -> None:
@@ -19,7 +19,7 @@ def run_service(service: str, settings_type: type[S], create_app: Callable[[S], 
     serve(create_app(settings), settings)
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
+def serve(app: FastAPI, settings: HttpSettings) -> None:
     config = uvicorn.Config(
         app,
         host=settings.http_host,

@@ -11,6 +11,9 @@ migration packages, routes, and a `start` that makes its handler dependencies) a
 
 Started in that order and stopped in reverse: consuming stops first (an unfinished batch is not
 committed, so it is read again), then background loops, the relay, the producer, the pool.
+
+A service with neither database nor Kafka (web: pages and a forwarder) declares a `FrontSpec`
+and gets the same HTTP app from `build_front` (`http_app` is what both share).
 """
 
 import asyncio
@@ -39,7 +42,7 @@ from shared.contracts.topics import (
 from shared.db import open_pool
 from shared.errors import install_error_handlers, refused_url
 from shared.events import EventWriter
-from shared.http import install_common, standard_checks
+from shared.http import ReadinessCheck, install_common, standard_checks
 from shared.inputs import StrictRoute, UrlTextMiddleware
 from shared.kafka import ensure_topics, running_producer
 from shared.logging import get_logger
@@ -48,7 +51,7 @@ from shared.outbox import running_relay
 from shared.person_keys import KeyBook
 from shared.positions import ResumeFromStoredPositions
 from shared.revocations import following_revocations
-from shared.settings import ConsumingSettings, ServiceSettings
+from shared.settings import ConsumingSettings, HttpSettings, ServiceSettings
 from shared.subscriber import batch_subscriber, make_broker, records_of
 from shared.token_keys import TrustedKeys, running_trusted_keys
 
@@ -322,20 +325,69 @@ def build_service(settings: ServiceSettings, spec: ServiceSpec[D]) -> FastAPI:
             yield
         log.info("service_stopped")
 
+    return http_app(
+        spec.name, spec.title, spec.description, lifespan, spec.routers,
+        lambda app: standard_checks(app, broker=broker, relay=spec.publishes is not None, revocations=True),
+    )  # fmt: skip
+
+
+def http_app(
+    name: str,
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]],
+    routers: Sequence[APIRouter],
+    readiness: Callable[[FastAPI], dict[str, ReadinessCheck]],
+    *,
+    docs: bool = True,
+) -> FastAPI:
+    """The HTTP side every service shares: input policy, correlation ids, health, problem
+    answers, the routers (StrictRoute only) and the OpenAPI with the kit's refusals. `docs`:
+    the interactive /docs and /redoc pages (their scripts come from a CDN)."""
     # The input policy (shared/inputs.py): StrictRoute (the strict JSON reader, a body limit)
     # on every route, the text rule on every URL.
-    app = FastAPI(title=spec.title, version="1.0", description=spec.description, lifespan=lifespan)
+    app = FastAPI(
+        title=title, version="1.0", description=description, lifespan=lifespan,
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+    )  # fmt: skip
     app.router.route_class = StrictRoute
     app.add_middleware(UrlTextMiddleware, refuse=refused_url)  # inside the correlation id's
-    install_common(
-        app,
-        spec.name,
-        standard_checks(app, broker=broker, relay=spec.publishes is not None, revocations=True),
-    )
+    install_common(app, name, readiness(app))
     install_error_handlers(app)
-    for router in spec.routers:
+    for router in routers:
         loose = [r.path for r in router.routes if isinstance(r, APIRoute) and not isinstance(r, StrictRoute)]
-        assert not loose, f"{spec.name}: make its routers with APIRouter(route_class=StrictRoute): {loose}"
+        assert not loose, f"{name}: make its routers with APIRouter(route_class=StrictRoute): {loose}"
         app.include_router(router)
     install_openapi(app)
     return app
+
+
+@dataclass(frozen=True)
+class FrontSpec(Generic[D]):
+    """A service with no database and no Kafka of its own (web: pages and a forwarder). Its
+    `start` makes the routes' dependencies (HTTP clients, pushed on the stack to be closed)."""
+
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    start: Callable[[contextlib.AsyncExitStack], Awaitable[D]]
+
+
+def build_front(settings: HttpSettings, spec: FrontSpec[D]) -> FastAPI:
+    """The same HTTP app as build_service's, without pool, topics, relay or tokens: ready as
+    soon as it has started (what it stands on is other services, each with its own health)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            app.state.deps = await spec.start(stack)
+            log.info("service_started", port=settings.http_port)
+            yield
+        log.info("service_stopped")
+
+    # No /docs: its page loads scripts from a CDN, which a front's pages must never do
+    # (/openapi.json stays).
+    return http_app(
+        spec.name, spec.title, spec.description, lifespan, spec.routers, lambda app: {}, docs=False
+    )

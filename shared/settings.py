@@ -8,9 +8,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.contracts.topics import dead_letter_topic
 
 
-class ServiceSettings(BaseSettings):
+class HttpSettings(BaseSettings):
+    """What every service process has, with or without a database and Kafka (the web service)."""
+
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
+    zhijia_mode: Literal["development", "production"] = "development"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|console)$")
+
+
+class ServiceSettings(HttpSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Lets tests and parallel environments share one broker without sharing topics.
     topic_prefix: str = ""
@@ -23,11 +33,6 @@ class ServiceSettings(BaseSettings):
     # The development issuer's public key (`make token`), PEM or base64 of it: trusted only
     # outside production mode (docs/auth.md).
     dev_token_public_key: str | None = None
-    zhijia_mode: Literal["development", "production"] = "development"
-    http_host: str = "127.0.0.1"
-    http_port: int = Field(default=8000, ge=1, le=65535)
-    log_level: str = "INFO"
-    log_format: str = Field(default="json", pattern="^(json|console)$")
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

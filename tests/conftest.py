@@ -82,7 +82,7 @@ PII_KEY = "integration-tests-pii-key-" + "y" * 24
 class RunningService:
     spec: stack.ServiceSpec
     port: int
-    database: str
+    database: str | None  # None: the service has none (web)
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
@@ -175,10 +175,17 @@ def run_id(infra: dict[str, str]) -> Iterator[str]:
 
 
 @contextmanager
-def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "") -> Iterator[Stack]:
+def running_stack(
+    infra: dict[str, str],
+    run_id: str,
+    logs: Path,
+    tag: str = "",
+    settings: dict[str, dict[str, str]] | None = None,
+) -> Iterator[Stack]:
     """Every service as a real process on topics and databases of this run; `tag` keeps a second
     stack of the same run (the contract suite's) apart from the first. Both are named under the
-    run's prefixes, so the run's end removes them whatever happens here."""
+    run's prefixes, so the run's end removes them whatever happens here. `settings` adds to (or
+    overrides) one service's environment, by service name."""
     os.environ["POSTGRES_DSN"] = infra["POSTGRES_DSN"]
     s = Stack(
         run_id=run_id,
@@ -191,7 +198,7 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
     ports = {spec.name: free_port() for spec in stack.SERVICES}
     for spec in stack.SERVICES:
         port = ports[spec.name]
-        database = f"zt_{run_id}_{tag}{spec.name}"
+        database = f"zt_{run_id}_{tag}{spec.name}" if spec.database else None
         env = stack.service_env(
             spec,
             port=port,
@@ -214,6 +221,7 @@ def running_stack(infra: dict[str, str], run_id: str, logs: Path, tag: str = "")
                 "IDENTITY_KEY_LEAD_SECONDS": "2",
                 **stack.peers_of(spec.name, ports),
                 **(s.realname_env if spec.name == "identity" else {}),
+                **(settings or {}).get(spec.name, {}),
             },
         )
         s.services[spec.name] = RunningService(spec, port, database, env, logs / f"{spec.name}.log")
@@ -232,6 +240,7 @@ async def drop_databases(s: Stack) -> None:
     conn = await asyncpg.connect(stack.database_url(s.postgres_dsn, "postgres"))
     try:
         for svc in s.services.values():
-            await leftovers.drop_database(conn, svc.database)
+            if svc.database is not None:
+                await leftovers.drop_database(conn, svc.database)
     finally:
         await conn.close()

@@ -2,6 +2,8 @@
 pattern, so a new partner's topic is picked up without a restart) and to enrollment's events (a
 person's erasure), and the HTTP app, on the kit."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from pydantic import Field
 
@@ -34,6 +36,8 @@ class PartnersSettings(ConsumingSettings):
     # How often expired till codes are purged (a card code lives 60 s: a member with the card
     # open makes one a minute).
     till_purge_interval_seconds: float = Field(default=60, ge=0.5, le=3600)
+    # A card code's life (the rotating QR): 60 s; a test stack may shorten it to watch one expire.
+    card_code_ttl_seconds: int = Field(default=60, ge=5, le=300)
 
 
 def create_app(settings: PartnersSettings) -> FastAPI:
@@ -57,6 +61,7 @@ def create_app(settings: PartnersSettings) -> FastAPI:
             create_partner_topics=create_partner_topics,
             cards=cards,
             enrollment_events_topic=settings.topic(ENROLLMENT_EVENTS),
+            card_code_ttl=timedelta(seconds=settings.card_code_ttl_seconds),
         )
         runtime.background(
             "till-code-purge",

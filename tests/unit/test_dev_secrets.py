@@ -72,3 +72,18 @@ def test_the_jwks_url_is_given_once_identity_is_a_service() -> None:
         "IDENTITY_JWKS_URL": "http://127.0.0.1:8007/.well-known/jwks.json"
     }
     assert stack.token_env({"identity": 8007, "relief": 8003}, "identity") == {}
+
+
+def test_the_web_service_holds_no_secret_and_no_database(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = stack.dev_secrets()
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)  # even when exported
+    web = next(spec for spec in stack.SERVICES if spec.name == "web")
+    env = stack.service_env(
+        web, extra={"PII_KEY": "x" * 40, **stack.peers_of("web", {s.name: s.port for s in stack.SERVICES})}
+    )
+    assert not set(NAMES) & set(env), "the web service forwards the caller's own credentials only"
+    assert "DATABASE_URL" not in env
+    assert env["CARDS_URL"] == "http://127.0.0.1:8002" and env["IDENTITY_URL"] == "http://127.0.0.1:8007"

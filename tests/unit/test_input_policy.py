@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.inputs import INT64_MAX, INT64_MIN, InputRefused, json_refusal, strict_json, text_refusal
-from shared.settings import ServiceSettings
+from shared.settings import HttpSettings, ServiceSettings
 
-SERVICES = ["identity", "enrollment", "relief", "legal", "competitions", "partners", "projector"]
+SERVICES = ["identity", "enrollment", "relief", "legal", "competitions", "partners", "projector", "web"]
 SECRETS = {
     "database_url": "postgresql://nowhere/none",
     "person_key_secret": "s" * 32,
@@ -114,7 +114,7 @@ def _app(service: str) -> FastAPI:
         v
         for v in vars(module).values()
         if isinstance(v, type)
-        and issubclass(v, ServiceSettings)
+        and issubclass(v, HttpSettings)
         and v.__module__.startswith(f"services.{service}.")
     )
     required = {n for n, f in settings_class.model_fields.items() if f.is_required()}

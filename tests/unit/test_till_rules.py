@@ -95,6 +95,9 @@ def test_codes_are_random_url_safe_and_expire_on_time() -> None:
     assert till.code_digest("abc") != "abc" and len(till.code_digest("abc")) == 64
     assert till.expires_at(CodeKind.CARD, NOW) == NOW + timedelta(seconds=60)
     assert till.expires_at(CodeKind.VOUCHER, NOW) == NOW + timedelta(minutes=10)
+    # A stack's setting shortens card codes only; a voucher keeps its 10 minutes.
+    assert till.expires_at(CodeKind.CARD, NOW, timedelta(seconds=15)) == NOW + timedelta(seconds=15)
+    assert till.expires_at(CodeKind.VOUCHER, NOW, timedelta(seconds=15)) == NOW + timedelta(minutes=10)
 
 
 def message(**changes: Any) -> bytes:

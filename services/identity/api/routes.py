@@ -151,7 +151,8 @@ def _session_id(pair: TokenPair) -> uuid.UUID:
     return uuid.UUID(claims["sid"])
 
 
-def _web_answer(deps: Deps, pair: TokenPair, response: Response) -> WebTokenOut:
+def web_answer(deps: Deps, pair: TokenPair, response: Response) -> WebTokenOut:
+    """A web page's answer to a sign-in (a member's or a staff member's) or a renewal."""
     seconds = pair.refresh_expires_in
     response.set_cookie(
         REFRESH_COOKIE, pair.refresh_token, max_age=seconds, path="/", secure=True, httponly=True,
@@ -182,7 +183,7 @@ async def web_sign_in(body: SignInIn, request: Request, response: Response, deps
     pair = await codes.sign_in_with_code(
         deps, phone=body.phone, code=body.code, address=_address(request), trace=trace
     )
-    return _web_answer(deps, pair, response)
+    return web_answer(deps, pair, response)
 
 
 @router.post("/web/token", tags=["browser"], responses=problems(401, 403))
@@ -198,7 +199,7 @@ async def web_token(
         raise Unauthorized(sessions.SESSION_ENDED)
     trace = Trace("web", correlation_id_of(request))
     pair = await sessions.refresh(deps, refresh_token=refresh_cookie, trace=trace, csrf=csrf)
-    return _web_answer(deps, pair, response)
+    return web_answer(deps, pair, response)
 
 
 @router.post(

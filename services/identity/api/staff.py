@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.identity.api.auth import IdentityCaller
+from services.identity.api.routes import web_answer
+from services.identity.api.schemas import WebTokenOut
 from services.identity.domain.passwords import MAX_LENGTH as PASSWORD_MAX
 from services.identity.domain.sessions import TokenPair
 from services.identity.handlers import staff
@@ -221,12 +223,31 @@ async def revoke_binding(
 async def sign_in(body: SignInIn, request: Request, deps: DepsDep) -> TokenPair:
     """Sign in with username and password (and totp_code once TOTP is on). An account with
     several role bindings names one (binding_id); without it the 422 lists them."""
-    attempt = staff.SignIn(
+    return await staff.sign_in(deps, _attempt(body, request))
+
+
+@router.post(
+    "/web/staff-sessions",
+    tags=["staff", "browser"],
+    responses={
+        **problems(403),
+        401: {"description": "wrong username or password (the same either way), or the TOTP code"},
+        429: {"description": "locked out for a while: see Retry-After"},
+    },
+)
+async def web_sign_in(body: SignInIn, request: Request, response: Response, deps: DepsDep) -> WebTokenOut:
+    """Sign in a staff member's web page (e.g. a till): the checks of /staff/sessions, the answer
+    and cookies of /web/sessions; /web/token and /web/sign-out then serve it."""
+    pair = await staff.sign_in(deps, _attempt(body, request))
+    return web_answer(deps, pair, response)
+
+
+def _attempt(body: SignInIn, request: Request) -> staff.SignIn:
+    return staff.SignIn(
         username=body.username, password=body.password, totp_code=body.totp_code,
         binding_id=body.binding_id, address=request.client.host if request.client else "unknown",
         correlation_id=correlation_id_of(request),
     )  # fmt: skip
-    return await staff.sign_in(deps, attempt)
 
 
 # The signed-in staff member's own account ---------------------------------------------------------

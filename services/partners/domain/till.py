@@ -54,8 +54,8 @@ def card_code_offers(eligible: Iterable[tuple[str, str]]) -> list[str]:
     return [key for key, group in eligible if group != Eligibility.HARDSHIP_HOUSEHOLDS.value]
 
 
-def expires_at(kind: CodeKind, issued_at: datetime) -> datetime:
-    return issued_at + (CARD_CODE_TTL if kind is CodeKind.CARD else VOUCHER_TTL)
+def expires_at(kind: CodeKind, issued_at: datetime, card_ttl: timedelta = CARD_CODE_TTL) -> datetime:
+    return issued_at + (card_ttl if kind is CodeKind.CARD else VOUCHER_TTL)
 
 
 def purge_before(now: datetime) -> datetime:

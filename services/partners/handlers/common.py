@@ -2,10 +2,12 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from services.partners.domain.till import CARD_CODE_TTL
 from services.partners.domain.topics import PartnerTopics
 from services.partners.handlers.cards import CardsClient
 from services.partners.store import Reader, partners
@@ -30,6 +32,8 @@ class Deps:
     # Enrollment's events topic (prefixed), read for PersonErased beside the partners' topics.
     enrollment_events_topic: str = ""
     now: Clock = field(default=utcnow)
+    # How long a card code lives (60 s; shorter on a test stack that watches one expire).
+    card_code_ttl: timedelta = CARD_CODE_TTL
 
 
 def require_admin(caller: Caller) -> None:

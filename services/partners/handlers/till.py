@@ -68,7 +68,7 @@ async def issue_voucher(deps: Deps, caller: Caller, member_id: uuid.UUID, key: s
 async def _issue(deps: Deps, kind: CodeKind, member_id: uuid.UUID, masked: str, keys: list[str]) -> Issued:
     code = rules.new_code()
     now = deps.now()
-    expires = rules.expires_at(kind, now)
+    expires = rules.expires_at(kind, now, deps.card_code_ttl)
     await till.save_code(deps.pool, rules.code_digest(code), kind, member_id, masked, keys, now, expires)
     return Issued(code, expires)
 

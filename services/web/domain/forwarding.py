@@ -1,0 +1,167 @@
+"""What the web service forwards, and how: pure rules, no I/O.
+
+The pages call `/api/{service}/{path}`; only the (method, path pattern) pairs below go through,
+each to the owning service, which still decides who may do what with the caller's own token.
+Anything else is refused here, before any service is asked. The path is taken as it came on the
+wire (percent-encoded): a segment must be plain, so `..`, `.`, `%2F` (an encoded slash) and
+`%2E` never reach a pattern.
+"""
+
+import re
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+
+from shared.contracts.partners import CODE_PATTERN as OFFER_ID_PATTERN
+
+# A placeholder in a pattern and what a segment must look like to fill it.
+_PLACEHOLDERS = {
+    "{uuid}": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    "{code}": re.compile(OFFER_ID_PATTERN),  # an offer id
+}
+# Any segment at all: plain characters only, and not only dots.
+_SEGMENT = re.compile(r"^[A-Za-z0-9_~:-][A-Za-z0-9._~:-]{0,99}$")
+
+# (method, pattern) per service, by the name the pages use. Checked against each service's
+# api/ (tests/unit/test_web_forwarding.py); the role each needs is the service's to check.
+ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
+    "identity": (
+        ("POST", "/codes"),
+        ("POST", "/web/sessions"),
+        ("POST", "/web/token"),
+        ("POST", "/web/sign-out"),
+        ("POST", "/web/staff-sessions"),  # till staff (being added on identity's staff side)
+        ("GET", "/me"),
+        ("POST", "/me/real-name"),
+    ),
+    "enrollment": (
+        ("GET", "/directory/unions"),
+        ("POST", "/applications"),  # a member files for their own linked person only
+        ("GET", "/members/{uuid}"),
+        ("POST", "/members/{uuid}/transfers"),
+    ),
+    "projector": (
+        ("GET", "/cards/{uuid}"),
+        ("GET", "/cards/{uuid}/offers"),
+        ("GET", "/cards/{uuid}/inbox"),
+        ("GET", "/merchants"),
+    ),
+    "partners": (
+        ("POST", "/members/{uuid}/card-codes"),
+        ("POST", "/members/{uuid}/vouchers"),
+        ("POST", "/partner-api/v1/verify"),
+        ("GET", "/partner-api/v1/redemptions"),
+        ("POST", "/partner-api/v1/redemptions"),
+        ("GET", "/partner-api/v1/offers/{code}"),
+        ("GET", "/partner-api/v1/merchants"),
+    ),
+    "relief": (
+        ("POST", "/cases"),
+        ("GET", "/members/{uuid}/cases"),
+    ),
+    "legal": (
+        ("POST", "/cases"),
+        ("GET", "/members/{uuid}/cases"),
+    ),
+    "competitions": (
+        ("GET", "/competitions/open"),
+        ("GET", "/competitions/{uuid}"),
+        ("POST", "/competitions/{uuid}/entries"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Go on: to this service, this path (the validated one, unchanged)."""
+
+    service: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Stop here: the status and the reason, in Chinese for the page."""
+
+    status: int
+    detail: str
+
+
+def _matches(pattern: str, segments: list[str]) -> bool:
+    parts = pattern.strip("/").split("/")
+    if len(parts) != len(segments):
+        return False
+    for part, segment in zip(parts, segments, strict=True):
+        rule = _PLACEHOLDERS.get(part)
+        if (rule is None and part != segment) or (rule is not None and not rule.match(segment)):
+            return False
+    return True
+
+
+def resolve(method: str, service: str, raw_path: str) -> Forward | Refusal:
+    """Where a page's call goes, or why it does not. `raw_path` is the part after
+    /api/{service}, percent-encoded as it came (without the query)."""
+    routes = ALLOWED.get(service)
+    if routes is None:
+        return Refusal(404, "没有这项服务")
+    if not raw_path.startswith("/") or raw_path == "/":
+        return Refusal(404, "没有这个接口")
+    segments = raw_path[1:].split("/")
+    if not all(_SEGMENT.match(s) for s in segments):
+        # Empty segments, dots, anything percent-encoded (%2F, %2E, %00): never a real route.
+        return Refusal(400, "路径不合法")
+    found = [m for m, pattern in routes if _matches(pattern, segments)]
+    if not found:
+        return Refusal(404, "没有这个接口")
+    if method.upper() not in found:
+        return Refusal(405, "这个接口不接受这种请求")
+    return Forward(service, raw_path)
+
+
+# Headers ------------------------------------------------------------------------------------------
+
+# What a page may tell a service (lower case); the cookies are filtered apart.
+REQUEST_HEADERS = frozenset(
+    {"authorization", "content-type", "accept-language", "idempotency-key", "x-csrf-token"}
+)
+# What a service's answer may carry back to the page (besides the body).
+ANSWER_HEADERS = frozenset({"content-type", "set-cookie", "retry-after"})
+# Only the session cookies identity sets for the pages (docs/identity.md) travel.
+COOKIE_PREFIX = "__Host-zhijia-"
+
+
+def session_cookies(header: str) -> str | None:
+    """The `__Host-zhijia-*` cookies of a Cookie header, or None when there are none."""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    kept = [f"{name}={morsel.coded_value}" for name, morsel in jar.items() if name.startswith(COOKIE_PREFIX)]
+    return "; ".join(kept) or None
+
+
+def forward_headers(
+    incoming: list[tuple[str, str]], client: str | None, correlation_id: str
+) -> list[tuple[str, str]]:
+    """The headers a service is sent for a page's request. X-Forwarded-For names the client as
+    this service's server resolved it (its peer, or a trusted proxy's X-Forwarded-For): a chain a
+    client wrote itself is not passed on, so nobody picks the address identity counts."""
+    out: list[tuple[str, str]] = []
+    cookies: list[str] = []
+    for name, value in incoming:
+        lower = name.lower()
+        if lower in REQUEST_HEADERS:
+            out.append((lower, value))
+        elif lower == "cookie" and (kept := session_cookies(value)):
+            cookies.append(kept)
+    if cookies:
+        out.append(("cookie", "; ".join(cookies)))
+    if client:
+        out.append(("x-forwarded-for", client))
+    out.append(("x-correlation-id", correlation_id))
+    return out
+
+
+def answer_headers(upstream: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers of a service's answer the page gets (each Set-Cookie kept apart)."""
+    return [(name.lower(), value) for name, value in upstream if name.lower() in ANSWER_HEADERS]

@@ -1,0 +1,274 @@
+"""The till page (/till) in headless Chromium on the real stack (issue 18): a member made through
+the APIs (sign up, real name, apply, a cadre's approval) with a partner's offer on their card; the
+partner's till staff sign in with their own account, type the member's current card code → 可以使用
+with the masked name, redeem → 成功; the same code again, and an expired one, → 不可使用; the card
+then shows the redemption (使用记录). The camera path: Chromium's fake capture plays a QR picture of
+a live code, the page decodes it with jsQR and shows the verdict. axe-core on the page."""
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import segno
+from playwright.async_api import Page, Playwright, expect
+
+from scripts.fake_people import person
+from scripts.identity_client import IdentityClient, Tokens
+from shared.auth import Role
+from tests.browser.conftest import CheckAccessibility, Screenshot, launch_chromium, new_page
+from tests.conftest import Stack
+from tests.integration.conftest import eventually
+from tests.integration.test_enrollment_to_card import Api
+from tests.integration.test_offers_on_card import keys_of
+from tests.integration.test_partners import Partners, offer
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "收银台-correct horse battery"
+OFFER_TITLE = "工会会员午餐 8.5 折"
+
+
+@dataclass
+class Till:
+    """A member with an active card and the partner's offer on it; the partner's till staff."""
+
+    s: Stack
+    http: httpx.AsyncClient
+    member_id: uuid.UUID
+    member: Tokens
+    partner_id: str
+    offer_id: str
+    username: str
+
+    @property
+    def web(self) -> str:
+        return self.s.services["web"].url
+
+    async def card_code(self) -> tuple[str, datetime]:
+        """The member's current card code, as their card page gets it (the partners service's)."""
+        r = await self.http.post(
+            f"{self.web}/api/partners/members/{self.member_id}/card-codes", headers=self.member.headers
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["code"], datetime.fromisoformat(r.json()["expires_at"])
+
+    async def card(self) -> dict[str, Any]:
+        r = await self.http.get(
+            f"{self.web}/api/projector/cards/{self.member_id}", headers=self.member.headers
+        )
+        assert r.status_code == 200, r.text
+        card: dict[str, Any] = r.json()
+        return card
+
+
+async def _member(
+    s: Stack, http: httpx.AsyncClient, api: Api, union_id: uuid.UUID
+) -> tuple[uuid.UUID, Tokens]:
+    """Signed up by phone and code, real name verified, applied for themself, approved by a cadre."""
+    identity = s.services["identity"]
+    client = IdentityClient(http, identity.url, Path(identity.env["IDENTITY_DEV_CODES_FILE"]))
+    who = person(random.Random())
+    member = await client.member(who.phone, who.name, who.national_id)
+    form = {
+        "name": who.name, "national_id": who.national_id, "phone": who.phone, "employer": who.employer or "某物流公司",
+        "employment_type": who.employment_type, "base_union_id": str(union_id),
+    }  # fmt: skip
+    applied = await http.post(f"{api.enrollment}/applications", json=form, headers=member.headers)
+    assert applied.status_code == 201, applied.text
+    application = applied.json()["application"]["application_id"]
+    approve = f"{api.enrollment}/applications/{application}/approve"
+    approved = await http.post(approve, headers=api.cadre(union_id))
+    assert approved.status_code == 200, approved.text
+    member_id = uuid.UUID(approved.json()["member_id"])
+    await api.card_when(str(member_id), "active")
+    return member_id, member
+
+
+@pytest.fixture(scope="module")
+async def till(web_stack: Stack) -> AsyncIterator[Till]:
+    s = web_stack
+    async with httpx.AsyncClient(timeout=20) as http:
+        api = Api(s, http)
+        units = await api.tree()
+        member_id, member = await _member(s, http, api, units["logistics"])  # region 330100
+
+        partners = Partners(s, http)
+        partner_id, api_key = await partners.register("till-page")
+        shop = f"{partner_id}-shop"
+        await partners.merchant(partner_id, shop)
+        offer_id = "lunch"
+        body = offer(shop, offer_id, title=OFFER_TITLE, schema_version=2, per_member_per_day=3)
+        submitted = await partners.submit(api_key, body)
+        assert submitted.status_code == 202, submitted.text
+
+        async def on_card() -> bool:
+            return f"{partner_id}/{offer_id}" in await keys_of(api, member_id, partner_id, member.headers)
+
+        await eventually(on_card, timeout=30)
+
+        # The till's staff account: made by an admin, bound to the partner (docs/identity-staff.md).
+        admin = s.headers(Role.ADMIN)
+        username = f"till.{uuid.uuid4().hex[:8]}"
+        identity = s.services["identity"].url
+        made = await http.post(
+            f"{identity}/staff/accounts",
+            json={"username": username, "display_name": "收银员小李", "password": PASSWORD},
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+        bound = await http.post(
+            f"{identity}/staff/accounts/{made.json()['account_id']}/bindings",
+            json={"role": "partner_staff", "partner_id": partner_id},
+            headers=admin,
+        )
+        assert bound.status_code == 201, bound.text
+        yield Till(s, http, member_id, member, partner_id, offer_id, username)
+
+
+async def sign_in_and_choose(page: Page, till: Till) -> None:
+    await page.goto("/till")
+    await expect(page.get_by_test_id("till-sign-in")).to_be_visible()
+    await page.get_by_test_id("till-username").fill(till.username)
+    await page.get_by_test_id("till-password").fill(PASSWORD)
+    await page.get_by_test_id("till-sign-in-submit").click()
+    await expect(page.get_by_test_id("till-work")).to_be_visible()
+    await page.get_by_test_id("till-offer-id").fill(till.offer_id)
+    await page.get_by_test_id("till-offer-set").click()
+    await expect(page.get_by_test_id("till-offer-chosen")).to_contain_text(OFFER_TITLE)
+
+
+async def type_and_verify(page: Page, code: str) -> None:
+    await page.get_by_test_id("till-code").fill(code)
+    await page.get_by_test_id("till-verify").click()
+    await expect(page.get_by_test_id("till-verdict")).to_be_visible()
+
+
+async def test_the_till_verifies_a_typed_code_redeems_it_once_and_the_card_shows_it(
+    page: Page, till: Till, check_accessibility: CheckAccessibility, screenshot: Screenshot
+) -> None:
+    await page.goto("/till")
+    await expect(page.get_by_test_id("till-sign-in")).to_be_visible()
+    await check_accessibility(page)
+    await sign_in_and_choose(page, till)
+    await expect(page.get_by_test_id("till-redemptions-empty")).to_be_visible()
+
+    code, _ = await till.card_code()
+    await type_and_verify(page, code)
+    verdict = page.get_by_test_id("till-verdict")
+    await expect(verdict).to_contain_text("可以使用")
+    await expect(verdict).to_have_attribute("data-ok", "true")
+    masked = (await page.get_by_test_id("till-member").inner_text()).removeprefix("会员：")
+    assert "*" in masked, masked
+    await check_accessibility(page)
+    await screenshot(page, "till-verdict")
+
+    await page.get_by_test_id("till-redeem").click()
+    result = page.get_by_test_id("till-result")
+    await expect(result).to_contain_text("核销成功")
+    await expect(result).to_contain_text(masked)
+    await expect(page.get_by_test_id("till-redemption")).to_have_count(1)
+    await expect(page.get_by_test_id("till-redemption")).to_contain_text(till.offer_id)
+
+    # The same code again: used, so no; never why, and nothing to redeem.
+    await type_and_verify(page, code)
+    await expect(verdict).to_have_text("不可使用")
+    await expect(verdict).to_have_attribute("data-ok", "false")
+    await expect(page.get_by_test_id("till-redeem")).to_be_hidden()
+    await check_accessibility(page)
+
+    # The member's card shows the redemption (使用记录), with the offer's title.
+    async def redeemed() -> list[dict[str, Any]]:
+        return [r for r in (await till.card()).get("redemptions", []) if r["partner_id"] == till.partner_id]
+
+    uses = await eventually(redeemed, timeout=20)
+    assert [u["offer_title"] for u in uses] == [OFFER_TITLE]
+
+    # A reload keeps the session (the refresh cookie); signing out ends it.
+    await page.reload()
+    await expect(page.get_by_test_id("till-work")).to_be_visible()
+    await page.get_by_test_id("till-sign-out").click()
+    await expect(page.get_by_test_id("till-sign-in")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_test_id("till-sign-in")).to_be_visible()
+
+
+async def test_an_expired_code_is_refused_at_the_till(page: Page, till: Till) -> None:
+    code, expires_at = await till.card_code()
+    await sign_in_and_choose(page, till)
+    # The browser tests' stack gives card codes a short life (tests/browser/conftest.py).
+    left = (expires_at - datetime.now(UTC)).total_seconds()
+    await asyncio.sleep(max(0.0, left) + 1)
+    await type_and_verify(page, code)
+    await expect(page.get_by_test_id("till-verdict")).to_have_text("不可使用")
+    await expect(page.get_by_test_id("till-redeem")).to_be_hidden()
+
+
+async def test_a_typed_code_that_is_no_code_is_refused_before_asking(page: Page, till: Till) -> None:
+    await sign_in_and_choose(page, till)
+    await page.get_by_test_id("till-code").fill("not a code!")
+    await page.get_by_test_id("till-verify").click()
+    await expect(page.get_by_test_id("till-notice")).to_contain_text("会员码格式不正确")
+    await expect(page.get_by_test_id("till-verdict")).to_be_hidden()
+
+
+async def test_a_wrong_password_keeps_the_till_signed_out_with_a_chinese_reason(
+    page: Page, till: Till
+) -> None:
+    await page.goto("/till")
+    await page.get_by_test_id("till-username").fill(till.username)
+    await page.get_by_test_id("till-password").fill("not the password at all")
+    await page.get_by_test_id("till-sign-in-submit").click()
+    notice = page.get_by_test_id("till-notice")
+    await expect(notice).to_be_visible()
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in await notice.inner_text())
+    await expect(page.get_by_test_id("till-work")).to_be_hidden()
+
+
+def write_y4m(text: str, path: Path, width: int = 640, height: int = 480) -> None:
+    """One frame of a QR code of `text`, black on white, as a Y4M file (4:2:0, the format
+    Chromium's --use-file-for-fake-video-capture plays in a loop)."""
+    rows = [list(row) for row in segno.make(text, error="m").matrix_iter(scale=10, border=4)]
+    size = len(rows)
+    assert size <= height, size
+    top, left = (height - size) // 2, (width - size) // 2
+    luma = bytearray(b"\xff" * (width * height))
+    for y, row in enumerate(rows):
+        for x, dark in enumerate(row):
+            if dark:
+                luma[(top + y) * width + left + x] = 0
+    chroma = b"\x80" * ((width // 2) * (height // 2))
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + b"FRAME\n" + bytes(luma) + chroma + chroma)
+
+
+async def test_the_till_reads_a_code_from_the_camera(
+    playwright: Playwright, till: Till, tmp_path: Path, screenshot: Screenshot
+) -> None:
+    video = tmp_path / "camera.y4m"
+    write_y4m("nothing to see yet", video)  # the fake camera opens the file when the page asks
+    chromium = await launch_chromium(
+        playwright,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
+    try:
+        page = await new_page(chromium, till.web)
+        await sign_in_and_choose(page, till)
+        code, _ = await till.card_code()
+        write_y4m(code, video)
+        await page.get_by_test_id("till-scan").click()
+        verdict = page.get_by_test_id("till-verdict")
+        await expect(verdict).to_contain_text("可以使用")
+        await expect(page.get_by_test_id("till-code")).to_have_value(code)
+        await expect(page.get_by_test_id("till-video")).to_be_hidden()  # the camera is off again
+        await screenshot(page, "till-camera-verdict")
+    finally:
+        await chromium.close()

@@ -1,0 +1,198 @@
+"""The web service's forwarding rules (services/web/domain/forwarding.py): which page calls go to
+which service, what is refused before any service is asked, and which headers travel."""
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+
+from services.web.domain.forwarding import (
+    ALLOWED,
+    Forward,
+    Refusal,
+    answer_headers,
+    forward_headers,
+    resolve,
+    session_cookies,
+)
+from services.web.domain.qr import qr_svg
+from services.web.domain.security import CONTENT_SECURITY_POLICY
+
+MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+
+# Routes the pages use that other branches of issue 18 add: allowed here, missing upstream
+# until they are merged (the pages tolerate their 404).
+PENDING = {
+    ("identity", "POST", "/web/staff-sessions"),
+    ("projector", "GET", "/cards/{uuid}/inbox"),
+    ("competitions", "GET", "/competitions/open"),
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "service", "path"),
+    [
+        ("POST", "identity", "/web/sessions"),
+        ("POST", "identity", "/codes"),
+        ("GET", "identity", "/me"),
+        ("GET", "projector", f"/cards/{MEMBER}"),
+        ("GET", "projector", f"/cards/{MEMBER}/offers"),
+        ("GET", "enrollment", "/directory/unions"),
+        ("POST", "partners", f"/members/{MEMBER}/card-codes"),
+        ("POST", "partners", "/partner-api/v1/redemptions"),
+        ("GET", "partners", "/partner-api/v1/redemptions"),
+        ("GET", "partners", "/partner-api/v1/offers/spring-2027.dining"),
+        ("POST", "relief", "/cases"),
+        ("GET", "competitions", "/competitions/open"),
+        ("POST", "competitions", f"/competitions/{MEMBER}/entries"),
+    ],
+)
+def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str, path: str) -> None:
+    assert resolve(method, service, path) == Forward(service, path)
+
+
+@pytest.mark.parametrize(
+    ("method", "service", "path", "status"),
+    [
+        ("GET", "nope", "/x", 404),  # no such service
+        ("GET", "web", "/card-code", 404),  # the web service is not its own upstream
+        ("GET", "projector", "/projection/status", 404),  # exists, but not for pages
+        ("GET", "projector", f"/unions/{MEMBER}/cards", 404),
+        ("POST", "enrollment", f"/applications/{MEMBER}/approve", 404),  # a cadre's, not a page's
+        ("GET", "enrollment", "/applications", 405),  # filing only: the list is a cadre's
+        ("POST", "partners", "/partner-api/v1/offers", 404),  # publishing offers: not from a page
+        ("GET", "projector", "/cards/not-a-uuid", 404),
+        ("GET", "identity", "", 404),
+        ("GET", "identity", "/", 404),
+        ("DELETE", "identity", "/me", 405),
+        ("GET", "identity", "/codes", 405),
+    ],
+)
+def test_a_call_outside_the_allowlist_is_refused(method: str, service: str, path: str, status: int) -> None:
+    refused = resolve(method, service, path)
+    assert isinstance(refused, Refusal) and refused.status == status
+    assert re.search(r"[\u4e00-\u9fff]", refused.detail), "the page shows the reason: in Chinese"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/cards/{MEMBER}/../../projection/status",  # traversal
+        "/cards/..",
+        f"/cards/./{MEMBER}",
+        f"/cards/{MEMBER}/",  # trailing slash: an empty segment
+        f"/cards//{MEMBER}",
+        f"/cards%2F{MEMBER}",  # an encoded slash
+        f"/cards%2f{MEMBER}",
+        f"/cards/%2E%2E/{MEMBER}",  # encoded dots
+        f"/cards/{MEMBER}%00",
+        f"/cards/{MEMBER}\\..\\x",  # backslashes
+        "/cards/" + "a" * 200,
+    ],
+)
+def test_traversal_and_encoded_separators_never_reach_a_pattern(path: str) -> None:
+    refused = resolve("GET", "projector", path)
+    assert isinstance(refused, Refusal) and refused.status in (400, 404)
+
+
+def test_every_allowed_route_exists_in_its_service() -> None:
+    """A typo in the allowlist would be a dead button: each pattern names a real route, with
+    that method (or one another branch of issue 18 is adding)."""
+    package = {"projector": "projector"}
+    for service, routes in ALLOWED.items():
+        real = _routes_of(package.get(service, service))
+        for method, pattern in routes:
+            template = re.sub(r"\{(uuid|code)\}", "{}", pattern)
+            if (method, template) not in real:
+                assert (service, method, pattern) in PENDING, f"{service} has no {method} {pattern}"
+
+
+def _routes_of(service: str) -> set[tuple[str, str]]:
+    api = importlib.import_module(f"services.{service}.api")
+    found: set[tuple[str, str]] = set()
+    for info in pkgutil.iter_modules(api.__path__):
+        module = importlib.import_module(f"{api.__name__}.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, APIRouter):
+                for route in value.routes:
+                    if isinstance(route, APIRoute):
+                        template = re.sub(r"\{[^}]+\}", "{}", route.path)
+                        found |= {(m, template) for m in route.methods or ()}
+    return found
+
+
+# Headers -----------------------------------------------------------------------------------------
+
+
+def test_only_the_listed_headers_and_the_session_cookies_travel() -> None:
+    incoming = [
+        ("Authorization", "Bearer t"),
+        ("Content-Type", "application/json"),
+        ("X-CSRF-Token", "c"),
+        ("Idempotency-Key", "k-12345678"),
+        ("Accept-Language", "zh-CN"),
+        ("Host", "evil.example"),
+        ("X-Forwarded-For", "6.6.6.6"),  # a chain the client wrote itself
+        ("X-Role", "admin"),
+        ("Cookie", "__Host-zhijia-refresh=r1; tracking=abc; __Host-zhijia-csrf=c1"),
+    ]
+    out = dict(forward_headers(incoming, "10.0.0.7", "corr-1"))
+    assert out == {
+        "authorization": "Bearer t",
+        "content-type": "application/json",
+        "x-csrf-token": "c",
+        "idempotency-key": "k-12345678",
+        "accept-language": "zh-CN",
+        "cookie": "__Host-zhijia-refresh=r1; __Host-zhijia-csrf=c1",
+        "x-forwarded-for": "10.0.0.7",  # the client as the server resolved it, nothing else
+        "x-correlation-id": "corr-1",
+    }
+
+
+def test_other_cookies_and_broken_cookie_headers_are_dropped() -> None:
+    assert session_cookies("tracking=abc; other=1") is None
+    assert session_cookies('__Host-zhijia-refresh="unterminated') is None
+    assert dict(forward_headers([("Cookie", "a=b")], None, "c")) == {"x-correlation-id": "c"}
+
+
+def test_an_answer_keeps_its_type_cookies_and_retry_after_only() -> None:
+    upstream = [
+        ("content-type", "application/json"),
+        ("set-cookie", "__Host-zhijia-refresh=r2; Secure; HttpOnly"),
+        ("set-cookie", "__Host-zhijia-csrf=c2; Secure"),
+        ("Retry-After", "3"),
+        ("server", "uvicorn"),
+        ("x-correlation-id", "upstream-id"),
+    ]
+    assert answer_headers(upstream) == [
+        ("content-type", "application/json"),
+        ("set-cookie", "__Host-zhijia-refresh=r2; Secure; HttpOnly"),
+        ("set-cookie", "__Host-zhijia-csrf=c2; Secure"),
+        ("retry-after", "3"),
+    ]
+
+
+def test_the_policy_allows_only_this_origin_and_no_framing() -> None:
+    directives = dict(d.split(" ", 1) for d in CONTENT_SECURITY_POLICY.split("; "))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"  # no inline script, no CDN
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in CONTENT_SECURITY_POLICY and "http" not in CONTENT_SECURITY_POLICY
+
+
+def test_the_qr_is_a_standalone_svg_of_the_code_alone() -> None:
+    svg = qr_svg("AbCdEfGh12345678_-xy")
+    assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
+    assert "AbCdEfGh12345678" not in svg  # the code is in the picture, not in the text
+
+
+def test_the_card_page_weighs_well_under_200_kb() -> None:
+    """What a phone loads for the card: the page, its script and style, and the largest QR."""
+    static = Path(__file__).resolve().parents[2] / "services" / "web" / "static"
+    files = sum((static / name).stat().st_size for name in ("index.html", "app.js", "app.css"))
+    qr = len(qr_svg("A" * 64).encode())
+    assert files + qr < 200 * 1024, (files, qr)
