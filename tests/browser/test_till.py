@@ -272,3 +272,32 @@ async def test_the_till_reads_a_code_from_the_camera(
         await screenshot(page, "till-camera-verdict")
     finally:
         await chromium.close()
+
+
+async def test_a_staff_account_of_no_partner_cannot_check_codes_at_the_till(page: Page, till: Till) -> None:
+    """A cadre signed in at the till: the partner API refuses them, the page says so in Chinese."""
+    identity = till.s.services["identity"].url
+    admin = till.s.headers(Role.ADMIN)
+    username = f"cadre.{uuid.uuid4().hex[:8]}"
+    made = await till.http.post(
+        f"{identity}/staff/accounts",
+        json={"username": username, "display_name": "王干部", "password": PASSWORD},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    union = await Api(till.s, till.http).union(f"某公司工会-{uuid.uuid4().hex[:4]}", "city")
+    bound = await till.http.post(
+        f"{identity}/staff/accounts/{made.json()['account_id']}/bindings",
+        json={"role": "cadre", "union_id": str(union)},
+        headers=admin,
+    )
+    assert bound.status_code == 201, bound.text
+    await page.goto("/till")
+    await page.get_by_test_id("till-username").fill(username)
+    await page.get_by_test_id("till-password").fill(PASSWORD)
+    await page.get_by_test_id("till-sign-in-submit").click()
+    await expect(page.get_by_test_id("till-work")).to_be_visible()
+    await page.get_by_test_id("till-offer-id").fill(till.offer_id)
+    await page.get_by_test_id("till-offer-set").click()
+    await expect(page.get_by_test_id("till-notice")).to_contain_text("无权核验")
+    await expect(page.get_by_test_id("till-offer-chosen")).to_have_text("")
