@@ -70,6 +70,30 @@ def verdicts(r: dict[str, Any]) -> dict[str, Any]:
     return v
 
 
+def _card_page_rows(page: dict[str, Any]) -> list[str]:
+    """Measure 6: the member's card page in headless Chromium (issue 18: under 1 s, under 200 KB)."""
+    if page.get("skipped"):
+        return [f"| 6 | the card page | not measured: {page['skipped']} | < 1 s, < 200 KB | — |"]
+    if not page:
+        return []
+    cold, warm = page["cold_ms"], page["warm_ms"]
+    size, cached = page["cold_bytes"], page["warm_bytes"]
+    direct, forwarded = page["card_api_direct_ms"], page["card_api_forwarded_ms"]
+    fast = cold["max"] < 1000
+    light = size["max"] < 200_000
+    return [
+        f"| 6 | the card page `/#/card`, rendered (name, numbers, QR) from navigation start, "
+        f"{page['loads']} fresh browser contexts | cold p50 {_f(cold['p50'])} / p90 {_f(cold['p90'])} / "
+        f"max **{_f(cold['max'])} ms**; reloaded (cached) p50 {_f(warm['p50'])} ms | < 1 s | {_ok(fast)} |",
+        f"| 6 | the card page's weight (transferSize of the document and every resource) | cold "
+        f"max **{_f(size['max'] / 1000, 1)} KB**; reloaded {_f(cached['p50'] / 1000, 1)} KB | < 200 KB | "
+        f"{_ok(light)} |",
+        f"| 6 | GET /cards/{{id}} through the web forwarder ÷ straight to the projector (p50 of "
+        f"{direct['n']} sequential calls each) | {_f(forwarded['p50'], 2)} ms ÷ {_f(direct['p50'], 2)} ms "
+        f"= {_f(page['forwarder_ratio_p50'], 2)}× | reported | — |",
+    ]
+
+
 def markdown(r: dict[str, Any]) -> str:
     v = verdicts(r)
     m = r["machine"]
@@ -182,6 +206,7 @@ def markdown(r: dict[str, Any]) -> str:
             f"| 3 | GET /cards/{{id}}/offers at {offers.get('target_rate')} req/s | not run: a lower rate "
             "was not sustained | p99 < 10 ms at 1,000/s | ❌ below target |"
         )
+    lines.extend(_card_page_rows(r.get("card_page") or {}))
     peaks: dict[str, float] = {}
     for phase in (r.get("rss_mb") or {}).values():
         for label, mb in phase.items():

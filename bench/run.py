@@ -43,6 +43,11 @@ NOTES = [
     "GET /cards/{id}/offers open loop, latency from the scheduled time to the last byte; half the "
     "reads by the member (own card, with relief status), half by the city's cadre or an admin. It shares "
     "the 2 cores with the projector, PostgreSQL and Kafka.",
+    "Card page: the web service, partners and the caught-up projector; Debian's headless Chromium loads "
+    "/#/card in a fresh context (cold) and reloads it (cached); rendered = name, numbers and the QR image "
+    "in the page, by the browser's clock from navigation start; weight = transferSize of the document and "
+    "every resource. Identity's two small answers are served by the bench inside the browser with a bench "
+    "token. Side by side: GET /cards/{id} straight to the projector and through the web forwarder.",
     "Memory: VmRSS of every service process, sampled every 0.5 s, peak per phase.",
     "Profiles: py-spy (200 Hz, idle frames left out) attached to the projector during the first 10 s of "
     "an extra catch-up run made for the profile only, during the lowest-rate offers reads, and to "
@@ -86,7 +91,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--partitions", type=int, default=8)
     p.add_argument("--replicas", default="1,2,4", help="projector replicas for the scale-out runs")
-    p.add_argument("--skip", default="", help="comma-separated: catchup,copy,naive,scaleout,freshness,offers")
+    p.add_argument(
+        "--skip", default="", help="comma-separated: catchup,copy,naive,scaleout,freshness,offers,page"
+    )
     p.add_argument("--fresh-rates", default="100,250,500", help="commands/s for the freshness steps")
     p.add_argument("--fresh-seconds", type=float, default=20.0)
     p.add_argument("--offers-rate", type=int, default=1000)
@@ -203,6 +210,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     "offers", offers.measure(bench, city, prefix, db, args.offers_rate, args.offers_seconds)
                 )
                 results["profiles"]["card_offers"] = top_frames(RAW / "profile-projector-offers.txt")
+        if "page" not in skip:
+            from bench import card_page
+
+            if not results.get("projector"):
+                results["card_page"] = {
+                    "skipped": "needs the catch-up run's read model (do not skip catchup)"
+                }
+            else:
+                log("(6) the member's card page in headless Chromium, cold and cached")
+                results["card_page"] = await phase(
+                    "card_page", card_page.measure(bench, prefix, results["projector"][0]["database"])
+                )
     finally:
         results["rss_mb"] = bench.rss.peaks
         results["duration_s"] = time.monotonic() - began

@@ -322,7 +322,7 @@ async def play_morning(
     relief_lines, relief_members = await play_relief(
         office, rng, city, [m for m in members.values() if m["status"] == "active"]
     )
-    partner_lines = await play_partners(office)
+    partner_lines, till_login = await play_partners(office)
 
     # Wait until every card agrees with the enrollment service.
     expected = {mid: m["status"] for mid, m in members.items()}
@@ -371,6 +371,11 @@ async def play_morning(
     if agree != len(expected):
         raise SystemExit("the card read model did not catch up with enrollment")
 
+    someone = office.people[sample[0]]
+    print("\n=== try it yourself ===")
+    print(f"  member app  {WEB}/  phone {someone.phone} ({someone.name}); the code: make codes")
+    print(f"  till        {WEB}/till  username {till_login[0]}  password {till_login[1]}")
+    print("              offer: spring-dining (知味观 · 湖滨店, 会员 8 折); the code: the member's card")
     print(
         f"""
 === where things are ===
@@ -507,7 +512,7 @@ async def play_honours(
 DEMO_PARTNER = re.compile(r"(meituan|intime)-[0-9]{6}")
 
 
-async def play_partners(office: Office) -> list[str]:
+async def play_partners(office: Office) -> tuple[list[str], tuple[str, str]]:
     """Two partner platforms chosen by the city federation publish offers over the partner API;
     one tries a merchant that is not its own and is refused with the reason."""
     tag = datetime.now().strftime("%H%M%S")
@@ -578,7 +583,13 @@ async def play_partners(office: Office) -> list[str]:
     lines.append("the Ningbo offer stays off Hangzhou cards; the check-up is on the model worker's card only")
     lines.append("the hardship offer shows only to members in the relief register, and only to themselves")
     lines.append("(none here yet: the demo's relief cases are still in public disclosure)")
-    return lines
+    # A till account of the first partner's own, to try the till page (商户核验) by hand.
+    username = f"till.{tag}"
+    account, password = await office.identity.staff_account(
+        office.admin, username, display_name="知味观收银台"
+    )
+    await office.identity.grant(office.admin, account, "partner_staff", partner_id=meituan)
+    return lines, (username, password)
 
 
 async def retire_earlier_demo_partners(office: Office, keep: tuple[str, ...]) -> int:

@@ -1,0 +1,189 @@
+"""Measure 6: the member's card page (`/#/card` of the web service) in Debian's headless Chromium.
+
+The projector that caught up on the city's day is started again on its database (every member of
+the city has a card there), with partners (the card's code) and the web service in front of them,
+as `make run` has them. Each load is a fresh browser context (nothing cached), then a reload in the
+same context (cached assets). Rendered = the card's name, numbers and the QR image are in the page,
+timed by the browser's own clock from the navigation's start. Weight = the bytes the page fetched
+(transferSize of the document and every resource: headers and bodies as sent).
+
+Identity is not started: its two answers (`/web/token`, `/me`) are served by the bench from the
+browser's side with a token of the bench's development issuer, which the services trust here. They
+are a few hundred bytes each; the card itself, the code and the QR come from the real services.
+Side by side in the same run: the card's API call alone, straight to the projector and through the
+web service's forwarder, so the forwarder's cost per call is a ratio, not a guess.
+"""
+
+import json
+import statistics
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.stack import BenchStack, bench_token
+from shared.auth import Role
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RENDERED = (
+    "() => { const img = document.querySelector('[data-testid=card-qr]');"
+    " const name = document.querySelector('[data-testid=card-name]');"
+    " return !!(img && img.complete && img.naturalWidth > 0 && name && name.textContent.trim()); }"
+)
+WEIGHT = (
+    "() => [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]"
+    ".reduce((sum, e) => sum + (e.transferSize || 0), 0)"
+)
+ELAPSED = "() => performance.now()"
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "n": len(ordered),
+        "p50": statistics.median(ordered),
+        "p90": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
+        "max": ordered[-1],
+    }
+
+
+async def _members(dsn: str, n: int) -> list[str]:
+    """Members whose card has the most on it first (relief, honours, legal cases)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            """SELECT c.member_id::text AS id
+                 FROM public.cards c
+                WHERE c.status = 'active'
+                ORDER BY (SELECT count(*) FROM public.honours h WHERE h.member_id = c.member_id)
+                       + (SELECT count(*) FROM public.legal_cases l WHERE l.member_id = c.member_id)
+                       + (SELECT count(*) FROM public.relief_cases r WHERE r.member_id = c.member_id) DESC,
+                         c.member_id
+                LIMIT $1""",
+            n,
+        )
+    finally:
+        await conn.close()
+    return [r["id"] for r in rows]
+
+
+async def _api_calls(url: str, paths: list[str], tokens: list[str], rounds: int) -> list[float]:
+    """Sequential GETs (ms each): one client, keep-alive, as the page's own calls go."""
+    took = []
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        for k in range(rounds):
+            i = k % len(paths)
+            began = time.perf_counter()
+            answer = await client.get(paths[i], headers={"Authorization": f"Bearer {tokens[i]}"})
+            took.append(1000 * (time.perf_counter() - began))
+            if answer.status_code != 200:
+                raise RuntimeError(f"GET {paths[i]} answered {answer.status_code}: {answer.text[:200]}")
+    return took
+
+
+async def measure(bench: BenchStack, prefix: str, database: str, loads: int = 20) -> dict[str, Any]:
+    from playwright.async_api import Route, async_playwright
+
+    projector = bench.service("projector", prefix=prefix, database=database, label="projector (page)")
+    partners = bench.service(
+        "partners",
+        prefix=prefix,
+        database=bench.database("page_partners"),
+        extra={"CARDS_URL": projector.url},
+    )
+    await bench.start(projector)
+    await bench.start(partners)
+    web = bench.service(
+        "web",
+        prefix=prefix,
+        database="",
+        extra={
+            "CARDS_URL": projector.url,
+            "PARTNERS_URL": partners.url,
+            "IDENTITY_URL": "http://127.0.0.1:9",
+        },
+    )
+    await bench.start(web)
+    members = await _members(projector.dsn, loads)
+    if not members:
+        raise RuntimeError("no active card in the projector's database")
+    tokens = {m: bench_token(Role.MEMBER, sub=f"bench-{m}", member_id=m) for m in members}
+
+    async def identity(route: Route, member: str) -> None:
+        path = route.request.url.split("/api/identity", 1)[1]
+        if path.startswith("/web/token"):
+            body = {"access_token": tokens[member], "token_type": "Bearer", "expires_in": 900}
+        elif path.startswith("/me"):
+            body = {
+                "account_id": f"bench-{member}", "kind": "member", "phone_masked": "138****0000",
+                "realname_status": "verified", "realname_label": "已实名", "person_id": member,
+                "member_id": member,
+            }  # fmt: skip
+        else:
+            await route.fulfill(status=404, json={"detail": "not in the bench"})
+            return
+        await route.fulfill(status=200, json=body)
+
+    cold_ms: list[float] = []
+    warm_ms: list[float] = []
+    cold_bytes: list[int] = []
+    warm_bytes: list[int] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for member in (members * loads)[:loads]:
+                context = await browser.new_context(
+                    base_url=web.url, viewport={"width": 390, "height": 844}, locale="zh-CN"
+                )
+                # The page renews its session when identity's CSRF cookie is there.
+                await context.add_cookies(
+                    [{"name": "__Host-zhijia-csrf", "value": "bench", "url": web.url + "/", "secure": True}]
+                )
+                await context.route("**/api/identity/**", lambda r, m=member: identity(r, m))
+                page = await context.new_page()
+                for cold in (True, False):
+                    if cold:
+                        await page.goto("/#/card")
+                    else:
+                        await page.reload()
+                    await page.wait_for_function(RENDERED, timeout=15_000)
+                    elapsed = float(await page.evaluate(ELAPSED))
+                    weight = int(await page.evaluate(WEIGHT))
+                    (cold_ms if cold else warm_ms).append(elapsed)
+                    (cold_bytes if cold else warm_bytes).append(weight)
+                await context.close()
+        finally:
+            await browser.close()
+
+    # Side by side: the card's API call alone, direct and through the web service's forwarder.
+    paths = [f"/cards/{m}" for m in members]
+    token_list = [tokens[m] for m in members]
+    direct = await _api_calls(projector.url, paths, token_list, 300)
+    forwarded = await _api_calls(web.url, [f"/api/projector{p}" for p in paths], token_list, 300)
+    await bench.stop(web, partners, projector)
+    result: dict[str, Any] = {
+        "loads": loads,
+        "members": len(members),
+        "cold_ms": _stats(cold_ms),
+        "warm_ms": _stats(warm_ms),
+        "cold_bytes": _stats([float(b) for b in cold_bytes]),
+        "warm_bytes": _stats([float(b) for b in warm_bytes]),
+        "card_api_direct_ms": _stats(direct),
+        "card_api_forwarded_ms": _stats(forwarded),
+    }
+    result["forwarder_ratio_p50"] = result["card_api_forwarded_ms"]["p50"] / max(
+        result["card_api_direct_ms"]["p50"], 1e-9
+    )
+    print("    card page: " + json.dumps({k: result[k] for k in ("cold_ms", "cold_bytes")}))
+    return result
