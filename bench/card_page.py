@@ -23,19 +23,9 @@ import asyncpg
 import httpx
 
 from bench.stack import BenchStack, bench_token
+from scripts import chromium
 from shared.auth import Role
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RENDERED = (
     "() => { const img = document.querySelector('[data-testid=card-qr]');"
     " const name = document.querySelector('[data-testid=card-name]');"
@@ -140,7 +130,7 @@ async def measure(bench: BenchStack, prefix: str, database: str, loads: int = 20
     cold_bytes: list[int] = []
     warm_bytes: list[int] = []
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = await chromium.launch(pw)
         try:
             for member in (members * loads)[:loads]:
                 context = await browser.new_context(

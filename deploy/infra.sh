@@ -430,22 +430,10 @@ find_pg_bin() {
 }
 
 install_pg() {
-    local sudo=()
-    if ! $IS_ROOT; then
-        command -v sudo >/dev/null 2>&1 ||
-            die "PostgreSQL server not found (no /usr/lib/postgresql/*/bin/postgres) and not root, no sudo: install it with 'apt-get install -y postgresql' as root, or set PG_BIN"
-        sudo=(sudo)
-    fi
-    command -v apt-get >/dev/null 2>&1 ||
-        die "PostgreSQL server not found (no /usr/lib/postgresql/*/bin/postgres) and no apt-get: install PostgreSQL 15+ and set PG_BIN to its bin directory"
     log "postgres: server not installed; installing with apt-get (once)"
-    mkdir -p "$LOG_DIR"
-    if ! { "${sudo[@]}" apt-get update &&
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; } \
-        >"$LOG_DIR/apt-postgresql.log" 2>&1; then
-        tail -n 20 "$LOG_DIR/apt-postgresql.log" >&2 || true
-        die "apt-get install postgresql failed (see $LOG_DIR/apt-postgresql.log)"
-    fi
+    # shellcheck source=scripts/lib/apt.sh
+    source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/apt.sh"
+    apt_install "$LOG_DIR" postgresql postgresql
     find_pg_bin || die "apt-get installed postgresql but no /usr/lib/postgresql/*/bin/postgres appeared"
 }
 

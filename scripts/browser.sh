@@ -29,20 +29,8 @@ if ! command -v fc-list >/dev/null 2>&1 || [[ -z $(fc-list :lang=zh family) ]]; 
 fi
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 ||
-        die "missing ${packages[*]} and not root, no sudo: install with 'apt-get install -y ${packages[*]}' as root"
-    sudo=(sudo)
-fi
-command -v apt-get >/dev/null 2>&1 ||
-    die "missing ${packages[*]} and no apt-get: install Chromium (set CHROMIUM to its binary) and a Chinese font"
 echo "browser: ${packages[*]} not installed; installing with apt-get (once)"
-mkdir -p "$LOG_DIR"
-if ! { "${sudo[@]}" apt-get update &&
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"; } \
-    >"$LOG_DIR/apt-browser.log" 2>&1; then
-    tail -n 20 "$LOG_DIR/apt-browser.log" >&2 || true
-    die "apt-get install ${packages[*]} failed (see $LOG_DIR/apt-browser.log)"
-fi
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+apt_install "$LOG_DIR" browser "${packages[@]}"
 [[ -x $CHROMIUM ]] || die "apt-get installed chromium but $CHROMIUM did not appear"

@@ -27,7 +27,7 @@ from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -266,9 +266,22 @@ def _url_refusal(raw: bytes) -> str | None:
 Limit = Annotated[int, Field(ge=1, le=1000)]
 # A position to continue after (a log id, an offset).
 After = Annotated[int, Field(ge=0, le=INT64_MAX)]
-# A calendar day in the window every service accepts.
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """A day is written YYYY-MM-DD: pydantic alone would read "0" or 1700000000 as a Unix time."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    if isinstance(value, int | float):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+# A calendar day in the window every service accepts, written YYYY-MM-DD.
 Day = Annotated[
     date,
+    BeforeValidator(_iso_day),
     Field(
         ge=FIRST_DAY,
         le=LAST_DAY,

@@ -10,7 +10,6 @@ Chromium, e.g. with a fake camera (tests/browser/test_till.py).
 """
 
 import json
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,19 +17,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, Playwright, ViewportSize, async_playwright
 
+from scripts.chromium import CHROMIUM
+from scripts.chromium import launch as launch_debian_chromium
 from tests.conftest import ROOT, Stack, running_stack
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 VIEWPORT: ViewportSize = {"width": 390, "height": 844}  # a common phone
 SCREENS = ROOT / "docs" / "screens"
 AXE = ROOT / "services" / "web" / "vendor" / "axe.min.js"
@@ -65,9 +55,8 @@ def _chromium() -> str:
 
 
 async def launch_chromium(playwright: Playwright, *extra_args: str) -> Browser:
-    return await playwright.chromium.launch(
-        executable_path=_chromium(), headless=True, args=[*CHROMIUM_ARGS, *extra_args]
-    )
+    _chromium()
+    return await launch_debian_chromium(playwright, *extra_args)
 
 
 @pytest.fixture(scope="session")

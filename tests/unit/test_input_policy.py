@@ -5,14 +5,16 @@ import importlib
 import json
 import math
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
-from shared.inputs import INT64_MAX, INT64_MIN, InputRefused, json_refusal, strict_json, text_refusal
+from shared.inputs import INT64_MAX, INT64_MIN, Day, InputRefused, json_refusal, strict_json, text_refusal
 from shared.settings import HttpSettings, ServiceSettings
 
 SERVICES = ["identity", "enrollment", "relief", "legal", "competitions", "partners", "projector", "web"]
@@ -288,3 +290,13 @@ async def test_an_unknown_query_parameter_is_refused_not_ignored() -> None:
             assert refused.status_code == 422, query
             assert refused.json()["errors"][0]["msg"] == "unknown query parameter"
             assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_a_day_is_written_yyyy_mm_dd_not_as_a_unix_time() -> None:
+    """pydantic alone reads "0" as 1970-01-01: schemathesis found `?to=0` answered 200."""
+    days = TypeAdapter(Day)
+    assert days.validate_python("2026-12-03") == date(2026, 12, 3)
+    assert days.validate_python(date(2026, 12, 3)) == date(2026, 12, 3)
+    for written in ("0", 0, 1_700_000_000, "2026-1-3", "2026-12-03T00:00:00", "1899-12-31"):
+        with pytest.raises(ValidationError):
+            days.validate_python(written)
