@@ -123,7 +123,9 @@ async def test_a_member_signs_up_applies_and_reads_their_own_card_and_qr_through
     assert me.status_code == 200 and me.json()["member_id"] == member_id, me.text
 
     # The public directory, then the application for themself.
-    found = await page.get("/api/enrollment/directory/unions", params={"q": "物流", "region": "330100"})
+    found = await page.get(
+        "/api/enrollment/directory/unions", params={"q": "物流", "region": "330100", "limit": 1000}
+    )
     assert found.status_code == 200, found.text
     assert str(units["logistics"]) in {u["union_id"] for u in found.json()}
     form = {
