@@ -21,7 +21,7 @@ from shared.contracts.identity import ISSUER, AccessClaims
 from shared.db import Conn
 from shared.events import Clock, Trace, utcnow
 from shared.logging import get_logger
-from shared.shredding import KeyWrapper
+from shared.shredding import KeyWrapper, Unreadable
 
 log = get_logger(__name__)
 
@@ -64,13 +64,30 @@ class SigningKeys:
         self._stopping.set()
 
     async def ensure_first_key(self) -> None:
-        """At start: the first key, signing at once, if there is none yet."""
+        """At start: the first key, signing at once, if there is none yet; and a new one signing
+        at once when the key that signs now does not unwrap with this service's secret
+        (IDENTITY_KEY_SECRET changed or was lost): signing with it is impossible, while its
+        public key stays published, so the tokens it signed live out their minutes."""
         async with self._pool.acquire() as conn, conn.transaction():
             await store.lock_keys(conn)
-            if not await store.all_keys(conn):
-                now = self._now()
+            rows = await store.all_keys(conn)
+            now = self._now()
+            current = signing_key([_times(r) for r in rows], now)
+            lost = current is not None and not self._unwraps(
+                next(r for r in rows if r.key_id == current.key_id)
+            )
+            if lost and current is not None:
+                log.error("signing_key_unreadable", key_id=str(current.key_id), action="a new key signs now")
+            if not rows or lost:
                 await store.insert_key(conn, self._new_key(now, now))
         await self.reload()
+
+    def _unwraps(self, row: KeyRow) -> bool:
+        try:
+            self._wrapper.unwrap(row.key_id, row.private_key)
+        except Unreadable:
+            return False
+        return True
 
     async def rotate(self, conn: Conn, lead: timedelta) -> KeyTimes:
         """A new key, published now and signing after `lead` (in the caller's transaction)."""
