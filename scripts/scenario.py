@@ -388,7 +388,6 @@ async def play_morning(
   legal API        {LEGAL}/docs
   competitions API {COMPETITIONS}/docs
   partners API     {PARTNERS}/docs   (partner guide: docs/partners.md)
-  card page        {CARDS}/card   (member {sample[0]}; dev token: make token ROLE=member MEMBER=...)
   first admin      make admin USERNAME=<name>   (then accounts and bindings: docs/identity-staff.md)
   logs             .run/logs/
   stop services    make stop      (and Kafka + PostgreSQL: make down)"""

@@ -7,11 +7,9 @@ import json
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
 
 from services.projector.api.access import refuse_other_members, require_readable
@@ -329,10 +327,3 @@ async def projection_status(deps: DepsDep, principal: CurrentPrincipal) -> Proje
         partitions=rows,
         total_lag=sum(r.lag for r in rows),
     )
-
-
-@router.get("/card", response_class=HTMLResponse, include_in_schema=False)
-async def card_page() -> HTMLResponse:
-    # The page asks for the token and sends it as a header: tokens never travel in URLs.
-    html = resources.files("services.projector.api").joinpath("card.html").read_text(encoding="utf-8")
-    return HTMLResponse(html)
