@@ -1,5 +1,6 @@
 // The till page (商户核验): till staff sign in with their own account, pick one of their
-// partner's live offers from its list (typed by id only when the list is empty or fails), scan (camera + jsQR) or type a member's card code, verify, redeem.
+// partner's live offers from its list (typed by id only when the list is empty or fails), scan
+// (camera + jsQR) or type a member's card code, verify, redeem.
 // Everything goes through the web service's forwarder (/api/{service}/...); the access token
 // lives in memory only, the refresh token in an HttpOnly cookie renewed with the CSRF cookie.
 "use strict";
