@@ -170,6 +170,7 @@ async def test_the_till_verifies_a_typed_code_redeems_it_once_and_the_card_shows
     await sign_in(page, till.username)
     # The pick-list: the partner's live offers only (not the one starting next month).
     select = page.get_by_test_id("till-offer-select")
+    await expect(select.locator("option")).to_have_count(2)  # the placeholder and the live offer
     values = await select.locator("option").evaluate_all("options => options.map(o => o.value)")
     assert values == ["", till.offer_id], values
     await expect(select.locator(f'option[value="{till.offer_id}"]')).to_contain_text(OFFER_TITLE)
