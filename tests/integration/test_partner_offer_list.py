@@ -33,14 +33,13 @@ async def listed(partners: Partners, key: str, query: str = "") -> dict[str, Any
     return body
 
 
-async def accepted(partners: Partners, key: str, offer_id: str) -> int:
-    """The offer's accepted version, once it has one."""
+async def accepted(partners: Partners, key: str, offer_id: str, version: int = 1) -> None:
+    """Wait until this version of the offer is the accepted one."""
 
-    async def version() -> int | None:
-        return await partners.offer_version(key, offer_id)
+    async def reached() -> bool:
+        return await partners.offer_version(key, offer_id) == version
 
-    found: int = await eventually(version, timeout=20)
-    return found
+    await eventually(reached, timeout=20)
 
 
 def ids(page: dict[str, Any]) -> list[str]:
@@ -70,10 +69,10 @@ async def test_a_partner_lists_its_live_offers_by_default_and_each_state_on_requ
         submitted = await partners.submit(key, body)
         assert submitted.status_code == 202, submitted.text
     for offer_id in bodies:
-        assert await accepted(partners, key, offer_id) == 1
+        await accepted(partners, key, offer_id)
     withdraw = {"action": "withdraw", "merchant_id": shop, "offer_id": "d-withdrawn", "version": 2}
     assert (await partners.submit(key, withdraw)).status_code == 202
-    assert await eventually(lambda: partners.offer_version(key, "d-withdrawn")) == 2
+    await accepted(partners, key, "d-withdrawn", version=2)
     delisted = await partners.http.post(
         f"{partners.url}/partners/{partner_id}/merchants/{gone}/delist",
         json={"reason": "合同到期"},
@@ -85,7 +84,7 @@ async def test_a_partner_lists_its_live_offers_by_default_and_each_state_on_requ
     other_id, other_key = await partners.register("list-other")
     await partners.merchant(other_id, f"{other_id}-shop")
     assert (await partners.submit(other_key, offer(f"{other_id}-shop", "a-live"))).status_code == 202
-    assert await eventually(lambda: partners.offer_version(other_key, "a-live")) == 1
+    await accepted(partners, other_key, "a-live")
 
     async def ended() -> list[str]:
         return ids(await listed(partners, key, "?state=ended"))
@@ -143,7 +142,7 @@ async def test_the_offer_list_pages_by_offer_id(partners: Partners) -> None:
     for name in names:
         assert (await partners.submit(key, offer(shop, name))).status_code == 202
     for name in names:
-        assert await accepted(partners, key, name) == 1
+        await accepted(partners, key, name)
 
     seen: list[str] = []
     query = "?limit=2"
@@ -189,7 +188,7 @@ async def test_the_till_reaches_the_offer_list_through_the_web_forwarder(
     shop = f"{partner_id}-shop"
     await partners.merchant(partner_id, shop)
     assert (await partners.submit(key, offer(shop, "lunch"))).status_code == 202
-    assert await eventually(lambda: partners.offer_version(key, "lunch")) == 1
+    await accepted(partners, key, "lunch")
     web = stack_env.services["web"].url
     staff = stack_env.headers(Role.PARTNER_STAFF, partner_id=partner_id, sub=f"till-{partner_id}")
     r = await partners.http.get(
