@@ -15,7 +15,7 @@ VENDOR_STAMP := services/web/vendor/.installed-$(shell sha1sum $(VENDOR_LOCK) | 
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv vendor browser infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration contract test-faults token admin codes rotate-keys rebuild seed-state deadletters partner-access irregular-ids clean \
+        unit integration contract screens test-faults token admin codes rotate-keys rebuild seed-state deadletters partner-access irregular-ids clean \
         backup restore
 
 help: ## list the targets
@@ -81,6 +81,9 @@ contract: venv infra-up ## schemathesis on every service's OpenAPI as each role;
 
 test: venv vendor browser lint typecheck infra-up ## lint, type check, unit, integration, browser, contract and fault-injection tests, the restore drill
 	@$(WITH_INFRA) scripts/pytest.sh tests
+
+screens: venv vendor browser infra-up ## the browser tests, refreshing the committed screenshots in docs/screens/
+	@$(WITH_INFRA) SCREENS_DIR=docs/screens scripts/pytest.sh tests/browser -q
 
 .PHONY: bench
 bench: venv infra-up ## benchmarks on the real Kafka and PostgreSQL into bench/results/: make bench SIZE=tiny|small|medium|city

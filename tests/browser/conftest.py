@@ -5,8 +5,10 @@ plus the web service (pages and forwarder), on the real Kafka and PostgreSQL.
 Fixtures: `web_stack` (session: the running stack; the web service is `web_stack.services["web"]`),
 `browser` (session: one Chromium), `page` (a fresh context per test: 390×844, zh-CN, base URL the
 web service), `check_accessibility` (axe-core in the page: 0 serious or critical violations) and
-`screenshot` (docs/screens/{name}.png). `launch_chromium(playwright, *extra_args)` starts another
-Chromium, e.g. with a fake camera (tests/browser/test_till.py).
+`screenshot` ($SCREENS_DIR/{name}.png: `.run/screens/` by default, so `make test` leaves the tree
+clean; `make screens` sets SCREENS_DIR=docs/screens to refresh the committed ones).
+`launch_chromium(playwright, *extra_args)` starts another Chromium, e.g. with a fake camera
+(tests/browser/test_till.py).
 """
 
 import json
@@ -22,7 +24,8 @@ from scripts.chromium import launch as launch_debian_chromium
 from tests.conftest import ROOT, Stack, running_stack
 
 VIEWPORT: ViewportSize = {"width": 390, "height": 844}  # a common phone
-SCREENS = ROOT / "docs" / "screens"
+# Where screenshots go: git-ignored unless asked for (a relative SCREENS_DIR is from the root).
+SCREENS = ROOT / os.environ.get("SCREENS_DIR", ".run/screens")
 AXE = ROOT / "services" / "web" / "vendor" / "axe.min.js"
 AXE_URL = "/assets/vendor/axe.min.js"
 # A till's card code lives this long on the browser tests' stack (60 s in production), so a test

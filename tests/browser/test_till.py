@@ -1,23 +1,25 @@
 """The till page (/till) in headless Chromium on the real stack (issue 18): a member made through
 the APIs (sign up, real name, apply, a cadre's approval) with a partner's offer on their card; the
-partner's till staff sign in with their own account, type the member's current card code → 可以使用
+partner's till staff sign in with their own account, pick the offer from the partner's live
+offers (an upcoming one is not listed; the choice is remembered on the device), type the member's current card code → 可以使用
 with the masked name, redeem → 成功; the same code again, and an expired one, → 不可使用; the card
 then shows the redemption (使用记录). The camera path: Chromium's fake capture plays a QR picture of
-a live code, the page decodes it with jsQR and shows the verdict. axe-core on the page."""
+a live code, the page decodes it with jsQR and shows the verdict. When the list fails, the offer
+id is typed. axe-core on the page."""
 
 import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import segno
-from playwright.async_api import Page, Playwright, expect
+from playwright.async_api import Page, Playwright, Route, expect
 
 from scripts.fake_people import person
 from scripts.identity_client import IdentityClient, Tokens
@@ -33,6 +35,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "收银台-correct horse battery"
 OFFER_TITLE = "工会会员午餐 8.5 折"
+LATER_OFFER = "dinner-next-month"  # published, not started yet: not in the till's list
 
 
 @dataclass
@@ -112,6 +115,9 @@ async def till(web_stack: Stack) -> AsyncIterator[Till]:
             return f"{partner_id}/{offer_id}" in await keys_of(api, member_id, partner_id, member.headers)
 
         await eventually(on_card, timeout=30)
+        later = offer(shop, LATER_OFFER, valid_from=(datetime.now(UTC) + timedelta(days=10)).isoformat())
+        assert (await partners.submit(api_key, later)).status_code == 202
+        assert await eventually(lambda: partners.offer_version(api_key, LATER_OFFER), timeout=30) == 1
 
         # The till's staff account: made by an admin, bound to the partner (docs/identity-staff.md).
         admin = s.headers(Role.ADMIN)
@@ -132,16 +138,21 @@ async def till(web_stack: Stack) -> AsyncIterator[Till]:
         yield Till(s, http, member_id, member, partner_id, offer_id, username)
 
 
-async def sign_in_and_choose(page: Page, till: Till) -> None:
+async def sign_in(page: Page, username: str) -> None:
     await page.goto("/till")
     await expect(page.get_by_test_id("till-sign-in")).to_be_visible()
-    await page.get_by_test_id("till-username").fill(till.username)
+    await page.get_by_test_id("till-username").fill(username)
     await page.get_by_test_id("till-password").fill(PASSWORD)
     await page.get_by_test_id("till-sign-in-submit").click()
     await expect(page.get_by_test_id("till-work")).to_be_visible()
-    await page.get_by_test_id("till-offer-id").fill(till.offer_id)
-    await page.get_by_test_id("till-offer-set").click()
+
+
+async def sign_in_and_choose(page: Page, till: Till) -> None:
+    """Signed in, the offer picked from the partner's list (no id to type while there is one)."""
+    await sign_in(page, till.username)
+    await page.get_by_test_id("till-offer-select").select_option(till.offer_id)
     await expect(page.get_by_test_id("till-offer-chosen")).to_contain_text(OFFER_TITLE)
+    await expect(page.get_by_test_id("till-offer-manual")).to_be_hidden()
 
 
 async def type_and_verify(page: Page, code: str) -> None:
@@ -156,7 +167,17 @@ async def test_the_till_verifies_a_typed_code_redeems_it_once_and_the_card_shows
     await page.goto("/till")
     await expect(page.get_by_test_id("till-sign-in")).to_be_visible()
     await check_accessibility(page)
-    await sign_in_and_choose(page, till)
+    await sign_in(page, till.username)
+    # The pick-list: the partner's live offers only (not the one starting next month).
+    select = page.get_by_test_id("till-offer-select")
+    await expect(select.locator("option")).to_have_count(2)  # the placeholder and the live offer
+    values = await select.locator("option").evaluate_all("options => options.map(o => o.value)")
+    assert values == ["", till.offer_id], values
+    await expect(select.locator(f'option[value="{till.offer_id}"]')).to_contain_text(OFFER_TITLE)
+    await expect(page.get_by_test_id("till-offer-id")).to_be_hidden()
+    await check_accessibility(page)
+    await select.select_option(till.offer_id)
+    await expect(page.get_by_test_id("till-offer-chosen")).to_contain_text(OFFER_TITLE)
     await expect(page.get_by_test_id("till-redemptions-empty")).to_be_visible()
 
     code, _ = await till.card_code()
@@ -190,9 +211,12 @@ async def test_the_till_verifies_a_typed_code_redeems_it_once_and_the_card_shows
     uses = await eventually(redeemed, timeout=20)
     assert [u["offer_title"] for u in uses] == [OFFER_TITLE]
 
-    # A reload keeps the session (the refresh cookie); signing out ends it.
+    # A reload keeps the session (the refresh cookie) and the offer picked on this device;
+    # signing out ends the session.
     await page.reload()
     await expect(page.get_by_test_id("till-work")).to_be_visible()
+    await expect(page.get_by_test_id("till-offer-select")).to_have_value(till.offer_id)
+    await expect(page.get_by_test_id("till-offer-chosen")).to_contain_text(OFFER_TITLE)
     await page.get_by_test_id("till-sign-out").click()
     await expect(page.get_by_test_id("till-sign-in")).to_be_visible()
     await page.reload()
@@ -216,6 +240,27 @@ async def test_a_typed_code_that_is_no_code_is_refused_before_asking(page: Page,
     await page.get_by_test_id("till-verify").click()
     await expect(page.get_by_test_id("till-notice")).to_contain_text("会员码格式不正确")
     await expect(page.get_by_test_id("till-verdict")).to_be_hidden()
+
+
+async def test_when_the_offer_list_fails_the_offer_id_is_typed(page: Page, till: Till) -> None:
+    async def unavailable(route: Route) -> None:
+        await route.fulfill(
+            status=503,
+            content_type="application/problem+json",
+            body='{"title": "Service Unavailable", "status": 503, "detail": "服务暂时不可用，请稍后再试"}',
+            headers={"Retry-After": "2"},
+        )
+
+    await page.route(lambda url: "/api/partners/partner-api/v1/offers?" in url, unavailable)
+    await sign_in(page, till.username)
+    await expect(page.get_by_test_id("till-offer-list-state")).to_contain_text("手动输入优惠编号")
+    await expect(page.get_by_test_id("till-offer-select")).to_be_hidden()
+    await page.get_by_test_id("till-offer-id").fill(till.offer_id)
+    await page.get_by_test_id("till-offer-set").click()
+    await expect(page.get_by_test_id("till-offer-chosen")).to_contain_text(OFFER_TITLE)
+    code, _ = await till.card_code()
+    await type_and_verify(page, code)
+    await expect(page.get_by_test_id("till-verdict")).to_have_attribute("data-ok", "true")
 
 
 async def test_a_wrong_password_keeps_the_till_signed_out_with_a_chinese_reason(
@@ -292,11 +337,10 @@ async def test_a_staff_account_of_no_partner_cannot_check_codes_at_the_till(page
         headers=admin,
     )
     assert bound.status_code == 201, bound.text
-    await page.goto("/till")
-    await page.get_by_test_id("till-username").fill(username)
-    await page.get_by_test_id("till-password").fill(PASSWORD)
-    await page.get_by_test_id("till-sign-in-submit").click()
-    await expect(page.get_by_test_id("till-work")).to_be_visible()
+    await sign_in(page, username)
+    # The partner API refuses the list at once; typing an id is refused the same way.
+    await expect(page.get_by_test_id("till-notice")).to_contain_text("无权核验")
+    await expect(page.get_by_test_id("till-offer-select")).to_be_hidden()
     await page.get_by_test_id("till-offer-id").fill(till.offer_id)
     await page.get_by_test_id("till-offer-set").click()
     await expect(page.get_by_test_id("till-notice")).to_contain_text("无权核验")

@@ -257,8 +257,14 @@ def test_the_partner_api_keeps_its_own_smaller_body_limit() -> None:
     from services.partners.domain.offers import MAX_BYTES
     from shared.inputs import DEFAULT_BODY_LIMIT, StrictRoute
 
-    limits = {r.path: r.body_limit for r in router.routes if isinstance(r, StrictRoute)}
-    assert limits.pop("/partner-api/v1/offers") == MAX_BYTES == 16_384
+    # By method too: GET /partner-api/v1/offers (the list) takes no body and keeps the default.
+    limits = {
+        (m, r.path): r.body_limit
+        for r in router.routes
+        if isinstance(r, StrictRoute)
+        for m in r.methods or ()
+    }
+    assert limits.pop(("POST", "/partner-api/v1/offers")) == MAX_BYTES == 16_384
     assert set(limits.values()) == {DEFAULT_BODY_LIMIT}
 
 

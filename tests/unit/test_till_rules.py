@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from services.partners.domain import till
-from services.partners.domain.offers import Rejected, content_hash, offer_event, parse
+from services.partners.domain.offers import (
+    OfferState,
+    Rejected,
+    content_hash,
+    offer_event,
+    offer_state,
+    parse,
+)
 from services.partners.domain.till import CodeFacts, CodeKind, OfferFacts, Refusal, Usage
 from shared.contracts import decode_event, encode_event, new_envelope
 from shared.contracts.partners import (
@@ -153,3 +160,27 @@ def test_an_offer_published_v1_event_is_read_as_v2_without_limits() -> None:
     assert metadata.schema_version == 1
     assert isinstance(payload, OfferPublished) and payload.schema_version == 2
     assert (payload.per_member_per_day, payload.per_member_per_month, payload.stock) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, OfferState.LIVE),
+        ({"valid_from": NOW}, OfferState.LIVE),  # from its first instant
+        ({"valid_from": NOW + timedelta(seconds=1)}, OfferState.UPCOMING),
+        ({"valid_until": NOW}, OfferState.ENDED),  # not at its last
+        ({"valid_from": None, "valid_until": None}, OfferState.ENDED),  # only a withdrawal came
+        ({"merchant_listed": False}, OfferState.DELISTED),
+        ({"merchant_listed": False, "valid_until": NOW}, OfferState.DELISTED),
+        ({"withdrawn": True, "merchant_listed": False}, OfferState.WITHDRAWN),
+    ],
+)
+def test_an_offers_state_and_only_a_live_one_is_redeemable(
+    changes: dict[str, Any], expected: OfferState
+) -> None:
+    facts = offer(**changes)
+    state = offer_state(facts.withdrawn, facts.merchant_listed, facts.valid_from, facts.valid_until, NOW)
+    assert state is expected
+    refused = till.refusal(code(), facts, NONE_USED, NOW)
+    assert (refused is None) == (expected is OfferState.LIVE)
+    assert refused in (None, Refusal.NOT_LIVE)

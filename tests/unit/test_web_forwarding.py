@@ -45,6 +45,7 @@ PENDING = {
         ("POST", "partners", f"/members/{MEMBER}/card-codes"),
         ("POST", "partners", "/partner-api/v1/redemptions"),
         ("GET", "partners", "/partner-api/v1/redemptions"),
+        ("GET", "partners", "/partner-api/v1/offers"),
         ("GET", "partners", "/partner-api/v1/offers/spring-2027.dining"),
         ("POST", "relief", "/cases"),
         ("GET", "competitions", "/competitions/open"),
@@ -64,7 +65,7 @@ def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str
         ("GET", "projector", f"/unions/{MEMBER}/cards", 404),
         ("POST", "enrollment", f"/applications/{MEMBER}/approve", 404),  # a cadre's, not a page's
         ("GET", "enrollment", "/applications", 405),  # filing only: the list is a cadre's
-        ("POST", "partners", "/partner-api/v1/offers", 404),  # publishing offers: not from a page
+        ("POST", "partners", "/partner-api/v1/offers", 405),  # listing only: publishing is not a page's
         ("GET", "projector", "/cards/not-a-uuid", 404),
         ("GET", "identity", "", 404),
         ("GET", "identity", "/", 404),

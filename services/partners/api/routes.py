@@ -3,7 +3,7 @@ partners' own API under /partner-api/v1 (partner API keys). Thin: each maps a bo
 
 import uuid
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
@@ -15,6 +15,8 @@ from services.partners.api.schemas import (
     MerchantId,
     MerchantIn,
     MerchantOut,
+    OfferListItemOut,
+    OffersOut,
     OfferStateOut,
     PartnerIn,
     PartnerOut,
@@ -24,13 +26,14 @@ from services.partners.api.schemas import (
     StatusIn,
 )
 from services.partners.domain.merchants import Listing
-from services.partners.domain.offers import MAX_BYTES, Rejected
+from services.partners.domain.offers import MAX_BYTES, OfferState, Rejected
 from services.partners.handlers import merchants, offers, partners, views
 from services.partners.handlers.common import Deps
 from services.partners.store.ingress_log import LogRow
+from shared.contracts.partners import Code
 from shared.errors import InvalidInput, NotFound
 from shared.http import AppDeps, CallerDep, correlation_id_of
-from shared.inputs import After, StrictRoute
+from shared.inputs import After, Limit, StrictRoute
 from shared.openapi import problems
 from shared.rows import from_row
 
@@ -197,6 +200,24 @@ async def submit_offer(request: Request, partner: CurrentPartner, deps: DepsDep)
             headers={"Retry-After": "1"},
         ) from exc
     return from_row(QueuedOut, queued)
+
+
+@router.get("/partner-api/v1/offers", tags=["partner API"], responses=problems(401, 403))
+async def my_offers(
+    partner: CurrentPartner,
+    deps: DepsDep,
+    state: Annotated[OfferState | Literal["all"], Query(description="live (the default) or all")] = (
+        OfferState.LIVE
+    ),
+    after: Annotated[Code | None, Query(description="the next_after of the page before")] = None,
+    limit: Annotated[Limit, Query()] = 100,
+) -> OffersOut:
+    """Your offers by offer id, the live ones (redeemable at a till now) unless `state` says
+    otherwise; page with ?after=next_after until it is null."""
+    wanted = None if state == "all" else OfferState(state)
+    rows = await views.my_offers(deps, partner.partner_id, wanted, after, limit)
+    items = [OfferListItemOut.of(partner.partner_id, row) for row in rows]
+    return OffersOut(items=items, next_after=rows[-1].offer_id if len(rows) == limit else None)
 
 
 @router.get("/partner-api/v1/offers/{offer_id}", tags=["partner API"], responses=problems(403, 404))

@@ -6,9 +6,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.partners.domain.offers import OfferState
 from services.partners.domain.topics import PartnerTopics
+from services.partners.store.offers import ListedOffer
 from services.partners.store.partners import PartnerRow
-from shared.contracts.partners import CODE_PATTERN, PARTNER_ID_PATTERN, REGION_PATTERN, OfferCategory
+from shared.contracts.partners import (
+    CODE_PATTERN,
+    PARTNER_ID_PATTERN,
+    REGION_PATTERN,
+    OfferCategory,
+    offer_key,
+)
 
 
 class _In(BaseModel):
@@ -110,6 +118,42 @@ class OfferStateOut(BaseModel):
     updated_at: datetime
     offer: dict[str, Any]
     history: list[IngressOut]
+
+
+class OfferListItemOut(BaseModel):
+    """One of your offers as a till lists it (nothing about any member)."""
+
+    offer_id: str
+    offer_key: str = Field(description="<partner_id>/<offer_id>, as the member's card names it")
+    state: OfferState
+    title: str | None = Field(description="null once withdrawn: a withdrawal carries no title")
+    merchant_id: str
+    merchant_name: str
+    eligibility: str | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    per_member_per_day: int | None = Field(description="null: no limit (China time days)")
+    per_member_per_month: int | None = Field(description="null: no limit (China time months)")
+    stock: int | None = Field(description="redemptions in all; null: no limit")
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, partner_id: str, o: ListedOffer) -> "OfferListItemOut":
+        body = o.offer
+        return cls(
+            offer_id=o.offer_id, offer_key=offer_key(partner_id, o.offer_id), state=o.state,
+            title=body.get("title"), merchant_id=o.merchant_id, merchant_name=o.merchant_name,
+            eligibility=body.get("eligibility"), valid_from=body.get("valid_from"),
+            valid_until=body.get("valid_until"), per_member_per_day=body.get("per_member_per_day"),
+            per_member_per_month=body.get("per_member_per_month"), stock=body.get("stock"),
+            version=o.version, updated_at=o.updated_at,
+        )  # fmt: skip
+
+
+class OffersOut(BaseModel):
+    items: list[OfferListItemOut]
+    next_after: str | None = Field(description="pass as ?after= for the next page; null: this was the last")
 
 
 MerchantId = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]

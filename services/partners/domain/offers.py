@@ -266,3 +266,34 @@ def decide(message: PartnerOfferMessage, digest: str, stored: StoredOffer | None
             "a withdrawn offer stays withdrawn (publish a new offer id)",
         )
     return Decision(Outcome.ACCEPTED)
+
+
+class OfferState(StrEnum):
+    """Where an accepted offer stands now; only a live one can be redeemed at a till.
+    The store's listing computes the same in SQL (store/offers.py: _STATE) to filter and page."""
+
+    LIVE = "live"  # published, merchant listed, valid_from <= now < valid_until
+    UPCOMING = "upcoming"  # not started yet
+    ENDED = "ended"  # past valid_until
+    WITHDRAWN = "withdrawn"  # withdrawn by the partner (final)
+    DELISTED = "delisted"  # its merchant left the programme
+
+
+def offer_state(
+    withdrawn: bool,
+    merchant_listed: bool,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+    now: datetime,
+) -> OfferState:
+    """The first that holds: withdrawn, merchant delisted, ended, upcoming, else live. An offer
+    without dates (only a withdrawal was ever accepted) is never live."""
+    if withdrawn:
+        return OfferState.WITHDRAWN
+    if not merchant_listed:
+        return OfferState.DELISTED
+    if valid_from is None or valid_until is None or valid_until <= now:
+        return OfferState.ENDED
+    if now < valid_from:
+        return OfferState.UPCOMING
+    return OfferState.LIVE

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from services.partners.domain.offers import OfferState, offer_state
 from shared.contracts.partners import Eligibility
 from shared.events import CHINA
 
@@ -131,9 +132,8 @@ def refusal(
         return Refusal.USED
     if offer is None:
         return Refusal.UNKNOWN_OFFER
-    if offer.withdrawn or not offer.merchant_listed or offer.valid_from is None or offer.valid_until is None:
-        return Refusal.NOT_LIVE
-    if not offer.valid_from <= now < offer.valid_until:
+    state = offer_state(offer.withdrawn, offer.merchant_listed, offer.valid_from, offer.valid_until, now)
+    if state is not OfferState.LIVE:
         return Refusal.NOT_LIVE
     if offer.offer_key not in code.offer_keys:
         return Refusal.NOT_FOR_CODE

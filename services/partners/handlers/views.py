@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 
 from services.partners.domain import keys
+from services.partners.domain.offers import OfferState
 from services.partners.handlers.common import Deps, partner_or_404, require_admin
 from services.partners.store import ingress_log, merchants, offers, partners
 from services.partners.store.ingress_log import LogRow
 from services.partners.store.merchants import MerchantRow
-from services.partners.store.offers import OfferRow
+from services.partners.store.offers import ListedOffer, OfferRow
 from services.partners.store.partners import PartnerRow
 from shared.auth import Caller
 
@@ -64,3 +65,10 @@ class OfferView:
 async def my_offer(deps: Deps, partner_id: str, offer_id: str) -> OfferView:
     accepted = await offers.get_offer(deps.pool, partner_id, offer_id)
     return OfferView(accepted, await ingress_log.offer_history(deps.pool, partner_id, offer_id))
+
+
+async def my_offers(
+    deps: Deps, partner_id: str, state: OfferState | None, after: str | None, limit: int
+) -> list[ListedOffer]:
+    """The partner's offers in `state` now (None: every state), by offer id, for its till."""
+    return await offers.list_offers(deps.pool, partner_id, deps.now(), state, after, limit)

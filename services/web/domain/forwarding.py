@@ -51,6 +51,7 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
         ("POST", "/partner-api/v1/verify"),
         ("GET", "/partner-api/v1/redemptions"),
         ("POST", "/partner-api/v1/redemptions"),
+        ("GET", "/partner-api/v1/offers"),  # the till's pick-list: the partner's live offers
         ("GET", "/partner-api/v1/offers/{code}"),
         ("GET", "/partner-api/v1/merchants"),
     ),

@@ -1,5 +1,6 @@
-// The till page (商户核验): till staff sign in with their own account, choose one of their
-// partner's offers, scan (camera + jsQR) or type a member's card code, verify, redeem.
+// The till page (商户核验): till staff sign in with their own account, pick one of their
+// partner's live offers from its list (typed by id only when the list is empty or fails), scan
+// (camera + jsQR) or type a member's card code, verify, redeem.
 // Everything goes through the web service's forwarder (/api/{service}/...); the access token
 // lives in memory only, the refresh token in an HttpOnly cookie renewed with the CSRF cookie.
 "use strict";
@@ -9,6 +10,8 @@
   const CSRF_COOKIE = "__Host-zhijia-csrf";
   const RECENT_OFFERS = "zhijia.till.offers"; // offer ids only: no personal data is stored
   const SCAN_EVERY_MS = 150;
+  const OFFER_PAGE = 200;
+  const OFFER_PAGES = 5; // at most 1000 live offers in the pick-list
   const MESSAGES = {
     network: "网络异常，请检查网络后重试",
     signedOut: "登录已失效，请重新登录",
@@ -16,12 +19,14 @@
     notACode: "这不是会员码，请让会员出示会员卡上的二维码",
     badCode: "会员码格式不正确，请核对后重试",
     noOffer: "请先选定要核销的优惠",
+    noOffers: "本商户暂无进行中的优惠，可手动输入优惠编号",
+    offersFailed: "优惠列表加载失败，可手动输入优惠编号",
     invalid: "输入有误，请检查后重试",
     failed: "操作未完成，请稍后重试",
   };
 
   const $ = (id) => document.getElementById(id);
-  const state = { token: null, renewTimer: null, offer: null, pending: null, after: 0, seen: [], stream: null, scanTimer: null };
+  const state = { token: null, renewTimer: null, offer: null, offers: [], pending: null, after: 0, seen: [], stream: null, scanTimer: null };
 
   // --- talking to the services ---------------------------------------------------------------
 
@@ -134,7 +139,8 @@
 
   function signedOut(message) {
     clearTimeout(state.renewTimer);
-    Object.assign(state, { token: null, pending: null, after: 0, seen: [] });
+    Object.assign(state, { token: null, offer: null, offers: [], pending: null, after: 0, seen: [] });
+    $("offer-chosen").textContent = "";
     $("work").hidden = true;
     $("sign-out").hidden = true;
     $("sign-in").hidden = false;
@@ -146,12 +152,7 @@
     $("sign-in").hidden = true;
     $("work").hidden = false;
     $("sign-out").hidden = false;
-    showRecentOffers();
-    const last = recentOffers()[0];
-    if (last && !state.offer) {
-      $("offer-id").value = last;
-      await chooseOffer();
-    }
+    await loadOffers();
     await loadToday();
   }
 
@@ -163,6 +164,70 @@
       return Array.isArray(list) ? list.filter((id) => typeof id === "string").slice(0, 10) : [];
     } catch (_) {
       return [];
+    }
+  }
+
+  function remember(id) {
+    localStorage.setItem(RECENT_OFFERS, JSON.stringify([id, ...recentOffers().filter((o) => o !== id)].slice(0, 10)));
+  }
+
+  const validUntil = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", month: "numeric", day: "numeric" });
+
+  function offerLabel(item) {
+    const parts = [item.title || item.offer_id, item.merchant_name];
+    if (item.valid_until) parts.push(`至${validUntil.format(new Date(item.valid_until))}`);
+    if (item.eligibility === "hardship_households") parts.push("凭专享券");
+    return parts.join(" · ");
+  }
+
+  async function loadOffers() {
+    // The partner's live offers; the last one chosen on this device is picked again.
+    const select = $("offer-select");
+    let items = [];
+    try {
+      let after = null;
+      for (let page = 0; page < OFFER_PAGES; page += 1) {
+        const query = `state=live&limit=${OFFER_PAGE}${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+        const { data } = await call("GET", `partners/partner-api/v1/offers?${query}`);
+        items.push(...data.items);
+        after = data.next_after;
+        if (!after) break;
+      }
+    } catch (refused) {
+      items = null;
+      notify(refused.message);
+    }
+    state.offers = items || [];
+    select.replaceChildren(select.options[0], ...state.offers.map((item) =>
+      Object.assign(document.createElement("option"), { value: item.offer_id, textContent: offerLabel(item) })));
+    const listed = state.offers.length > 0;
+    $("offer-pick").hidden = !listed;
+    $("offer-form").hidden = listed; // typing an id: only when there is no list to pick from
+    const listState = $("offer-list-state");
+    listState.textContent = listed ? "" : items ? MESSAGES.noOffers : MESSAGES.offersFailed;
+    listState.hidden = listed;
+    const last = recentOffers()[0];
+    if (listed) {
+      const wanted = state.offer || last;
+      select.value = state.offers.some((item) => item.offer_id === wanted) ? wanted : "";
+      pickOffer();
+    } else {
+      showRecentOffers();
+      if (last && !state.offer && items) {
+        $("offer-id").value = last;
+        await chooseOffer();
+      }
+    }
+  }
+
+  function pickOffer() {
+    const item = state.offers.find((o) => o.offer_id === $("offer-select").value);
+    clearVerdict();
+    state.offer = item ? item.offer_id : null;
+    $("offer-chosen").textContent = item ? `当前优惠：${item.title || item.offer_id}` : "";
+    if (item) {
+      remember(item.offer_id);
+      notify(null);
     }
   }
 
@@ -187,7 +252,7 @@
       }
       state.offer = id;
       chosen.textContent = `当前优惠：${title}`;
-      localStorage.setItem(RECENT_OFFERS, JSON.stringify([id, ...recentOffers().filter((o) => o !== id)].slice(0, 10)));
+      remember(id);
       showRecentOffers();
       notify(null);
     } catch (refused) {
@@ -380,6 +445,7 @@
     $("sign-in-form").addEventListener("submit", signIn);
     $("sign-out").addEventListener("click", signOut);
     $("offer-form").addEventListener("submit", chooseOffer);
+    $("offer-select").addEventListener("change", pickOffer);
     $("check-form").addEventListener("submit", verify);
     $("code").addEventListener("input", clearVerdict);
     $("redeem").addEventListener("click", redeem);
