@@ -12,6 +12,7 @@ clean; `make screens` sets SCREENS_DIR=docs/screens to refresh the committed one
 """
 
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
