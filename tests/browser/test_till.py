@@ -9,6 +9,7 @@ id is typed. axe-core on the page."""
 
 import asyncio
 import random
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,10 +20,11 @@ from typing import Any
 import httpx
 import pytest
 import segno
-from playwright.async_api import Page, Playwright, Route, expect
+from playwright.async_api import Browser, Page, Playwright, Route, expect
 
 from scripts.fake_people import person
 from scripts.identity_client import IdentityClient, Tokens
+from services.identity.adapters.dev_notifier import last_code
 from shared.auth import Role
 from tests.browser.conftest import CheckAccessibility, Screenshot, launch_chromium, new_page
 from tests.conftest import Stack
@@ -345,3 +347,84 @@ async def test_a_staff_account_of_no_partner_cannot_check_codes_at_the_till(page
     await page.get_by_test_id("till-offer-set").click()
     await expect(page.get_by_test_id("till-notice")).to_contain_text("无权核验")
     await expect(page.get_by_test_id("till-offer-chosen")).to_have_text("")
+
+
+async def test_the_code_on_the_members_card_page_is_redeemed_and_the_card_page_shows_it(
+    browser: Browser, page: Page, till: Till
+) -> None:
+    """The whole loop in two browsers: a member's phone (the member app, signed in by phone and
+    code, the card with its QR) and the till; the till takes the code the card page shows, redeems
+    it, and the member's card page then lists it under 使用记录."""
+    s, http = till.s, till.http
+    api = Api(s, http)
+    union_id = (await api.tree())["logistics"]
+    identity = s.services["identity"]
+    codes = Path(identity.env["IDENTITY_DEV_CODES_FILE"])
+    client = IdentityClient(http, identity.url, codes)
+    who = person(random.Random())
+    phone = await new_page(browser, till.web)
+    try:
+        # Signed in in the phone's browser (the session's cookies in its context), as the sign-in
+        # page does it; real name and application with the page's token; a cadre approves.
+        sent_before = last_code(codes, who.phone)
+        await client.send_code(who.phone)
+        code = await client.last_code(who.phone, after=sent_before)
+        signed = await phone.request.post(
+            "/api/identity/web/sessions", data={"phone": who.phone, "code": code}
+        )
+        assert signed.status == 200, await signed.text()
+        bearer = {"Authorization": f"Bearer {(await signed.json())['access_token']}"}
+        verified = await http.post(
+            f"{identity.url}/me/real-name", json={"name": who.name, "national_id": who.national_id},
+            headers=bearer,
+        )  # fmt: skip
+        assert verified.status_code == 200, verified.text
+        csrf = next(c["value"] for c in await phone.context.cookies() if c["name"] == "__Host-zhijia-csrf")
+        renewed = await phone.request.post("/api/identity/web/token", headers={"X-CSRF-Token": csrf})
+        assert renewed.status == 200, await renewed.text()
+        member = {"Authorization": f"Bearer {(await renewed.json())['access_token']}"}
+        form = {
+            "name": who.name, "national_id": who.national_id, "phone": who.phone,
+            "employer": who.employer or "某物流公司", "employment_type": who.employment_type,
+            "base_union_id": str(union_id),
+        }  # fmt: skip
+        applied = await http.post(f"{api.enrollment}/applications", json=form, headers=member)
+        assert applied.status_code == 201, applied.text
+        application = applied.json()["application"]["application_id"]
+        approved = await http.post(
+            f"{api.enrollment}/applications/{application}/approve", headers=api.cadre(union_id)
+        )
+        assert approved.status_code == 200, approved.text
+        member_id = uuid.UUID(approved.json()["member_id"])
+        await api.card_when(str(member_id), "active")
+
+        async def offer_on_card() -> bool:
+            keys = await keys_of(api, member_id, till.partner_id, member)
+            return f"{till.partner_id}/{till.offer_id}" in keys
+
+        await eventually(offer_on_card, timeout=30)
+
+        # The member opens the card: the QR and, under it, the code as text.
+        await phone.goto("/#/card")
+        await expect(phone.get_by_test_id("card-qr")).to_be_visible()
+        await expect(phone.get_by_test_id("card-redemptions")).to_contain_text("暂无使用记录")
+        shown = (await phone.get_by_test_id("card-code-text").inner_text()).strip()
+        assert shown, "the card page shows no code"
+
+        # The till takes that code.
+        await sign_in_and_choose(page, till)
+        await type_and_verify(page, shown)
+        await expect(page.get_by_test_id("till-verdict")).to_have_text(re.compile("可以使用"))
+        await page.get_by_test_id("till-redeem").click()
+        await expect(page.get_by_test_id("till-result")).to_contain_text("核销成功")
+
+        # The member's card page lists it (the projector has it from partners.OfferRedeemed).
+        async def listed() -> bool:
+            await phone.goto("about:blank")
+            await phone.goto("/#/card")
+            await expect(phone.get_by_test_id("card-qr")).to_be_visible()
+            return OFFER_TITLE in await phone.get_by_test_id("card-redemptions").inner_text()
+
+        assert await eventually(listed, timeout=30)
+    finally:
+        await phone.context.close()

@@ -35,6 +35,8 @@ from tests.faults.workload import ExpectedMember, Workload
 CHINA = timezone(timedelta(hours=8))
 # How long a command may keep meeting "not known here yet" (the service's membership view lags).
 UNKNOWN_PATIENCE_S = 150.0
+# How long the partner (the workload's own producer) keeps trying to publish through a broker restart.
+PARTNER_PRODUCE_PATIENCE_S = 180.0
 # Filed this long after learning of the dispute, the one-year arbitration limit has passed: both
 # of its notices (approaching, missed) are due as soon as the case is accepted.
 LEGAL_LEARNED_DAYS_AGO = 400
@@ -381,7 +383,11 @@ class ServicesWorkload:
             if not self.accept("partners", what, status, uncertain, {202}, set()):
                 return
         else:
-            for _ in range(200):
+            # The partner's own producer, not a service: it retries for as long as a broker restart
+            # can take on a busy machine (a partition's leader came back after more than 60 s once;
+            # a refusal is immediate, so a count of tries measured too short a time).
+            deadline = time.monotonic() + PARTNER_PRODUCE_PATIENCE_S
+            while True:
                 try:
                     await asyncio.wait_for(
                         producer.send_and_wait(self.offers_topic, raw, key=offer_id.encode()), timeout=10
@@ -389,9 +395,11 @@ class ServicesWorkload:
                     break
                 except (KafkaError, TimeoutError):
                     self.tallies["partners"].uncertain += 1
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"offer {offer_id} v{version} never reached the partner's topic"
+                        ) from None
                     await asyncio.sleep(0.3)
-            else:
-                raise RuntimeError(f"offer {offer_id} v{version} never reached the partner's topic")
             self.tallies["partners"].accepted[what] += 1
         offer = self.offers.setdefault(offer_id, Offer(offer_id, path, version, title))
         offer.version, offer.title = version, title
