@@ -8,17 +8,19 @@ name, numbers and the QR image are in the page, timed by the browser's own clock
 navigation's start. Weight = the bytes the page fetched (transferSize of the document and every
 resource: headers and bodies as sent).
 
-Identity is not started: its two answers (`/web/token`, `/me`) are served by the bench from the
-browser's side with a token of the bench's development issuer, which the services trust here. They
-are a few hundred bytes each; the card itself, the code and the QR come from the real services.
-Side by side in the same run: the card's API call alone, straight to the projector and through the
-web service's forwarder, so the forwarder's cost per call is a ratio, not a guess.
+Identity is not started: its two answers (`/web/token`, `/me`) are served by a stub of the bench
+(IdentityStub, on loopback behind the web service as identity is) with a token of the bench's
+development issuer, which the services trust here. They are a few hundred bytes each; the card
+itself, the code and the QR come from the real services. Side by side in the same run: the
+card's API call alone, straight to the projector and through the web service's forwarder, so the
+forwarder's cost per call is a ratio, not a guess.
 """
 
-import functools
 import json
 import statistics
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -56,6 +58,57 @@ CSRF_COOKIE: "SetCookieParam" = {
     "path": "/",
     "secure": True,
 }
+
+
+class IdentityStub:
+    """Identity's two answers the card page asks for, for the member being measured now (a
+    plain HTTP server on loopback, so the browser's cache works as it does for a member:
+    Playwright's request routing would turn the cache off)."""
+
+    def __init__(self) -> None:
+        self.member = ""
+        self.tokens: dict[str, str] = {}
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                if self.path.startswith("/web/token"):
+                    token = stub.tokens[stub.member]
+                    self._answer(200, {"access_token": token, "token_type": "Bearer", "expires_in": 900})
+                else:
+                    self._answer(404, {"detail": "not in the bench"})
+
+            def do_GET(self) -> None:
+                if self.path.startswith("/me"):
+                    m = stub.member
+                    self._answer(200, {
+                        "account_id": f"bench-{m}", "kind": "member", "phone_masked": "138****0000",
+                        "realname_status": "verified", "realname_label": "已实名", "person_id": m,
+                        "member_id": m,
+                    })  # fmt: skip
+                else:
+                    self._answer(404, {"detail": "not in the bench"})
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -103,7 +156,9 @@ async def _api_calls(url: str, paths: list[str], tokens: list[str], rounds: int)
 
 
 async def measure(bench: BenchStack, prefix: str, database: str, loads: int = 20) -> dict[str, Any]:
-    from playwright.async_api import Route, async_playwright
+    from playwright.async_api import async_playwright
+
+    identity = IdentityStub()
 
     projector = bench.service("projector", prefix=prefix, database=database, label="projector (page)")
     partners = bench.service(
@@ -121,7 +176,7 @@ async def measure(bench: BenchStack, prefix: str, database: str, loads: int = 20
         extra={
             "CARDS_URL": projector.url,
             "PARTNERS_URL": partners.url,
-            "IDENTITY_URL": "http://127.0.0.1:9",
+            "IDENTITY_URL": identity.url,
         },
     )
     await bench.start(web)
@@ -129,21 +184,7 @@ async def measure(bench: BenchStack, prefix: str, database: str, loads: int = 20
     if not members:
         raise RuntimeError("no active card in the projector's database")
     tokens = {m: bench_token(Role.MEMBER, sub=f"bench-{m}", member_id=m) for m in members}
-
-    async def identity(route: Route, *, member: str) -> None:
-        path = route.request.url.split("/api/identity", 1)[1]
-        if path.startswith("/web/token"):
-            body = {"access_token": tokens[member], "token_type": "Bearer", "expires_in": 900}
-        elif path.startswith("/me"):
-            body = {
-                "account_id": f"bench-{member}", "kind": "member", "phone_masked": "138****0000",
-                "realname_status": "verified", "realname_label": "已实名", "person_id": member,
-                "member_id": member,
-            }  # fmt: skip
-        else:
-            await route.fulfill(status=404, json={"detail": "not in the bench"})
-            return
-        await route.fulfill(status=200, json=body)
+    identity.tokens = tokens
 
     cold_ms: list[float] = []
     warm_ms: list[float] = []
@@ -158,7 +199,7 @@ async def measure(bench: BenchStack, prefix: str, database: str, loads: int = 20
                     base_url=web.url, viewport={"width": 390, "height": 844}, locale="zh-CN"
                 )
                 await context.add_cookies([CSRF_COOKIE])
-                await context.route("**/api/identity/**", functools.partial(identity, member=member))
+                identity.member = member
                 page = await context.new_page()
                 for cold in (True, False):
                     if not cold:  # the app opened again: its files from the browser's cache
@@ -181,6 +222,7 @@ async def measure(bench: BenchStack, prefix: str, database: str, loads: int = 20
     direct = await _api_calls(projector.url, paths, token_list, 300)
     forwarded = await _api_calls(web.url, [f"/api/projector{p}" for p in paths], token_list, 300)
     await bench.stop(web, partners, projector)
+    identity.close()
     result: dict[str, Any] = {
         "loads": loads,
         "members": len(members),

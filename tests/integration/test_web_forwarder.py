@@ -252,6 +252,11 @@ async def test_pages_and_answers_carry_the_security_headers(
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["referrer-policy"] == "no-referrer"
     assert (await http.get(f"{web}/docs")).status_code == 404  # Swagger UI would load a CDN's scripts
+    # Files are kept by the browser but asked about again: a 304 when unchanged.
+    script = await http.get(f"{web}/assets/app.js")
+    assert script.headers["cache-control"] == "no-cache" and script.headers["etag"]
+    again = await http.get(f"{web}/assets/app.js", headers={"If-None-Match": script.headers["etag"]})
+    assert again.status_code == 304 and not again.content
 
 
 async def test_a_service_that_is_away_is_a_503_with_retry_after(

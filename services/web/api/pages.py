@@ -3,11 +3,13 @@ third-party scripts (put into vendor/ by scripts, git-ignored) under /assets/ven
 security headers on every answer."""
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.web.domain.security import SECURITY_HEADERS
@@ -37,10 +39,20 @@ async def till() -> FileResponse:
     return _page("till.html")
 
 
+class RevalidatedFiles(StaticFiles):
+    """Files a browser keeps but asks about again (ETag: a 304 of a few hundred bytes), so a new
+    deployment's script never meets an old page, or the other way round."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def mount_assets(app: FastAPI) -> None:
     if VENDOR.is_dir():  # before /assets: the longer prefix first
-        app.mount("/assets/vendor", StaticFiles(directory=VENDOR), name="vendor")
-    app.mount("/assets", StaticFiles(directory=STATIC), name="assets")
+        app.mount("/assets/vendor", RevalidatedFiles(directory=VENDOR), name="vendor")
+    app.mount("/assets", RevalidatedFiles(directory=STATIC), name="assets")
 
 
 class SecurityHeaders:

@@ -293,6 +293,9 @@
   // --- the card --------------------------------------------------------------------------------
 
   async function showCard() {
+    // The card and its code are asked for at once (one round trip less before the QR shows); a
+    // code for a card that turns out not active is simply not shown (partners refuses it anyway).
+    const codeAsked = call("web", "/card-code", { method: "POST" });
     const result = await call("projector", `/cards/${state.memberId}`);
     if (result.status === 404 || (result.ok && !result.data.membership)) {
       await showJoin();
@@ -302,7 +305,7 @@
     if (!result.ok) { say("app-message", detailOf(result), "error"); return; }
     state.card = result.data;
     renderCard(result.data);
-    if (result.data.membership.status === "active") await renewQr();
+    if (result.data.membership.status === "active") showCode(await codeAsked);
     else {
       stopQr();
       $("card-qr-panel").hidden = true;
@@ -364,7 +367,11 @@
 
   async function renewQr() {
     stopQr();
-    const result = await call("web", "/card-code", { method: "POST" });
+    showCode(await call("web", "/card-code", { method: "POST" }));
+  }
+
+  function showCode(result) {
+    stopQr();
     if (!result.ok) {
       $("card-qr").hidden = true;
       $("card-code-text").textContent = "";
