@@ -44,11 +44,11 @@ NOTES = [
     "reads by the member (own card, with relief status), half by the city's cadre or an admin. It shares "
     "the 2 cores with the projector, PostgreSQL and Kafka.",
     "Card page: the web service, partners and the caught-up projector; Debian's headless Chromium "
-    "loads /#/card in a fresh context (cold) and opens it again (cached); rendered = name, numbers "
-    "and the QR image in the page, by the browser's clock from navigation start; weight = "
-    "transferSize of the document and every resource. Identity's two small answers come from a "
-    "stub of the bench behind the web service, with a bench token. Side by side: GET /cards/{id} "
-    "straight to the projector and through the web forwarder.",
+    "loads /#/card in a fresh context (cold) and opens it again (cached), after 2 loads not "
+    "counted; rendered = name, numbers and the QR image in the page, by the browser's clock from "
+    "navigation start; weight = transferSize of the document and every resource. Identity's two "
+    "small answers come from a stub of the bench behind the web service, with a bench token. Side "
+    "by side: GET /cards/{id} straight to the projector and through the web forwarder.",
     "Memory: VmRSS of every service process, sampled every 0.5 s, peak per phase.",
     "Profiles: py-spy (200 Hz, idle frames left out) attached to the projector during the first 10 s of "
     "an extra catch-up run made for the profile only, during the lowest-rate offers reads, and to "
