@@ -17,7 +17,6 @@ forwarder's cost per call is a ratio, not a guess.
 """
 
 import json
-import statistics
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +26,7 @@ import asyncpg
 import httpx
 
 from bench.stack import BenchStack, bench_token
+from bench.stats import percentiles
 from scripts import chromium
 from shared.auth import Role
 
@@ -113,13 +113,10 @@ class IdentityStub:
 
 
 def _stats(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "n": len(ordered),
-        "p50": statistics.median(ordered),
-        "p90": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
-        "max": ordered[-1],
-    }
+    found = percentiles(values)
+    if found is None:
+        raise RuntimeError("nothing was measured")
+    return found
 
 
 async def _members(dsn: str, n: int) -> list[str]:

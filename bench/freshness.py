@@ -36,6 +36,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench import cpu
 from bench.http import Client
 from bench.stack import RAW, BenchStack, admin_headers, profile
+from bench.stats import percentiles
 from services.enrollment.domain.national_id import check_char
 
 
@@ -44,17 +45,6 @@ def national_id(i: int) -> str:
     born = date(1970, 1, 1) + timedelta(days=i // 1000)
     first17 = f"330106{born:%Y%m%d}{i % 1000:03d}"
     return first17 + check_char(first17)
-
-
-def percentiles(values: list[float]) -> dict[str, float] | None:
-    if not values:
-        return None
-    xs = sorted(values)
-
-    def q(p: float) -> float:
-        return xs[min(len(xs) - 1, max(0, round(p * (len(xs) - 1))))]
-
-    return {"p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "max": xs[-1], "n": len(xs)}
 
 
 @dataclass
