@@ -149,6 +149,39 @@ class UnionRegistered(EventPayload):
     path: list[UnionRef] = Field(min_length=1)
 
 
+class EmployerSnapshot(_Frozen):
+    """An employer in the register (用人单位名录) as it stands after the event. No personal data:
+    an employer's name and credit code are public (国家企业信用信息公示系统)."""
+
+    employer_id: uuid.UUID
+    name: str
+    # 统一社会信用代码 (GB 32100-2015): 18 characters, the last a check character enrollment verifies.
+    credit_code: str = Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+    region: str
+    workforce: int = Field(ge=0)  # 职工人数
+    # The union responsible for organising it (a township, street or park union, or above):
+    # the employer counts in that union's subtree for coverage (建会率).
+    responsible_union_id: uuid.UUID
+    # The base union that covers it, if one has been founded (or it joined a 联合工会).
+    base_union_id: uuid.UUID | None
+    # Enrollment's rule (domain/employers.py): whether it should have a union, i.e. counts in the
+    # denominator of 建会率.
+    should_have_union: bool
+
+
+# An employer's events are keyed by the employer id; subject_version is its own sequence.
+@event_contract("enrollment.EmployerRegistered", 1)
+class EmployerRegistered(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("employer",)
+    employer: EmployerSnapshot
+
+
+@event_contract("enrollment.EmployerUpdated", 1)
+class EmployerUpdated(EventPayload):
+    state_parts: ClassVar[tuple[str, ...]] = ("employer",)
+    employer: EmployerSnapshot
+
+
 @event_contract("enrollment.ApplicationSubmitted", 1)
 class ApplicationSubmittedV1(EventPayload):
     """Before the channel was recorded. Still decoded (it is on the topic), upcast on the way in."""
