@@ -56,7 +56,9 @@ def _safe_cell(value: object) -> object:
     return value
 
 
-def write_table(fmt: TableFormat, header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "") -> bytes:
+def write_table(
+    fmt: TableFormat, header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = ""
+) -> bytes:
     """The table as a file's bytes; `title` names the XLSX sheet (31 characters at most)."""
     if fmt is TableFormat.CSV:
         out = io.StringIO()
