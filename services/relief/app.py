@@ -5,6 +5,7 @@ membership) and its routes."""
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 
+from services.relief.api import queues
 from services.relief.api.routes import router
 from services.relief.domain.tiers import ReliefPolicy, standard_bands
 from services.relief.handlers.common import Deps
@@ -62,7 +63,7 @@ def create_app(settings: ReliefSettings) -> FastAPI:
             title="Zhijia relief (困难职工帮扶)",
             description="Cases of members in hardship: intake, home visit, verification, public disclosure, "
             "the register and its aid, yearly re-verification, exit and follow-up.",
-            routers=[router],
+            routers=[router, queues.router],
             start=start,
             migrations=[MIGRATIONS, membership.MIGRATIONS],
             publishes=RELIEF_EVENTS,

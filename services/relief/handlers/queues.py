@@ -1,0 +1,92 @@
+"""The relief work queues, read for a cadre in their union's subtree (the same scope as the case
+lists); an admin names the union. Read-only: each item points at the existing commands."""
+
+import uuid
+from datetime import timedelta
+
+from services.relief.domain import queues as rules
+from services.relief.handlers.common import Deps, require_union_scope
+from services.relief.store import cases
+from services.relief.store import queues as store
+from shared.auth import Caller
+from shared.events import china_date
+from shared.queues import QUEUE_CAP, QueueItem, by_urgency, queue_root
+
+
+async def approvals(deps: Deps, caller: Caller, union_id: uuid.UUID | None) -> list[QueueItem]:
+    root = queue_root(caller, union_id)
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        await require_union_scope(conn, caller, root)
+        pending = await store.pending_steps(conn, root, QUEUE_CAP)
+    return by_urgency(
+        rules.approval_item(
+            case_id=p.case.case_id,
+            union_id=p.case.union_id,
+            member_name=p.case.member_name,
+            step=p.step.step,
+            requested_at=p.step.requested_at,
+            requested_by=p.step.requested_by,
+            actor=caller.actor,
+        )
+        for p in pending
+    )
+
+
+async def disclosures(deps: Deps, caller: Caller, union_id: uuid.UUID | None) -> list[QueueItem]:
+    root = queue_root(caller, union_id)
+    now = deps.now()
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        await require_union_scope(conn, caller, root)
+        until = now + timedelta(days=rules.DISCLOSURE_SOON_DAYS)
+        ending = await store.disclosures_ending(conn, root, until, QUEUE_CAP)
+        objections = await store.unanswered_objections(conn, root, QUEUE_CAP)
+    items = []
+    for d in ending:
+        c = d.case
+        assert c.disclosure_ends_at is not None  # in disclosure: the window is set
+        items.append(
+            rules.disclosure_item(
+                case_id=c.case_id,
+                union_id=c.union_id,
+                member_name=c.member_name,
+                disclosure_no=c.disclosure_no or "",
+                ends_at=c.disclosure_ends_at,
+                unanswered=d.unanswered,
+                now=now,
+            )
+        )
+    for o in objections:
+        c = o.case
+        items.append(
+            rules.objection_item(
+                case_id=c.case_id,
+                objection_id=o.objection.objection_id,
+                union_id=c.union_id,
+                member_name=c.member_name,
+                disclosure_no=c.disclosure_no,
+                disclosure_ends_at=c.disclosure_ends_at,
+                raised_at=o.objection.raised_at,
+            )
+        )
+    return by_urgency(items)
+
+
+async def reverifications(
+    deps: Deps, caller: Caller, union_id: uuid.UUID | None, ahead_days: int
+) -> list[QueueItem]:
+    root = queue_root(caller, union_id)
+    today = china_date(deps.now())
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        await require_union_scope(conn, caller, root)
+        due = await cases.due_reviews(conn, root, today + timedelta(days=ahead_days), QUEUE_CAP)
+    return by_urgency(
+        rules.review_item(
+            case_id=c.case_id,
+            union_id=c.union_id,
+            member_name=c.member_name,
+            due_on=c.next_review_due,
+            today=today,
+        )
+        for c in due
+        if c.next_review_due is not None
+    )
