@@ -5,6 +5,7 @@ deadline notices, and its routes."""
 from fastapi import FastAPI
 from pydantic import Field
 
+from services.legal.api import queues
 from services.legal.api.routes import router
 from services.legal.handlers.common import Deps
 from services.legal.handlers.deadlines import deadline_timer
@@ -46,7 +47,7 @@ def create_app(settings: LegalSettings) -> FastAPI:
             description="Labour disputes from intake to closing: green channel, statutory clocks "
             "and their durable deadlines, legal aid with conflict checks, supervision letters "
             "(一函两书), reports.",
-            routers=[router],
+            routers=[router, queues.router],
             start=start,
             migrations=MIGRATIONS,
             publishes=LEGAL_EVENTS,
