@@ -7,6 +7,7 @@ import hmac
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 
+from services.competitions.api import queues
 from services.competitions.api.routes import router
 from services.competitions.handlers.common import Deps
 from services.competitions.handlers.enrollment_events import make_apply
@@ -45,7 +46,7 @@ def create_app(settings: CompetitionsSettings) -> FastAPI:
             description="Competitions organised by a union for its members: stages, weighted criteria, "
             "panels of judges (blind where needed), published results with an objection window, final "
             "results, awards, and honours with terms of at most five years.",
-            routers=[router],
+            routers=[router, queues.router],
             start=start,
             migrations=[MIGRATIONS, membership.MIGRATIONS],
             publishes=COMPETITIONS_EVENTS,
