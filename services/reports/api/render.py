@@ -5,6 +5,7 @@ these routes only draw and write what it returns.
 Both answer `Cache-Control: private` (figures of a union's subtree are not for shared caches)
 with an ETag from the report's version, and 304 to a browser that already holds that version."""
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from services.reports.domain.periods import parse_period
-from services.reports.domain.tables import Period
+from services.reports.domain.tables import Period, Report
 from services.reports.handlers.reports import load_report
 from services.reports.render.charts import CHARTS, UnknownChart, chart_of
 from services.reports.render.files import UnknownTable, content_disposition, report_download
@@ -55,8 +56,12 @@ ReportQueryDep = Annotated[ReportQuery, Depends(report_query)]
 IfNoneMatch = Annotated[str | None, Header(max_length=1024)]
 
 
-def _etag(*parts: str) -> str:
-    return '"' + "-".join(p.replace('"', "") for p in (RENDERING, *parts)) + '"'
+def _etag(report: Report, *parts: str) -> str:
+    """The version, and what the picture or file shows beside the figures (the union's name,
+    the titles), so a renamed union is not kept under its old name."""
+    shown = repr((report.title, report.union_name, report.charts, [t.title for t in report.tables]))
+    digest = hashlib.sha256(shown.encode()).hexdigest()[:12]
+    return '"' + "-".join(p.replace('"', "") for p in (RENDERING, report.version, digest, *parts)) + '"'
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -92,7 +97,7 @@ async def chart_image(
         spec = chart_of(figures, chart)
     except UnknownChart as exc:
         raise NotFound(f"报表“{figures.title}”没有这张图表") from exc
-    etag = _etag(figures.version, chart)
+    etag = _etag(figures, chart)
     if _matches(if_none_match, etag):
         return Response(status_code=304, headers=_cached(etag))
     svg = await CHARTS.svg(figures, spec)
@@ -122,7 +127,7 @@ async def export(
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     figures = await load_report(deps, caller, report, query.union_id, query.period)
-    etag = _etag(figures.version, fmt.value, table or "")
+    etag = _etag(figures, fmt.value, table or "")
     if _matches(if_none_match, etag):
         return Response(status_code=304, headers=_cached(etag))
     try:

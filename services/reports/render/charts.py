@@ -221,8 +221,8 @@ class ChartCache:
     """Rendered SVGs by (report, union, period, version, chart): a bounded LRU, one render at a
     time on the engine's thread, and one render per key however many ask for it at once.
 
-    The key holds more than the version: two unions may have the same figures (the same
-    digest) while their charts carry different names."""
+    The key holds more than the version (a digest of the tables): two unions may have the same
+    figures, and a union renamed keeps its figures, while the picture names the union."""
 
     def __init__(
         self, size: int = CACHE_SIZE, render: Callable[[Report, ChartSpec], str] = chart_svg
@@ -235,7 +235,7 @@ class ChartCache:
 
     @staticmethod
     def key(report: Report, chart: ChartSpec) -> CacheKey:
-        return (report.report, report.union_id, report.period, report.version, chart.chart)
+        return (report.report, report.union_id, report.union_name, report.period, report.version, chart)
 
     def __len__(self) -> int:
         return len(self._entries)
