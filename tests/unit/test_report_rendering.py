@@ -133,7 +133,9 @@ def test_money_is_drawn_in_yuan_and_rates_as_percentages(drawn: dict[str, ET.Ele
     rate = drawn["reverified"]
     assert {"81.2%", "100.0%"} <= set(_texts(rate))  # the values written on the line
     assert "80%" in _texts(rate)  # the axis
-    assert "2026-01 81.2%;2026-03 100.0%" in (rate.findtext(f"{SVG}desc") or "")  # 无 is not drawn
+    # A month without a figure stays on the axis, undrawn, and the summary skips it.
+    assert "2026-02" in _texts(rate)
+    assert "2026-01 81.2%;2026-03 100.0%" in (rate.findtext(f"{SVG}desc") or "")
 
 
 def test_a_chart_names_nothing_outside_itself(drawn: dict[str, ET.Element]) -> None:
@@ -152,6 +154,14 @@ def test_markup_in_a_name_stays_text() -> None:
     root = _parse(chart_svg(report, report.charts[0]))  # parses: nothing was injected
     assert '<script>alert("x")</script>&工会' in (root.findtext(f"{SVG}desc") or "")
     assert root.find(f".//{SVG}script") is None
+
+
+def test_a_chart_without_figures_says_so() -> None:
+    report = relief_report()
+    empty = ReportTable("households_by_tier", "按困难类别的帮扶户数", report.tables[0].columns, ())
+    report = Report(**{**report.__dict__, "tables": (empty, *report.tables[1:])})
+    root = _parse(chart_svg(report, report.charts[0]))
+    assert root.findtext(f"{SVG}desc") == "杭州市总工会按困难类别的帮扶户数:暂无数据。"
 
 
 class CountingRender:
@@ -338,7 +348,7 @@ async def test_the_chart_route_serves_svg_with_its_version_as_etag(app: FastAPI)
 
 
 async def test_the_chart_route_refuses_in_chinese(app: FastAPI) -> None:
-    unknown = await _get(app, "/reports/relief/charts/nope.svg")
+    unknown = await _get(app, "/reports/relief/charts/no%20such.svg")
     assert unknown.status_code == 404 and "没有这张图表" in unknown.json()["detail"]
     months = await _get(app, "/reports/relief/charts/paid_by_aid.svg?from=2026-04&to=2026-01")
     assert months.status_code == 422 and "不能晚于" in months.json()["detail"]

@@ -100,9 +100,9 @@ def _points(table: ReportTable, chart: ChartSpec) -> list[dict[str, Any]]:
     x, y, color = _columns(table, chart)
     points = []
     for row in table.rows:
+        # No figure: kept, so its month stays on the axis and a line breaks there (drawn as
+        # nothing, named 无 like the table beside it).
         plotted = _plotted(y.kind, row.get(y.key))
-        if plotted is None:
-            continue  # no figure: nothing to draw (the table beside it says 无)
         label = format_value(y.kind, row.get(y.key))
         point: dict[str, Any] = {"x": str(row.get(x.key) or ""), "y": plotted, "label": label}
         parts = [f"{x.label}:{point['x']}"]
@@ -118,7 +118,7 @@ def summary(report: Report, chart: ChartSpec) -> str:
     """One line for <desc>: what is drawn against what, and the values."""
     table = table_of(report, chart)
     x, y, color = _columns(table, chart)
-    points = _points(table, chart)
+    points = [p for p in _points(table, chart) if p["y"] is not None]
     if not points:
         return f"{report.union_name}{chart.title}:暂无数据。"
     shown = [
@@ -153,10 +153,12 @@ def vega_lite_spec(report: Report, chart: ChartSpec) -> dict[str, Any]:
     layers: list[alt.Chart] = [marks]
     # Values written on single series: on stacked or grouped bars they would overlap.
     if color is None:
-        text = base.mark_text(dy=-6, baseline="bottom", fontSize=10, aria=False)
+        text = base.mark_text(dy=-6, baseline="bottom", fontSize=10, aria=False).transform_filter(
+            "isValid(datum.y)"
+        )
         layers.append(text.encode(x=x_enc, y=y_enc, text=alt.Text("label:N")))
     layered = alt.layer(*layers).properties(
-        title=alt.Title(f"{chart.title}", subtitle=f"{report.union_name} {_period_text(report)}"),
+        title=alt.Title(chart.title, subtitle=f"{report.union_name} {_period_text(report)}"),
         width=WIDTH,
         height=HEIGHT,
     )
@@ -177,7 +179,7 @@ _CONFIG: dict[str, Any] = {
     "font": FONT_FAMILY,
     "axis": {"aria": False, "labelFontSize": 11, "titleFontSize": 12},
     "legend": {"aria": False},
-    "title": {"aria": False, "fontSize": 14, "anchor": "start"},
+    "title": {"fontSize": 14, "anchor": "start"},
     "view": {"stroke": None},
 }
 _fonts_registered = False
