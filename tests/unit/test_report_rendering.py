@@ -191,6 +191,14 @@ async def test_the_cache_keeps_a_version_and_draws_again_for_a_new_one() -> None
     cache.close()
 
 
+async def test_the_engine_can_be_started_before_the_first_reader() -> None:
+    cache = ChartCache()
+    await cache.warm_up()
+    report = relief_report("warm")
+    assert "<title>复核完成率</title>" in await cache.svg(report, report.charts[2])
+    cache.close()
+
+
 async def test_many_asking_at_once_get_one_render() -> None:
     render = CountingRender()
     cache = ChartCache(render=render)

@@ -207,13 +207,15 @@ def _labelled(svg: str, title: str, desc: str) -> str:
     return f"{head}<title>{escape(title)}</title><desc>{escape(desc)}</desc>{svg[head_end:]}"
 
 
+def _draw(spec: dict[str, Any]) -> str:
+    _register_fonts()
+    svg: str = vl_convert.vegalite_to_svg(spec, config=_CONFIG, allowed_base_urls=[], format_locale="zh-CN")
+    return svg
+
+
 def chart_svg(report: Report, chart: ChartSpec) -> str:
     """The chart drawn: synchronous and CPU-heavy, call it off the event loop (ChartCache)."""
-    _register_fonts()
-    svg: str = vl_convert.vegalite_to_svg(
-        vega_lite_spec(report, chart), config=_CONFIG, allowed_base_urls=[], format_locale="zh-CN"
-    )
-    return _labelled(svg, chart.title, summary(report, chart))
+    return _labelled(_draw(vega_lite_spec(report, chart)), chart.title, summary(report, chart))
 
 
 CacheKey = tuple[Hashable, ...]
@@ -264,6 +266,14 @@ class ChartCache:
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
         return svg
+
+    async def warm_up(self) -> None:
+        """Start the engine now (about a second and ~60 MB, see the module) rather than on the
+        first reader's request: for the service's start, if it wants it."""
+        if self._engine is None:
+            self._engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
+        spec = {"data": {"values": [{"x": "启动", "y": 1}]}, "mark": "bar"}
+        await asyncio.get_running_loop().run_in_executor(self._engine, _draw, spec)
 
     def close(self) -> None:
         if self._engine is not None:
