@@ -12,10 +12,12 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -72,6 +74,60 @@ def write_table(
     sheet.append([_safe_cell(h) for h in header])
     for row in rows:
         sheet.append([_safe_cell(c) for c in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One table of a workbook: `number_formats`, by column, is how Excel shows a number
+    ("0.00", "0.00%") without changing it; None or missing leaves the cell as it is."""
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    number_formats: Sequence[str | None] = ()
+
+
+# Excel refuses these in a sheet's name, and names longer than 31 characters.
+_SHEET_NAME_REFUSES = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def _sheet_names(titles: Sequence[str]) -> list[str]:
+    """Names Excel takes: its characters only, 31 at most, unique (case-insensitively)."""
+    names: list[str] = []
+    for number, title in enumerate(titles, start=1):
+        base = title.translate(_SHEET_NAME_REFUSES).strip("'").strip() or f"Sheet{number}"
+        name, suffix = base[:31], 1
+        while name.casefold() in {n.casefold() for n in names}:
+            suffix += 1
+            name = f"{base[: 31 - len(str(suffix)) - 1]}_{suffix}"
+        names.append(name)
+    return names
+
+
+def write_workbook(sheets: Sequence[Sheet]) -> bytes:
+    """An XLSX with one sheet per table, in order (a report's export)."""
+    book = Workbook(write_only=True)
+    for sheet, name in zip(sheets, _sheet_names([s.title for s in sheets]), strict=True):
+        out = book.create_sheet(title=name)
+        out.append([_safe_cell(h) for h in sheet.header])
+        formats = list(sheet.number_formats)
+        for row in sheet.rows:
+            cells: list[object] = []
+            for index, value in enumerate(row):
+                fmt = formats[index] if index < len(formats) else None
+                number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+                if fmt is not None and number:
+                    cell = WriteOnlyCell(out, value=value)
+                    cell.number_format = fmt
+                    cells.append(cell)
+                else:
+                    cells.append(_safe_cell(value))
+            out.append(cells)
+    if not sheets:
+        book.create_sheet(title="Sheet1")  # a workbook without a sheet does not open
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
