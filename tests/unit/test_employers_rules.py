@@ -139,6 +139,9 @@ def test_the_search_box_reads_names_numbers_and_ids() -> None:
             member_query(bad)
 
 
-def test_a_name_prefix_at_the_top_of_unicode_has_no_upper_bound() -> None:
-    assert member_query("a\U0010ffff").name_below is None
+def test_a_name_prefix_always_has_an_upper_bound() -> None:
+    # Both ends bound the index range; a last character at the top of Unicode widens it instead.
+    assert member_query("a\U0010ffff").name_below == "b"
     assert member_query("a\ud7ff").name_below == "a\ue000"
+    top = member_query("\U0010ffff").name_below
+    assert top is not None and top > "\U0010ffff" * 50

@@ -13,6 +13,7 @@ from shared.contracts.enrollment import MembershipStatus
 from shared.errors import InvalidInput
 
 QUERY_MAX = 50
+NAME_MAX = 50  # a member's name (applications refuse longer ones)
 _LAST4 = re.compile(r"[0-9]{3}[0-9X]")
 # As the console shows it (first four or six, stars, last four); the stored mask keeps four and four.
 _MASKED = re.compile(r"([0-9]{4})[0-9]{0,2}\*{2,14}([0-9]{3}[0-9X])")
@@ -35,15 +36,19 @@ class MemberQuery:
     id_length: int | None  # ... and its length
 
 
-def _after_prefix(prefix: str) -> str | None:
-    """The least text greater than every text starting with `prefix` (code point order, which
-    UTF-8's byte order keeps); None when there is none."""
-    last = ord(prefix[-1]) + 1
-    if 0xD800 <= last <= 0xDFFF:
-        last = 0xE000  # surrogates are no characters
-    if last > _LAST_CODE_POINT:
-        return None
-    return prefix[:-1] + chr(last)
+def _after_prefix(prefix: str) -> str:
+    """Text greater than every name starting with `prefix` (code point order, which UTF-8's byte
+    order keeps): the prefix with its last character raised, so an index range can bound both
+    ends. A last character that cannot be raised is dropped (a wider range; the prefix test
+    still filters)."""
+    while prefix:
+        last = ord(prefix[-1]) + 1
+        if 0xD800 <= last <= 0xDFFF:
+            last = 0xE000  # surrogates are no characters
+        if last <= _LAST_CODE_POINT:
+            return prefix[:-1] + chr(last)
+        prefix = prefix[:-1]
+    return chr(_LAST_CODE_POINT) * (NAME_MAX + 1)  # past every name a member can have
 
 
 def member_query(raw: str) -> MemberQuery:

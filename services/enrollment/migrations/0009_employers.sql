@@ -19,8 +19,8 @@ CREATE TABLE employers (
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX employers_by_responsible_path ON employers USING gin (responsible_path);
--- The list pages by (name, employer_id).
-CREATE INDEX employers_by_name ON employers (name, employer_id);
+-- The list pages by (name, employer_id), names in code point order (the same whatever the locale).
+CREATE INDEX employers_by_name ON employers ((name COLLATE "C"), employer_id);
 CREATE INDEX employers_by_base_union ON employers (base_union_id) WHERE base_union_id IS NOT NULL;
 
 -- Member search (GET /members/search): a name prefix (text_pattern_ops: byte order, so a range

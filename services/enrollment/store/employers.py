@@ -96,16 +96,17 @@ async def in_subtree(
 ) -> list[EmployerRow]:
     """Employers whose responsible union is `union_id` or below it (None: all), whose name
     contains `words` or whose code starts with them, covered by a base union or not, by
-    (name, employer_id) after the employer `after`."""
+    (name, employer_id) after the employer `after`. Names are ordered by code point (collation
+    "C"): the same on every server, whatever its locale."""
     rows = await conn.fetch(
         r"""
         SELECT e.* FROM employers e
         WHERE ($1::uuid IS NULL OR e.responsible_path @> ARRAY[$1::uuid])
           AND ($2::text IS NULL OR e.name LIKE '%' || $2 || '%' OR e.credit_code LIKE upper($2) || '%')
           AND ($3::boolean IS NULL OR (e.base_union_id IS NOT NULL) = $3)
-          AND ($4::uuid IS NULL OR (e.name, e.employer_id) > (
-                SELECT a.name, a.employer_id FROM employers a WHERE a.employer_id = $4))
-        ORDER BY e.name, e.employer_id
+          AND ($4::uuid IS NULL OR (e.name COLLATE "C", e.employer_id) > (
+                SELECT a.name COLLATE "C", a.employer_id FROM employers a WHERE a.employer_id = $4))
+        ORDER BY e.name COLLATE "C", e.employer_id
         LIMIT $5
         """,
         union_id, _literal(words) if words else None, covered, after, limit,

@@ -26,7 +26,7 @@ class FoundMember:
 _SEARCH = r"""
 WITH hits AS (
     SELECT member_id FROM members
-    WHERE $2::text IS NOT NULL AND name ~>=~ $2 AND ($3::text IS NULL OR name ~<~ $3)
+    WHERE $2::text IS NOT NULL AND name ~>=~ $2 AND name ~<~ $3
           AND starts_with(name, $2)
     UNION
     SELECT member_id FROM members WHERE card_number = $4
