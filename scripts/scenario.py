@@ -22,6 +22,7 @@ import httpx
 from scripts.fake_people import Person, person, with_bad_checksum
 from scripts.identity_client import IdentityClient, Tokens
 from scripts.stack import ROOT, dev_secrets
+from services.enrollment.domain.employers import random_credit_code
 from shared.auth import Role, sign_dev_token
 from shared.contracts.identity import AccessClaims
 
@@ -156,7 +157,9 @@ async def apply_online(office: Office, p: Person, union: str) -> httpx.Response:
 async def build_tree(office: Office, tag: str) -> tuple[str, list[str]]:
     city = await office.union(f"杭州市总工会 · 演示 {tag}", "city", region="330100")
     bases: list[str] = []
-    for district in ["西湖区总工会", "滨江区总工会", "余杭区总工会"]:
+    employers: list[tuple[str, str, str, str]] = []  # (region, district, logistics union, joint union)
+    districts = [("西湖区总工会", "330106"), ("滨江区总工会", "330108"), ("余杭区总工会", "330110")]
+    for district, region in districts:
         d = await office.union(district, "county", city)
         street = await office.union(district.replace("区总工会", "") + "某街道总工会", "township", d)
         for base_name, parent in [
@@ -167,7 +170,29 @@ async def build_tree(office: Office, tag: str) -> tuple[str, list[str]]:
         ]:
             u = await office.union(base_name, "base", parent)
             bases.append(u)
+        employers.append((region, d, bases[-4], bases[-1]))
+    await register_employers(office, employers)
     return city, bases
+
+
+async def register_employers(office: Office, districts: list[tuple[str, str, str, str]]) -> None:
+    """The employer register (用人单位名录) the coverage figures count: in each district one
+    employer with its own union, a small one covered by the street's 联合工会, and a factory that
+    should found a union and has not yet; the district's union organises them (both base unions
+    are in its subtree). Codes are fresh each run (a code registers once)."""
+    codes = random.Random(uuid.uuid4().int)
+    for region, district, logistics, joint in districts:
+        for name, workforce, base in [
+            ("某物流有限公司", 320, logistics),
+            ("某小餐馆", 8, joint),
+            ("某机械制造有限公司", 60, None),
+        ]:
+            body = {
+                "name": name, "credit_code": random_credit_code(codes, region), "region": region,
+                "workforce": workforce, "responsible_union_id": district, "base_union_id": base,
+            }  # fmt: skip
+            r = await office.call("POST", f"{ENROLLMENT}/employers", json=body, headers=office.admin)
+            r.raise_for_status()
 
 
 async def play(args: argparse.Namespace) -> None:
@@ -190,7 +215,7 @@ async def play_morning(
     office: Office, rng: random.Random, tally: Counter[str], started: float, applicants: int
 ) -> None:
     city, bases = await build_tree(office, datetime.now().strftime("%H:%M:%S"))
-    print(f"union tree: 1 city, 3 districts, 3 street unions, {len(bases)} base unions")
+    print(f"union tree: 1 city, 3 districts, 3 street unions, {len(bases)} base unions, 9 employers")
 
     people: list[Person] = [person(rng) for _ in range(applicants)]
     by_application: dict[str, Person] = {}

@@ -3,6 +3,8 @@
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 
+from services.enrollment.api import employers as employer_routes
+from services.enrollment.api import search as search_routes
 from services.enrollment.api.routes import router
 from services.enrollment.handlers.common import Deps
 from services.enrollment.handlers.erasure import erase_again_after_a_restore
@@ -65,7 +67,8 @@ def create_app(settings: EnrollmentSettings) -> FastAPI:
             title="Zhijia enrollment (入会)",
             description="Union registry, online membership applications, review, transfers (requested, then "
             "accepted or declined by the receiving union) and leaving.",
-            routers=[router],
+            # The search first: /members/search is not a /members/{member_id}.
+            routers=[search_routes.router, employer_routes.router, router],
             start=start,
             migrations=["services.enrollment.migrations"],
             publishes=ENROLLMENT_EVENTS,
