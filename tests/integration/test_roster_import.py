@@ -236,6 +236,20 @@ async def test_an_xlsx_roster_and_files_that_are_not_one(imports: Imports) -> No
     )
     assert by_name.status_code == 201, by_name.text
 
+    # A job left committing (as a crash after the commit call leaves it) is taken up by the
+    # service's chore from the database alone, with no further call.
+    conn = await asyncpg.connect(api.s.services["enrollment"].dsn)
+    try:
+        await conn.execute(
+            "UPDATE import_jobs SET status = 'committing', committed_by = actor WHERE import_id = $1",
+            uuid.UUID(job["import_id"]),
+        )
+    finally:
+        await conn.close()
+    resumed = await imports.committed(job["import_id"], admin)
+    assert resumed["done"] == 4
+    assert len(await imports.imported(units["logistics"])) == 4
+
     for body, name, kind, detail in [
         (b"\xd0\xcf\x11\xe0 not a zip", "x.xlsx", XLSX_MEDIA_TYPE, "无法读取该 Excel 文件"),
         ("姓名,身份证号\n张三,1\n".encode(), "x.csv", "text/csv", "文件缺少列"),

@@ -156,6 +156,10 @@ async def commit(deps: Deps, caller: Caller, import_id: uuid.UUID) -> store.Impo
     """Start (or resume) committing; a job committing or committed already is answered as it is."""
     trace = Trace.of(caller)
     async with deps.pool.acquire() as conn, conn.transaction():
+        # Unlocked first: the chore holds a committing job's row for a whole batch.
+        job = await _job_in_scope(conn, caller, import_id, lock=False)
+        if job.status in ("committing", "committed"):
+            return job
         job = await _job_in_scope(conn, caller, import_id, lock=True)
         if job.status in ("committing", "committed"):
             return job
