@@ -244,6 +244,21 @@ async def test_an_xlsx_roster_and_files_that_are_not_one(imports: Imports) -> No
             "UPDATE import_jobs SET status = 'committing', committed_by = actor WHERE import_id = $1",
             uuid.UUID(job["import_id"]),
         )
+        # A checked job 8 days old loses its rows' personal data, and can no longer be committed.
+        stale = uuid.UUID(by_name.json()["import_id"])
+        await conn.execute(
+            "UPDATE import_jobs SET created_at = created_at - interval '8 days' WHERE import_id = $1", stale
+        )
+
+        async def purged() -> bool:
+            kept = await conn.fetchval(
+                "SELECT count(*) FROM import_lines WHERE import_id = $1 AND row_cipher IS NOT NULL", stale
+            )
+            return bool(kept == 0)
+
+        await eventually(purged)
+        too_late = await imports.commit(str(stale), admin)
+        assert too_late.status_code == 409 and "7天" in too_late.json()["detail"], too_late.text
     finally:
         await conn.close()
     resumed = await imports.committed(job["import_id"], admin)
