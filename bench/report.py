@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import import_roster
+
 
 def _f(x: float | None, digits: int = 0) -> str:
     return "—" if x is None else f"{x:,.{digits}f}"
@@ -208,6 +210,8 @@ def markdown(r: dict[str, Any]) -> str:
             "was not sustained | p99 < 10 ms at 1,000/s | ❌ below target |"
         )
     lines.extend(_card_page_rows(r.get("card_page") or {}))
+    if "import_roster" in r:
+        lines.append(import_roster.report_row(r["import_roster"] or {}))
     peaks: dict[str, float] = {}
     for phase in (r.get("rss_mb") or {}).values():
         for label, mb in phase.items():

@@ -93,7 +93,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--partitions", type=int, default=8)
     p.add_argument("--replicas", default="1,2,4", help="projector replicas for the scale-out runs")
     p.add_argument(
-        "--skip", default="", help="comma-separated: catchup,copy,naive,scaleout,freshness,offers,page"
+        "--skip", default="", help="comma-separated: catchup,copy,naive,scaleout,freshness,offers,page,import"
     )
     p.add_argument("--fresh-rates", default="100,250,500", help="commands/s for the freshness steps")
     p.add_argument("--fresh-seconds", type=float, default=20.0)
@@ -223,6 +223,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 results["card_page"] = await phase(
                     "card_page", card_page.measure(bench, prefix, results["projector"][0]["database"])
                 )
+        if "import" not in skip:
+            from bench import import_roster
+
+            log(f"(7) roster import: {import_roster.ROWS:,} lines, dry run then commit")
+            results["import_roster"] = await phase("import_roster", import_roster.measure(bench))
     finally:
         results["rss_mb"] = bench.rss.peaks
         results["duration_s"] = time.monotonic() - began

@@ -4,10 +4,12 @@ from fastapi import FastAPI
 from pydantic import Field, SecretStr
 
 from services.enrollment.api import employers as employer_routes
+from services.enrollment.api import imports as import_routes
 from services.enrollment.api import search as search_routes
 from services.enrollment.api.routes import router
 from services.enrollment.handlers.common import Deps
 from services.enrollment.handlers.erasure import erase_again_after_a_restore
+from services.enrollment.handlers.imports import ImportCommits
 from services.enrollment.handlers.sealing import PersonKeys, SealingWriter
 from services.enrollment.handlers.transfers import expiry_timer
 from shared.contracts.topics import ENROLLMENT_EVENTS, PERSON_KEYS
@@ -58,6 +60,8 @@ def create_app(settings: EnrollmentSettings) -> FastAPI:
         # The kit has reconciled the outbox with the topic by now (shared/outbox_reconcile.py).
         await erase_again_after_a_restore(runtime.pool, deps.now())
         runtime.background("transfer-expiry", expiry_timer(deps, settings.scheduler_interval_seconds))
+        # Roster imports being committed, including any a crash left half done.
+        runtime.background("import-commits", ImportCommits(deps))
         return Started(deps)
 
     return build_service(
@@ -67,8 +71,8 @@ def create_app(settings: EnrollmentSettings) -> FastAPI:
             title="Zhijia enrollment (入会)",
             description="Union registry, online membership applications, review, transfers (requested, then "
             "accepted or declined by the receiving union) and leaving.",
-            # The search first: /members/search is not a /members/{member_id}.
-            routers=[search_routes.router, employer_routes.router, router],
+            # Before `router`: /members/search and /members/export are not a /members/{member_id}.
+            routers=[search_routes.router, employer_routes.router, import_routes.router, router],
             start=start,
             migrations=["services.enrollment.migrations"],
             publishes=ENROLLMENT_EVENTS,

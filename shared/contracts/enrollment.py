@@ -47,6 +47,17 @@ class ApplicationChannel(StrEnum):
     # A street or township service station (服务站): for workers without a workplace union.
     SERVICE_STATION = "service_station"
     CADRE = "cadre"  # filed by a union cadre on the worker's behalf
+    IMPORT = "import"  # a line of a roster a cadre imported (批量导入), approved at once
+
+
+# What cadres read for each channel.
+APPLICATION_CHANNEL_LABELS: dict[ApplicationChannel, str] = {
+    ApplicationChannel.ONLINE: "网上入会",
+    ApplicationChannel.WECHAT: "微信小程序",
+    ApplicationChannel.SERVICE_STATION: "服务站",
+    ApplicationChannel.CADRE: "工会代办",
+    ApplicationChannel.IMPORT: "批量导入",
+}
 
 
 class MembershipStatus(StrEnum):

@@ -36,6 +36,8 @@ class ApplicationForm:
 
 def application_channel(stated: ApplicationChannel | None, *, filed_by_cadre: bool) -> ApplicationChannel:
     """The channel the caller stated; else a cadre files on a worker's behalf, anyone else online."""
+    if stated is ApplicationChannel.IMPORT:
+        raise InvalidInput("the import channel is the roster import's own (POST /imports)")
     if stated is ApplicationChannel.CADRE and not filed_by_cadre:
         raise InvalidInput("only a cadre can file an application on a worker's behalf")
     if stated is not None:

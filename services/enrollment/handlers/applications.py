@@ -3,6 +3,7 @@ transaction: state, audit entry and outgoing event (through the outbox) commit t
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from services.enrollment.domain.applications import (
     ApplicationForm,
@@ -25,6 +26,7 @@ from services.enrollment.store import applications, members, persons
 from shared import audit
 from shared.auth import Caller, Role
 from shared.contracts.enrollment import (
+    ApplicationChannel,
     ApplicationRejected,
     ApplicationSubmitted,
     MemberEnrolled,
@@ -110,25 +112,40 @@ async def submit_application(deps: Deps, caller: Caller, form: ApplicationForm) 
                 "an application for this person is already pending in another union",
                 application_id=str(pending.application_id),
             )
-        application = applications.ApplicationRow(
-            application_id=uuid.uuid4(), person_id=person.person_id, name=form.name, phone=form.phone,
-            employer=form.employer, employment_type=form.employment_type, base_union_id=form.base_union_id,
-            channel=channel, status=ApplicationStatus.PENDING, submitted_at=now,
-            decided_by=None, decided_at=None, decision_reason=None,
-        )  # fmt: skip
-        await applications.insert_application(conn, application, submitted_by=caller.actor)
-        version = await audit.record_and_next_version(
-            conn, trace, person.person_id, "application.submitted", str(application.application_id),
-            union_id=form.base_union_id,
-        )  # fmt: skip
-        submitted = ApplicationSubmitted(
-            application_id=application.application_id, person_id=person.person_id, name=form.name,
-            national_id_masked=person.national_id_masked, base_union_id=form.base_union_id,
-            employer=form.employer, employment_type=form.employment_type, channel=channel,
-            submitted_at=now,
-        )  # fmt: skip
-        await deps.events.emit(conn, trace, person.person_id, submitted, version=version)
+        application = await file_application(deps, conn, trace, person, form, channel, now)
         return SubmissionResult(outcome, application=application) if seen else _NOT_SEEN
+
+
+async def file_application(
+    deps: Deps,
+    conn: Conn,
+    trace: Trace,
+    person: persons.PersonRow,
+    form: ApplicationForm,
+    channel: ApplicationChannel,
+    now: datetime,
+) -> applications.ApplicationRow:
+    """File a checked form for a locked person known to have no pending application, in the
+    caller's transaction (the roster import files its rows through here too)."""
+    application = applications.ApplicationRow(
+        application_id=uuid.uuid4(), person_id=person.person_id, name=form.name, phone=form.phone,
+        employer=form.employer, employment_type=form.employment_type, base_union_id=form.base_union_id,
+        channel=channel, status=ApplicationStatus.PENDING, submitted_at=now,
+        decided_by=None, decided_at=None, decision_reason=None,
+    )  # fmt: skip
+    await applications.insert_application(conn, application, submitted_by=trace.actor)
+    version = await audit.record_and_next_version(
+        conn, trace, person.person_id, "application.submitted", str(application.application_id),
+        union_id=form.base_union_id,
+    )  # fmt: skip
+    submitted = ApplicationSubmitted(
+        application_id=application.application_id, person_id=person.person_id, name=form.name,
+        national_id_masked=person.national_id_masked, base_union_id=form.base_union_id,
+        employer=form.employer, employment_type=form.employment_type, channel=channel,
+        submitted_at=now,
+    )  # fmt: skip
+    await deps.events.emit(conn, trace, person.person_id, submitted, version=version)
+    return application
 
 
 async def _pending_in_scope(
@@ -148,41 +165,49 @@ async def approve_application(deps: Deps, caller: Caller, application_id: uuid.U
     trace = Trace.of(caller)
     async with deps.pool.acquire() as conn, conn.transaction():
         application = await _pending_in_scope(conn, caller, application_id)
-        person = await persons.lock_person(conn, application.person_id)
-        assert person is not None
-        existing = await members.get_member(conn, person.person_id, for_update=True)
-        payload: EventPayload
-        if existing is None:
-            m_seq, c_seq = await members.allocate_numbers(conn)
-            member = members.MemberRow(
-                member_id=person.person_id, name=application.name, phone=application.phone,
-                employer=application.employer, employment_type=application.employment_type,
-                membership_number=membership_number(m_seq), card_number=card_number(c_seq),
-                national_id_masked=person.national_id_masked,
-                membership=enroll(person.person_id, application.base_union_id, now),
-            )  # fmt: skip
-            payload = MemberEnrolled(
-                application_id=application_id, decided_by=caller.actor, member=members.snapshot(member)
-            )
-        else:
-            member = replace(
-                existing, name=application.name, phone=application.phone, employer=application.employer,
-                employment_type=application.employment_type,
-                membership=reinstate(existing.membership, application.base_union_id, now),
-            )  # fmt: skip
-            payload = MemberReinstated(
-                application_id=application_id, left_at=left_at(existing.membership),
-                reinstated_at=now, member=members.snapshot(member),
-            )  # fmt: skip
-        await members.save_member(conn, member)
-        await applications.decide_application(
-            conn, application_id, ApplicationStatus.APPROVED, caller.actor, None
+        return await approve(deps, conn, trace, application, now)
+
+
+async def approve(
+    deps: Deps, conn: Conn, trace: Trace, application: applications.ApplicationRow, now: datetime
+) -> members.MemberRow:
+    """Approve a pending application the caller may decide, in the caller's transaction (the
+    roster import approves its rows through here too)."""
+    person = await persons.lock_person(conn, application.person_id)
+    assert person is not None
+    existing = await members.get_member(conn, person.person_id, for_update=True)
+    payload: EventPayload
+    if existing is None:
+        m_seq, c_seq = await members.allocate_numbers(conn)
+        member = members.MemberRow(
+            member_id=person.person_id, name=application.name, phone=application.phone,
+            employer=application.employer, employment_type=application.employment_type,
+            membership_number=membership_number(m_seq), card_number=card_number(c_seq),
+            national_id_masked=person.national_id_masked,
+            membership=enroll(person.person_id, application.base_union_id, now),
+        )  # fmt: skip
+        payload = MemberEnrolled(
+            application_id=application.application_id, decided_by=trace.actor, member=members.snapshot(member)
         )
-        version = await audit.record_and_next_version(
-            conn, trace, person.person_id, "application.approved", str(application_id)
-        )
-        await deps.events.emit(conn, trace, person.person_id, payload, version=version)
-        return member
+    else:
+        member = replace(
+            existing, name=application.name, phone=application.phone, employer=application.employer,
+            employment_type=application.employment_type,
+            membership=reinstate(existing.membership, application.base_union_id, now),
+        )  # fmt: skip
+        payload = MemberReinstated(
+            application_id=application.application_id, left_at=left_at(existing.membership),
+            reinstated_at=now, member=members.snapshot(member),
+        )  # fmt: skip
+    await members.save_member(conn, member)
+    await applications.decide_application(
+        conn, application.application_id, ApplicationStatus.APPROVED, trace.actor, None
+    )
+    version = await audit.record_and_next_version(
+        conn, trace, person.person_id, "application.approved", str(application.application_id)
+    )
+    await deps.events.emit(conn, trace, person.person_id, payload, version=version)
+    return member
 
 
 async def reject_application(
