@@ -21,6 +21,7 @@ import httpx
 
 from scripts.fake_people import Person, person, with_bad_checksum
 from scripts.identity_client import IdentityClient, Tokens
+from scripts.rosters import make_roster
 from scripts.stack import ROOT, dev_secrets
 from services.enrollment.domain.employers import random_credit_code
 from shared.auth import Role, sign_dev_token
@@ -34,7 +35,9 @@ RELIEF = "http://127.0.0.1:8003"
 LEGAL = "http://127.0.0.1:8004"
 COMPETITIONS = "http://127.0.0.1:8005"
 PARTNERS = "http://127.0.0.1:8006"
-WEB = "http://127.0.0.1:8000"  # the member app and the till
+WEB = "http://127.0.0.1:8000"  # the member app, the till and the cadre console
+REPORTS = "http://127.0.0.1:8008"
+ROSTER = ROOT / ".run" / "demo-roster.csv"  # a roster file to try the console's import with
 REJECTION_REASONS = [
     "身份证照片不清晰 (ID photo unreadable)",
     "所选工会与工作单位不符 (union does not match employer)",
@@ -348,6 +351,7 @@ async def play_morning(
         office, rng, city, [m for m in members.values() if m["status"] == "active"]
     )
     partner_lines, till_login = await play_partners(office)
+    console_login = await play_console(office, city, bases, rng)
 
     # Wait until every card agrees with the enrollment service.
     expected = {mid: m["status"] for mid, m in members.items()}
@@ -401,11 +405,14 @@ async def play_morning(
     print(f"  member app  {WEB}/  phone {someone.phone} ({someone.name}); the code: make codes")
     print(f"  till        {WEB}/till  username {till_login[0]}  password {till_login[1]}")
     print("              offer: spring-dining (知味观 · 湖滨店, 会员 8 折); the code: the member's card")
+    print(f"  console     {WEB}/console  username {console_login[0]}  password {console_login[1]}")
+    print(f"              (the city's cadre: 3 applications wait in 待办; a roster to import: {ROSTER})")
     print(
         f"""
 === where things are ===
   member app       {WEB}/   (会员服务: sign in with a phone and `make codes`; docs/member-app.md)
   till             {WEB}/till   (商户核验: till staff of a partner)
+  cadre console    {WEB}/console   (工作台: queues, coverage, import, reports; docs/console.md)
   identity API     {IDENTITY}/docs   (sign-in, accounts: docs/identity.md; one-time codes: make codes)
   enrollment API   {ENROLLMENT}/docs
   card API         {CARDS}/docs
@@ -413,6 +420,7 @@ async def play_morning(
   legal API        {LEGAL}/docs
   competitions API {COMPETITIONS}/docs
   partners API     {PARTNERS}/docs   (partner guide: docs/partners.md)
+  reports API      {REPORTS}/docs   (figures and charts: docs/reports.md)
   first admin      make admin USERNAME=<name>   (then accounts and bindings: docs/identity-staff.md)
   logs             .run/logs/
   stop services    make stop      (and Kafka + PostgreSQL: make down)"""
@@ -534,6 +542,27 @@ async def play_honours(
 
 # Partners registered by the demo: meituan-HHMMSS and intime-HHMMSS (one pair per run).
 DEMO_PARTNER = re.compile(r"(meituan|intime)-[0-9]{6}")
+
+
+async def play_console(office: Office, city: str, bases: list[str], rng: random.Random) -> tuple[str, str]:
+    """What a cadre finds in the console (工作台): a city cadre's password, three paper
+    applications left for them to review, and a roster file with three faulty lines to import."""
+    username = f"demo.console.{office.tag}"
+    account, password = await office.identity.staff_account(
+        office.admin, username, display_name="市总工会干部"
+    )
+    await office.identity.grant(office.admin, account, "cadre", union_id=city)
+    for p in (person(rng) for _ in range(3)):
+        body = {
+            "name": p.name, "national_id": p.national_id, "phone": p.phone, "employer": p.employer,
+            "employment_type": p.employment_type, "base_union_id": bases[0], "channel": "cadre",
+        }  # fmt: skip
+        r = await office.call("POST", f"{ENROLLMENT}/applications", json=body, headers=office.admin)
+        r.raise_for_status()
+    ROSTER.parent.mkdir(exist_ok=True)
+    seed = rng.randrange(1 << 30)
+    ROSTER.write_bytes(make_roster(30, bases[1], errors={"checksum": 2, "duplicate": 1}, seed=seed))
+    return username, password
 
 
 async def play_partners(office: Office) -> tuple[list[str], tuple[str, str]]:
