@@ -9,7 +9,7 @@ from shared.contracts.relief import AidType, Tier
 
 UNKNOWN = "未知"
 
-TIERS = {Tier.DEEP: "深度困难", Tier.RELATIVE: "相对困难", Tier.ACCIDENT: "意外致困"}
+TIERS: dict[str, str] = {Tier.DEEP: "深度困难", Tier.RELATIVE: "相对困难", Tier.ACCIDENT: "意外致困"}
 CAUSES = {
     "illness": "因病",
     "disaster": "因灾",
@@ -19,7 +19,7 @@ CAUSES = {
     "accident": "意外",
     "unemployment": "失业",
 }
-AID_TYPES = {
+AID_TYPES: dict[str, str] = {
     AidType.CONSOLATION: "送温暖",
     AidType.TUITION: "金秋助学",
     AidType.MEDICAL: "医疗救助",
@@ -27,7 +27,7 @@ AID_TYPES = {
     AidType.JOB_HELP: "就业帮扶",
     AidType.COUNSELLING: "心理咨询",
 }
-STAGES = {
+STAGES: dict[str, str] = {
     Stage.INTAKE: "受理",
     Stage.CONSULTATION: "咨询",
     Stage.MEDIATION: "调解",
@@ -35,7 +35,7 @@ STAGES = {
     Stage.LITIGATION: "诉讼",
     Stage.CLOSED: "已结案",
 }
-OUTCOMES = {
+OUTCOMES: dict[str, str] = {
     Outcome.SETTLED: "和解",
     Outcome.AWARD_WON: "胜诉/仲裁支持",
     Outcome.AWARD_LOST: "未获支持",
@@ -44,7 +44,7 @@ OUTCOMES = {
     Outcome.REJECTED: "不予受理",
 }
 MEDIATION = {m.value: m.label for m in MediationOutcome}
-DISPUTE_KINDS = {
+DISPUTE_KINDS: dict[str, str] = {
     DisputeKind.WAGE_ARREARS: "欠薪",
     DisputeKind.CONTRACT: "劳动合同",
     DisputeKind.SOCIAL_INSURANCE: "社会保险",
@@ -53,13 +53,13 @@ DISPUTE_KINDS = {
     DisputeKind.DISMISSAL: "违法解除",
     DisputeKind.OCCUPATIONAL_HEALTH: "职业健康",
 }
-COMPETITION_KINDS = {
+COMPETITION_KINDS: dict[str, str] = {
     CompetitionKind.LABOUR: "劳动竞赛",
     CompetitionKind.SKILLS: "技能竞赛",
     CompetitionKind.GOLDEN_IDEAS: "金点子",
     CompetitionKind.TEAM_TITLE: "先进集体创建",
 }
-UNION_KINDS = {
+UNION_KINDS: dict[str, str] = {
     UnionKind.NATIONAL: "全国总工会",
     UnionKind.PROVINCE: "省总工会",
     UnionKind.CITY: "市总工会",

@@ -1,22 +1,15 @@
-"""The figures' rules, pure: months in China time, periods, rates, subtree sums, versions."""
+"""The figures' rules, pure: months in China time, rates, subtree sums, versions (the months a
+request names: periods.py)."""
 
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
+from services.reports.domain.periods import add_months, months_between
 from services.reports.domain.tables import Period, ReportTable
 from shared.events import CHINA
-
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-MAX_MONTHS = 60  # a report covers at most five years at once
-DEFAULT_MONTHS = 12
-
-
-class InvalidPeriod(ValueError):
-    """A period the reader asked for that cannot be reported (message in Chinese)."""
 
 
 def month_of(at: datetime) -> date:
@@ -28,38 +21,6 @@ def month_of(at: datetime) -> date:
 
 def month_text(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
-
-
-def parse_month(text: str, name: str) -> date:
-    m = MONTH_RE.fullmatch(text)
-    if m is None:
-        raise InvalidPeriod(f"{name} 须为 YYYY-MM 格式的月份")
-    year = int(m.group(1))
-    if not 2000 <= year <= 2100:
-        raise InvalidPeriod(f"{name} 的年份须在 2000 至 2100 之间")
-    return date(year, int(m.group(2)), 1)
-
-
-def add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(start: date, end: date) -> int:
-    """How many months from start to end, both included."""
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
-def period_of(first: str | None, last: str | None, now: datetime) -> Period:
-    """The months asked for (from, to: YYYY-MM, both included). Without `to`: this month in China;
-    without `from`: the 12 months ending with `to`."""
-    end = parse_month(last, "to") if last else month_of(now)
-    start = parse_month(first, "from") if first else add_months(end, 1 - DEFAULT_MONTHS)
-    if start > end:
-        raise InvalidPeriod("起始月份不能晚于结束月份")
-    if months_between(start, end) > MAX_MONTHS:
-        raise InvalidPeriod(f"一次最多统计 {MAX_MONTHS} 个月")
-    return Period(start=start, end=end)
 
 
 def months_of(period: Period) -> list[date]:

@@ -1,0 +1,81 @@
+"""Wiring of the reports service on the service kit (shared/service.py): a consumer group of its
+own over every source topic, writing the figures' read model (the live generation:
+store/generations.py), and the reports API. It publishes nothing."""
+
+import importlib
+from typing import ClassVar
+
+from fastapi import APIRouter, FastAPI
+
+from services.reports.api import routes
+from services.reports.api.deps import Deps
+from services.reports.handlers.events import apply_event
+from services.reports.store import generations
+from shared.contracts.topics import (
+    COMPETITIONS_EVENTS,
+    ENROLLMENT_EVENTS,
+    ENROLLMENT_STATE,
+    LEGAL_EVENTS,
+    LEGAL_STATE,
+    PARTNERS_EVENTS,
+    RELIEF_EVENTS,
+    RELIEF_STATE,
+)
+from shared.runtime import run_service
+from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service
+from shared.settings import ConsumingSettings
+
+SERVICE = "reports"
+MIGRATIONS = "services.reports.migrations"
+# The state topics too: members, cases and budgets stay counted after the events' retention
+# deleted their history; an event read from both is applied once (its id, and its fact key).
+SOURCE_TOPICS = (
+    ENROLLMENT_EVENTS, ENROLLMENT_STATE, RELIEF_EVENTS, RELIEF_STATE, LEGAL_EVENTS, LEGAL_STATE,
+    COMPETITIONS_EVENTS, PARTNERS_EVENTS,
+)  # fmt: skip
+
+
+class ReportsSettings(ConsumingSettings):
+    service: ClassVar[str] = SERVICE
+    http_port: int = 8008
+
+    @property
+    def source_topics(self) -> list[str]:
+        return [self.topic(t) for t in SOURCE_TOPICS]
+
+
+def routers() -> list[APIRouter]:
+    """The figures' routes, and the charts' and files' (api/render.py, part C2) when present."""
+    found = [routes.router]
+    try:
+        render = importlib.import_module("services.reports.api.render")
+    except ModuleNotFoundError:
+        return found
+    router: APIRouter = render.router
+    return [*found, router]
+
+
+def create_app(settings: ReportsSettings) -> FastAPI:
+    async def start(runtime: Runtime) -> Started[Deps]:
+        await generations.ensure_live(runtime.pool)
+        # Each batch goes into whichever generation is live when it runs (a rebuild may swap).
+        consumer = runtime.consumer(apply_event, prepare=generations.prepare_live)
+        return Started(Deps(runtime.pool), consumer)
+
+    return build_service(
+        settings,
+        ServiceSpec(
+            name=SERVICE,
+            title="Zhijia reports (统计报表)",
+            description="Figures for the cadres: membership, coverage, relief, legal, competitions, offers.",
+            routers=routers(),
+            start=start,
+            migrations=[MIGRATIONS],
+            publishes=None,
+            consumes=Consumes(topics=SOURCE_TOPICS),
+        ),
+    )
+
+
+def main() -> None:
+    run_service(SERVICE, ReportsSettings, create_app)
