@@ -128,6 +128,10 @@ rebuild: venv ## rebuild the card read model from the topics into a new generati
 	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_projector"))')" \
 	  $(BIN)/python -c 'import os; from scripts.stack import service_secrets; os.environ.update(service_secrets()); from services.projector.rebuild import main; main()'
 
+rebuild-reports: venv ## rebuild the reports' read model from the topics into a new generation and swap it in (no downtime): docs/reports.md
+	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_reports"))')" \
+	  $(BIN)/python -c 'import os; from scripts.stack import service_secrets; os.environ.update(service_secrets()); from services.reports.rebuild import main; main()'
+
 seed-state: venv ## once after upgrading: fill a service's new state topic from its events topic (SERVICE=enrollment|relief|legal) [ARGS=--dry-run]
 	@$(WITH_INFRA) $(BIN)/python -m scripts.seed_state --service $(or $(SERVICE),enrollment) $(ARGS)
 

@@ -28,5 +28,7 @@ async def measure(bench: BenchStack, backlog: Backlog) -> dict[str, Any]:
         "dead_lettered": totals["dead_lettered"],
         "seconds": totals["seconds"],
         "events_per_s": totals["events_per_s"],
+        "replay_s": totals["replay_s"],
+        "replay_events_per_s": totals["replay_events_per_s"],
         "swap_lock_ms": totals["lock_ms"],
     }

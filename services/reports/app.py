@@ -58,8 +58,10 @@ def routers() -> list[APIRouter]:
 def create_app(settings: ReportsSettings) -> FastAPI:
     async def start(runtime: Runtime) -> Started[Deps]:
         await generations.ensure_live(runtime.pool)
-        # Each batch goes into whichever generation is live when it runs (a rebuild may swap).
-        consumer = runtime.consumer(apply_event, prepare=generations.prepare_live)
+        # Each batch goes into whichever generation is live when it runs (a rebuild may swap);
+        # its writes pipelined (shared/batched_writes.py: a read, the redemption's member, flushes
+        # what came before it).
+        consumer = runtime.consumer(apply_event, prepare=generations.prepare_live, batch_writes=True)
         return Started(Deps(runtime.pool), consumer)
 
     return build_service(
