@@ -79,6 +79,7 @@ WEB_PEERS = {
     "relief": "RELIEF",
     "legal": "LEGAL",
     "competitions": "COMPETITIONS",
+    "reports": "REPORTS",
 }
 
 
