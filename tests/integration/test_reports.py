@@ -373,3 +373,50 @@ async def test_every_report_equals_the_hand_computed_figures(
     again = await report("relief")
     assert again["version"] == rl["version"]
     assert (await report("membership"))["version"] == mem["version"]
+
+
+async def test_relief_publishes_causes_and_budgets_for_the_reports_and_the_card_keeps_no_cause(
+    stack_env: Stack, http: httpx.AsyncClient
+) -> None:
+    """The real services: relief's v2 events carry the case's cause codes and its budgets
+    (relief.BudgetSet); the stack's reports service counts them; the member's card shows none."""
+    from shared.contracts import decode_event
+    from tests.integration.conftest import read_topic
+    from tests.integration.test_enrollment_to_card import Api
+    from tests.integration.test_relief import YEAR, Relief
+
+    relief = Relief(Api(stack_env, http))
+    member, units = await relief.member_and_union()
+    mid, union = member["member_id"], units["logistics"]
+    case = await relief.in_register(member, union, aid=["medical"])
+    await relief.budget(union, "medical", 500_000)
+    paid = await relief.disburse(case["case_id"], union, str(uuid.uuid4()), 12_000)
+    assert paid.status_code == 201, paid.text
+
+    records = await read_topic(stack_env.bootstrap, stack_env.topic(RELIEF_EVENTS))
+    events = [decode_event(r.value) for r in records]
+    opened = [p for e, p in events if isinstance(p, rel.CaseOpened) and str(p.case.member_id) == mid]
+    assert opened and opened[0].case.causes == ["illness"]
+    budgets = [p for e, p in events if isinstance(p, rel.BudgetSet) and p.union_id == union]
+    assert [(b.year, b.aid_type, b.total_fen) for b in budgets] == [(YEAR, rel.AidType.MEDICAL, 500_000)]
+
+    admin = stack_env.headers(Role.ADMIN, sub="admin-t")
+    url = stack_env.services["reports"].url
+
+    async def counted() -> dict[str, Any] | None:
+        r = await http.get(f"{url}/reports/relief", params={"union_id": str(union)}, headers=admin)
+        if r.status_code != 200 or not table(r.json(), "aid_by_type"):
+            return None
+        body: dict[str, Any] = r.json()
+        return body
+
+    rl = await eventually(counted, timeout=30)
+    assert table(rl, "aid_by_type") == [
+        {"aid_type": "医疗救助", "paid": 12_000, "budget": 500_000, "used_rate": 0.024}
+    ]
+    assert [(x["cause"], x["households"]) for x in table(rl, "households_by_cause")] == [("因病", 1)]
+
+    card = await http.get(f"{stack_env.services['projector'].url}/cards/{mid}",
+                          headers=stack_env.headers(Role.MEMBER, member_id=uuid.UUID(mid)))  # fmt: skip
+    assert card.status_code == 200 and card.json()["relief"]["status"] == "in_register"
+    assert "cause" not in card.text and "illness" not in card.text and "因病" not in card.text
