@@ -15,7 +15,7 @@ VENDOR_STAMP := services/web/vendor/.installed-$(shell sha1sum $(VENDOR_LOCK) | 
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv vendor browser infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration contract screens test-faults token admin codes rotate-keys rebuild seed-state deadletters partner-access irregular-ids clean \
+        unit integration contract screens test-faults token admin codes rotate-keys rebuild rebuild-reports seed-state deadletters partner-access irregular-ids clean \
         backup restore
 
 help: ## list the targets
