@@ -33,6 +33,7 @@ RELIEF = "http://127.0.0.1:8003"
 LEGAL = "http://127.0.0.1:8004"
 COMPETITIONS = "http://127.0.0.1:8005"
 PARTNERS = "http://127.0.0.1:8006"
+REPORTS = "http://127.0.0.1:8008"
 WEB = "http://127.0.0.1:8000"  # the member app and the till
 REJECTION_REASONS = [
     "身份证照片不清晰 (ID photo unreadable)",
@@ -388,6 +389,7 @@ async def play_morning(
   legal API        {LEGAL}/docs
   competitions API {COMPETITIONS}/docs
   partners API     {PARTNERS}/docs   (partner guide: docs/partners.md)
+  reports API      {REPORTS}/docs   (统计报表 for cadres: docs/reports.md)
   first admin      make admin USERNAME=<name>   (then accounts and bindings: docs/identity-staff.md)
   logs             .run/logs/
   stop services    make stop      (and Kafka + PostgreSQL: make down)"""
