@@ -1,6 +1,5 @@
 """The source topics' partitions and how far behind the read model is in each."""
 
-
 from shared.replay import source_partitions
 
 __all__ = ["lag", "source_partitions"]  # source_partitions moved to shared/replay.py

@@ -148,9 +148,12 @@ def test_a_relief_event_round_trips_through_its_envelope() -> None:
 RELIEF_EVENTS = [
     c
     for c in vars(contracts).values()
-    if isinstance(c, type) and issubclass(c, EventPayload) and c is not EventPayload
+    if isinstance(c, type)
+    and issubclass(c, EventPayload)
+    and c is not EventPayload
     # the latest version of each case event (older ones keep a V suffix); budgets carry no case
-    and not c.__name__[-2:].startswith("V") and c is not contracts.BudgetSet
+    and not c.__name__[-2:].startswith("V")
+    and c is not contracts.BudgetSet
 ]
 
 
