@@ -88,6 +88,9 @@ async def _rebuild_locked(
     reader = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-rebuild", group_id=None,
         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=settings.batch_size,
+        # Short fetch waits: with the broker's default (500 ms) a caught-up reader made the swap
+        # hold the lock half a second waiting on an empty fetch; 50 ms gives ~40 ms.
+        fetch_max_wait_ms=50,
     )  # fmt: skip
 
     async def into_target(c: Conn) -> None:
