@@ -373,6 +373,22 @@ async def test_every_report_equals_the_hand_computed_figures(
     again = await report("relief")
     assert again["version"] == rl["version"]
     assert (await report("membership"))["version"] == mem["version"]
+    # The live consumer writes into the new generation: one more member joins B3 in March.
+    producer = AIOKafkaProducer(bootstrap_servers=s.bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        late = uuid.uuid4()
+        joined = enr.MemberEnrolled(
+            application_id=uuid.uuid4(), decided_by="cadre:t", member=member(late, B3)
+        )
+        await Publisher(s, producer)(ENROLLMENT_EVENTS, joined, late, at(3, 25), "enrollment")
+    finally:
+        await producer.stop()
+
+    async def march_has_it() -> bool:
+        return bool(table(await report("membership"), "flows_by_month")[2]["joined"] == 1)
+
+    await eventually(march_has_it, timeout=30)
 
 
 async def test_relief_publishes_causes_and_budgets_for_the_reports_and_the_card_keeps_no_cause(
