@@ -15,7 +15,7 @@ VENDOR_STAMP := services/web/vendor/.installed-$(shell sha1sum $(VENDOR_LOCK) | 
 WITH_INFRA = eval "$$($(INFRA) env)" &&
 
 .PHONY: help venv vendor browser infra-up infra-down infra-status up down run stop scenario test lint typecheck \
-        unit integration contract screens test-faults token admin codes rotate-keys rebuild seed-state deadletters partner-access irregular-ids clean \
+        unit integration contract screens test-faults token admin codes rotate-keys rebuild rebuild-reports seed-state deadletters partner-access irregular-ids clean \
         backup restore
 
 help: ## list the targets
@@ -127,6 +127,10 @@ rotate-keys: venv ## rotate identity's signing keys (published now, signing afte
 rebuild: venv ## rebuild the card read model from the topics into a new generation and swap it in (no downtime)
 	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_projector"))')" \
 	  $(BIN)/python -c 'import os; from scripts.stack import service_secrets; os.environ.update(service_secrets()); from services.projector.rebuild import main; main()'
+
+rebuild-reports: venv ## rebuild the reports' read model from the topics into a new generation and swap it in (no downtime): docs/reports.md
+	@$(WITH_INFRA) DATABASE_URL="$$($(BIN)/python -c 'import os; from scripts.stack import database_url; print(database_url(os.environ["POSTGRES_DSN"], "zhijia_reports"))')" \
+	  $(BIN)/python -c 'import os; from scripts.stack import service_secrets; os.environ.update(service_secrets()); from services.reports.rebuild import main; main()'
 
 seed-state: venv ## once after upgrading: fill a service's new state topic from its events topic (SERVICE=enrollment|relief|legal) [ARGS=--dry-run]
 	@$(WITH_INFRA) $(BIN)/python -m scripts.seed_state --service $(or $(SERVICE),enrollment) $(ARGS)

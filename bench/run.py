@@ -93,7 +93,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--partitions", type=int, default=8)
     p.add_argument("--replicas", default="1,2,4", help="projector replicas for the scale-out runs")
     p.add_argument(
-        "--skip", default="", help="comma-separated: catchup,copy,naive,scaleout,freshness,offers,page,import"
+        "--skip",
+        default="",
+        help="comma-separated: catchup,copy,naive,scaleout,reports,freshness,offers,page,import",
     )
     p.add_argument("--fresh-rates", default="100,250,500", help="commands/s for the freshness steps")
     p.add_argument("--fresh-seconds", type=float, default=20.0)
@@ -189,6 +191,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 ),
             )
             results["profiles"]["projector_catchup"] = top_frames(RAW / "profile-projector-catchup.txt")
+            if "reports" not in skip:
+                from bench import report_rebuild
+
+                log("the reports' rebuild replaying the same backlog")
+                results["report_rebuild"] = await phase(
+                    "report_rebuild", report_rebuild.measure(bench, backlog)
+                )
+                if results["report_rebuild"]:
+                    log(f"    {results['report_rebuild']['events_per_s']:,.0f} events/s")
 
         if "freshness" not in skip:
             from bench import freshness

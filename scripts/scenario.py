@@ -420,7 +420,7 @@ async def play_morning(
   legal API        {LEGAL}/docs
   competitions API {COMPETITIONS}/docs
   partners API     {PARTNERS}/docs   (partner guide: docs/partners.md)
-  reports API      {REPORTS}/docs   (figures and charts: docs/reports.md)
+  reports API      {REPORTS}/docs   (统计报表 for cadres: docs/reports.md)
   first admin      make admin USERNAME=<name>   (then accounts and bindings: docs/identity-staff.md)
   logs             .run/logs/
   stop services    make stop      (and Kafka + PostgreSQL: make down)"""

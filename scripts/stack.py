@@ -41,6 +41,8 @@ SERVICES = [
     ServiceSpec("legal", 8004, "zhijia_legal"),
     ServiceSpec("competitions", 8005, "zhijia_competitions"),
     ServiceSpec("partners", 8006, "zhijia_partners"),
+    # Figures for the cadres' reports, from every service's events (docs/reports.md).
+    ServiceSpec("reports", 8008, "zhijia_reports"),
     # Pages and a forwarder to the others: no database, no Kafka (docs/member-app.md).
     ServiceSpec("web", 8000, None),
 ]
@@ -77,6 +79,7 @@ WEB_PEERS = {
     "relief": "RELIEF",
     "legal": "LEGAL",
     "competitions": "COMPETITIONS",
+    "reports": "REPORTS",
 }
 
 

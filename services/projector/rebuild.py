@@ -33,20 +33,18 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from services.projector.app import MIGRATIONS, SERVICE, ProjectorSettings, card_consumer
-from services.projector.offsets import source_partitions
 from services.projector.store import generations
 from services.projector.store.generations import Generation
-from shared.consumer import IdempotentConsumer
 from shared.db import Conn, open_pool
 from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
+from shared.replay import Replay, source_partitions
 from shared.service import running_key_book
 
 log = get_logger(__name__)
@@ -54,68 +52,6 @@ log = get_logger(__name__)
 REBUILD_LOCK = int.from_bytes(hashlib.sha256(b"projector:rebuild").digest()[:8], "big", signed=True)
 CATCH_UP_ROUNDS = 20  # then it swaps anyway, applying the (larger) rest under the lock
 SWAP_LOCK_TIMEOUT = "60s"
-
-
-class Replay:
-    """Feeds one generation from a manually assigned consumer, counting and reporting progress."""
-
-    def __init__(
-        self,
-        reader: AIOKafkaConsumer,
-        consumer: IdempotentConsumer,
-        partitions: Sequence[TopicPartition],
-        batch_size: int,
-        schema: str,
-        progress_every_s: float,
-    ) -> None:
-        self._reader = reader
-        self._consumer = consumer
-        self._partitions = list(partitions)
-        self._batch_size = batch_size
-        self._schema = schema
-        self._every = progress_every_s
-        self.totals = {"events": 0, "applied": 0, "duplicates": 0, "dead_lettered": 0}
-
-    async def behind(self, end: dict[TopicPartition, int]) -> int:
-        """Records up to the end offsets not read yet."""
-        return sum([max(0, end[tp] - await self._reader.position(tp)) for tp in self._partitions])
-
-    async def until(self, end: dict[TopicPartition, int], phase: str) -> int:
-        """Apply every record up to the end offsets (and whatever comes in the same fetches)."""
-        total = await self.behind(end)
-        started = last_report = time.perf_counter()
-        done = 0
-        remaining = {tp for tp in self._partitions if await self._reader.position(tp) < end[tp]}
-        while remaining:
-            fetched = await self._reader.getmany(*remaining, timeout_ms=1000, max_records=self._batch_size)
-            records = [r for tp in sorted(fetched) for r in fetched[tp]]
-            if records:
-                result = await self._consumer.handle_batch(records)
-                done += len(records)
-                self.totals["events"] += len(records)
-                self.totals["applied"] += result.applied
-                self.totals["duplicates"] += result.duplicates
-                self.totals["dead_lettered"] += result.dead_lettered
-            for tp in list(remaining):
-                if await self._reader.position(tp) >= end[tp]:
-                    remaining.discard(tp)
-            now = time.perf_counter()
-            if remaining and now - last_report >= self._every:
-                last_report = now
-                self._report(phase, done, total, now - started)
-        self._report(phase, done, total, time.perf_counter() - started)
-        return done
-
-    def _report(self, phase: str, done: int, total: int, seconds: float) -> None:
-        log.info(
-            "rebuild_progress",
-            phase=phase,
-            schema=self._schema,
-            events=done,
-            of=total,
-            percent=round(100 * min(done, total) / total, 1) if total else 100.0,
-            per_s=round(done / seconds) if seconds > 0 else None,
-        )
 
 
 async def rebuild(settings: ProjectorSettings, progress_every_s: float = 2.0) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from tests.contract.world import World, WorldFactory
 pytestmark = pytest.mark.integration
 
 # Enrollment last: its requests (a member leaves, is transferred) change what the others see.
-SERVICES = ["identity", "projector", "relief", "legal", "competitions", "partners", "enrollment"]
+SERVICES = ["identity", "projector", "relief", "legal", "competitions", "partners", "reports", "enrollment"]
 # The coverage phase's boundary cases (a few thousand requests) run once per service, as the role
 # that gets furthest into its handlers; the random phase runs as every role.
 COVERAGE_ROLES = ("admin", "partner")

@@ -159,6 +159,10 @@ class Seeder:
             | {"member_id": [members[1]["member_id"]]},
             "partners": {k: v for k, v in partners.items() if k != "api_key"},
             "identity": {"dispute_id": [uuid.uuid4()]},
+            "reports": {
+                "union_id": [base, district, city],
+                "report": ["membership", "coverage", "relief", "legal", "competitions", "offers"],
+            },
         }
         examples, self.examples = self.examples, {}
         return World(tag, units, members, partners["api_key"][0], seeds, examples)

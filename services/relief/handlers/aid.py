@@ -33,10 +33,10 @@ from services.relief.store import aid, cases
 from services.relief.store.aid import BudgetRow, DisbursementRow
 from shared import audit
 from shared.auth import Caller
-from shared.contracts.relief import AidDisbursed, AidType, CaseStatus
+from shared.contracts.relief import AidDisbursed, AidType, BudgetSet, CaseStatus, budget_subject
 from shared.db import Conn
 from shared.errors import Conflict
-from shared.events import Trace
+from shared.events import Trace, utcnow
 
 ONCE_PER_YEAR_INDEX = "once_per_member_per_year"
 
@@ -57,6 +57,11 @@ async def set_budget(
         await audit.record(
             conn, Trace.of(caller), "budget.set", f"budget:{union_id}/{year}/{aid_type}", total_fen=total_fen,
             previous_total_fen=current.budget.total_fen if current else None,
+        )  # fmt: skip
+        # Published for the federation's statistics (paid against budget: services/reports).
+        await deps.events.emit(
+            conn, Trace.of(caller), budget_subject(union_id, year, aid_type),
+            BudgetSet(union_id=union_id, year=year, aid_type=aid_type, total_fen=total_fen, set_at=utcnow()),
         )  # fmt: skip
         return budget
 

@@ -1,0 +1,78 @@
+"""Chinese labels for the codes the figures are grouped by (readers never see a raw code)."""
+
+from collections.abc import Mapping
+
+from shared.contracts.competitions import CompetitionKind
+from shared.contracts.enrollment import UnionKind
+from shared.contracts.legal import DisputeKind, MediationOutcome, Outcome, Stage
+from shared.contracts.relief import AidType, Tier
+
+UNKNOWN = "未知"
+
+TIERS: dict[str, str] = {Tier.DEEP: "深度困难", Tier.RELATIVE: "相对困难", Tier.ACCIDENT: "意外致困"}
+CAUSES = {
+    "illness": "因病",
+    "disaster": "因灾",
+    "children_schooling": "因学",
+    "disability": "因残",
+    "single_parent": "单亲",
+    "accident": "意外",
+    "unemployment": "失业",
+}
+AID_TYPES: dict[str, str] = {
+    AidType.CONSOLATION: "送温暖",
+    AidType.TUITION: "金秋助学",
+    AidType.MEDICAL: "医疗救助",
+    AidType.MICRO_LOAN: "小额贷款",
+    AidType.JOB_HELP: "就业帮扶",
+    AidType.COUNSELLING: "心理咨询",
+}
+STAGES: dict[str, str] = {
+    Stage.INTAKE: "受理",
+    Stage.CONSULTATION: "咨询",
+    Stage.MEDIATION: "调解",
+    Stage.ARBITRATION: "仲裁",
+    Stage.LITIGATION: "诉讼",
+    Stage.CLOSED: "已结案",
+}
+OUTCOMES: dict[str, str] = {
+    Outcome.SETTLED: "和解",
+    Outcome.AWARD_WON: "胜诉/仲裁支持",
+    Outcome.AWARD_LOST: "未获支持",
+    Outcome.WITHDRAWN: "撤回",
+    Outcome.ADVICE_GIVEN: "咨询办结",
+    Outcome.REJECTED: "不予受理",
+}
+MEDIATION = {m.value: m.label for m in MediationOutcome}
+DISPUTE_KINDS: dict[str, str] = {
+    DisputeKind.WAGE_ARREARS: "欠薪",
+    DisputeKind.CONTRACT: "劳动合同",
+    DisputeKind.SOCIAL_INSURANCE: "社会保险",
+    DisputeKind.WORK_INJURY: "工伤",
+    DisputeKind.OVERTIME: "加班",
+    DisputeKind.DISMISSAL: "违法解除",
+    DisputeKind.OCCUPATIONAL_HEALTH: "职业健康",
+}
+COMPETITION_KINDS: dict[str, str] = {
+    CompetitionKind.LABOUR: "劳动竞赛",
+    CompetitionKind.SKILLS: "技能竞赛",
+    CompetitionKind.GOLDEN_IDEAS: "金点子",
+    CompetitionKind.TEAM_TITLE: "先进集体创建",
+}
+UNION_KINDS: dict[str, str] = {
+    UnionKind.NATIONAL: "全国总工会",
+    UnionKind.PROVINCE: "省总工会",
+    UnionKind.CITY: "市总工会",
+    UnionKind.COUNTY: "县(区)总工会",
+    UnionKind.TOWNSHIP: "乡镇(街道)工会",
+    UnionKind.BASE: "基层工会",
+    UnionKind.BRANCH: "分工会",
+    UnionKind.GROUP: "工会小组",
+}
+
+
+def label(table: Mapping[str, str], code: str | None) -> str:
+    """The label of a code; 未知 for none, the code itself for one added since (never empty)."""
+    if code is None:
+        return UNKNOWN
+    return table.get(code, code)
