@@ -1,6 +1,5 @@
 "use strict";
-// A staff page's session and calls (the cadre console; written to serve the till and the member
-// app too): every call goes through the web service's forwarder (/api/{service}/...), the access
+// A page's session and calls (the cadre console, the till, the member app): every call goes through the web service's forwarder (/api/{service}/...), the access
 // token lives in memory only, the refresh token in identity's HttpOnly cookie, renewed through
 // /web/token with the X-CSRF-Token header (docs/identity.md). Exposed as window.ZhijiaSession.
 (() => {
@@ -161,6 +160,7 @@
 
   window.ZhijiaSession = {
     call, detailOf, renew, signInStaff, signOut, download, urlOf,
+    adopt: useToken, // a session another sign-in gave (the member app's phone and code)
     claims: () => state.claims || {},
     signedIn: () => state.token !== null,
     onSignedOut: (handler) => { state.onSignedOut = handler; },
