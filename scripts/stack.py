@@ -63,9 +63,8 @@ def peers_of(name: str, ports: dict[str, int]) -> dict[str, str]:
         return {"ENROLLMENT_URL": f"http://127.0.0.1:{ports['enrollment']}"}
     if name == "partners":  # a member's code lists the offers the card (projector) shows them
         return {"CARDS_URL": f"http://127.0.0.1:{ports['projector']}"}
-    if name == "web":  # it forwards the pages' calls to every service (of those in the stack)
-        present = [peer for peer in WEB_PEERS if peer in ports]
-        return {f"{WEB_PEERS[peer]}_URL": f"http://127.0.0.1:{ports[peer]}" for peer in present}
+    if name == "web":  # it forwards the pages' calls to every service
+        return {f"{WEB_PEERS[peer]}_URL": f"http://127.0.0.1:{ports[peer]}" for peer in WEB_PEERS}
     return {}
 
 
@@ -78,7 +77,6 @@ WEB_PEERS = {
     "relief": "RELIEF",
     "legal": "LEGAL",
     "competitions": "COMPETITIONS",
-    "reports": "REPORTS",  # the console's coverage and reports (issue 19)
 }
 
 
