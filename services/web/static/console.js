@@ -15,7 +15,20 @@
   const EMPLOYMENT = { employee: "职工", temporary: "临时工", migrant: "外来务工", flexible: "灵活就业" };
   const CHANNEL = { online: "网上申请", wechat: "微信", service_station: "服务站", cadre: "工会代办", import: "名册导入" };
   // Labels of the fields an action asks for (an action's body_hint names them).
-  const FIELD_LABELS = { reason: "理由", answer: "答复", note: "备注", comment: "意见", reply: "回复", amount: "金额", decision: "决定", score: "分数" };
+  const FIELD_LABELS = {
+    reason: "理由", answer: "答复", note: "备注", summary: "说明", on: "日期", outcome: "结果", stage: "阶段",
+    aid: "帮扶方式", visited_on: "走访日期", household_size: "家庭人口", monthly_income_fen: "家庭月收入（分）",
+    causes: "致困原因", findings: "走访情况", guarantees: "保障情况", medical: "医疗", work: "就业", schooling: "教育",
+    housing: "住房", social_insurance: "社会保险", recovered_fen: "追回金额（分）",
+  };
+  // Choices a body_hint lists by their codes, as a person reads them (the code when unknown).
+  const CHOICE_LABELS = {
+    agreement: "达成协议", failed: "调解不成", window_passed: "期满未结",
+    settled: "和解", award_won: "裁决胜诉", award_lost: "裁决败诉", withdrawn: "撤回", advice_given: "已提供咨询", rejected: "不予受理",
+    consolation: "送温暖", tuition: "金秋助学", medical: "医疗救助", micro_loan: "小额贷款", job_help: "就业帮扶", counselling: "心理咨询",
+    illness: "因病", disaster: "因灾", children_schooling: "因学", disability: "因残", single_parent: "单亲", accident: "意外",
+    unemployment: "失业",
+  };
 
   // One list per queue; every item has the generic shape of api.md (enrollment's two lists are
   // turned into it here).
@@ -156,7 +169,7 @@
       state_label: `待审核 · ${CHANNEL[a.channel] || "其他渠道"} · 提交于 ${when(a.submitted_at)} · 手机 ${a.phone_masked}`,
       actions: [
         { action: "approve", label: "批准入会", method: "POST", path: `/applications/${a.application_id}/approve`, body_hint: null },
-        { action: "reject", label: "不予批准", method: "POST", path: `/applications/${a.application_id}/reject`, body_hint: { reason: "text" } },
+        { action: "reject", label: "不予批准", method: "POST", path: `/applications/${a.application_id}/reject`, body_hint: { reason: "text (必填)" } },
       ],
     }));
     return result;
@@ -173,7 +186,7 @@
       state_label: `${t.status_label} · 申请于 ${when(t.requested_at)}`,
       actions: [
         { action: "accept", label: "接收", method: "POST", path: `/transfers/${t.transfer_id}/accept`, body_hint: null },
-        { action: "decline", label: "不予接收", method: "POST", path: `/transfers/${t.transfer_id}/decline`, body_hint: { reason: "text" } },
+        { action: "decline", label: "不予接收", method: "POST", path: `/transfers/${t.transfer_id}/decline`, body_hint: { reason: "text (必填)" } },
       ],
     }));
     return result;
@@ -242,23 +255,81 @@
     return li;
   }
 
+  // An action's body_hint (docs/queues.md): per field "text", "date", "number", "bool", "a|b|c"
+  // (one choice), ["a|b|c"] (a list of them), an object (its fields), or the value the item fixes
+  // (sent as it is). "(必填…)" after a kind marks a field that must be filled; an empty optional
+  // field is left out, so the service's default holds.
+  const INPUT_KINDS = { text: "text", date: "date", number: "number", integer: "number", bool: "checkbox", boolean: "checkbox" };
+
+  function fieldsOf(hint, path = []) {
+    const fields = [];
+    for (const [name, spec] of Object.entries(hint || {})) {
+      const at = [...path, name];
+      if (Array.isArray(spec)) fields.push({ at, kind: "many", options: String(spec[0] || "").split("|").filter(Boolean) });
+      else if (spec && typeof spec === "object") fields.push(...fieldsOf(spec, at));
+      else if (typeof spec === "string") {
+        const base = spec.split(/[\s(（]/)[0];
+        const note = (spec.match(/[(（](.*)[)）]\s*$/) || [])[1] || "";
+        if (INPUT_KINDS[base]) fields.push({ at, kind: base, note, required: note.includes("必填") });
+        else if (/^[A-Za-z0-9_-]+(\|[A-Za-z0-9_-]+)+$/.test(spec)) fields.push({ at, kind: "one", options: spec.split("|") });
+        else fields.push({ at, kind: "fixed", value: spec });
+      } else fields.push({ at, kind: "fixed", value: spec });
+    }
+    return fields;
+  }
+
+  const labelOf = (field) => field.at.map((n) => FIELD_LABELS[n] || n).join(" · ");
+
+  function renderField(field, id, blocked) {
+    const label = labelOf(field) + (field.note ? `（${field.note}）` : "");
+    if (field.kind === "many") {
+      const boxes = field.options.map((option, i) => el("label", { className: "check" },
+        el("input", { type: "checkbox", value: option, id: `${id}-${i}`, disabled: blocked }), CHOICE_LABELS[option] || option));
+      return el("fieldset", {}, el("legend", {}, label), ...boxes);
+    }
+    let input;
+    if (field.kind === "one") {
+      input = el("select", {}, el("option", { value: "", textContent: "请选择" }),
+        ...field.options.map((v) => el("option", { value: v, textContent: CHOICE_LABELS[v] || v })));
+    } else {
+      input = el("input", { type: INPUT_KINDS[field.kind] });
+      if (field.kind === "text") input.maxLength = 2000;
+    }
+    Object.assign(input, { id, disabled: blocked });
+    return el("div", {}, el("label", { htmlFor: id, textContent: label }), input);
+  }
+
+  function valueOf(field, node) {
+    if (field.kind === "fixed") return field.value;
+    if (field.kind === "many") return [...node.querySelectorAll("input:checked")].map((box) => box.value);
+    const input = node.querySelector("input, select");
+    if (field.kind === "bool" || field.kind === "boolean") return input.checked;
+    const text = input.value.trim();
+    if (text === "") return undefined;
+    return field.kind === "number" || field.kind === "integer" ? Number(text) : text;
+  }
+
   function renderAction(queue, item, action, blocked, li) {
-    const fields = action.body_hint && typeof action.body_hint === "object" ? Object.entries(action.body_hint) : [];
-    const button = el("button", { type: fields.length ? "submit" : "button", textContent: action.label || "办理", disabled: blocked, testid: `action-${action.action}` });
+    const fields = fieldsOf(action.body_hint);
+    const shown = fields.filter((f) => f.kind !== "fixed");
+    const button = el("button", { type: shown.length ? "submit" : "button", textContent: action.label || "办理", disabled: blocked, testid: `action-${action.action}` });
+    const nodes = new Map();
     const run = async (event) => {
       if (event) event.preventDefault();
       const body = {};
-      for (const [name, kind] of fields) {
-        const input = li.querySelector(`[data-field="${action.action}.${name}"]`);
-        const value = kind === "boolean" ? input.checked : input.value.trim();
-        if (value === "" && kind !== "boolean") {
-          input.focus();
-          return say("console-message", `请填写${FIELD_LABELS[name] || name}`, "error");
+      for (const field of fields) {
+        const value = valueOf(field, nodes.get(field));
+        if (value === undefined) {
+          if (!field.required) continue;
+          nodes.get(field).querySelector("input, select").focus();
+          return say("console-message", `请填写${labelOf(field)}`, "error");
         }
-        body[name] = kind === "number" || kind === "integer" ? Number(value) : value;
+        let at = body;
+        for (const name of field.at.slice(0, -1)) at = at[name] = at[name] || {};
+        at[field.at[field.at.length - 1]] = value;
       }
       button.disabled = true;
-      const result = await S.call(queue.service, action.path, { method: action.method.toUpperCase(), body: fields.length ? body : undefined });
+      const result = await S.call(queue.service, action.path, { method: (action.method || "POST").toUpperCase(), body: fields.length ? body : undefined });
       if (!result.ok) {
         button.disabled = false;
         return say("console-message", S.detailOf(result), "error");
@@ -267,22 +338,18 @@
       li.replaceChildren(el("p", { className: "item-meta", testid: "queue-item-done" }, `已${action.label}`));
       li.classList.add("done");
     };
-    if (!fields.length) {
+    if (!shown.length) {
       button.addEventListener("click", run);
       return button;
     }
     const form = el("form", { noValidate: true });
-    for (const [name, kind] of fields) {
-      const id = `f-${queue.key}-${item.id}-${action.action}-${name}`;
-      const label = `${action.label}的${FIELD_LABELS[name] || name}`;
-      let input;
-      if (Array.isArray(kind)) input = el("select", {}, ...kind.map((v) => el("option", { value: v, textContent: v })));
-      else if (kind === "boolean") input = el("input", { type: "checkbox" });
-      else input = el("input", { type: kind === "number" || kind === "integer" ? "number" : kind === "date" ? "date" : "text", maxLength: 500 });
-      Object.assign(input, { id, disabled: blocked });
-      input.dataset.field = `${action.action}.${name}`;
-      input.dataset.testid = `action-${action.action}-${name}`;
-      form.append(el("div", {}, el("label", { htmlFor: id, textContent: label }), input));
+    for (const field of shown) {
+      const name = field.at.join(".");
+      const node = renderField(field, `f-${queue.key}-${item.id}-${action.action}-${name}`.replace(/[^A-Za-z0-9_-]/g, "_"), blocked);
+      const target = field.kind === "many" ? node : node.querySelector("input, select");
+      target.dataset.testid = `action-${action.action}-${name}`;
+      nodes.set(field, node);
+      form.append(node);
     }
     form.append(button);
     form.addEventListener("submit", run);
