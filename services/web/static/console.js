@@ -139,7 +139,7 @@
   async function loadScope(root) {
     const result = await S.call("reports", `/unions/${root}/coverage`);
     const items = result.ok && result.data && Array.isArray(result.data.items) ? result.data.items : [];
-    state.unions = items.length ? items : [{ union_id: root, name: "本级工会", depth: 0, kind: null }];
+    state.unions = items.length ? treeOrder(items) : [{ union_id: root, name: "本级工会", depth: 0, kind: null }];
     state.byId = new Map(state.unions.map((u) => [u.union_id, u]));
     state.scope = root;
     const select = $("scope-union");
@@ -193,7 +193,7 @@
   }
 
   async function loadGeneric(queue, after) {
-    const result = await S.call(queue.service, queue.path, { query: { ...(queue.query || {}), after } });
+    const result = await S.call(queue.service, queue.path, { query: { ...(queue.query || {}), union_id: state.scope, after } });
     if (result.ok) {
       result.items = (result.data && result.data.items) || [];
       result.next = result.data ? result.data.next : null;
@@ -372,7 +372,7 @@
     const data = result.data;
     $("coverage-as-of").textContent = data.as_of ? `统计时间：${when(data.as_of)}` : "";
     const top = Math.min(...data.items.map((u) => u.depth || 0));
-    body.replaceChildren(...data.items.map((u) => {
+    body.replaceChildren(...treeOrder(data.items).map((u) => {
       const depth = Math.min((u.depth || 0) - top, 6);
       const row = el("tr", { testid: "coverage-row" });
       row.dataset.unionId = u.union_id;
@@ -385,6 +385,26 @@
       );
       return row;
     }));
+  }
+
+  // Each union right after its parent (siblings by name), whatever order the answer has.
+  function treeOrder(items) {
+    const ids = new Set(items.map((u) => u.union_id));
+    const children = new Map();
+    for (const u of items) {
+      const parent = ids.has(u.parent_id) ? u.parent_id : null;
+      if (!children.has(parent)) children.set(parent, []);
+      children.get(parent).push(u);
+    }
+    const out = [];
+    const visit = (parent) => {
+      for (const u of (children.get(parent) || []).sort((a, b) => a.name.localeCompare(b.name, "zh-CN"))) {
+        out.push(u);
+        visit(u.union_id);
+      }
+    };
+    visit(null);
+    return out;
   }
 
   async function loadEmployers(more) {
@@ -620,6 +640,7 @@
     const cell = (column, value) => {
       if (value === null || value === undefined) return "—";
       if (["rate", "percent", "ratio"].includes(column.kind)) return percent(value);
+      if (column.kind === "money") return `${(Number(value) / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} 元`; // fen
       if (numeric(column.kind)) return count(value);
       return String(value);
     };
