@@ -224,7 +224,7 @@ async def test_a_roster_with_errors_is_checked_its_good_lines_imported_and_membe
         await page.get_by_test_id("export-members-xlsx").click()
     download = await info.value
     assert download.suggested_filename.endswith(".xlsx"), download.suggested_filename
-    book = openpyxl.load_workbook(await download.path(), read_only=True)
+    book = openpyxl.load_workbook(io.BytesIO((await download.path()).read_bytes()), read_only=True)
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert len(rows) >= 1 + good, rows[:3]  # a header and at least the imported members
 
