@@ -14,6 +14,7 @@ class WebSettings(HttpSettings):
     relief_url: str = "http://127.0.0.1:8003"
     legal_url: str = "http://127.0.0.1:8004"
     competitions_url: str = "http://127.0.0.1:8005"
+    reports_url: str = "http://127.0.0.1:8008"  # the console's coverage and reports
     # One upstream call may take this long before the page is told 503.
     web_upstream_timeout: float = Field(default=10.0, gt=0, le=60)
 
@@ -27,4 +28,5 @@ class WebSettings(HttpSettings):
             "relief": self.relief_url,
             "legal": self.legal_url,
             "competitions": self.competitions_url,
+            "reports": self.reports_url,
         }

@@ -4,14 +4,17 @@ which service, what is refused before any service is asked, and which headers tr
 import importlib
 import pkgutil
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
 from services.web.domain.forwarding import (
     ALLOWED,
+    BODY_LIMITS,
     Forward,
     Refusal,
     answer_headers,
@@ -32,6 +35,31 @@ PENDING = {
     ("competitions", "GET", "/competitions/open"),
 }
 
+# Issue 19's console: routes other parts are building at the same time (api.md). Drop each entry
+# once its part is merged; the check below then holds it to the service's real route.
+_PENDING_ROUTES = {
+    ("enrollment", "GET", "/employers"),
+    ("enrollment", "POST", "/employers"),
+    ("enrollment", "PUT", "/employers/{uuid}"),
+    ("enrollment", "GET", "/members/search"),
+    ("enrollment", "GET", "/members/export"),
+    ("enrollment", "POST", "/imports"),
+    ("enrollment", "GET", "/imports/{uuid}"),
+    ("enrollment", "GET", "/imports/{uuid}/lines"),
+    ("enrollment", "POST", "/imports/{uuid}/commit"),
+    ("relief", "GET", "/queues/approvals"),
+    ("relief", "GET", "/queues/disclosures"),
+    ("relief", "GET", "/queues/reverifications"),
+    ("legal", "GET", "/queues/deadlines"),
+    ("legal", "GET", "/queues/supervisions"),
+    ("competitions", "GET", "/queues/spread"),
+    ("reports", "GET", "/reports"),
+    ("reports", "GET", "/reports/{name}"),
+    ("reports", "GET", "/reports/{name}/charts/{name}.svg"),
+    ("reports", "GET", "/reports/{name}/export"),
+    ("reports", "GET", "/unions/{uuid}/coverage"),
+}
+
 
 @pytest.mark.parametrize(
     ("method", "service", "path"),
@@ -50,6 +78,28 @@ PENDING = {
         ("POST", "relief", "/cases"),
         ("GET", "competitions", "/competitions/open"),
         ("POST", "competitions", f"/competitions/{MEMBER}/entries"),
+        # The cadre console (issue 19).
+        ("GET", "enrollment", "/applications"),
+        ("POST", "enrollment", f"/applications/{MEMBER}/approve"),
+        ("POST", "enrollment", f"/applications/{MEMBER}/reject"),
+        ("POST", "enrollment", f"/transfers/{MEMBER}/accept"),
+        ("GET", "enrollment", "/members/search"),
+        ("GET", "enrollment", "/members/export"),
+        ("POST", "enrollment", "/imports"),
+        ("GET", "enrollment", f"/imports/{MEMBER}/lines"),
+        ("POST", "enrollment", f"/imports/{MEMBER}/commit"),
+        ("PUT", "enrollment", f"/employers/{MEMBER}"),
+        ("GET", "relief", "/queues/approvals"),
+        ("POST", "relief", f"/cases/{MEMBER}/steps/approval/approve"),
+        ("POST", "relief", f"/cases/{MEMBER}/objections/{MEMBER}/answer"),
+        ("GET", "legal", "/queues/deadlines"),
+        ("POST", "legal", f"/supervisions/{MEMBER}/remind"),
+        ("GET", "competitions", "/queues/spread"),
+        ("GET", "reports", "/reports"),
+        ("GET", "reports", "/reports/relief"),
+        ("GET", "reports", "/reports/relief/charts/by_month.svg"),
+        ("GET", "reports", "/reports/coverage/export"),
+        ("GET", "reports", f"/unions/{MEMBER}/coverage"),
     ],
 )
 def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str, path: str) -> None:
@@ -63,8 +113,15 @@ def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str
         ("GET", "web", "/card-code", 404),  # the web service is not its own upstream
         ("GET", "projector", "/projection/status", 404),  # exists, but not for pages
         ("GET", "projector", f"/unions/{MEMBER}/cards", 404),
-        ("POST", "enrollment", f"/applications/{MEMBER}/approve", 404),  # a cadre's, not a page's
-        ("GET", "enrollment", "/applications", 405),  # filing only: the list is a cadre's
+        ("POST", "enrollment", f"/applications/{MEMBER}/erasure", 404),  # not the console's
+        ("DELETE", "enrollment", "/applications", 405),
+        ("GET", "enrollment", "/members/everyone", 404),  # only a member id, search or export
+        ("POST", "enrollment", "/members/search", 405),
+        ("GET", "reports", "/reports/Relief", 404),  # a report's name: lower case only
+        ("GET", "reports", "/reports/relief/charts/by_month.png", 404),  # charts are SVG
+        ("GET", "reports", "/reports/relief/charts/.svg", 400),  # not a plain segment
+        ("POST", "reports", "/reports/relief", 405),  # reports are read only
+        ("POST", "relief", f"/cases/{MEMBER}/steps/approval/override", 404),
         ("POST", "partners", "/partner-api/v1/offers", 405),  # listing only: publishing is not a page's
         ("GET", "projector", "/cards/not-a-uuid", 404),
         ("GET", "identity", "", 404),
@@ -107,13 +164,23 @@ def test_every_allowed_route_exists_in_its_service() -> None:
     for service, routes in ALLOWED.items():
         real = _routes_of(package.get(service, service))
         for method, pattern in routes:
-            template = re.sub(r"\{(uuid|code)\}", "{}", pattern)
+            template = re.sub(r"\{(uuid|code|name)\}", "{}", pattern)
             if (method, template) not in real:
-                assert (service, method, pattern) in PENDING, f"{service} has no {method} {pattern}"
+                pending = PENDING | _PENDING_ROUTES
+                assert (service, method, pattern) in pending, f"{service} has no {method} {pattern}"
+
+
+def test_the_pending_marks_name_allowed_routes_only() -> None:
+    """A mark left for a route the allowlist dropped would hide nothing but mislead the merge."""
+    allowed = {(service, m, p) for service, routes in ALLOWED.items() for m, p in routes}
+    assert allowed >= _PENDING_ROUTES, _PENDING_ROUTES - allowed
 
 
 def _routes_of(service: str) -> set[tuple[str, str]]:
-    api = importlib.import_module(f"services.{service}.api")
+    try:
+        api = importlib.import_module(f"services.{service}.api")
+    except ModuleNotFoundError:  # a service still being built (reports, issue 19)
+        return set()
     found: set[tuple[str, str]] = set()
     for info in pkgutil.iter_modules(api.__path__):
         module = importlib.import_module(f"{api.__name__}.{info.name}")
@@ -194,6 +261,50 @@ def test_the_qr_is_a_standalone_svg_of_the_code_alone() -> None:
 def test_the_card_page_weighs_well_under_200_kb() -> None:
     """What a phone loads for the card: the page, its script and style, and the largest QR."""
     static = Path(__file__).resolve().parents[2] / "services" / "web" / "static"
-    files = sum((static / name).stat().st_size for name in ("index.html", "app.js", "app.css"))
+    files = sum((static / name).stat().st_size for name in ("index.html", "session.js", "app.js", "app.css"))
     qr = len(qr_svg("A" * 64).encode())
     assert files + qr < 200 * 1024, (files, qr)
+
+
+# Bodies and files ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[TestClient]:
+    """The web service with every upstream away (nothing listens on port 9): a call the
+    forwarder lets through answers 503, one it refuses answers before any upstream."""
+    from services.web.app import create_app
+    from services.web.settings import WebSettings
+
+    away = "http://127.0.0.1:9"
+    urls = {f"{name}_url": away for name in WebSettings().upstreams() if name != "projector"}
+    settings = WebSettings.model_validate({**urls, "cards_url": away, "web_upstream_timeout": 2})
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_only_the_roster_import_takes_a_body_past_64_kib(web: TestClient) -> None:
+    roster = b"\xe5\xa7\x93\xe5\x90\x8d\n" + b"x" * (200 * 1024)  # 200 KiB of CSV
+    csv = {"Content-Type": "text/csv"}
+    through = web.post("/api/enrollment/imports?union_id=x&file_name=a.csv", content=roster, headers=csv)
+    assert through.status_code == 503, through.text  # past the limit check, to the (away) service
+    too_big = web.post("/api/enrollment/imports", content=b"x" * (5 * 1024 * 1024 + 1), headers=csv)
+    assert too_big.status_code == 413
+    elsewhere = web.post("/api/relief/cases", content=roster, headers=csv)
+    assert elsewhere.status_code == 413  # every other route keeps the kit's limit
+    assert BODY_LIMITS == {("enrollment", "POST", "/imports"): 5 * 1024 * 1024}
+
+
+def test_the_large_body_route_still_refuses_what_the_allowlist_refuses(web: TestClient) -> None:
+    assert web.get("/api/enrollment/imports").status_code == 405
+    assert web.post("/api/enrollment/imports/../members", content=b"x").status_code in (400, 404)
+
+
+def test_a_file_answer_keeps_its_name_and_type() -> None:
+    upstream = [
+        ("content-type", "text/csv; charset=utf-8"),
+        ("content-disposition", "attachment; filename*=UTF-8''relief.csv"),
+        ("cache-control", "private, max-age=60"),
+        ("etag", '"v3"'),
+    ]
+    assert answer_headers(upstream) == upstream

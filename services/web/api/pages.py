@@ -1,6 +1,6 @@
-"""The pages and their files: the member app at `/`, the till at `/till`, files under /assets,
-third-party scripts (put into vendor/ by scripts, git-ignored) under /assets/vendor; and the
-security headers on every answer."""
+"""The pages and their files: the member app at `/`, the till at `/till`, the cadre console at
+`/console`, files under /assets, third-party scripts (put into vendor/ by scripts, git-ignored)
+under /assets/vendor; and the security headers on every answer."""
 
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,11 @@ async def member_app() -> FileResponse:
 @router.get("/till", include_in_schema=False)
 async def till() -> FileResponse:
     return _page("till.html")
+
+
+@router.get("/console", include_in_schema=False)
+async def console() -> FileResponse:
+    return _page("console.html")
 
 
 class RevalidatedFiles(StaticFiles):

@@ -17,6 +17,8 @@ from shared.contracts.partners import CODE_PATTERN as OFFER_ID_PATTERN
 _PLACEHOLDERS = {
     "{uuid}": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
     "{code}": re.compile(OFFER_ID_PATTERN),  # an offer id
+    "{name}": re.compile(r"^[a-z][a-z0-9_-]{0,39}$"),  # a step, an action, a report's name
+    "{name}.svg": re.compile(r"^[a-z][a-z0-9_-]{0,39}\.svg$"),  # a report's chart
 }
 # Any segment at all: plain characters only, and not only dots.
 _SEGMENT = re.compile(r"^[A-Za-z0-9_~:-][A-Za-z0-9._~:-]{0,99}$")
@@ -38,6 +40,22 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
         ("POST", "/applications"),  # a member files for their own linked person only
         ("GET", "/members/{uuid}"),
         ("POST", "/members/{uuid}/transfers"),
+        # The cadre console (issue 19): work queues, the employer register, search, import, export.
+        ("GET", "/applications"),
+        ("POST", "/applications/{uuid}/approve"),
+        ("POST", "/applications/{uuid}/reject"),
+        ("GET", "/transfers"),
+        ("POST", "/transfers/{uuid}/accept"),
+        ("POST", "/transfers/{uuid}/decline"),
+        ("GET", "/employers"),
+        ("POST", "/employers"),
+        ("PUT", "/employers/{uuid}"),
+        ("GET", "/members/search"),
+        ("GET", "/members/export"),
+        ("POST", "/imports"),  # a roster file: see BODY_LIMITS
+        ("GET", "/imports/{uuid}"),
+        ("GET", "/imports/{uuid}/lines"),
+        ("POST", "/imports/{uuid}/commit"),
     ),
     "projector": (
         ("GET", "/cards/{uuid}"),
@@ -58,16 +76,46 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "relief": (
         ("POST", "/cases"),
         ("GET", "/members/{uuid}/cases"),
+        # The console's queues and the actions their items offer.
+        ("GET", "/queues/approvals"),
+        ("GET", "/queues/disclosures"),
+        ("GET", "/queues/reverifications"),
+        ("GET", "/cases/{uuid}"),
+        ("POST", "/cases/{uuid}/steps/{name}/approve"),
+        ("POST", "/cases/{uuid}/steps/{name}/reject"),
+        ("POST", "/cases/{uuid}/objections/{uuid}/answer"),
+        ("POST", "/cases/{uuid}/reverification"),
     ),
     "legal": (
         ("POST", "/cases"),
         ("GET", "/members/{uuid}/cases"),
+        ("GET", "/queues/deadlines"),
+        ("GET", "/queues/supervisions"),
+        ("GET", "/cases/{uuid}"),
+        ("GET", "/supervisions/{uuid}"),
+        ("POST", "/supervisions/{uuid}/{name}"),
     ),
     "competitions": (
         ("GET", "/competitions/open"),
         ("GET", "/competitions/{uuid}"),
         ("POST", "/competitions/{uuid}/entries"),
+        ("GET", "/queues/spread"),
+        ("GET", "/stages/{uuid}/sheet"),
+        ("POST", "/stages/{uuid}/reviews"),
     ),
+    "reports": (
+        ("GET", "/reports"),
+        ("GET", "/reports/{name}"),
+        ("GET", "/reports/{name}/charts/{name}.svg"),
+        ("GET", "/reports/{name}/export"),
+        ("GET", "/unions/{uuid}/coverage"),
+    ),
+}
+
+# Routes whose body may pass the kit's 64 KiB (services/web/api/forward.py gives each its own
+# route with this limit); every other call keeps the small one.
+BODY_LIMITS: dict[tuple[str, str, str], int] = {
+    ("enrollment", "POST", "/imports"): 5 * 1024 * 1024,  # a roster, CSV or XLSX
 }
 
 
@@ -122,10 +170,13 @@ def resolve(method: str, service: str, raw_path: str) -> Forward | Refusal:
 
 # What a page may tell a service (lower case); the cookies are filtered apart.
 REQUEST_HEADERS = frozenset(
-    {"authorization", "content-type", "accept-language", "idempotency-key", "x-csrf-token"}
+    {"authorization", "content-type", "accept-language", "idempotency-key", "x-csrf-token", "if-none-match"}
 )
-# What a service's answer may carry back to the page (besides the body).
-ANSWER_HEADERS = frozenset({"content-type", "set-cookie", "retry-after"})
+# What a service's answer may carry back to the page (besides the body): a file keeps its name
+# (Content-Disposition) and a chart its caching.
+ANSWER_HEADERS = frozenset(
+    {"content-type", "set-cookie", "retry-after", "content-disposition", "cache-control", "etag"}
+)
 # Only the session cookies identity sets for the pages (docs/identity.md) travel.
 COOKIE_PREFIX = "__Host-zhijia-"
 

@@ -1,19 +1,16 @@
 "use strict";
 // The member app (会员服务): plain JS, no framework, nothing from a CDN. Every call goes through
-// the web service's forwarder (/api/{service}/...); the access token lives in this page's memory
-// only and is renewed through identity's /web/token with the X-CSRF-Token header. Text is set
+// the web service's forwarder (/api/{service}/...) with session.js: the access token lives in this
+// page's memory only and is renewed through identity's /web/token with the X-CSRF-Token header. Text is set
 // with textContent, never as HTML.
 (() => {
-  const RENEW_MARGIN_S = 60; // renew the access token this long before it expires
   const QR_RENEW_LEFT_S = 10; // a card code lives 60 s: a new one is asked at ~50 s
   const state = {
-    token: null,
     memberId: null,
     me: null,
     card: null,
     joinUnion: null,
     transferUnion: null,
-    renewTimer: null,
     qrTimer: null,
     qrExpires: 0,
   };
@@ -22,42 +19,9 @@
 
   // --- talking to the services -----------------------------------------------------------------
 
-  function csrfCookie() {
-    const found = document.cookie.split("; ").find((c) => c.startsWith("__Host-zhijia-csrf="));
-    return found ? decodeURIComponent(found.split("=", 2)[1]) : "";
-  }
-
-  async function call(service, path, options = {}) {
-    const { method = "GET", body, query, headers = {}, retried = false } = options;
-    let url = `/api/${service}${path}`;
-    if (query) {
-      const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") params.set(k, v);
-      const text = params.toString();
-      if (text) url += `?${text}`;
-    }
-    const sent = { "Accept-Language": "zh-CN", ...headers };
-    if (state.token) sent.Authorization = `Bearer ${state.token}`;
-    if (body !== undefined) sent["Content-Type"] = "application/json";
-    let response;
-    try {
-      response = await fetch(url, {
-        method, headers: sent, credentials: "same-origin", cache: "no-store",
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (_) {
-      return { status: 0, ok: false, data: { detail: "网络连接失败，请检查网络后重试" } };
-    }
-    let data = null;
-    if ((response.headers.get("content-type") || "").includes("json")) {
-      try { data = await response.json(); } catch (_) { data = null; }
-    }
-    // An access token that ran out while the page slept: renew once and try again.
-    if (response.status === 401 && state.token && !retried && !path.startsWith("/web/")) {
-      if (await renew()) return call(service, path, { ...options, retried: true });
-    }
-    return { status: response.status, ok: response.ok, data, retryAfter: response.headers.get("retry-after") };
-  }
+  // The calls and the session's token and renewal: session.js, shared with the staff pages.
+  const S = window.ZhijiaSession;
+  const call = (service, path, options) => S.call(service, path, options);
 
   function detailOf(result, fallback) {
     if (result.data && typeof result.data.detail === "string" && result.data.detail) return result.data.detail;
@@ -75,32 +39,16 @@
 
   // --- the session -----------------------------------------------------------------------------
 
-  function useToken(answer) {
-    state.token = answer.access_token;
-    clearTimeout(state.renewTimer);
-    const inSeconds = Math.max(10, (answer.expires_in || 600) - RENEW_MARGIN_S);
-    state.renewTimer = setTimeout(renew, inSeconds * 1000);
-  }
-
   async function renew() {
-    if (!csrfCookie()) return false;
-    const result = await call("identity", "/web/token", {
-      method: "POST", headers: { "X-CSRF-Token": csrfCookie() }, retried: true,
-    });
-    if (result.ok && result.data) {
-      useToken(result.data);
-      return true;
-    }
+    if (await S.renew()) return true;
     forget();
     return false;
   }
 
   function forget() {
-    state.token = null;
     state.memberId = null;
     state.me = null;
     state.card = null;
-    clearTimeout(state.renewTimer);
     stopQr();
   }
 
@@ -118,7 +66,7 @@
 
   function show(view) {
     for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
-    $("nav").hidden = !state.token || !state.memberId;
+    $("nav").hidden = !S.signedIn() || !state.memberId;
     for (const link of document.querySelectorAll("nav a")) {
       if (link.getAttribute("href") === `#/${view}`) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
@@ -129,7 +77,7 @@
 
   async function route() {
     say("app-message", "");
-    if (!state.token) {
+    if (!S.signedIn()) {
       show("sign-in");
       return;
     }
@@ -177,7 +125,7 @@
     }
     const result = await call("identity", "/web/sessions", { method: "POST", body: { phone, code } });
     if (!result.ok) { say("signin-message", detailOf(result), "error"); return; }
-    useToken(result.data);
+    S.adopt(result.data);
     $("signin-code").value = "";
     say("signin-message", "");
     state.me = null;
@@ -185,7 +133,7 @@
   });
 
   $("sign-out").addEventListener("click", async () => {
-    await call("identity", "/web/sign-out", { method: "POST", headers: { "X-CSRF-Token": csrfCookie() } });
+    await S.signOut();
     forget();
     location.hash = "#/card";
     show("sign-in");
@@ -613,9 +561,10 @@
   // --- start -----------------------------------------------------------------------------------
 
   window.addEventListener("hashchange", route);
+  S.onSignedOut(forget); // a 401 the renewal could not mend
   (async () => {
     // A page reloaded within a session: the refresh cookie gives a new access token.
-    if (csrfCookie()) await renew();
+    await renew();
     await route();
   })();
 })();

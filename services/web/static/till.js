@@ -1,20 +1,18 @@
 // The till page (商户核验): till staff sign in with their own account, pick one of their
 // partner's live offers from its list (typed by id only when the list is empty or fails), scan
 // (camera + jsQR) or type a member's card code, verify, redeem.
-// Everything goes through the web service's forwarder (/api/{service}/...); the access token
-// lives in memory only, the refresh token in an HttpOnly cookie renewed with the CSRF cookie.
+// Everything goes through the web service's forwarder (/api/{service}/...) with the staff session
+// of session.js: the access token in memory only, the refresh token in an HttpOnly cookie.
 "use strict";
 
 (() => {
   const CODE = /^[A-Za-z0-9_-]{16,64}$/;
-  const CSRF_COOKIE = "__Host-zhijia-csrf";
   const RECENT_OFFERS = "zhijia.till.offers"; // offer ids only: no personal data is stored
   const SCAN_EVERY_MS = 150;
   const OFFER_PAGE = 200;
   const OFFER_PAGES = 5; // at most 1000 live offers in the pick-list
   const MESSAGES = {
     network: "网络异常，请检查网络后重试",
-    signedOut: "登录已失效，请重新登录",
     camera: "无法打开摄像头，请手动输入会员码",
     notACode: "这不是会员码，请让会员出示会员卡上的二维码",
     badCode: "会员码格式不正确，请核对后重试",
@@ -26,9 +24,11 @@
   };
 
   const $ = (id) => document.getElementById(id);
-  const state = { token: null, renewTimer: null, offer: null, offers: [], pending: null, after: 0, seen: [], stream: null, scanTimer: null };
+  const state = { offer: null, offers: [], pending: null, after: 0, seen: [], stream: null, scanTimer: null };
 
-  // --- talking to the services ---------------------------------------------------------------
+  // --- talking to the services (session.js: the staff session, its renewal and the calls) --------
+
+  const S = window.ZhijiaSession;
 
   class Refused extends Error {
     constructor(status, detail) {
@@ -37,18 +37,11 @@
     }
   }
 
-  function cookie(name) {
-    for (const part of document.cookie.split(";")) {
-      const [key, ...value] = part.trim().split("=");
-      if (key === name) return value.join("=");
-    }
-    return null;
-  }
-
   function shown(status, body) {
     // The service's own words when it gave them in Chinese; never a bare status code.
     const detail = body && typeof body.detail === "string" ? body.detail : "";
     if (/[\u4e00-\u9fff]/.test(detail)) return detail;
+    if (status === 0) return MESSAGES.network;
     if (status === 422 || status === 400) return MESSAGES.invalid;
     if (status === 401) return "账号或密码错误，或登录已失效";
     if (status === 403) return "此账号无权核验本商户的优惠（需要商户店员账号）";
@@ -56,54 +49,15 @@
     return MESSAGES.failed;
   }
 
-  async function call(method, path, body, extraHeaders, retried) {
-    const headers = { Accept: "application/json", ...(extraHeaders || {}) };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    let answer;
-    try {
-      answer = await fetch(`/api/${path}`, {
-        method, headers, credentials: "same-origin", cache: "no-store",
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (_) {
-      throw new Refused(0, MESSAGES.network);
-    }
-    let data = null;
-    try {
-      data = await answer.json();
-    } catch (_) {
-      data = null;
-    }
-    if (answer.status === 401 && state.token && !retried && !path.startsWith("identity/web/")) {
-      if (await renew()) return call(method, path, body, extraHeaders, true);
-      signedOut(MESSAGES.signedOut);
-    }
-    if (!answer.ok) throw new Refused(answer.status, shown(answer.status, data));
-    return { status: answer.status, data };
+  // `path` is "{service}/{path}?{query}"; a refusal is thrown with the words to show.
+  async function call(method, path, body, extraHeaders) {
+    const slash = path.indexOf("/");
+    const answer = await S.call(path.slice(0, slash), path.slice(slash), { method, body, headers: extraHeaders });
+    if (!answer.ok) throw new Refused(answer.status, shown(answer.status, answer.data));
+    return answer;
   }
 
   // --- the session -----------------------------------------------------------------------------
-
-  function keep(session) {
-    state.token = session.access_token;
-    clearTimeout(state.renewTimer);
-    const seconds = Math.max(10, Math.floor(Number(session.expires_in) * 0.8));
-    state.renewTimer = setTimeout(renew, seconds * 1000);
-  }
-
-  async function renew() {
-    const csrf = cookie(CSRF_COOKIE);
-    if (!csrf) return false;
-    try {
-      const { data } = await call("POST", "identity/web/token", undefined, { "X-CSRF-Token": csrf });
-      keep(data);
-      return true;
-    } catch (_) {
-      state.token = null;
-      return false;
-    }
-  }
 
   async function signIn(event) {
     event.preventDefault();
@@ -111,35 +65,21 @@
     const password = $("password").value;
     const totp = $("totp").value.trim();
     if (!username || !password) return notify("请输入账号和密码");
-    const body = { username, password };
-    if (totp) body.totp_code = totp;
-    try {
-      const { data } = await call("POST", "identity/web/staff-sessions", body);
-      keep(data);
-      $("password").value = "";
-      $("totp").value = "";
-      await ready();
-    } catch (refused) {
-      notify(refused.message);
-    }
+    const answer = await S.signInStaff(username, password, totp);
+    if (!answer.ok) return notify(shown(answer.status, answer.data));
+    $("password").value = "";
+    $("totp").value = "";
+    await ready();
   }
 
   async function signOut() {
     stopScan();
-    const csrf = cookie(CSRF_COOKIE);
-    if (csrf) {
-      try {
-        await call("POST", "identity/web/sign-out", undefined, { "X-CSRF-Token": csrf });
-      } catch (_) {
-        // Signed out locally all the same; the session expires on its own.
-      }
-    }
+    await S.signOut(); // signed out here all the same if identity does not answer
     signedOut("已退出登录");
   }
 
   function signedOut(message) {
-    clearTimeout(state.renewTimer);
-    Object.assign(state, { token: null, offer: null, offers: [], pending: null, after: 0, seen: [] });
+    Object.assign(state, { offer: null, offers: [], pending: null, after: 0, seen: [] });
     $("offer-chosen").textContent = "";
     $("work").hidden = true;
     $("sign-out").hidden = true;
@@ -452,8 +392,9 @@
     $("scan").addEventListener("click", startScan);
     $("scan-stop").addEventListener("click", stopScan);
     $("refresh-list").addEventListener("click", loadToday);
+    S.onSignedOut(signedOut);
     // A page reloaded within the session resumes it through the refresh cookie.
-    if (await renew()) await ready();
+    if (await S.renew()) await ready();
     else $("sign-in").hidden = false;
     document.body.dataset.ready = "true";
   }

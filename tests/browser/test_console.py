@@ -1,0 +1,283 @@
+"""The cadre console (/console, issue 19) in headless Chromium on the real stack: a district
+union's cadre signs in with their staff account, approves an application from the 待办 queue and
+refuses another with a reason, imports a roster file with errors (the line report names the
+refused lines, the good ones are committed, progress to 导入完成), reads the coverage of their
+subtree, opens the relief report with its chart beside its table and exports it (a download,
+checked). axe-core on every view; screenshots console-*.png (docs/console.md).
+
+Issue 19 is built in parts at once: the import, employer register, member search and export
+(part B), the queues of relief, legal and competitions (part D) and the reports service (parts C1,
+C2) may not be merged where this runs. Each step that needs one calls `needs(...)`, which skips
+with the part's name while its route is missing from that service's OpenAPI: once merged, the
+same test runs in full. Sign-in and the application queue need nothing new and always run."""
+
+import csv
+import io
+import random
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import openpyxl
+import pytest
+from playwright.async_api import Page, expect
+
+from scripts.fake_people import person, with_bad_checksum
+from shared.auth import Role
+from tests.browser.conftest import CheckAccessibility, Screenshot
+from tests.conftest import Stack
+from tests.integration.test_enrollment_to_card import Api
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "工作台-correct horse battery"
+
+
+@dataclass
+class Office:
+    """A district union with two base unions, a cadre of the district with a staff account, and
+    applications waiting for them."""
+
+    s: Stack
+    http: httpx.AsyncClient
+    api: Api
+    units: dict[str, uuid.UUID]
+    username: str
+
+    async def pending_application(self, name: str) -> str:
+        r = await self.api.apply(self.units["logistics"], name=name)
+        assert r.status_code == 201, r.text
+        application_id: str = r.json()["application"]["application_id"]
+        return application_id
+
+    async def application_status(self, application_id: str) -> str:
+        r = await self.http.get(
+            f"{self.api.enrollment}/applications",
+            params={"union_id": str(self.units["district"])},
+            headers=self.api.cadre(self.units["district"]),
+        )
+        assert r.status_code == 200, r.text
+        found = [a for a in r.json() if a["application_id"] == application_id]
+        assert found, application_id
+        status: str = found[0]["status"]
+        return status
+
+    async def needs(self, part: str, service: str, path: str) -> None:
+        """Skip, naming the part of issue 19, while `service` has no `path` (not merged yet)."""
+        running = self.s.services.get(service)
+        if running is None:
+            pytest.skip(f"needs {part} of issue 19: no {service} service in the stack yet")
+        spec = await self.http.get(f"{running.url}/openapi.json")
+        if spec.status_code != 200 or path not in spec.json().get("paths", {}):
+            pytest.skip(f"needs {part} of issue 19: {service} has no {path} yet")
+
+
+@pytest.fixture(scope="module")
+async def office(web_stack: Stack) -> AsyncIterator[Office]:
+    s = web_stack
+    async with httpx.AsyncClient(timeout=20) as http:
+        api = Api(s, http)
+        units = await api.tree()
+        admin = s.headers(Role.ADMIN)
+        identity = s.services["identity"].url
+        username = f"cadre.{uuid.uuid4().hex[:8]}"
+        made = await http.post(
+            f"{identity}/staff/accounts",
+            json={"username": username, "display_name": "西湖区工会干部小王", "password": PASSWORD},
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+        bound = await http.post(
+            f"{identity}/staff/accounts/{made.json()['account_id']}/bindings",
+            json={"role": "cadre", "union_id": str(units["district"])},
+            headers=admin,
+        )
+        assert bound.status_code == 201, bound.text
+        yield Office(s, http, api, units, username)
+
+
+async def sign_in(page: Page, office: Office) -> None:
+    await page.goto("/console")
+    await expect(page.get_by_test_id("view-sign-in")).to_be_visible()
+    await page.get_by_test_id("console-username").fill(office.username)
+    await page.get_by_test_id("console-password").fill(PASSWORD)
+    await page.get_by_test_id("console-sign-in-submit").click()
+    await expect(page.get_by_test_id("view-queues")).to_be_visible()
+
+
+async def test_a_cadre_signs_in_and_decides_applications_from_the_queue(
+    page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
+) -> None:
+    approve_id = await office.pending_application("王建国")
+    reject_id = await office.pending_application("李秀英")
+    await page.goto("/console")
+    await expect(page.get_by_test_id("view-sign-in")).to_be_visible()
+    await check_accessibility(page)
+    await screenshot(page, "console-sign-in")
+
+    # A wrong password: a reason in Chinese, still on the sign-in view.
+    await page.get_by_test_id("console-username").fill(office.username)
+    await page.get_by_test_id("console-password").fill("not the password")
+    await page.get_by_test_id("console-sign-in-submit").click()
+    await expect(page.get_by_test_id("sign-in-message")).to_contain_text("密码")
+    await sign_in(page, office)
+
+    queue = page.get_by_test_id("queue-applications")
+    to_approve = queue.locator(f'[data-testid="queue-item"][data-id="{approve_id}"]')
+    to_reject = queue.locator(f'[data-testid="queue-item"][data-id="{reject_id}"]')
+    await expect(to_approve).to_contain_text("王建国")
+    await expect(to_reject).to_contain_text("李秀英")
+    await expect(to_approve).to_contain_text("待审核")
+    await check_accessibility(page)
+    await screenshot(page, "console-queues")
+
+    await to_approve.get_by_test_id("action-approve").click()
+    await expect(to_approve.get_by_test_id("queue-item-done")).to_contain_text("批准入会")
+    assert await office.application_status(approve_id) == "approved"
+
+    # Rejecting asks for the reason first (the action's body_hint), then sends it.
+    await to_reject.get_by_test_id("action-reject").click()
+    await expect(page.get_by_test_id("console-message")).to_contain_text("请填写")
+    await to_reject.get_by_test_id("action-reject-reason").fill("所填单位不在本工会范围内")
+    await to_reject.get_by_test_id("action-reject").click()
+    await expect(to_reject.get_by_test_id("queue-item-done")).to_contain_text("不予批准")
+    assert await office.application_status(reject_id) == "rejected"
+
+    # The queues other parts add (relief, legal, competitions) render through the same code;
+    # until they are merged they say so instead of failing the page.
+    for key in ("approvals", "deadlines", "spread"):
+        section = page.get_by_test_id(f"queue-{key}")
+        shown = '[data-testid="queue-item"], [data-testid="queue-empty"], [data-testid="queue-unavailable"]'
+        await expect(section.locator(shown).first).to_be_visible()
+
+    # A reload keeps the session (refresh cookie), and signing out ends it.
+    await page.reload()
+    await expect(page.get_by_test_id("view-queues")).to_be_visible()
+    await page.get_by_test_id("console-sign-out").click()
+    await expect(page.get_by_test_id("view-sign-in")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_test_id("view-sign-in")).to_be_visible()
+
+
+def _roster(office: Office) -> tuple[bytes, int]:
+    """A CSV roster of 5 lines: 3 good, one with a wrong ID check character, one naming a base
+    union outside the cadre's subtree. Returns the file and the number of good lines."""
+    rng = random.Random()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["姓名", "身份证号", "手机号", "工作单位", "用工形式", "基层工会"])
+    for _ in range(3):
+        p = person(rng)
+        writer.writerow([p.name, p.national_id, p.phone, p.employer, "职工", str(office.units["logistics"])])
+    bad = person(rng)
+    writer.writerow(
+        [bad.name, with_bad_checksum(bad.national_id), bad.phone, bad.employer, "职工", "某物流公司工会"]
+    )
+    elsewhere = person(rng)
+    writer.writerow(
+        [
+            elsewhere.name,
+            elsewhere.national_id,
+            elsewhere.phone,
+            "某厂",
+            "临时工",
+            str(office.units["other_city"]),
+        ]
+    )
+    return out.getvalue().encode("utf-8"), 3
+
+
+async def test_a_roster_with_errors_is_checked_its_good_lines_imported_and_members_exported(
+    page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
+) -> None:
+    await office.needs("part B (roster import)", "enrollment", "/imports")
+    await sign_in(page, office)
+    await page.get_by_test_id("nav-import").click()
+    await expect(page.get_by_test_id("view-import")).to_be_visible()
+    await check_accessibility(page)
+
+    content, good = _roster(office)
+    await page.get_by_test_id("import-file").set_input_files(
+        {"name": "名册.csv", "mimeType": "text/csv", "buffer": content}
+    )
+    await page.get_by_test_id("import-check").click()
+    await expect(page.get_by_test_id("import-result")).to_be_visible()
+    await expect(page.get_by_test_id("import-total")).to_have_text("5")
+    await expect(page.get_by_test_id("import-ok")).to_have_text(str(good))
+    await expect(page.get_by_test_id("import-refused")).to_have_text("2")
+    lines = page.get_by_test_id("import-line")
+    await expect(lines).to_have_count(2)
+    for line in await lines.all():  # a reason in Chinese on each refused line
+        await expect(line.locator("td")).to_have_text(re.compile(r"[\u4e00-\u9fff]"))
+    await check_accessibility(page)
+    await screenshot(page, "console-import")
+
+    await page.get_by_test_id("import-commit").click()
+    status = page.get_by_test_id("import-status")
+    await expect(status).to_have_attribute("data-status", "committed", timeout=60_000)
+    await expect(status).to_contain_text(f"{good} / {good}")
+
+    await office.needs("part B (member export)", "enrollment", "/members/export")
+    async with page.expect_download() as info:
+        await page.get_by_test_id("export-members-xlsx").click()
+    download = await info.value
+    assert download.suggested_filename.endswith(".xlsx"), download.suggested_filename
+    book = openpyxl.load_workbook(io.BytesIO((await download.path()).read_bytes()), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert len(rows) >= 1 + good, rows[:3]  # a header and at least the imported members
+
+
+async def test_the_cadre_reads_the_coverage_of_their_subtree(
+    page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
+) -> None:
+    await office.needs("part C (coverage)", "reports", "/unions/{union_id}/coverage")
+    await sign_in(page, office)
+    await page.get_by_test_id("nav-orgs").click()
+    await expect(page.get_by_test_id("view-orgs")).to_be_visible()
+    rows = page.get_by_test_id("coverage-row")
+    # The district and its two base unions; never the other city outside the cadre's scope.
+    await expect(rows).to_have_count(3)
+    await expect(page.get_by_test_id("coverage-table")).to_contain_text("西湖区总工会")
+    await expect(page.get_by_test_id("coverage-table")).to_contain_text("某物流公司工会")
+    await expect(page.get_by_test_id("coverage-table")).not_to_contain_text("宁波市总工会")
+    founding = await rows.first.get_by_test_id("coverage-founding").inner_text()
+    assert founding == "—" or founding.endswith("%"), founding
+    await check_accessibility(page)
+    await screenshot(page, "console-coverage")
+
+    await office.needs("part A (member search)", "enrollment", "/members/search")
+    await page.get_by_test_id("search-q").fill("王建国")
+    await page.get_by_test_id("search-submit").click()
+    await expect(page.get_by_test_id("search-message")).to_be_visible()
+
+
+async def test_the_relief_report_shows_its_chart_beside_its_table_and_exports(
+    page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
+) -> None:
+    await office.needs("part C (reports)", "reports", "/reports/{report}")
+    await sign_in(page, office)
+    await page.get_by_test_id("nav-reports").click()
+    await expect(page.get_by_test_id("view-reports")).to_be_visible()
+    await page.get_by_test_id("report-name").select_option("relief")
+    await page.get_by_test_id("report-show").click()
+    await expect(page.get_by_test_id("report")).to_be_visible()
+    chart = page.get_by_test_id("report-chart").first
+    await expect(chart).to_have_attribute("data-loaded", "true")
+    alt = await chart.get_attribute("alt")
+    assert alt and "图表" in alt, alt
+    # The figures as a real table (caption, header cells) next to the picture.
+    part = page.get_by_test_id("report-part").first
+    await expect(part.locator("table caption")).not_to_be_empty()
+    await expect(part.locator("thead th").first).not_to_be_empty()
+    await check_accessibility(page)
+    await screenshot(page, "console-report")
+
+    async with page.expect_download() as info:
+        await page.get_by_test_id("report-export-csv").click()
+    download = await info.value
+    assert download.suggested_filename.endswith(".csv"), download.suggested_filename
+    text = (await download.path()).read_text(encoding="utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    assert header and all(header), header  # labelled columns, as the table shows them
