@@ -27,40 +27,6 @@ from services.web.domain.security import CONTENT_SECURITY_POLICY
 
 MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
-# Routes the pages use that other branches of issue 18 add: allowed here, missing upstream
-# until they are merged (the pages tolerate their 404).
-PENDING = {
-    ("identity", "POST", "/web/staff-sessions"),
-    ("projector", "GET", "/cards/{uuid}/inbox"),
-    ("competitions", "GET", "/competitions/open"),
-}
-
-# Issue 19's console: routes other parts are building at the same time (api.md). Drop each entry
-# once its part is merged; the check below then holds it to the service's real route.
-_PENDING_ROUTES = {
-    ("enrollment", "GET", "/employers"),
-    ("enrollment", "POST", "/employers"),
-    ("enrollment", "PUT", "/employers/{uuid}"),
-    ("enrollment", "GET", "/members/search"),
-    ("enrollment", "GET", "/members/export"),
-    ("enrollment", "POST", "/imports"),
-    ("enrollment", "GET", "/imports/{uuid}"),
-    ("enrollment", "GET", "/imports/{uuid}/lines"),
-    ("enrollment", "POST", "/imports/{uuid}/commit"),
-    ("relief", "GET", "/queues/approvals"),
-    ("relief", "GET", "/queues/disclosures"),
-    ("relief", "GET", "/queues/reverifications"),
-    ("legal", "GET", "/queues/deadlines"),
-    ("legal", "GET", "/queues/supervisions"),
-    ("competitions", "GET", "/queues/spread"),
-    ("reports", "GET", "/reports"),
-    ("reports", "GET", "/reports/{name}"),
-    ("reports", "GET", "/reports/{name}/charts/{name}.svg"),
-    ("reports", "GET", "/reports/{name}/export"),
-    ("reports", "GET", "/unions/{uuid}/coverage"),
-}
-
-
 @pytest.mark.parametrize(
     ("method", "service", "path"),
     [
@@ -159,21 +125,13 @@ def test_traversal_and_encoded_separators_never_reach_a_pattern(path: str) -> No
 
 def test_every_allowed_route_exists_in_its_service() -> None:
     """A typo in the allowlist would be a dead button: each pattern names a real route, with
-    that method (or one another branch of issue 18 is adding)."""
+    that method."""
     package = {"projector": "projector"}
     for service, routes in ALLOWED.items():
         real = _routes_of(package.get(service, service))
         for method, pattern in routes:
             template = re.sub(r"\{(uuid|code|name)\}", "{}", pattern)
-            if (method, template) not in real:
-                pending = PENDING | _PENDING_ROUTES
-                assert (service, method, pattern) in pending, f"{service} has no {method} {pattern}"
-
-
-def test_the_pending_marks_name_allowed_routes_only() -> None:
-    """A mark left for a route the allowlist dropped would hide nothing but mislead the merge."""
-    allowed = {(service, m, p) for service, routes in ALLOWED.items() for m, p in routes}
-    assert allowed >= _PENDING_ROUTES, _PENDING_ROUTES - allowed
+            assert (method, template) in real, f"{service} has no {method} {pattern}"
 
 
 def _routes_of(service: str) -> set[tuple[str, str]]:
