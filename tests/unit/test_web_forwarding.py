@@ -27,6 +27,7 @@ from services.web.domain.security import CONTENT_SECURITY_POLICY
 
 MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
+
 @pytest.mark.parametrize(
     ("method", "service", "path"),
     [
