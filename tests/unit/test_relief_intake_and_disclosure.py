@@ -145,7 +145,7 @@ def test_a_relief_event_round_trips_through_its_envelope() -> None:
     assert decoded == payload and decoded_env.event_type == "relief.AidDisbursed"
 
 
-RELIEF_EVENTS = [
+RELIEF_EVENTS: list[type[EventPayload]] = [
     c
     for c in vars(contracts).values()
     if isinstance(c, type)
@@ -198,7 +198,8 @@ def _field_names(model: type) -> set[str]:
 def test_no_relief_event_carries_hardship_details() -> None:
     # Only the cause codes travel (v2, for the reports' statistics; never on the card): no
     # note, no specifics.
-    for contract in [*RELIEF_EVENTS, contracts.BudgetSet]:
+    published: list[type[EventPayload]] = [*RELIEF_EVENTS, contracts.BudgetSet]
+    for contract in published:
         leaked = {n for n in _field_names(contract) if any(word in n for word in SENSITIVE)} - {"causes"}
         assert not leaked, f"{contract.event_type} carries {leaked}"
 
