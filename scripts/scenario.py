@@ -555,9 +555,11 @@ async def play_console(office: Office, city: str, bases: list[str], rng: random.
     for p in (person(rng) for _ in range(3)):
         body = {
             "name": p.name, "national_id": p.national_id, "phone": p.phone, "employer": p.employer,
-            "employment_type": p.employment_type, "base_union_id": bases[0], "channel": "cadre",
+            "employment_type": p.employment_type, "base_union_id": bases[0],
         }  # fmt: skip
-        r = await office.call("POST", f"{ENROLLMENT}/applications", json=body, headers=office.admin)
+        r = await office.call(
+            "POST", f"{ENROLLMENT}/applications", json=body, headers=await office.cadre(bases[0])
+        )
         r.raise_for_status()
     ROSTER.parent.mkdir(exist_ok=True)
     seed = rng.randrange(1 << 30)

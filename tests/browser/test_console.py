@@ -3,13 +3,7 @@ union's cadre signs in with their staff account, approves an application from th
 refuses another with a reason, imports a roster file with errors (the line report names the
 refused lines, the good ones are committed, progress to 导入完成), reads the coverage of their
 subtree, opens the relief report with its chart beside its table and exports it (a download,
-checked). axe-core on every view; screenshots console-*.png (docs/console.md).
-
-Issue 19 is built in parts at once: the import, employer register, member search and export
-(part B), the queues of relief, legal and competitions (part D) and the reports service (parts C1,
-C2) may not be merged where this runs. Each step that needs one calls `needs(...)`, which skips
-with the part's name while its route is missing from that service's OpenAPI: once merged, the
-same test runs in full. Sign-in and the application queue need nothing new and always run."""
+checked). axe-core on every view; screenshots console-*.png (docs/console.md)."""
 
 import csv
 import io
@@ -63,15 +57,6 @@ class Office:
         assert found, application_id
         status: str = found[0]["status"]
         return status
-
-    async def needs(self, part: str, service: str, path: str) -> None:
-        """Skip, naming the part of issue 19, while `service` has no `path` (not merged yet)."""
-        running = self.s.services.get(service)
-        if running is None:
-            pytest.skip(f"needs {part} of issue 19: no {service} service in the stack yet")
-        spec = await self.http.get(f"{running.url}/openapi.json")
-        if spec.status_code != 200 or path not in spec.json().get("paths", {}):
-            pytest.skip(f"needs {part} of issue 19: {service} has no {path} yet")
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +177,6 @@ def _roster(office: Office) -> tuple[bytes, int]:
 async def test_a_roster_with_errors_is_checked_its_good_lines_imported_and_members_exported(
     page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
 ) -> None:
-    await office.needs("part B (roster import)", "enrollment", "/imports")
     await sign_in(page, office)
     await page.get_by_test_id("nav-import").click()
     await expect(page.get_by_test_id("view-import")).to_be_visible()
@@ -219,7 +203,6 @@ async def test_a_roster_with_errors_is_checked_its_good_lines_imported_and_membe
     await expect(status).to_have_attribute("data-status", "committed", timeout=60_000)
     await expect(status).to_contain_text(f"{good} / {good}")
 
-    await office.needs("part B (member export)", "enrollment", "/members/export")
     async with page.expect_download() as info:
         await page.get_by_test_id("export-members-xlsx").click()
     download = await info.value
@@ -232,7 +215,6 @@ async def test_a_roster_with_errors_is_checked_its_good_lines_imported_and_membe
 async def test_the_cadre_reads_the_coverage_of_their_subtree(
     page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
 ) -> None:
-    await office.needs("part C (coverage)", "reports", "/unions/{union_id}/coverage")
     await sign_in(page, office)
     await page.get_by_test_id("nav-orgs").click()
     await expect(page.get_by_test_id("view-orgs")).to_be_visible()
@@ -247,7 +229,6 @@ async def test_the_cadre_reads_the_coverage_of_their_subtree(
     await check_accessibility(page)
     await screenshot(page, "console-coverage")
 
-    await office.needs("part A (member search)", "enrollment", "/members/search")
     await page.get_by_test_id("search-q").fill("王建国")
     await page.get_by_test_id("search-submit").click()
     await expect(page.get_by_test_id("search-message")).to_be_visible()
@@ -256,7 +237,6 @@ async def test_the_cadre_reads_the_coverage_of_their_subtree(
 async def test_the_relief_report_shows_its_chart_beside_its_table_and_exports(
     page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
 ) -> None:
-    await office.needs("part C (reports)", "reports", "/reports/{report}")
     await sign_in(page, office)
     await page.get_by_test_id("nav-reports").click()
     await expect(page.get_by_test_id("view-reports")).to_be_visible()
