@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -205,3 +206,9 @@ def format_of(content_type: str | None, file_name: str | None = None) -> TableFo
     if name.endswith(".xlsx"):
         return TableFormat.XLSX
     return None
+
+
+def attachment(name: str, fallback: str) -> str:
+    """A Content-Disposition naming the file in UTF-8 (RFC 5987: every current browser reads it,
+    so a Chinese name arrives whole), with an ASCII name for the rest."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

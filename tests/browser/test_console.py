@@ -155,7 +155,9 @@ def _roster(office: Office) -> tuple[bytes, int]:
     writer.writerow(["姓名", "身份证号", "手机号", "工作单位", "用工形式", "基层工会"])
     for _ in range(3):
         p = person(rng)
-        writer.writerow([p.name, p.national_id, p.phone, p.employer, "职工", str(office.units["logistics"])])
+        # An employee names an employer (a flexible worker's may be empty, not an employee's).
+        employer = p.employer or "某物流有限公司"
+        writer.writerow([p.name, p.national_id, p.phone, employer, "职工", str(office.units["logistics"])])
     bad = person(rng)
     writer.writerow(
         [bad.name, with_bad_checksum(bad.national_id), bad.phone, bad.employer, "职工", "某物流公司工会"]
@@ -181,6 +183,11 @@ async def test_a_roster_with_errors_is_checked_its_good_lines_imported_and_membe
     await page.get_by_test_id("nav-import").click()
     await expect(page.get_by_test_id("view-import")).to_be_visible()
     await check_accessibility(page)
+
+    async with page.expect_download() as template:
+        await page.get_by_test_id("import-template-csv").click()
+    header = (await (await template.value).path()).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header == "姓名,身份证号,手机号,工作单位,用工形式,基层工会", header
 
     content, good = _roster(office)
     await page.get_by_test_id("import-file").set_input_files(

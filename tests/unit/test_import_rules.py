@@ -12,7 +12,7 @@ from services.enrollment.domain import imports as rules
 from services.enrollment.domain.national_id import check_char
 from shared.contracts.enrollment import EmploymentType, UnionKind
 from shared.errors import InvalidInput
-from shared.tabular import Table, TableFormat, read_table
+from shared.tabular import Table, TableFormat, read_table, write_table
 
 TODAY = date(2026, 12, 3)
 BASE = rules.UnionEntry(uuid.uuid4(), "某物流公司工会", UnionKind.BASE, in_scope=True)
@@ -125,3 +125,13 @@ def test_a_generated_roster_reads_back_with_the_errors_chosen(fmt: TableFormat) 
 def test_a_roster_has_distinct_valid_ids() -> None:
     ids = [r[1] for r in roster_rows(2000, BASE.union_id)]
     assert len(set(ids)) == 2000
+
+
+def test_the_template_reads_back_as_a_roster_whose_example_line_is_refused() -> None:
+    """The template (GET /imports/template) is what the import reads: every column found, and
+    its made-up example person never imported by a cadre who forgot to delete it."""
+    for fmt in TableFormat:
+        table = read_table(fmt, write_table(fmt, rules.TEMPLATE_HEADER, [rules.TEMPLATE_EXAMPLE]))
+        assert set(rules.columns_of(table.header)) == set(rules.Field)
+        [line] = rules.check_lines(table, UNIONS, TODAY)
+        assert (line.outcome, line.reason) == (rules.Outcome.REFUSED, "这是模板的示例行,请删除后再导入")

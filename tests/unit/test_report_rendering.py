@@ -30,12 +30,12 @@ from services.reports.domain.tables import (
     ReportTable,
 )
 from services.reports.render.charts import ChartCache, chart_svg
-from services.reports.render.files import UnknownTable, content_disposition, report_download, report_file
+from services.reports.render.files import UnknownTable, report_download, report_file
 from shared.auth import Caller, Principal, Role
 from shared.errors import InvalidInput, install_error_handlers
 from shared.http import _caller
 from shared.inputs import StrictRoute
-from shared.tabular import TableFormat, _sheet_names, read_table
+from shared.tabular import TableFormat, _sheet_names, attachment, read_table
 
 SVG = "{http://www.w3.org/2000/svg}"
 TODAY = date(2026, 12, 3)
@@ -264,7 +264,7 @@ def test_sheet_names_are_ones_excel_accepts() -> None:
 
 def test_the_file_name_is_chinese_for_browsers_and_ascii_for_the_rest() -> None:
     _, name, fallback = report_download(relief_report(), TableFormat.XLSX, None)
-    header = content_disposition(name, fallback)
+    header = attachment(name, fallback)
     assert header.startswith('attachment; filename="relief-202601-202603.xlsx"; ')
     assert header.isascii()
     assert unquote(header.split("filename*=UTF-8''")[1]) == name

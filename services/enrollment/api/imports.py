@@ -6,12 +6,11 @@ of their own data, handlers/exports.py)."""
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
-from services.enrollment.domain.imports import Outcome
+from services.enrollment.domain.imports import TEMPLATE_EXAMPLE, TEMPLATE_HEADER, Outcome
 from services.enrollment.handlers import imports
 from services.enrollment.handlers.common import Deps
 from services.enrollment.store.imports import ImportJob
@@ -19,7 +18,7 @@ from shared.errors import InvalidInput
 from shared.http import AppDeps, CallerDep
 from shared.inputs import Limit, StrictRoute
 from shared.openapi import problems
-from shared.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, TableFormat, format_of
+from shared.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, TableFormat, attachment, format_of, write_table
 
 router = APIRouter(route_class=StrictRoute)
 DepsDep = Annotated[Deps, AppDeps]
@@ -110,6 +109,20 @@ async def check_roster(
     )
 
 
+@router.get(
+    "/imports/template",
+    tags=["imports"],
+    responses={200: {"content": {CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}}, "description": "the template"}},
+    response_class=Response,
+)
+async def roster_template(format: TableFormat = TableFormat.XLSX) -> Response:
+    """An empty roster (会员名单模板): the header the import reads first and one example line to
+    overwrite; public, it holds no data. Declared before /imports/{import_id} (not an id)."""
+    data = write_table(format, TEMPLATE_HEADER, [TEMPLATE_EXAMPLE], "会员名单")
+    disposition = attachment(f"会员名单模板.{format.value}", f"roster-template.{format.value}")
+    return Response(data, media_type=format.media_type, headers={"Content-Disposition": disposition})
+
+
 @router.get("/imports/{import_id}", tags=["imports"], responses=problems(403, 404))
 async def get_import(import_id: uuid.UUID, deps: DepsDep, caller: CallerDep) -> ImportOut:
     """The job and its progress: `done` counts the ok lines the commit has handled."""
@@ -162,6 +175,5 @@ async def export_member_list(
 ) -> Response:
     """The members of a union's subtree as a file, masked (张*, masked ID and phone)."""
     data = await imports.member_list(deps, caller, union_id, format)
-    name = f"会员名单.{format.value}"
-    disposition = f"attachment; filename=\"members.{format.value}\"; filename*=UTF-8''{quote(name)}"
+    disposition = attachment(f"会员名单.{format.value}", f"members.{format.value}")
     return Response(data, media_type=format.media_type, headers={"Content-Disposition": disposition})

@@ -46,6 +46,18 @@ HEADERS: dict[Field, tuple[str, ...]] = {
     Field.BASE_UNION: ("基层工会", "base_union", "base_union_id"),
 }
 
+# The template's header (each column's first name) and its example line: a made-up person
+# (the ID is the standard's own example, GB 11643), to be overwritten.
+TEMPLATE_HEADER = tuple(names[0] for names in HEADERS.values())
+TEMPLATE_EXAMPLE = (
+    "张三(示例,请删除)",
+    "11010519491231002X",
+    "13800138000",
+    "某物流有限公司",
+    "职工",
+    "某物流有限公司工会",
+)
+
 EMPLOYMENT_TYPES: dict[str, EmploymentType] = {
     "职工": EmploymentType.EMPLOYEE,
     "临时工": EmploymentType.TEMPORARY,
@@ -186,6 +198,8 @@ def check_row(cells: Sequence[str], columns: Mapping[Field, int], unions: Unions
     name = cell(Field.NAME)
     if not 1 <= len(name) <= 50:
         return "姓名应为1至50个字"
+    if cell(Field.NATIONAL_ID).upper() == TEMPLATE_EXAMPLE[1]:
+        return "这是模板的示例行,请删除后再导入"
     try:
         national_id = normalize_national_id(cell(Field.NATIONAL_ID), today)
     except InvalidNationalId as exc:

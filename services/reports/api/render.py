@@ -17,13 +17,13 @@ from services.reports.domain.periods import parse_period
 from services.reports.domain.tables import Period, Report
 from services.reports.handlers.reports import load_report
 from services.reports.render.charts import CHARTS, UnknownChart, chart_of
-from services.reports.render.files import UnknownTable, content_disposition, report_download
+from services.reports.render.files import UnknownTable, report_download
 from shared.errors import NotFound
 from shared.events import china_date
 from shared.http import AppDeps, CallerDep
 from shared.inputs import StrictRoute
 from shared.openapi import problems
-from shared.tabular import TableFormat
+from shared.tabular import TableFormat, attachment
 
 router = APIRouter(route_class=StrictRoute)
 
@@ -135,5 +135,5 @@ async def export(
         data, name, fallback = report_download(figures, fmt, table)
     except UnknownTable as exc:
         raise NotFound(f"报表“{figures.title}”没有这张表") from exc
-    headers = {**_cached(etag), "Content-Disposition": content_disposition(name, fallback)}
+    headers = {**_cached(etag), "Content-Disposition": attachment(name, fallback)}
     return Response(data, media_type=fmt.media_type, headers=headers)

@@ -11,7 +11,6 @@ compute with, shown as a percentage in XLSX by the cell's format (81.23%), the v
 
 import re
 from decimal import Decimal
-from urllib.parse import quote
 
 from services.reports.domain.tables import Column, ColumnKind, Report, ReportTable
 from shared.tabular import Sheet, TableFormat, write_table, write_workbook
@@ -82,12 +81,6 @@ def file_names(report: Report, fmt: TableFormat, table: ReportTable | None) -> t
     title = _UNSAFE_NAME.sub("_", title).strip(" .") or report.report
     plain = _NOT_ASCII_NAME.sub("_", plain).strip("._") or "report"
     return f"{title}.{fmt.value}", f"{plain}.{fmt.value}"
-
-
-def content_disposition(name: str, fallback: str) -> str:
-    """An attachment named in UTF-8 for the browsers that read RFC 5987 (all current ones),
-    with an ASCII name for the rest."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def report_file(report: Report, fmt: TableFormat, table: str | None = None) -> tuple[bytes, str]:

@@ -53,6 +53,7 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
         ("GET", "/members/search"),
         ("GET", "/members/export"),
         ("POST", "/imports"),  # a roster file: see BODY_LIMITS
+        ("GET", "/imports/template"),  # public: the roster's header and an example line
         ("GET", "/imports/{uuid}"),
         ("GET", "/imports/{uuid}/lines"),
         ("POST", "/imports/{uuid}/commit"),

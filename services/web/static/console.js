@@ -165,7 +165,7 @@
     const rows = [...result.data].sort((a, b) => a.submitted_at.localeCompare(b.submitted_at));
     result.items = rows.map((a) => ({
       id: a.application_id, kind: "application", subject_id: a.member_id, union_id: a.base_union_id, due_at: null,
-      title: `入会申请 · ${a.name}（${a.employer}，${EMPLOYMENT[a.employment_type] || "其他"}）`,
+      title: `入会申请 · ${a.name}（${[a.employer, EMPLOYMENT[a.employment_type] || "其他"].filter(Boolean).join("，")}）`,
       state_label: `待审核 · ${CHANNEL[a.channel] || "其他渠道"} · 提交于 ${when(a.submitted_at)} · 手机 ${a.phone_masked}`,
       actions: [
         { action: "approve", label: "批准入会", method: "POST", path: `/applications/${a.application_id}/approve`, body_hint: null },
