@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import import_roster
+from bench import import_roster, report_rebuild
 
 
 def _f(x: float | None, digits: int = 0) -> str:
@@ -212,6 +212,8 @@ def markdown(r: dict[str, Any]) -> str:
     lines.extend(_card_page_rows(r.get("card_page") or {}))
     if "import_roster" in r:
         lines.append(import_roster.report_row(r["import_roster"] or {}))
+    if "report_rebuild" in r:
+        lines.extend(report_rebuild.report_row(r["report_rebuild"] or {}))
     peaks: dict[str, float] = {}
     for phase in (r.get("rss_mb") or {}).values():
         for label, mb in phase.items():
