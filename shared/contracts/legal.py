@@ -28,6 +28,18 @@ class DisputeKind(StrEnum):
     OCCUPATIONAL_HEALTH = "occupational_health"  # 职业健康
 
 
+# What every reader sees for each kind (the card, the queues, the reports).
+DISPUTE_KIND_LABELS: dict[str, str] = {
+    DisputeKind.WAGE_ARREARS: "欠薪",
+    DisputeKind.CONTRACT: "劳动合同",
+    DisputeKind.SOCIAL_INSURANCE: "社会保险",
+    DisputeKind.WORK_INJURY: "工伤",
+    DisputeKind.OVERTIME: "加班",
+    DisputeKind.DISMISSAL: "违法解除",
+    DisputeKind.OCCUPATIONAL_HEALTH: "职业健康",
+}
+
+
 class Stage(StrEnum):
     INTAKE = "intake"
     CONSULTATION = "consultation"

@@ -44,6 +44,10 @@ class Tier(StrEnum):
     ACCIDENT = "accident"  # 意外致困
 
 
+# What every reader sees for each tier (the card, the reports).
+TIER_LABELS: dict[str, str] = {Tier.DEEP: "深度困难", Tier.RELATIVE: "相对困难", Tier.ACCIDENT: "意外致困"}
+
+
 class AidType(StrEnum):
     CONSOLATION = "consolation"  # 送温暖: festival and winter consolation money
     TUITION = "tuition"  # 金秋助学: autumn tuition aid for members' children

@@ -9,7 +9,14 @@
 import uuid
 from datetime import date
 
-from shared.contracts.legal import DeadlineName, DisputeKind, MediationOutcome, Outcome, Stage
+from shared.contracts.legal import (
+    DISPUTE_KIND_LABELS,
+    DeadlineName,
+    DisputeKind,
+    MediationOutcome,
+    Outcome,
+    Stage,
+)
 from shared.errors import InvalidInput
 from shared.queues import QueueAction, QueueItem, end_of_day
 
@@ -31,15 +38,7 @@ STAGE_LABEL = {
     Stage.LITIGATION: "诉讼中",
     Stage.CLOSED: "已结案",
 }
-KIND_LABEL = {
-    DisputeKind.WAGE_ARREARS: "欠薪",
-    DisputeKind.CONTRACT: "劳动合同",
-    DisputeKind.SOCIAL_INSURANCE: "社会保险",
-    DisputeKind.WORK_INJURY: "工伤",
-    DisputeKind.OVERTIME: "加班",
-    DisputeKind.DISMISSAL: "违法解除",
-    DisputeKind.OCCUPATIONAL_HEALTH: "职业健康",
-}
+KIND_LABEL = DISPUTE_KIND_LABELS
 
 
 def require_days(days: int) -> int:

@@ -4,8 +4,8 @@ next step where there is one for the member. Members never read a raw code like 
 from dataclasses import dataclass
 
 from shared.contracts.enrollment import MembershipStatus
-from shared.contracts.legal import DeadlineName, DisputeKind, Outcome, Stage
-from shared.contracts.relief import AidType, CaseStatus, Tier
+from shared.contracts.legal import DISPUTE_KIND_LABELS, DeadlineName, Outcome, Stage
+from shared.contracts.relief import TIER_LABELS, AidType, CaseStatus
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,7 @@ RELIEF: dict[str, Said] = {
     CaseStatus.WITHDRAWN: Said("已撤销", None),
 }
 
-TIER: dict[str, str] = {
-    Tier.DEEP: "深度困难",
-    Tier.RELATIVE: "相对困难",
-    Tier.ACCIDENT: "意外致困",
-}
+TIER: dict[str, str] = TIER_LABELS
 
 STAGE: dict[str, Said] = {
     Stage.INTAKE: Said("已登记，待受理", "工会将在受理后联系你"),
@@ -72,15 +68,7 @@ DEADLINE: dict[str, str] = {
     DeadlineName.INSPECTION_RESPONSE: "劳动监察立案期限",
 }
 
-DISPUTE_KIND: dict[str, str] = {
-    DisputeKind.WAGE_ARREARS: "欠薪",
-    DisputeKind.CONTRACT: "劳动合同",
-    DisputeKind.SOCIAL_INSURANCE: "社会保险",
-    DisputeKind.WORK_INJURY: "工伤",
-    DisputeKind.OVERTIME: "加班",
-    DisputeKind.DISMISSAL: "违法解除",
-    DisputeKind.OCCUPATIONAL_HEALTH: "职业健康",
-}
+DISPUTE_KIND: dict[str, str] = DISPUTE_KIND_LABELS
 
 
 AID_TYPE: dict[str, str] = {

@@ -4,12 +4,12 @@ from collections.abc import Mapping
 
 from shared.contracts.competitions import CompetitionKind
 from shared.contracts.enrollment import UnionKind
-from shared.contracts.legal import DisputeKind, MediationOutcome, Outcome, Stage
-from shared.contracts.relief import AidType, Tier
+from shared.contracts.legal import DISPUTE_KIND_LABELS, MediationOutcome, Outcome, Stage
+from shared.contracts.relief import TIER_LABELS, AidType
 
 UNKNOWN = "未知"
 
-TIERS: dict[str, str] = {Tier.DEEP: "深度困难", Tier.RELATIVE: "相对困难", Tier.ACCIDENT: "意外致困"}
+TIERS: dict[str, str] = TIER_LABELS
 CAUSES = {
     "illness": "因病",
     "disaster": "因灾",
@@ -44,15 +44,7 @@ OUTCOMES: dict[str, str] = {
     Outcome.REJECTED: "不予受理",
 }
 MEDIATION = {m.value: m.label for m in MediationOutcome}
-DISPUTE_KINDS: dict[str, str] = {
-    DisputeKind.WAGE_ARREARS: "欠薪",
-    DisputeKind.CONTRACT: "劳动合同",
-    DisputeKind.SOCIAL_INSURANCE: "社会保险",
-    DisputeKind.WORK_INJURY: "工伤",
-    DisputeKind.OVERTIME: "加班",
-    DisputeKind.DISMISSAL: "违法解除",
-    DisputeKind.OCCUPATIONAL_HEALTH: "职业健康",
-}
+DISPUTE_KINDS: dict[str, str] = DISPUTE_KIND_LABELS
 COMPETITION_KINDS: dict[str, str] = {
     CompetitionKind.LABOUR: "劳动竞赛",
     CompetitionKind.SKILLS: "技能竞赛",
