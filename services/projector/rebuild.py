@@ -31,40 +31,29 @@ by the rebuild, with the same origin headers as the live projector's letters.
 
 import asyncio
 import contextlib
-import hashlib
 import time
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer
 
 from services.projector.app import MIGRATIONS, SERVICE, ProjectorSettings, card_consumer
 from services.projector.store import generations
 from services.projector.store.generations import Generation
 from shared.db import Conn, open_pool
-from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
-from shared.replay import Replay, source_partitions
-from shared.service import running_key_book
+from shared.replay import SWAP_LOCK_TIMEOUT, Replay, catch_up, rebuild_lock, replaying
 
 log = get_logger(__name__)
-
-REBUILD_LOCK = int.from_bytes(hashlib.sha256(b"projector:rebuild").digest()[:8], "big", signed=True)
-CATCH_UP_ROUNDS = 20  # then it swaps anyway, applying the (larger) rest under the lock
-SWAP_LOCK_TIMEOUT = "60s"
 
 
 async def rebuild(settings: ProjectorSettings, progress_every_s: float = 2.0) -> dict[str, Any]:
     started = time.perf_counter()
     pool = await open_pool(settings.database_url, SERVICE, [MIGRATIONS], min_size=2, max_size=4)
     try:
-        async with pool.acquire() as guard:  # holds the rebuild lock for as long as it lives
-            if not await guard.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK):
-                raise SystemExit("another rebuild of the card read model is running")
-            try:
-                totals = await _rebuild_locked(settings, pool, guard, progress_every_s)
-            finally:
-                await guard.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK)
+        async with rebuild_lock(
+            pool, SERVICE, "the card read model"
+        ) as guard:  # held for as long as it lives
+            totals = await _rebuild_locked(settings, pool, guard, progress_every_s)
     finally:
         await pool.close()
     totals["seconds"] = round(time.perf_counter() - started, 2)
@@ -83,74 +72,43 @@ async def _rebuild_locked(
     await generations.create(conn, target.schema)
     log.info("rebuild_started", schema=target.schema, live=live.schema)
 
-    await ensure_topics(
-        settings.kafka_bootstrap_servers,
-        {t: settings.topic_partitions for t in [*settings.source_topics, settings.dead_letter_topic]},
-    )
-    reader = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id=f"{SERVICE}-rebuild",
-        group_id=None,  # manual assignment: the live projector's group is not touched
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=settings.batch_size,
-    )
-
     async def into_target(c: Conn) -> None:
         await generations.use_schema(c, target.schema)
 
     swapped = False
-    stack = contextlib.AsyncExitStack()
     try:
-        producer = await stack.enter_async_context(
-            running_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-rebuild")
-        )
-        # The live projector's own consumer (handlers, dead letters), pointed at the target.
-        await reader.start()
-        stack.push_async_callback(reader.stop)
-        partitions = await source_partitions(reader, settings.source_topics)
-        reader.assign(partitions)
-        await reader.seek_to_beginning(*partitions)
-        keys = await stack.enter_async_context(running_key_book(settings))
-        replay = Replay(
-            reader,
-            card_consumer(settings, pool, producer, into_target, keys),
-            partitions,
-            settings.batch_size,
-            target.schema,
-            progress_every_s,
-        )
+        async with replaying(settings, settings.source_topics) as reading:
+            # The live projector's own consumer (handlers, dead letters), pointed at the target.
+            consumer = card_consumer(settings, pool, reading.producer, into_target, reading.keys)
+            replay = Replay(
+                reading.reader,
+                consumer,
+                reading.partitions,
+                settings.batch_size,
+                target.schema,
+                progress_every_s,
+            )
+            # 1. and 2. Everything there was when the rebuild started, then what arrived
+            # meanwhile, until little is left.
+            rounds = await catch_up(replay, reading, settings.rebuild_swap_lag)
 
-        # 1. Everything there was when the rebuild started.
-        await replay.until(await reader.end_offsets(partitions), "replay")
-
-        # 2. What arrived meanwhile, until little is left.
-        rounds = 0
-        while rounds < CATCH_UP_ROUNDS:
-            end = await reader.end_offsets(partitions)
-            if await replay.behind(end) <= settings.rebuild_swap_lag:
-                break
-            rounds += 1
-            await replay.until(end, f"catch-up {rounds}")
-
-        # 3. The swap: the rest under the lock, then the pointer, in one transaction.
-        async with pool.acquire() as swap, swap.transaction():
-            await swap.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
-            current = await generations.active(swap, lock="update")
-            locked_at = time.perf_counter()
-            if current.generation != live.generation:
-                raise SystemExit(f"the live generation changed to {current.schema} during the rebuild")
-            end = await reader.end_offsets(partitions)
-            under_lock = await replay.until(end, "swap")
-            await generations.point_to(swap, target)
-        swapped = True
+            # 3. The swap: the rest under the lock, then the pointer, in one transaction.
+            async with pool.acquire() as swap, swap.transaction():
+                await swap.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                current = await generations.active(swap, lock="update")
+                locked_at = time.perf_counter()
+                if current.generation != live.generation:
+                    raise SystemExit(f"the live generation changed to {current.schema} during the rebuild")
+                end = await reading.reader.end_offsets(reading.partitions)
+                under_lock = await replay.until(end, "swap")
+                await generations.point_to(swap, target)
+            swapped = True
         lock_ms = round((time.perf_counter() - locked_at) * 1000, 1)
         log.info("generation_swapped", schema=target.schema, previous=live.schema, lock_ms=lock_ms)
         same_shape = await generations.describe(conn, target.schema) == await generations.describe(
             conn, live.schema
         )
     finally:
-        await stack.aclose()
         if not swapped:
             with contextlib.suppress(Exception):
                 await generations.drop(conn, target.schema)

@@ -16,29 +16,22 @@ rebuild` (or `rebuild()` from a bench).
 
 import asyncio
 import contextlib
-import hashlib
 import time
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.reports.app import MIGRATIONS, SERVICE, ReportsSettings
 from services.reports.handlers.events import apply_event
 from services.reports.store import generations
 from shared.consumer import IdempotentConsumer
 from shared.db import Conn, open_pool
-from shared.kafka import ensure_topics, running_producer
 from shared.logging import configure_logging, get_logger
-from shared.replay import Replay, source_partitions
-from shared.service import running_key_book
+from shared.replay import SWAP_LOCK_TIMEOUT, Replay, catch_up, rebuild_lock, replaying
 
 log = get_logger(__name__)
 
-REBUILD_LOCK = int.from_bytes(hashlib.sha256(b"reports:rebuild").digest()[:8], "big", signed=True)
-CATCH_UP_ROUNDS = 20
 SWAP_LAG = 100  # records: swap once the new generation is at most this far behind
-SWAP_LOCK_TIMEOUT = "60s"
 
 
 async def rebuild(settings: ReportsSettings, progress_every_s: float = 2.0) -> dict[str, Any]:
@@ -47,13 +40,8 @@ async def rebuild(settings: ReportsSettings, progress_every_s: float = 2.0) -> d
     pool = await open_pool(settings.database_url, SERVICE, [MIGRATIONS], min_size=2, max_size=4)
     try:
         await generations.ensure_live(pool)
-        async with pool.acquire() as guard:
-            if not await guard.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK):
-                raise SystemExit("another rebuild of the reports' read model is running")
-            try:
-                totals = await _rebuild_locked(settings, pool, guard, progress_every_s)
-            finally:
-                await guard.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK)
+        async with rebuild_lock(pool, SERVICE, "the reports' read model") as guard:
+            totals = await _rebuild_locked(settings, pool, guard, progress_every_s)
     finally:
         await pool.close()
     seconds = time.perf_counter() - started
@@ -81,55 +69,36 @@ async def _rebuild_locked(
     name = f"{settings.consumer_name}-rebuild"
     await _forget(conn, name)
     log.info("reports_rebuild_started", schema=target, live=live)
-    await ensure_topics(
-        settings.kafka_bootstrap_servers,
-        {t: settings.topic_partitions for t in [*settings.source_topics, settings.dead_letter_topic]},
-    )
-    reader = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-rebuild", group_id=None,
-        enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=settings.batch_size,
-        # Short fetch waits: with the broker's default (500 ms) a caught-up reader made the swap
-        # hold the lock half a second waiting on an empty fetch; 50 ms gives ~40 ms.
-        fetch_max_wait_ms=50,
-    )  # fmt: skip
 
     async def into_target(c: Conn) -> None:
         await generations.use_schema(c, target)
 
     swapped = False
-    stack = contextlib.AsyncExitStack()
     try:
-        producer = await stack.enter_async_context(
-            running_producer(settings.kafka_bootstrap_servers, client_id=f"{SERVICE}-rebuild")
-        )
-        await reader.start()
-        stack.push_async_callback(reader.stop)
-        partitions = await source_partitions(reader, settings.source_topics)
-        reader.assign(partitions)
-        await reader.seek_to_beginning(*partitions)
-        keys = await stack.enter_async_context(running_key_book(settings))
-        consumer = IdempotentConsumer(
-            name, pool, producer, settings.dead_letter_topic, apply_event, prepare=into_target,
-            batch_writes=True, open_sealed=keys.open_sealed,
-        )  # fmt: skip
-        replay = Replay(reader, consumer, partitions, settings.batch_size, target, progress_every_s)
-        replay_started = time.perf_counter()
-        rounds = await _catch_up(replay, reader, partitions)
-        replay_s = time.perf_counter() - replay_started
-        async with pool.acquire() as swap, swap.transaction():
-            await swap.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
-            current, _ = await generations.active(swap, lock="update")
-            if current != live:
-                raise SystemExit(f"the live generation changed to {current} during the rebuild")
-            locked_at = time.perf_counter()
-            await replay.until(await reader.end_offsets(partitions), "swap")
-            await generations.point_to(swap, target, target_n)
-        swapped = True
+        async with replaying(settings, settings.source_topics) as reading:
+            consumer = IdempotentConsumer(
+                name, pool, reading.producer, settings.dead_letter_topic, apply_event, prepare=into_target,
+                batch_writes=True, open_sealed=reading.keys.open_sealed,
+            )  # fmt: skip
+            replay = Replay(
+                reading.reader, consumer, reading.partitions, settings.batch_size, target, progress_every_s
+            )
+            replay_started = time.perf_counter()
+            rounds = await catch_up(replay, reading, SWAP_LAG)
+            replay_s = time.perf_counter() - replay_started
+            async with pool.acquire() as swap, swap.transaction():
+                await swap.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                current, _ = await generations.active(swap, lock="update")
+                if current != live:
+                    raise SystemExit(f"the live generation changed to {current} during the rebuild")
+                locked_at = time.perf_counter()
+                await replay.until(await reading.reader.end_offsets(reading.partitions), "swap")
+                await generations.point_to(swap, target, target_n)
+            swapped = True
         lock_ms = round((time.perf_counter() - locked_at) * 1000, 1)
         log.info("reports_rebuild_swapped", schema=target, previous=live, lock_ms=lock_ms)
         await generations.drop(conn, live)  # waits for reads still on it
     finally:
-        await stack.aclose()
         with contextlib.suppress(Exception):
             await _forget(conn, name)
             if not swapped:
@@ -145,19 +114,6 @@ async def _rebuild_locked(
         "replay_s": round(replay_s, 2),
         "replay_events_per_s": round(replay.totals["events"] / replay_s, 1) if replay_s > 0 else None,
     }
-
-
-async def _catch_up(replay: Replay, reader: AIOKafkaConsumer, partitions: list[TopicPartition]) -> int:
-    """Everything there was at the start, then what came meanwhile until little is left."""
-    await replay.until(await reader.end_offsets(partitions), "replay")
-    rounds = 0
-    while rounds < CATCH_UP_ROUNDS:
-        end = await reader.end_offsets(partitions)
-        if await replay.behind(end) <= SWAP_LAG:
-            break
-        rounds += 1
-        await replay.until(end, f"catch-up {rounds}")
-    return rounds
 
 
 def main() -> None:

@@ -25,7 +25,6 @@ from services.projector.app import MIGRATIONS
 from services.projector.handlers.dispatch import apply_event
 from services.projector.live import GenerationChanged, LiveGeneration
 from services.projector.offsets import source_partitions
-from services.projector.rebuild import REBUILD_LOCK
 from services.projector.store import generations
 from services.projector.store.generations import Generation
 from shared.auth import Role
@@ -35,6 +34,7 @@ from shared.contracts.enrollment import UnionKind, UnionRef, UnionRegistered
 from shared.contracts.envelope import EventPayload
 from shared.contracts.topics import ENROLLMENT_EVENTS
 from shared.db import Conn, open_pool
+from shared.replay import lock_key
 from tests.integration.conftest import Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 
@@ -443,7 +443,7 @@ async def test_a_second_rebuild_keeps_only_the_previous_generation_and_one_runs_
     # While another rebuild holds the lock, a rebuild refuses to start and changes nothing.
     holder = await asyncpg.connect(projector.dsn)
     try:
-        await holder.execute("SELECT pg_advisory_lock($1)", REBUILD_LOCK)
+        await holder.execute("SELECT pg_advisory_lock($1)", lock_key("projector"))
         code, out, err = await run_rebuild(stack_env)
         assert code != 0 and "another rebuild of the card read model is running" in out + err
     finally:
