@@ -12,16 +12,19 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 import openpyxl
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from scripts.fake_people import person, with_bad_checksum
 from shared.auth import Role
-from tests.browser.conftest import CheckAccessibility, Screenshot
+from shared.events import CHINA
+from tests.browser.conftest import CheckAccessibility, Screenshot, new_page
 from tests.conftest import Stack
+from tests.integration.conftest import eventually
 from tests.integration.test_enrollment_to_card import Api
 
 pytestmark = pytest.mark.browser
@@ -59,6 +62,38 @@ class Office:
         return status
 
 
+@pytest.fixture
+async def page(browser: Browser, web_stack: Stack) -> AsyncIterator[Page]:
+    """The console on a cadre's desk: a desktop window (the member app's pages are a phone's)."""
+    opened = await new_page(browser, web_stack.services["web"].url, viewport={"width": 1280, "height": 900})
+    yield opened
+    await opened.context.close()
+
+
+async def relief_figures(s: Stack, http: httpx.AsyncClient, api: Api, units: dict[str, uuid.UUID]) -> None:
+    """What the relief report of the district will show: one household reported for illness by
+    a grid worker of its base union, and the district's 送温暖 budget of 50,000 yuan."""
+    member = await api.enrolled_member(units["logistics"])
+    relief = s.services["relief"].url
+    grid = s.headers(Role.CADRE, union_id=units["logistics"], sub="grid-wang")
+
+    async def knows_member() -> bool:
+        r = await http.get(f"{relief}/members/{member['member_id']}/cases", headers=s.headers(Role.ADMIN))
+        return r.status_code == 200
+
+    await eventually(knows_member)
+    body = {"member_id": member["member_id"], "household_register_no": f"3301{uuid.uuid4().int % 10**8:08d}",
+            "household_size": 3, "monthly_income_fen": 180_000, "causes": ["illness"], "note": "丈夫尿毒症"}  # fmt: skip
+    r = await http.post(f"{relief}/cases", json=body, headers=grid)
+    assert r.status_code == 201, r.text
+    year = datetime.now(CHINA).year
+    r = await http.put(
+        f"{relief}/budgets/{units['district']}/{year}/consolation", json={"total_fen": 5_000_000},
+        headers=s.headers(Role.CADRE, union_id=units["district"]),
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+
+
 @pytest.fixture(scope="module")
 async def office(web_stack: Stack) -> AsyncIterator[Office]:
     s = web_stack
@@ -80,6 +115,7 @@ async def office(web_stack: Stack) -> AsyncIterator[Office]:
             headers=admin,
         )
         assert bound.status_code == 201, bound.text
+        await relief_figures(s, http, api, units)
         yield Office(s, http, api, units, username)
 
 
@@ -247,9 +283,22 @@ async def test_the_relief_report_shows_its_chart_beside_its_table_and_exports(
     await sign_in(page, office)
     await page.get_by_test_id("nav-reports").click()
     await expect(page.get_by_test_id("view-reports")).to_be_visible()
+    reports = office.s.services["reports"].url
+    cadre = office.s.headers(Role.CADRE, union_id=office.units["district"])
+
+    async def counted() -> bool:  # the reports' own consumer has read relief's events
+        r = await office.http.get(f"{reports}/reports/relief", params={"union_id": str(office.units["district"])},
+                                  headers=cadre)  # fmt: skip
+        return r.status_code == 200 and "因病" in r.text and "5000000" in r.text
+
+    await eventually(counted, timeout=30)
     await page.get_by_test_id("report-name").select_option("relief")
     await page.get_by_test_id("report-show").click()
     await expect(page.get_by_test_id("report")).to_be_visible()
+    # The hand-made figures, in the tables beside the charts: one household for illness, the
+    # district's 送温暖 budget in yuan.
+    await expect(page.get_by_test_id("report")).to_contain_text("因病")
+    await expect(page.get_by_test_id("report")).to_contain_text("50,000.00")
     chart = page.get_by_test_id("report-chart").first
     await expect(chart).to_have_attribute("data-loaded", "true")
     alt = await chart.get_attribute("alt")
