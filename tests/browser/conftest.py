@@ -78,8 +78,9 @@ async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
 
 async def new_page(browser: Browser, base_url: str, **options: Any) -> Page:
     """A page in a fresh context (no cookies, no storage), as a phone in China would open it."""
+    options.setdefault("viewport", VIEWPORT)
     context = await browser.new_context(
-        base_url=base_url, viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai", **options
+        base_url=base_url, locale="zh-CN", timezone_id="Asia/Shanghai", **options
     )
     context.set_default_timeout(15_000)
     return await context.new_page()

@@ -378,3 +378,18 @@ async def test_the_export_route_answers_a_named_file(app: FastAPI) -> None:
     unknown = await _get(app, "/reports/relief/export?format=csv&table=nope")
     assert unknown.status_code == 404 and "没有这张表" in unknown.json()["detail"]
     assert (await _get(app, "/reports/relief/export?format=pdf")).status_code == 422
+
+
+def test_a_small_count_is_drawn_on_whole_ticks() -> None:
+    """One household: the axis reads 0 and 1, not 0, 0.2 … shown as 0, 0, 1, 1."""
+    table = ReportTable(
+        "t",
+        "户数",
+        (Column("tier", "困难类别", ColumnKind.TEXT), Column("n", "户数")),
+        ({"tier": "深度困难", "n": 1},),
+    )
+    chart = ChartSpec("c", "户数", "t", ChartKind.BAR, "tier", "n")
+    report = Report("relief", "困难职工帮扶", str(uuid.uuid4()), "西湖区总工会",
+                    Period(date(2026, 1, 1), date(2026, 12, 1)), "v1", (table,), (chart,))  # fmt: skip
+    numbers = [t for t in _texts(_parse(chart_svg(report, chart))) if t.isdigit()]
+    assert sorted(set(numbers)) == ["0", "1"] and numbers.count("0") == 1, numbers

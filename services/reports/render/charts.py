@@ -139,7 +139,9 @@ def vega_lite_spec(report: Report, chart: ChartSpec) -> dict[str, Any]:
         sort=None,  # the table's order: months in order, tiers as the report lists them
         axis=alt.Axis(labelAngle=-45 if many else 0, labelLimit=120),
     )
-    y_enc = alt.Y("y:Q", title=_y_title(y), axis=alt.Axis(format=_axis_format(y.kind)))
+    # Households and people come whole: no 0.2 tick rounded to a second "0" on a small count.
+    step = 1 if y.kind is ColumnKind.COUNT else alt.Undefined
+    y_enc = alt.Y("y:Q", title=_y_title(y), axis=alt.Axis(format=_axis_format(y.kind), tickMinStep=step))
     base = alt.Chart(alt.InlineData(values=points))
     encoding: dict[str, Any] = {"x": x_enc, "y": y_enc, "description": alt.Description("desc:N")}
     if color is not None:
