@@ -131,6 +131,14 @@ async def publish_fixture(pub: Publisher) -> None:
                                          ("91330100MA27XK4L4A", K2, None, 5, False)]:  # fmt: skip
         eid = uuid.uuid4()
         await pub(E, employer(eid, code, resp, base, wf, should), eid, at(1, 2), "enrollment")
+        if code.endswith("L2A"):
+            e2 = eid
+    # March: E2 founds its union (B2): K1's employers are all covered from then on.
+    founded = enr.EmployerUpdated(employer=enr.EmployerSnapshot(
+        employer_id=e2, name="单位", credit_code="91330100MA27XK4L2A", region="330100", workforce=50,
+        responsible_union_id=K1, base_union_id=B2, should_have_union=True,
+    ))  # fmt: skip
+    await pub(E, founded, e2, at(3, 4), "enrollment")
     R = RELIEF_EVENTS
     # Relief: r1 (M1, B1) opened Jan for illness, verified deep and approved Feb; aid paid 500 yuan
     # consolation (Feb) and 1,200 yuan medical (Mar). r2 (M4, B3) opened Feb for illness and
@@ -271,11 +279,23 @@ async def test_every_report_equals_the_hand_computed_figures(
         {"union": "杭州市总工会", "members": 3}, {"union": "上城区总工会", "members": 1},
         {"union": "西湖区总工会", "members": 2},
     ]  # fmt: skip
-    # Coverage: C should 3, with 2 -> 2/3; covered workforce 140, members 3 -> 3/140.
-    cov = {r["union"]: r for r in table(await report("coverage"), "coverage_by_union")}
-    assert (cov["杭州市总工会"]["founding_rate"], cov["杭州市总工会"]["enrollment_rate"]) == (0.6667, 0.0214)
-    assert (cov["上城区总工会"]["founding_rate"], cov["上城区总工会"]["enrollment_rate"]) == (0.5, 0.01)
+    # Coverage now: C should 3, with 3 (E2 founded its union in March) -> 1; covered workforce
+    # 100 + 50 + 40 = 190, members 3 -> 3/190; K1: 2 of 2, 1 member of 150; K2: 1 of 1, 2 of 40.
+    coverage = await report("coverage")
+    cov = {r["union"]: r for r in table(coverage, "coverage_by_union")}
+    assert (cov["杭州市总工会"]["founding_rate"], cov["杭州市总工会"]["enrollment_rate"]) == (1.0, 0.0158)
+    assert (cov["上城区总工会"]["founding_rate"], cov["上城区总工会"]["enrollment_rate"]) == (1.0, 0.0067)
     assert (cov["西湖区总工会"]["founding_rate"], cov["西湖区总工会"]["enrollment_rate"]) == (1.0, 0.05)
+    # ... and at each month's end: Jan 1 member (M1), 2 of 3 employers, 140 workers covered;
+    # Feb 4 members; Mar 3 members (M2 left; M3's move stays inside C), 3 of 3, 190 covered.
+    assert table(coverage, "coverage_by_month") == [
+        {"month": "2026-01", "members": 1, "employers_should": 3, "employers_with_union": 2,
+         "founding_rate": 0.6667, "workforce_covered": 140, "enrollment_rate": 0.0071},
+        {"month": "2026-02", "members": 4, "employers_should": 3, "employers_with_union": 2,
+         "founding_rate": 0.6667, "workforce_covered": 140, "enrollment_rate": 0.0286},
+        {"month": "2026-03", "members": 3, "employers_should": 3, "employers_with_union": 3,
+         "founding_rate": 1.0, "workforce_covered": 190, "enrollment_rate": 0.0158},
+    ]  # fmt: skip
     r = await http.get(f"{url}/unions/{C}/coverage", headers=admin)
     nodes = {i["union_id"]: i for i in r.json()["items"]}
     assert len(nodes) == 6
@@ -286,7 +306,7 @@ async def test_every_report_equals_the_hand_computed_figures(
     ) == (1, 0, None)
     assert (nodes[str(C)]["workforce"], nodes[str(C)]["workforce_covered"], nodes[str(C)]["employers"]) == (
         195,
-        140,
+        190,
         4,
     )
     # Relief: current households r1 deep/illness, r2 relative/illness+unemployment, r3 not yet

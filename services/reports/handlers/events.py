@@ -3,11 +3,13 @@
 from collections.abc import Awaitable, Callable
 
 from services.reports.domain import measures as m
+from services.reports.domain.coverage import EmployerCounts, differences
 from services.reports.domain.rules import month_of
 from services.reports.store import readmodel as rm
 from shared.contracts.competitions import AwardGranted, EntryRegistered, EntryWithdrawn, IdeaAdopted
 from shared.contracts.enrollment import (
     EmployerRegistered,
+    EmployerSnapshot,
     EmployerUpdated,
     MemberEnrolled,
     MemberLeft,
@@ -67,9 +69,22 @@ async def _enrollment(conn: Conn, envelope: EventMetadata, p: EventPayload, f: F
             await rm.add_fact(conn, f.key, m.TRANSFERRED_OUT, p.from_union_id, f.month)
             await rm.add_fact(conn, f.key, m.TRANSFERRED_IN, p.to_union_id, f.month)
         case EmployerRegistered() | EmployerUpdated():
-            await rm.upsert_employer(conn, f.version, p.employer)
+            await _employer(conn, p.employer, f)
         case _:
             pass  # applications, transfers requested, erasures: no figure of their own
+
+
+async def _employer(conn: Conn, e: EmployerSnapshot, f: Fact) -> None:
+    """The register's row, and the difference the change makes to the coverage counts in its
+    month (an older or repeated version makes none)."""
+    before = await rm.employer_before(conn, e.employer_id)
+    if before is not None and before[0] >= f.version:
+        return
+    after = EmployerCounts(e.responsible_union_id, e.base_union_id, e.workforce, e.should_have_union)
+    key = f"employer:{e.employer_id}:{f.version}"
+    for d in differences(before[1] if before else None, after):
+        await rm.add_fact(conn, key, d.measure, d.union_id, f.month, dim=d.side, amount=d.amount)
+    await rm.upsert_employer(conn, f.version, e)
 
 
 async def _relief(conn: Conn, envelope: EventMetadata, p: EventPayload, f: Fact) -> None:

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from services.reports.api.deps import Deps
+from services.reports.domain import coverage as cov
 from services.reports.domain import labels as lb
 from services.reports.domain import measures as m
 from services.reports.domain.rules import month_text, months_of, rate, version_of, years_of
@@ -187,13 +188,68 @@ async def _coverage(conn: Conn, union: UnionInfo, period: Period) -> Built:
             for n in nodes
         ),
     )
+    months = months_of(period)
+    measures = [*cov.MEMBER_FLOWS, *cov.COVERAGE_MEASURES]
+    before = await figures.totals_before(conn, union.union_id, measures, period.start)
+    by_month: dict[date, dict[str, int]] = defaultdict(dict)
+    for f in await figures.flows(conn, union.union_id, measures, period.start, period.end):
+        by_month[f.month][f.measure] = by_month[f.month].get(f.measure, 0) + f.amount
+    ends = cov.month_ends(before, by_month, months)
+    trend = ReportTable(
+        "coverage_by_month",
+        "建会率与入会率(每月末)",
+        (
+            Column("month", "月份", ColumnKind.MONTH),
+            Column("members", "会员人数"),
+            Column("employers_should", "应建会单位"),
+            Column("employers_with_union", "已建会单位"),
+            Column("founding_rate", "建会率", ColumnKind.RATE),
+            Column("workforce_covered", "已建会单位职工数"),
+            Column("enrollment_rate", "入会率", ColumnKind.RATE),
+        ),
+        tuple(
+            {
+                "month": month_text(e.month),
+                "members": e.members,
+                "employers_should": e.employers_should,
+                "employers_with_union": e.employers_with_union,
+                "founding_rate": rate(e.employers_with_union, e.employers_should),
+                "workforce_covered": e.workforce_covered,
+                "enrollment_rate": rate(e.members, e.workforce_covered),
+            }
+            for e in ends
+        ),
+    )
+    rates = ReportTable(
+        "rates_by_month",
+        "建会率与入会率走势",
+        (
+            Column("month", "月份", ColumnKind.MONTH),
+            Column("series", "指标", ColumnKind.TEXT),
+            Column("rate", "比率", ColumnKind.RATE),
+        ),
+        tuple(
+            {"month": r["month"], "series": label, "rate": r[key]}
+            for r in trend.rows
+            for key, label in (("founding_rate", "建会率"), ("enrollment_rate", "入会率"))
+        ),
+    )
     charts = (
         ChartSpec("founding_rate", "建会率", "coverage_by_union", ChartKind.BAR, "union", "founding_rate"),
         ChartSpec(
             "enrollment_rate", "入会率", "coverage_by_union", ChartKind.BAR, "union", "enrollment_rate"
         ),
+        ChartSpec(
+            "rates_by_month",
+            "建会率与入会率走势(每月末)",
+            "rates_by_month",
+            ChartKind.LINE,
+            "month",
+            "rate",
+            "series",
+        ),
     )
-    return (table,), charts
+    return (table, trend, rates), charts
 
 
 _TIER_ORDER = [t.value for t in Tier]

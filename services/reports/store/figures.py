@@ -109,6 +109,18 @@ async def flows(conn: Conn, root: uuid.UUID, measures: list[str], start: date, e
     return [Flow(r["measure"], r["dim"], r["month"], int(r["n"]), int(r["amount"])) for r in rows]
 
 
+async def totals_before(conn: Conn, root: uuid.UUID, measures: list[str], before: date) -> dict[str, int]:
+    """The sum of each measure's facts in root's subtree in every month before `before`."""
+    rows = await conn.fetch(
+        f"""SELECT f.measure, sum(f.amount) AS amount
+            FROM facts f {SUBTREE.format(col="f.union_id")}
+            WHERE f.measure = ANY($2::text[]) AND f.month < $3
+            GROUP BY 1""",
+        root, measures, before,
+    )  # fmt: skip
+    return {r["measure"]: int(r["amount"]) for r in rows}
+
+
 async def relief_households(conn: Conn, root: uuid.UUID) -> list[tuple[str | None, str | None, int]]:
     """(tier, cause, households) of the current cases in root's subtree: a case with several
     causes counts once under each; a case whose causes are not known under None."""

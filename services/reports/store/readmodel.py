@@ -5,6 +5,7 @@ by its version, so an event applied twice changes nothing."""
 import uuid
 from datetime import date, datetime
 
+from services.reports.domain.coverage import EmployerCounts
 from shared.contracts.enrollment import EmployerSnapshot, MemberSnapshot, UnionRegistered
 from shared.contracts.legal import CaseSnapshot as DisputeSnapshot
 from shared.contracts.relief import BudgetSet
@@ -36,6 +37,21 @@ async def member_union(conn: Conn, member_id: uuid.UUID) -> uuid.UUID | None:
         "SELECT base_union_id FROM members WHERE member_id = $1", member_id
     )
     return found
+
+
+async def employer_before(conn: Conn, employer_id: uuid.UUID) -> tuple[int, EmployerCounts] | None:
+    """The employer as the read model has it (its version and what it counts), if at all."""
+    row = await conn.fetchrow(
+        """SELECT version, responsible_union_id, base_union_id, workforce, should_have_union
+           FROM employers WHERE employer_id = $1""",
+        employer_id,
+    )
+    if row is None:
+        return None
+    counts = EmployerCounts(
+        row["responsible_union_id"], row["base_union_id"], row["workforce"], row["should_have_union"]
+    )
+    return int(row["version"]), counts
 
 
 async def upsert_employer(conn: Conn, version: int, e: EmployerSnapshot) -> None:
