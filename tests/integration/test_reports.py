@@ -132,13 +132,13 @@ async def publish_fixture(pub: Publisher) -> None:
         eid = uuid.uuid4()
         await pub(E, employer(eid, code, resp, base, wf, should), eid, at(1, 2), "enrollment")
         if code.endswith("L2A"):
-            e2 = eid
+            unfounded = eid
     # March: E2 founds its union (B2): K1's employers are all covered from then on.
     founded = enr.EmployerUpdated(employer=enr.EmployerSnapshot(
-        employer_id=e2, name="单位", credit_code="91330100MA27XK4L2A", region="330100", workforce=50,
+        employer_id=unfounded, name="单位", credit_code="91330100MA27XK4L2A", region="330100", workforce=50,
         responsible_union_id=K1, base_union_id=B2, should_have_union=True,
     ))  # fmt: skip
-    await pub(E, founded, e2, at(3, 4), "enrollment")
+    await pub(E, founded, unfounded, at(3, 4), "enrollment")
     R = RELIEF_EVENTS
     # Relief: r1 (M1, B1) opened Jan for illness, verified deep and approved Feb; aid paid 500 yuan
     # consolation (Feb) and 1,200 yuan medical (Mar). r2 (M4, B3) opened Feb for illness and
@@ -339,6 +339,12 @@ async def test_every_report_equals_the_hand_computed_figures(
     assert table(lg, "supervision") == [
         {"item": "已发出", "count": 1}, {"item": "已回复", "count": 1}, {"item": "已整改", "count": 1},
     ]  # fmt: skip
+    # Mediation: 1 agreement of 2 ended; letters: 1 sent, 1 answered, rectified.
+    assert table(lg, "rates") == [
+        {"item": "调解成功率", "numerator": 1, "denominator": 2, "rate": 0.5},
+        {"item": "监督函回复率", "numerator": 1, "denominator": 1, "rate": 1.0},
+        {"item": "整改回复率", "numerator": 1, "denominator": 1, "rate": 1.0},
+    ]
     assert [(x["filed"], x["closed"]) for x in table(lg, "disputes_by_month")] == [(1, 0), (1, 0), (0, 1)]
     # Competitions (K1's skills contest): 2 entries, 1 withdrawn, 1 award.
     cp = await report("competitions")

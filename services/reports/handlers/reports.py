@@ -454,7 +454,30 @@ async def _legal(conn: Conn, union: UnionInfo, period: Period) -> Built:
         ChartSpec("mediation", "调解结果", "mediation", ChartKind.BAR, "outcome", "cases"),
         ChartSpec("filed_by_month", "每月新收案件", "disputes_by_month", ChartKind.LINE, "month", "filed"),
     )
-    return (by_stage, outcomes, mediation, letters, monthly), charts
+    mediated = sum(per[(m.MEDIATIONS, o.value)] for o in MediationOutcome)
+    answered = per[(m.LETTERS_ANSWERED, "rectified")] + per[(m.LETTERS_ANSWERED, "not_rectified")]
+    rates = ReportTable(
+        "rates",
+        "调解成功率与监督函回复率",
+        (
+            Column("item", "指标", ColumnKind.TEXT),
+            Column("numerator", "件数"),
+            Column("denominator", "基数"),
+            Column("rate", "比率", ColumnKind.RATE),
+        ),
+        tuple(
+            {"item": item, "numerator": n, "denominator": d, "rate": rate(n, d)}
+            for item, n, d in (
+                # Mediations that ended in the period: those that reached an agreement.
+                ("调解成功率", per[(m.MEDIATIONS, MediationOutcome.AGREEMENT.value)], mediated),
+                # Letters sent in the period: answered at all, and answered with things put right
+                # (整改回复率, the figure the reports name).
+                ("监督函回复率", answered, sent),
+                ("整改回复率", per[(m.LETTERS_ANSWERED, "rectified")], sent),
+            )
+        ),
+    )
+    return (by_stage, outcomes, mediation, letters, rates, monthly), charts
 
 
 async def _competitions(conn: Conn, union: UnionInfo, period: Period) -> Built:
