@@ -89,8 +89,8 @@ screens: venv vendor browser infra-up ## the browser tests, refreshing the commi
 bench: venv infra-up ## benchmarks on the real Kafka and PostgreSQL into bench/results/: make bench SIZE=tiny|small|medium|city
 	@$(WITH_INFRA) $(BIN)/python -m bench --size $(or $(SIZE),small) $(BENCH_ARGS)
 
-test-faults: venv ## only the fault-injection suite (also part of make test); numbers in .run/fault-report.json
-	@scripts/pytest.sh tests/faults -q
+test-faults: venv infra-up ## the fault-injection suite and the restore drill (also part of make test); numbers in .run/fault-report.json
+	@$(WITH_INFRA) scripts/pytest.sh tests/faults -q
 	@cat .run/fault-report.json
 
 backup: infra-up ## a base backup of PostgreSQL (its WAL is archived all along): docs/backup.md

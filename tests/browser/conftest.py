@@ -37,12 +37,13 @@ CheckAccessibility = Callable[[Page], Awaitable[None]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_stack(
     infra: dict[str, str], run_id: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """Every service as a real process, the web service among them, on this run's own topics and
-    databases (tag `b`, apart from the integration suite's stack)."""
+    databases (tag `b`, apart from the integration suite's stack). For this package only: idle,
+    its nine services and the browser would still cost the suites after it CPU."""
     if not AXE.is_file():
         pytest.fail(f"{AXE} is missing: run `make vendor` (scripts/vendor.sh)")
     settings = {"partners": {"CARD_CODE_TTL_SECONDS": str(CARD_CODE_TTL_SECONDS)}}
@@ -63,13 +64,13 @@ async def launch_chromium(playwright: Playwright, *extra_args: str) -> Browser:
     return await launch_debian_chromium(playwright, *extra_args)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def playwright() -> AsyncIterator[Playwright]:
     async with async_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
     chromium = await launch_chromium(playwright)
     yield chromium

@@ -14,15 +14,16 @@ from tests.contract.world import Seeder, World, WorldFactory
 LOGS = ROOT / ".run" / "contract-logs"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def contract_stack(infra: dict[str, str], run_id: str) -> Iterator[Stack]:
-    """The services' logs stay in .run/contract-logs after the run: a 5xx's traceback is there."""
+    """The services' logs stay in .run/contract-logs after the run: a 5xx's traceback is there.
+    For this package only: idle, its services would still cost the suites after it CPU."""
     shutil.rmtree(LOGS, ignore_errors=True)
     with running_stack(infra, run_id, LOGS, tag="c") as s:
         yield s
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worlds(contract_stack: Stack) -> Iterator[WorldFactory]:
     """A world per role, seeded the first time the role asks for it."""
     seeded: dict[str, World] = {}
