@@ -29,6 +29,8 @@ from schemathesis.core import NOT_SET
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.result import Ok
 
+from shared.tabular import XLSX_MEDIA_TYPE, TableFormat, write_table
+
 CHECK_NAMES = (
     "not_a_server_error",
     "status_code_conformance",
@@ -43,6 +45,18 @@ MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "20"))
 SEED = int(os.environ.get("CONTRACT_SEED", "15"))
 DENIED = (401, 403)
 REPORT = Path(__file__).resolve().parents[2] / ".run" / "contract-report.json"
+
+# Schemathesis has no serializer for a spreadsheet (the roster import takes one as its raw body):
+# a real workbook, an empty one, a zip that is not a workbook, or any bytes at all.
+schemathesis.openapi.media_type(
+    XLSX_MEDIA_TYPE,
+    st.one_of(
+        st.just(write_table(TableFormat.XLSX, ["姓名", "身份证号"], [["张三", "11010519491231002X"]])),
+        st.just(write_table(TableFormat.XLSX, [], [])),
+        st.just(b"PK\x03\x04not a workbook"),
+        st.binary(max_size=256),
+    ),
+)
 
 
 @dataclass
