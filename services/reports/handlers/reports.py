@@ -159,6 +159,27 @@ async def _membership(conn: Conn, union: UnionInfo, period: Period) -> Built:
     return (by_month, members), charts
 
 
+_COVERAGE_COLUMNS = (
+    Column("members", "会员人数"),
+    Column("employers_should", "应建会单位"),
+    Column("employers_with_union", "已建会单位"),
+    Column("founding_rate", "建会率", ColumnKind.RATE),
+    Column("workforce_covered", "已建会单位职工数"),
+    Column("enrollment_rate", "入会率", ColumnKind.RATE),
+)
+
+
+def _coverage_figures(
+    members: int, should: int, with_union: int, covered: int
+) -> dict[str, int | float | None]:
+    """A coverage row's figures: the counts and the two rates (建会率, 入会率) made of them."""
+    return {
+        "members": members, "employers_should": should, "employers_with_union": with_union,
+        "founding_rate": rate(with_union, should), "workforce_covered": covered,
+        "enrollment_rate": rate(members, covered),
+    }  # fmt: skip
+
+
 async def _coverage(conn: Conn, union: UnionInfo, period: Period) -> Built:
     nodes = await figures.coverage(conn, union.union_id, max_depth=1)
     table = ReportTable(
@@ -167,23 +188,15 @@ async def _coverage(conn: Conn, union: UnionInfo, period: Period) -> Built:
         (
             Column("union", "工会", ColumnKind.TEXT),
             Column("kind", "类别", ColumnKind.TEXT),
-            Column("members", "会员人数"),
-            Column("employers_should", "应建会单位"),
-            Column("employers_with_union", "已建会单位"),
-            Column("founding_rate", "建会率", ColumnKind.RATE),
-            Column("workforce_covered", "已建会单位职工数"),
-            Column("enrollment_rate", "入会率", ColumnKind.RATE),
+            *_COVERAGE_COLUMNS,
         ),
         tuple(
             {
                 "union": n.name,
                 "kind": lb.label(lb.UNION_KINDS, n.kind),
-                "members": n.members,
-                "employers_should": n.employers_should,
-                "employers_with_union": n.employers_with_union,
-                "founding_rate": rate(n.employers_with_union, n.employers_should),
-                "workforce_covered": n.workforce_covered,
-                "enrollment_rate": rate(n.members, n.workforce_covered),
+                **_coverage_figures(
+                    n.members, n.employers_should, n.employers_with_union, n.workforce_covered
+                ),
             }
             for n in nodes
         ),
@@ -200,22 +213,14 @@ async def _coverage(conn: Conn, union: UnionInfo, period: Period) -> Built:
         "建会率与入会率(每月末)",
         (
             Column("month", "月份", ColumnKind.MONTH),
-            Column("members", "会员人数"),
-            Column("employers_should", "应建会单位"),
-            Column("employers_with_union", "已建会单位"),
-            Column("founding_rate", "建会率", ColumnKind.RATE),
-            Column("workforce_covered", "已建会单位职工数"),
-            Column("enrollment_rate", "入会率", ColumnKind.RATE),
+            *_COVERAGE_COLUMNS,
         ),
         tuple(
             {
                 "month": month_text(e.month),
-                "members": e.members,
-                "employers_should": e.employers_should,
-                "employers_with_union": e.employers_with_union,
-                "founding_rate": rate(e.employers_with_union, e.employers_should),
-                "workforce_covered": e.workforce_covered,
-                "enrollment_rate": rate(e.members, e.workforce_covered),
+                **_coverage_figures(
+                    e.members, e.employers_should, e.employers_with_union, e.workforce_covered
+                ),
             }
             for e in ends
         ),
