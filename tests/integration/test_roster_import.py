@@ -14,6 +14,7 @@ import pytest
 from scripts.fake_people import national_id
 from scripts.rosters import HEADER, make_roster, roster_rows
 from shared.contracts import decode_event
+from shared.contracts.envelope import ContractError
 from shared.contracts.topics import ENROLLMENT_EVENTS
 from shared.tabular import XLSX_MEDIA_TYPE, TableFormat, read_table, write_table
 from tests.integration.conftest import Stack, eventually, read_topic
@@ -152,7 +153,10 @@ async def test_a_roster_is_checked_committed_and_not_imported_twice(imports: Imp
         records = await read_topic(api.s.bootstrap, api.s.topic(ENROLLMENT_EVENTS))
         found: dict[str, list[str]] = {}
         for record in records:
-            meta, _ = decode_event(record.value)
+            try:
+                meta, _ = decode_event(record.value)
+            except ContractError:
+                continue  # the stack's topic is shared: other tests put broken records on it
             found.setdefault(record.key.decode(), []).append(meta.event_type)
         wanted = {"enrollment.ApplicationSubmitted", "enrollment.MemberEnrolled"}
         return found if all(wanted <= set(found.get(str(p), [])) for p in people) else None
