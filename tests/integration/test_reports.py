@@ -448,7 +448,9 @@ async def test_relief_publishes_causes_and_budgets_for_the_reports_and_the_card_
     async def counted() -> dict[str, Any] | None:
         """The budget and the payment are keyed apart (they may be read in either order): both."""
         r = await http.get(f"{url}/reports/relief", params={"union_id": str(union)}, headers=admin)
-        if r.status_code != 200 or not any(row["paid"] and row["budget"] for row in table(r.json(), "aid_by_type")):
+        if r.status_code != 200 or not any(
+            row["paid"] and row["budget"] for row in table(r.json(), "aid_by_type")
+        ):
             return None
         body: dict[str, Any] = r.json()
         return body
