@@ -36,6 +36,7 @@ from shared.contracts import identity as identity
 from shared.contracts import legal as legal
 from shared.contracts import partners as partners
 from shared.contracts import relief as relief
+from shared.contracts import relief_programmes as relief_programmes
 
 # Fail at import, not at the first old event: every older version must upcast to the latest.
 REGISTRY.check_upcast_chains()
