@@ -12,6 +12,7 @@ import pytest
 from services.projector.api.routes import ReliefView
 from services.projector.domain.inbox import items_for
 from services.reports.domain import labels
+from services.reports.domain import measures as m
 from services.reports.domain.periods import parse_period
 from services.reports.domain.rules import (
     month_of,
@@ -23,7 +24,8 @@ from services.reports.domain.rules import (
     years_of,
 )
 from services.reports.domain.tables import Column, Period, ReportTable
-from services.reports.handlers.reports import BUILDERS, TITLES, scope_root
+from services.reports.handlers.reports import BUILDERS, TITLES, _programmes, scope_root
+from services.reports.store.figures import Flow
 from shared.auth import Principal, Role
 from shared.contracts import relief
 from shared.errors import Forbidden, InvalidInput
@@ -119,3 +121,21 @@ def test_the_card_keeps_no_cause() -> None:
                                                         next_review_due=date(2027, 1, 1)))  # fmt: skip
     text = " ".join(f"{i.title} {i.body}" for i in items_for(event))
     assert text and not any(word in text for word in ("illness", "unemployment", "因病", "失业"))
+
+
+def test_programme_payments_are_counted_by_programme_and_group_with_chinese_labels() -> None:
+    may, june = date(2027, 5, 1), date(2027, 6, 1)
+    table = _programmes(
+        [
+            Flow(m.PROGRAMME_PAID, "consolation/deep", may, 3, 150_000),
+            Flow(m.PROGRAMME_PAID, "consolation/deep", june, 1, 50_000),
+            Flow(m.PROGRAMME_PAID, "consolation/employer", june, 2, 400_000),
+            Flow(m.PROGRAMME_PAID, "student_aid/undergraduate", june, 1, 300_000),
+            Flow(m.AID_PAID, "tuition", june, 1, 300_000),  # another measure: not counted here
+        ]
+    )
+    assert [(r["programme"], r["group"], r["recipients"], r["paid"]) for r in table.rows] == [
+        ("送温暖", "深度困难职工", 4, 200_000),
+        ("送温暖", "困难企业", 2, 400_000),
+        ("金秋助学", "本科", 1, 300_000),
+    ]

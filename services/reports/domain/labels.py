@@ -6,6 +6,7 @@ from shared.contracts.competitions import CompetitionKind
 from shared.contracts.enrollment import UnionKind
 from shared.contracts.legal import DISPUTE_KIND_LABELS, MediationOutcome, Outcome, Stage
 from shared.contracts.relief import TIER_LABELS, AidType
+from shared.contracts.relief_programmes import PROGRAMME_LABELS, RECIPIENT_GROUP_LABELS, SCHOOL_TYPE_LABELS
 
 UNKNOWN = "未知"
 
@@ -27,6 +28,9 @@ AID_TYPES: dict[str, str] = {
     AidType.JOB_HELP: "就业帮扶",
     AidType.COUNSELLING: "心理咨询",
 }
+PROGRAMMES: dict[str, str] = PROGRAMME_LABELS
+# A programme's groups: a campaign's recipient groups, student aid's school types.
+PROGRAMME_GROUPS: dict[str, str] = {**RECIPIENT_GROUP_LABELS, **SCHOOL_TYPE_LABELS}
 STAGES: dict[str, str] = {
     Stage.INTAKE: "受理",
     Stage.CONSULTATION: "咨询",

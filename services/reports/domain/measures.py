@@ -5,7 +5,10 @@ LEFT = "left"  # enrollment.MemberLeft
 TRANSFERRED_IN = "transferred_in"  # enrollment.MemberTransferred, at to_union_id
 TRANSFERRED_OUT = "transferred_out"  # ... at from_union_id
 CASES_OPENED = "relief_cases_opened"  # relief.CaseOpened / CaseReopened
-AID_PAID = "aid_paid"  # relief.AidDisbursed: amount in fen, dim the aid type
+AID_PAID = "aid_paid"  # relief.AidDisbursed (and student aid, from the tuition budget): fen, dim the aid type
+# relief.ProgrammeAidPaid at the member's base union and EmployerConsoled at the paying union: fen, dim
+# "programme/group" (consolation/deep, consolation/employer, student_aid/undergraduate)
+PROGRAMME_PAID = "programme_paid"
 DISPUTES_FILED = "disputes_filed"  # legal.CaseFiled, dim the dispute kind
 DISPUTES_CLOSED = "disputes_closed"  # legal.CaseClosed, dim the outcome
 RECOVERED = "recovered"  # legal.CaseClosed: recovered_fen, dim the outcome

@@ -27,8 +27,9 @@ from shared.contracts.legal import (
 )
 from shared.contracts.legal import CaseSnapshot as DisputeSnapshot
 from shared.contracts.partners import OfferRedeemed
-from shared.contracts.relief import AidDisbursed, BudgetSet, CaseOpened, CaseReopened
+from shared.contracts.relief import AidDisbursed, AidType, BudgetSet, CaseOpened, CaseReopened
 from shared.contracts.relief import CaseSnapshot as ReliefSnapshot
+from shared.contracts.relief_programmes import EmployerConsoled, Programme, ProgrammeAidPaid
 from shared.db import Conn
 from shared.logging import get_logger
 
@@ -91,6 +92,9 @@ async def _relief(conn: Conn, envelope: EventMetadata, p: EventPayload, f: Fact)
     if isinstance(p, BudgetSet):
         await rm.upsert_budget(conn, f.version, p)
         return
+    if isinstance(p, ProgrammeAidPaid | EmployerConsoled):
+        await _programme(conn, p)
+        return
     case = getattr(p, "case", None)
     if not isinstance(case, ReliefSnapshot):
         return
@@ -101,6 +105,27 @@ async def _relief(conn: Conn, envelope: EventMetadata, p: EventPayload, f: Fact)
         await rm.add_fact(
             conn, str(p.disbursement_id), m.AID_PAID, case.union_id, month_of(p.paid_at),
             dim=p.aid_type.value, amount=p.amount_fen,
+        )  # fmt: skip
+
+
+async def _programme(conn: Conn, p: ProgrammeAidPaid | EmployerConsoled) -> None:
+    """A programme's payment, once by its id (a member's) or by campaign and employer."""
+    if isinstance(p, EmployerConsoled):
+        await rm.add_fact(
+            conn, f"{p.campaign_id}/{p.employer_id}", m.PROGRAMME_PAID, p.union_id, month_of(p.paid_at),
+            dim=f"{Programme.CONSOLATION.value}/employer", amount=p.amount_fen,
+        )  # fmt: skip
+        return
+    paid = p.payment
+    month = month_of(paid.paid_at)
+    await rm.add_fact(
+        conn, str(paid.payment_id), m.PROGRAMME_PAID, p.base_union_id, month,
+        dim=f"{paid.programme.value}/{p.group.value}", amount=paid.amount_fen,
+    )  # fmt: skip
+    if paid.programme is Programme.STUDENT_AID:  # drawn from the yearly tuition budget
+        await rm.add_fact(
+            conn, str(paid.payment_id), m.AID_PAID, p.base_union_id, month, dim=AidType.TUITION.value,
+            amount=paid.amount_fen,
         )  # fmt: skip
 
 

@@ -291,7 +291,9 @@ async def _relief(conn: Conn, union: UnionInfo, period: Period) -> Built:
             for t, c, n in await figures.relief_households(conn, root)
         ),
     )
-    flows = await figures.flows(conn, root, [m.AID_PAID, m.CASES_OPENED], period.start, period.end)
+    flows = await figures.flows(
+        conn, root, [m.AID_PAID, m.CASES_OPENED, m.PROGRAMME_PAID], period.start, period.end
+    )
     budgets = await figures.budgets(conn, root, years_of(period))
     paid: dict[str, int] = defaultdict(int)
     for f in flows:
@@ -380,7 +382,36 @@ async def _relief(conn: Conn, union: UnionInfo, period: Period) -> Built:
         ),
         ChartSpec("aid_by_month", "每月帮扶资金", "aid_by_month", ChartKind.LINE, "month", "paid"),
     )
-    return (tiers, causes, aid, long, monthly), charts
+    return (tiers, causes, aid, long, monthly, _programmes(flows)), charts
+
+
+def _programmes(flows: list[figures.Flow]) -> ReportTable:
+    """送温暖 and 金秋助学 over the period: recipients and money by programme and group."""
+    reached: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for f in flows:
+        if f.measure == m.PROGRAMME_PAID:
+            programme, _, group = f.dim.partition("/")
+            reached[(programme, group)][0] += f.count
+            reached[(programme, group)][1] += f.amount
+    return ReportTable(
+        "programmes",
+        "送温暖与金秋助学(按项目与类别)",
+        (
+            Column("programme", "项目", ColumnKind.TEXT),
+            Column("group", "类别", ColumnKind.TEXT),
+            Column("recipients", "受助户(家)数"),
+            Column("paid", "金额", ColumnKind.MONEY),
+        ),
+        tuple(
+            {
+                "programme": lb.label(lb.PROGRAMMES, programme),
+                "group": lb.label(lb.PROGRAMME_GROUPS, group),
+                "recipients": n,
+                "paid": paid,
+            }
+            for (programme, group), (n, paid) in sorted(reached.items())
+        ),
+    )
 
 
 async def _legal(conn: Conn, union: UnionInfo, period: Period) -> Built:
