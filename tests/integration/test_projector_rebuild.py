@@ -139,7 +139,7 @@ async def test_every_new_generation_has_the_shape_of_the_migrated_one(projector_
         assert shape == await generations.describe(conn, "rm_2")
         assert any(line.startswith("column consumer_positions.offset") for line in shape)
         assert await generations.present(conn) == [1, 2]
-        with pytest.raises(ValueError, match="not a read-model generation"):
+        with pytest.raises(ValueError, match="not a rm_<n> generation"):
             await generations.use_schema(conn, 'rm_1"; DROP TABLE x; --')
     await projector_pool.execute(
         "INSERT INTO rm_2.unions VALUES (gen_random_uuid(), 'x', 'base', NULL, 'r', '{}', '{}')"

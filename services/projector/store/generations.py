@@ -19,20 +19,24 @@ PostgreSQL re-plans a prepared statement when search_path has changed since it w
 asyncpg's statement cache resolves `cards` in whichever generation the transaction points at.
 """
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
 import asyncpg
 
 from shared.db import Conn
+from shared.generations import GenerationSchemas
 
-SCHEMA_RE = re.compile(r"^rm_[0-9]+$")
+SCHEMAS = GenerationSchemas("rm", "services.projector.store")
+schema_for = SCHEMAS.schema_for
+checked = SCHEMAS.checked
+create = SCHEMAS.create
+drop = SCHEMAS.drop
+present = SCHEMAS.present
+use_schema = SCHEMAS.use_schema
 # Tables of one generation that public shows under their old names, as views over the live one.
 PUBLIC_VIEWS = (
     "unions", "cards", "applications", "relief_cases", "honours", "competition_results",
@@ -49,22 +53,6 @@ class Generation:
     swapped_at: datetime | None = None
 
 
-def schema_for(generation: int) -> str:
-    return f"rm_{generation}"
-
-
-def checked(schema: str) -> str:
-    """The schema name, after making sure it is one of ours: it gets interpolated into SQL."""
-    if not SCHEMA_RE.fullmatch(schema):
-        raise ValueError(f"not a read-model generation schema: {schema!r}")
-    return schema
-
-
-@cache
-def generation_ddl() -> str:
-    return resources.files("services.projector.store").joinpath("generation.sql").read_text(encoding="utf-8")
-
-
 async def active(conn: Conn, *, lock: Literal["share", "update"] | None = None) -> Generation:
     """The live generation; with lock, the row is locked until the transaction ends."""
     suffix = {None: "", "share": " FOR SHARE", "update": " FOR UPDATE"}[lock]
@@ -74,11 +62,6 @@ async def active(conn: Conn, *, lock: Literal["share", "update"] | None = None) 
     if row is None:
         raise RuntimeError("public.projection_state is empty: are the projector's migrations applied?")
     return Generation(checked(row["active_schema"]), int(row["generation"]), row["swapped_at"])
-
-
-async def use_schema(conn: Conn, schema: str) -> None:
-    """Point this transaction's unqualified names at a generation (call inside a transaction)."""
-    await conn.execute(f'SET LOCAL search_path TO "{checked(schema)}", public')
 
 
 @asynccontextmanager
@@ -139,25 +122,6 @@ async def positions(conn: Conn, consumer: str) -> dict[tuple[str, int], int]:
         'SELECT topic, partition, "offset" FROM consumer_positions WHERE consumer = $1', consumer
     )
     return {(r["topic"], r["partition"]): int(r["offset"]) for r in rows}
-
-
-async def present(conn: Conn) -> list[int]:
-    """The generations that exist as schemas, oldest first (the live one, older ones, a build)."""
-    rows = await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname ~ '^rm_[0-9]+$'")
-    return sorted(int(r["nspname"].removeprefix("rm_")) for r in rows)
-
-
-async def create(conn: Conn, schema: str) -> None:
-    """Create an empty generation: its schema and every table, in one transaction."""
-    schema = checked(schema)
-    async with conn.transaction():
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
-        await conn.execute(f'SET LOCAL search_path TO "{schema}"')
-        await conn.execute(generation_ddl())
-
-
-async def drop(conn: Conn, schema: str) -> None:
-    await conn.execute(f'DROP SCHEMA IF EXISTS "{checked(schema)}" CASCADE')
 
 
 async def point_to(conn: Conn, target: Generation) -> None:

@@ -11,43 +11,22 @@ Locking: each live batch reads the state row FOR SHARE first (prepare_live), a s
 FOR UPDATE (it waits for batches in flight; later ones see the new schema); reads take none.
 """
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cache
-from importlib import resources
 
 import asyncpg
 
 from shared.db import Conn
+from shared.generations import GenerationSchemas
 
-SCHEMA_RE = re.compile(r"^rg_[0-9]+$")
-FIRST = "rg_1"
-
-
-def schema_for(generation: int) -> str:
-    return f"rg_{generation}"
-
-
-def checked(schema: str) -> str:
-    """The schema name, once it is sure to be ours: it is interpolated into SQL."""
-    if not SCHEMA_RE.fullmatch(schema):
-        raise ValueError(f"not a reports generation schema: {schema!r}")
-    return schema
-
-
-@cache
-def generation_ddl() -> str:
-    return resources.files("services.reports.store").joinpath("generation.sql").read_text(encoding="utf-8")
-
-
-async def create(conn: Conn, schema: str) -> None:
-    """An empty generation: its schema and tables, in one transaction."""
-    schema = checked(schema)
-    async with conn.transaction():
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
-        await conn.execute(f'SET LOCAL search_path TO "{schema}"')
-        await conn.execute(generation_ddl())
+SCHEMAS = GenerationSchemas("rg", "services.reports.store")
+FIRST = SCHEMAS.schema_for(1)
+schema_for = SCHEMAS.schema_for
+checked = SCHEMAS.checked
+create = SCHEMAS.create
+drop = SCHEMAS.drop
+present = SCHEMAS.present
+use_schema = SCHEMAS.use_schema
 
 
 async def ensure_live(pool: asyncpg.Pool) -> str:
@@ -74,12 +53,6 @@ async def active(conn: Conn, *, lock: str | None = None) -> tuple[str, int]:
     return checked(row["active_schema"]), int(row["generation"])
 
 
-async def use_schema(conn: Conn, schema: str) -> None:
-    """Point this transaction's unqualified names at a generation (public after it: the kit's
-    processed_events and consumer_positions)."""
-    await conn.execute(f'SET LOCAL search_path TO "{checked(schema)}", public')
-
-
 async def prepare_live(conn: Conn) -> None:
     """First thing in each live batch transaction: the live generation, held against a swap."""
     schema, _ = await active(conn, lock="share")
@@ -92,15 +65,6 @@ async def reading(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
         await use_schema(conn, (await active(conn))[0])
         yield conn
-
-
-async def present(conn: Conn) -> list[int]:
-    rows = await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname ~ '^rg_[0-9]+$'")
-    return sorted(int(r["nspname"].removeprefix("rg_")) for r in rows)
-
-
-async def drop(conn: Conn, schema: str) -> None:
-    await conn.execute(f'DROP SCHEMA IF EXISTS "{checked(schema)}" CASCADE')
 
 
 async def point_to(conn: Conn, schema: str, generation: int) -> None:
