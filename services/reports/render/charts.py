@@ -22,9 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-import altair as alt
-import vl_convert
-
 from services.reports.domain.tables import ChartKind, ChartSpec, Column, ColumnKind, Report, ReportTable
 
 # The first found is the one the text is measured with; the SVG names them all, so a reader
@@ -129,6 +126,8 @@ def summary(report: Report, chart: ChartSpec) -> str:
 
 
 def vega_lite_spec(report: Report, chart: ChartSpec) -> dict[str, Any]:
+    import altair as alt  # on the first chart, not at the service's start: ~40 MB a reader may never need
+
     table = table_of(report, chart)
     x, y, color = _columns(table, chart)
     points = _points(table, chart)
@@ -191,6 +190,8 @@ _fonts_lock = threading.Lock()
 def _register_fonts() -> None:
     """vl-convert reads the system's fonts; the CJK directories are named as well, in case its
     scan misses them (a container without fontconfig's cache)."""
+    import vl_convert
+
     global _fonts_registered
     with _fonts_lock:
         if _fonts_registered:
@@ -210,6 +211,8 @@ def _labelled(svg: str, title: str, desc: str) -> str:
 
 
 def _draw(spec: dict[str, Any]) -> str:
+    import vl_convert  # the engine loads on the first chart (ChartCache.warm_up to have it sooner)
+
     _register_fonts()
     svg: str = vl_convert.vegalite_to_svg(spec, config=_CONFIG, allowed_base_urls=[], format_locale="zh-CN")
     return svg
