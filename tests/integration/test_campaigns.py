@@ -336,6 +336,12 @@ async def test_a_campaign_from_launch_to_payment_and_report(campaigns: Campaigns
     launched = [decode_event(r.value)[0].event_type for r in records if r.key == f"campaign:{cid}".encode()]
     assert launched == ["relief.CampaignLaunched"]
 
+    # The member's copy of their data names the payment and the list they were on.
+    mine = c.ok(await c.call("GET", f"/members/{rider}/personal-data", member))
+    kinds = {r["kind"]: r for r in mine["records"]}
+    assert kinds["programme_receipt"]["data"]["amount_fen"] == 30_000
+    assert kinds["campaign_list_entry"]["data"]["reason"] == "核实仍在岗"
+
     # The report: per child union and group, rolled up; and as a file.
     at_city = c.ok(await c.call("GET", f"/campaigns/{cid}/report", c.cadre(city)))
     assert {r["union_id"] for r in at_city["rows"]} == {str(district)}
