@@ -303,3 +303,39 @@ async def test_the_timer_closes_a_window_and_a_late_application_is_refused(aid: 
         me, window["window_id"], household={"monthly_income_fen": 100_000, "household_size": 3}
     )
     assert late.status_code == 409 and "已截止" in late.json()["detail"]
+
+
+class _Office:
+    """What play_student_aid uses of the scenario's Office, with the stack's dev tokens."""
+
+    def __init__(self, relief: Relief) -> None:
+        self.relief = relief
+
+    async def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        return await self.relief.http.request(method, url, **kw)
+
+    async def cadre(self, union: str | uuid.UUID, label: str = "cadre") -> dict[str, str]:
+        return self.relief.cadre(uuid.UUID(str(union)), label)
+
+
+async def test_the_scenario_step_plays_on_the_stack(
+    aid: StudentAid, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scripts import scenario_student_aid
+
+    relief = aid.relief
+    units = await relief.api.tree()
+    members = [await relief.api.enrolled_member(units["logistics"]) for _ in range(3)]
+    for m in members:
+        await relief.known(m["member_id"])
+    monkeypatch.setattr(scenario_student_aid, "RELIEF", relief.url)
+    office: Any = _Office(relief)
+    lines = await scenario_student_aid.play_student_aid(
+        office, str(units["city"]), [str(units["logistics"])], members, random.Random(7)
+    )
+    printed = capsys.readouterr().out
+    assert lines and all(line in printed for line in lines)
+    assert sum("按帮扶标准认定" in line for line in lines) == 2
+    assert sum("未受理" in line for line in lines) == 1
+    assert any("公示名单 2 人" in line for line in lines)
+    assert "暂不发放" in lines[-1]
