@@ -163,6 +163,8 @@ async def test_student_aid_from_window_to_payment_on_the_topic(aid: StudentAid, 
     # A third is refused by the rules; the same student again is refused.
     refused = await aid.apply(m3, wid, household={"monthly_income_fen": 900_000, "household_size": 3})
     assert refused.status_code == 409 and "不符合金秋助学条件" in refused.json()["detail"]
+    borrowed = await aid.apply(m3, wid, household=household, evidence_file_id=first["evidence"]["file_id"])
+    assert borrowed.status_code == 422 and "录取材料不存在" in borrowed.json()["detail"]  # another's upload
     again = await aid.apply(
         wang, wid, member_id=assessed["member_id"], household=household, student_id_number=first_student
     )
