@@ -4,6 +4,7 @@ review with four eyes, public disclosure with masked names and objections, the d
 ending the disclosure, payment against the tuition budget (never over it, once per key),
 ProgrammeAidPaid on the topic, and a window closed by the timer refusing a late application."""
 
+import asyncio
 import random
 import uuid
 from datetime import datetime, timedelta
@@ -352,3 +353,54 @@ async def test_the_scenario_step_plays_on_the_stack(
     assert sum("未受理" in line for line in lines) == 1
     assert any("公示名单 2 人" in line for line in lines)
     assert "暂不发放" in lines[-1]
+
+
+async def test_racing_payments_never_pass_the_budget_and_pay_each_application_once(aid: StudentAid) -> None:
+    relief = aid.relief
+    units = await relief.api.tree()
+    base = units["logistics"]
+    member = await relief.api.enrolled_member(base)
+    await relief.known(member["member_id"])
+    wang, li = relief.cadre(base, "wang"), relief.cadre(base, "li")
+    window = await aid.window(base, timedelta(hours=1))
+    household = {"monthly_income_fen": 240_000, "household_size": 4}
+    ids = []
+    for name in ("张一", "张二", "张三", "张四"):  # four children of one household, each once
+        r = await aid.apply(wang, window["window_id"], member_id=member["member_id"], household=household,
+                            student_name=name)  # fmt: skip
+        application = await relief.ok(r, 201)
+        ids.append(application["application_id"])
+        path = f"/student-aid/applications/{application['application_id']}/review"
+        await relief.ok(await relief.post(path, li, {"approve": True}))
+        await aid.end_disclosure_now(application["application_id"])
+    for application_id in ids:
+
+        async def approved(a: str = application_id) -> bool:
+            return await aid.status(a, li) == "approved"
+
+        await eventually(approved)
+    await relief.budget(base, "tuition", 750_000)  # two and a half grants of 3,000 yuan
+
+    async def pay(application_id: str, key: str) -> httpx.Response:
+        return await relief.http.post(
+            f"{relief.url}/student-aid/applications/{application_id}/pay", json={},
+            headers={**li, "Idempotency-Key": key},
+        )  # fmt: skip
+
+    keys = [f"race-{uuid.uuid4().hex}" for _ in ids]
+    attempts = [pay(a, k) for a, k in zip(ids, keys, strict=True)]
+    attempts += [pay(ids[0], keys[0]), pay(ids[0], f"race-{uuid.uuid4().hex}")]  # a retry, a second key
+    answers = await asyncio.gather(*attempts)
+    assert all(r.status_code in (200, 409) for r in answers), [r.text for r in answers]
+    statuses = {a: await aid.status(a, li) for a in ids}
+    assert sorted(statuses.values()) == ["approved", "approved", "paid", "paid"]
+    budgets = await relief.ok(await relief.get("/budgets", li, union_id=str(base), year=YEAR))
+    assert [(b["aid_type"], b["spent_fen"]) for b in budgets] == [("tuition", 600_000)]
+    conn = await aid.db()
+    try:
+        receipts = await conn.fetchval(
+            "SELECT count(*) FROM programme_receipts WHERE member_id = $1", uuid.UUID(member["member_id"])
+        )
+    finally:
+        await conn.close()
+    assert receipts == 2
