@@ -219,7 +219,7 @@ async def _pay(
     now = deps.now()
     a = await _to_work(conn, caller, application_id)
     if a.status is ApplicationStatus.PAID:
-        raise Conflict("该申请已发放", paid_at=a.paid_at)
+        raise Conflict("该申请已发放", paid_at=a.paid_at.isoformat() if a.paid_at else None)
     rules.next_status(a.status, Step.PAY)
     paying = budget_union_id or a.union_id
     rules.require_budget_union(paying, a.union_path)
