@@ -52,6 +52,19 @@ HOLDINGS = (
         where=_MINE,
         hidden=["request_hash", "idempotency_key"],
     ),
+    # Programmes (送温暖, 金秋助学): what was paid, and the consolation lists the member was on.
+    Holding.rows(
+        "programme_receipt", "专项帮扶发放", "programme_receipts", key="payment_id", at="paid_at", where=_MINE
+    ),
+    Holding.rows(
+        "campaign_list_entry",
+        "送温暖名单",
+        """(SELECT e.*, l.campaign_id, l.union_id, l.created_at FROM campaign_list_entries e
+            JOIN campaign_lists l ON l.list_id = e.list_id)""",
+        key="entry_id",
+        at="created_at",
+        where=_MINE,
+    ),
     # 金秋助学: the member's applications, the objections to them (not who raised them) and the
     # evidence files' particulars (not their bytes).
     Holding.rows(
