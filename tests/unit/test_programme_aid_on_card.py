@@ -1,15 +1,23 @@
 """Programme aid on the card (送温暖, 金秋助学): the receipts relief last sent, newest first, each
 programme in Chinese words, never a raw code."""
 
+import inspect
+import json
 import re
 import uuid
 from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+from unittest.mock import MagicMock
 
 from pydantic import TypeAdapter
 
 from services.projector.domain import labels
 from services.projector.domain.card import ProgrammeAid, programme_aid
-from shared.contracts.relief_programmes import Programme, ProgrammeReceipt
+from services.projector.handlers.relief_events import apply_relief_event
+from services.projector.store import cards
+from services.projector.store.generations import PUBLIC_VIEWS
+from shared.contracts.relief_programmes import Programme, ProgrammeAidPaid, ProgrammeReceipt, RecipientGroup
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -61,3 +69,53 @@ def test_every_programme_has_chinese_words_and_an_unknown_one_is_never_shown_raw
              "paid_at": "2028-01-02T03:04:05+00:00", "payment_id": str(uuid.uuid4())}  # fmt: skip
     (shown,) = programme_aid([later])
     assert shown.programme_label == labels.UNKNOWN_PROGRAMME and CHINESE.search(shown.programme_label)
+
+
+class RecordingConn:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        self.calls.append((sql, args))
+        return "INSERT 0 1"
+
+
+async def test_a_payment_replaces_the_receipts_whole_only_when_newer_and_never_for_an_erased_member() -> None:
+    conn = RecordingConn()
+    member = uuid.uuid4()
+    first = receipt(Programme.CONSOLATION, "2027年春节送温暖", 50_000, datetime(2027, 1, 20, 2, tzinfo=UTC))
+    event = ProgrammeAidPaid(member_id=member, base_union_id=uuid.uuid4(), group=RecipientGroup.DEEP,
+                             payment=first, receipts=[first])  # fmt: skip
+    envelope = MagicMock(subject_version=7)
+    await apply_relief_event(conn, envelope, event)  # type: ignore[arg-type]
+    ((sql, args),) = conn.calls  # the receipts only: no relief case is written
+    assert "INSERT INTO programme_receipts" in sql
+    assert "WHERE programme_receipts.version < EXCLUDED.version" in sql
+    assert "NOT EXISTS (SELECT FROM erased_members WHERE member_id = $1)" in sql
+    assert args[:2] == (member, 7)
+    assert [r["title"] for r in json.loads(args[2])] == ["2027年春节送温暖"]
+
+
+def test_the_card_reads_the_receipts_only_for_the_member_themself() -> None:
+    section = cards.CARD_DETAILS[cards.CARD_DETAILS.index("AS redemptions") :]
+    assert re.search(
+        r"CASE WHEN \$2 THEN.*FROM \{s\}\.programme_receipts.*ELSE '\[\]' END AS programme_aid", section, re.S
+    )
+    assert "programme_aid" in cards.CARD_DETAIL_LISTS
+
+
+def test_an_erased_members_receipts_go_with_their_card() -> None:
+    assert "DELETE FROM programme_receipts WHERE member_id = $1" in inspect.getsource(cards.erase_member)
+
+
+def _table(sql: str) -> str:
+    body = re.search(r"CREATE TABLE (?:%1\$I\.)?programme_receipts \((.*?)\n\);", sql, re.S)
+    assert body is not None
+    return body.group(1)
+
+
+def test_the_migration_and_a_new_generation_define_the_same_table() -> None:
+    migration = resources.files("services.projector.migrations").joinpath("0012_programme_receipts.sql")
+    generation = resources.files("services.projector.store").joinpath("generation.sql")
+    assert _table(migration.read_text(encoding="utf-8")) == _table(generation.read_text(encoding="utf-8"))
+    assert "programme_receipts" in PUBLIC_VIEWS
