@@ -67,6 +67,13 @@ MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
         ("GET", "reports", "/reports/relief/charts/by_month.svg"),
         ("GET", "reports", "/reports/coverage/export"),
         ("GET", "reports", f"/unions/{MEMBER}/coverage"),
+        # 金秋助学 in the member app (issue 20, part C).
+        ("GET", "relief", "/student-aid/windows"),
+        ("POST", "relief", "/student-aid/evidence"),
+        ("GET", "relief", f"/student-aid/evidence/{MEMBER}"),
+        ("POST", "relief", "/student-aid/applications"),
+        ("GET", "relief", "/student-aid/applications/mine"),
+        ("GET", "relief", f"/student-aid/applications/{MEMBER}"),
     ],
 )
 def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str, path: str) -> None:
@@ -95,6 +102,12 @@ def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str
         ("GET", "identity", "/", 404),
         ("DELETE", "identity", "/me", 405),
         ("GET", "identity", "/codes", 405),
+        # 金秋助学 in the member app: filing, reading one's own, the evidence; nothing else.
+        ("POST", "relief", "/student-aid/applications/mine", 405),
+        ("DELETE", "relief", f"/student-aid/applications/{MEMBER}", 405),
+        ("PUT", "relief", f"/student-aid/evidence/{MEMBER}", 405),
+        ("GET", "relief", "/student-aid/applications/mine/all", 404),
+        ("GET", "relief", "/student-aid/evidence/some-file.pdf", 404),
     ],
 )
 def test_a_call_outside_the_allowlist_is_refused(method: str, service: str, path: str, status: int) -> None:
@@ -242,7 +255,7 @@ def web() -> Iterator[TestClient]:
         yield client
 
 
-def test_only_the_roster_import_takes_a_body_past_64_kib(web: TestClient) -> None:
+def test_only_the_roster_import_and_the_admission_evidence_take_a_body_past_64_kib(web: TestClient) -> None:
     roster = b"\xe5\xa7\x93\xe5\x90\x8d\n" + b"x" * (200 * 1024)  # 200 KiB of CSV
     csv = {"Content-Type": "text/csv"}
     through = web.post("/api/enrollment/imports?union_id=x&file_name=a.csv", content=roster, headers=csv)
@@ -251,7 +264,16 @@ def test_only_the_roster_import_takes_a_body_past_64_kib(web: TestClient) -> Non
     assert too_big.status_code == 413
     elsewhere = web.post("/api/relief/cases", content=roster, headers=csv)
     assert elsewhere.status_code == 413  # every other route keeps the kit's limit
-    assert BODY_LIMITS == {("enrollment", "POST", "/imports"): 5 * 1024 * 1024}
+    pdf = {"Content-Type": "application/pdf"}
+    evidence = b"%PDF-1.4\n" + b"x" * (1024 * 1024)  # 1 MiB of a scanned admission letter
+    through = web.post("/api/relief/student-aid/evidence?file_name=a.pdf", content=evidence, headers=pdf)
+    assert through.status_code == 503, through.text
+    too_big = web.post("/api/relief/student-aid/evidence", content=b"x" * (5 * 1024 * 1024 + 1), headers=pdf)
+    assert too_big.status_code == 413
+    assert BODY_LIMITS == {
+        ("enrollment", "POST", "/imports"): 5 * 1024 * 1024,
+        ("relief", "POST", "/student-aid/evidence"): 5 * 1024 * 1024,
+    }
 
 
 def test_the_large_body_route_still_refuses_what_the_allowlist_refuses(web: TestClient) -> None:
