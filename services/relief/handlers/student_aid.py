@@ -150,7 +150,8 @@ async def upload_evidence(
     evidence = rules.check_evidence(file_name, content_type, data)
     file_id = uuid.uuid4()
     async with deps.pool.acquire() as conn, conn.transaction():
-        row = await store.insert_evidence(conn, file_id, evidence, data, caller.actor, deps.now())
+        member_id = p.member_id if p.role is Role.MEMBER else None
+        row = await store.insert_evidence(conn, file_id, evidence, data, caller.actor, member_id, deps.now())
         await audit.record(
             conn, Trace.of(caller), "student_aid.evidence_uploaded", f"student_aid_evidence:{file_id}",
             record_id=file_id, content_type=evidence.content_type, size=evidence.size,
@@ -159,13 +160,23 @@ async def upload_evidence(
         return row
 
 
+def uploaded_by(principal: Principal, actor: str, evidence: EvidenceRow) -> bool:
+    """A member's file is theirs by member id (one account may sign in anew), staff's by account."""
+    if principal.role is Role.MEMBER:
+        return evidence.uploader_member_id is not None and principal.member_id == evidence.uploader_member_id
+    return evidence.uploader_member_id is None and evidence.uploaded_by == actor
+
+
 async def read_evidence(deps: Deps, caller: Caller, file_id: uuid.UUID) -> tuple[EvidenceRow, bytes]:
     """The uploader, the member whose application it supports, the cadres of their union."""
     async with deps.pool.acquire() as conn:
         evidence = await store.get_evidence(conn, file_id)
         if evidence is None:
             raise NotFound("文件不存在")
-        if evidence.uploaded_by != caller.actor and caller.principal.role is not Role.ADMIN:
+        if (
+            not uploaded_by(caller.principal, caller.actor, evidence)
+            and caller.principal.role is not Role.ADMIN
+        ):
             uses = await store.applications_with_evidence(conn, file_id)
             if not any(
                 caller.principal.is_member(m) or caller.principal.covers_union(path) for m, path in uses
@@ -246,7 +257,7 @@ async def _apply(
     rules.check_admission_year(form.admission_year, window.academic_year)
     amount = rules.amount_for(window.amounts_fen, form.school_type)
     evidence = await store.get_evidence(conn, form.evidence_file_id)
-    if evidence is None or evidence.uploaded_by != caller.actor:
+    if evidence is None or not uploaded_by(caller.principal, caller.actor, evidence):
         raise InvalidInput("录取材料不存在, 请先上传 (POST /student-aid/evidence)")
     eligible_by = rules.eligible_by(
         member_active=member.active,

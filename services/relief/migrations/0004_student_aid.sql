@@ -27,6 +27,7 @@ CREATE TABLE student_aid_evidence (
     sha256       bytea NOT NULL,
     data         bytea NOT NULL,
     uploaded_by  text NOT NULL,
+    uploader_member_id uuid,                   -- a member uploading for themself
     uploaded_at  timestamptz NOT NULL
 );
 

@@ -98,6 +98,7 @@ class EvidenceRow:
     size: int
     sha256: bytes
     uploaded_by: str
+    uploader_member_id: uuid.UUID | None
     uploaded_at: datetime
 
     @property
@@ -105,22 +106,32 @@ class EvidenceRow:
         return self.sha256.hex()
 
 
+_EVIDENCE_COLUMNS = (
+    "file_id, file_name, content_type, size, sha256, uploaded_by, uploader_member_id, uploaded_at"
+)
+
+
 def _evidence(r: asyncpg.Record) -> EvidenceRow:
     return EvidenceRow(
         r["file_id"], r["file_name"], r["content_type"], r["size"], bytes(r["sha256"]), r["uploaded_by"],
-        r["uploaded_at"],
+        r["uploader_member_id"], r["uploaded_at"],
     )  # fmt: skip
 
 
 async def insert_evidence(
-    conn: Conn, file_id: uuid.UUID, e: Evidence, data: bytes, by: str, at: datetime
+    conn: Conn,
+    file_id: uuid.UUID,
+    e: Evidence,
+    data: bytes,
+    by: str,
+    member_id: uuid.UUID | None,
+    at: datetime,
 ) -> EvidenceRow:
     row = await conn.fetchrow(
-        """INSERT INTO student_aid_evidence (file_id, file_name, content_type, size, sha256, data,
-               uploaded_by, uploaded_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           RETURNING file_id, file_name, content_type, size, sha256, uploaded_by, uploaded_at""",
-        file_id, e.file_name, e.content_type, e.size, e.sha256, data, by, at,
+        f"""INSERT INTO student_aid_evidence (file_id, file_name, content_type, size, sha256, data,
+                uploaded_by, uploader_member_id, uploaded_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {_EVIDENCE_COLUMNS}""",
+        file_id, e.file_name, e.content_type, e.size, e.sha256, data, by, member_id, at,
     )  # fmt: skip
     assert row is not None
     return _evidence(row)
@@ -128,9 +139,7 @@ async def insert_evidence(
 
 async def get_evidence(conn: Conn, file_id: uuid.UUID) -> EvidenceRow | None:
     row = await conn.fetchrow(
-        """SELECT file_id, file_name, content_type, size, sha256, uploaded_by, uploaded_at
-           FROM student_aid_evidence WHERE file_id = $1""",
-        file_id,
+        f"SELECT {_EVIDENCE_COLUMNS} FROM student_aid_evidence WHERE file_id = $1", file_id
     )
     return _evidence(row) if row else None
 
