@@ -43,6 +43,13 @@ MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
         ("GET", "partners", "/partner-api/v1/offers"),
         ("GET", "partners", "/partner-api/v1/offers/spring-2027.dining"),
         ("POST", "relief", "/cases"),
+        # 金秋助学 in the member app (issue 20, part C).
+        ("GET", "relief", "/student-aid/windows"),
+        ("POST", "relief", "/student-aid/evidence"),
+        ("GET", "relief", f"/student-aid/evidence/{MEMBER}"),
+        ("POST", "relief", "/student-aid/applications"),
+        ("GET", "relief", "/student-aid/applications/mine"),
+        ("GET", "relief", f"/student-aid/applications/{MEMBER}"),
         ("GET", "competitions", "/competitions/open"),
         ("POST", "competitions", f"/competitions/{MEMBER}/entries"),
         # The cadre console (issue 19).
@@ -67,13 +74,6 @@ MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
         ("GET", "reports", "/reports/relief/charts/by_month.svg"),
         ("GET", "reports", "/reports/coverage/export"),
         ("GET", "reports", f"/unions/{MEMBER}/coverage"),
-        # 金秋助学 in the member app (issue 20, part C).
-        ("GET", "relief", "/student-aid/windows"),
-        ("POST", "relief", "/student-aid/evidence"),
-        ("GET", "relief", f"/student-aid/evidence/{MEMBER}"),
-        ("POST", "relief", "/student-aid/applications"),
-        ("GET", "relief", "/student-aid/applications/mine"),
-        ("GET", "relief", f"/student-aid/applications/{MEMBER}"),
     ],
 )
 def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str, path: str) -> None:
@@ -98,16 +98,15 @@ def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str
         ("POST", "relief", f"/cases/{MEMBER}/steps/approval/override", 404),
         ("POST", "partners", "/partner-api/v1/offers", 405),  # listing only: publishing is not a page's
         ("GET", "projector", "/cards/not-a-uuid", 404),
-        ("GET", "identity", "", 404),
-        ("GET", "identity", "/", 404),
-        ("DELETE", "identity", "/me", 405),
-        ("GET", "identity", "/codes", 405),
-        # 金秋助学 in the member app: filing, reading one's own, the evidence; nothing else.
+        # 金秋助学 in the member app (issue 20, part C): filing, reading one's own, the evidence.
         ("POST", "relief", "/student-aid/applications/mine", 405),
         ("DELETE", "relief", f"/student-aid/applications/{MEMBER}", 405),
         ("PUT", "relief", f"/student-aid/evidence/{MEMBER}", 405),
         ("GET", "relief", "/student-aid/applications/mine/all", 404),
-        ("GET", "relief", "/student-aid/evidence/some-file.pdf", 404),
+        ("GET", "identity", "", 404),
+        ("GET", "identity", "/", 404),
+        ("DELETE", "identity", "/me", 405),
+        ("GET", "identity", "/codes", 405),
     ],
 )
 def test_a_call_outside_the_allowlist_is_refused(method: str, service: str, path: str, status: int) -> None:

@@ -77,15 +77,6 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "relief": (
         ("POST", "/cases"),
         ("GET", "/members/{uuid}/cases"),
-        # The console's queues and the actions their items offer.
-        ("GET", "/queues/approvals"),
-        ("GET", "/queues/disclosures"),
-        ("GET", "/queues/reverifications"),
-        ("GET", "/cases/{uuid}"),
-        ("POST", "/cases/{uuid}/steps/{name}/approve"),
-        ("POST", "/cases/{uuid}/steps/{name}/reject"),
-        ("POST", "/cases/{uuid}/objections/{uuid}/answer"),
-        ("POST", "/cases/{uuid}/reverification"),
         # 金秋助学, the member app's side (issue 20, part C): open windows, the admission evidence
         # (uploaded as the raw file: see BODY_LIMITS; read back by its uploader), the member's own
         # applications. Relief decides who may (a member files for themself only).
@@ -95,6 +86,15 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
         ("POST", "/student-aid/applications"),
         ("GET", "/student-aid/applications/mine"),
         ("GET", "/student-aid/applications/{uuid}"),
+        # The console's queues and the actions their items offer.
+        ("GET", "/queues/approvals"),
+        ("GET", "/queues/disclosures"),
+        ("GET", "/queues/reverifications"),
+        ("GET", "/cases/{uuid}"),
+        ("POST", "/cases/{uuid}/steps/{name}/approve"),
+        ("POST", "/cases/{uuid}/steps/{name}/reject"),
+        ("POST", "/cases/{uuid}/objections/{uuid}/answer"),
+        ("POST", "/cases/{uuid}/reverification"),
     ),
     "legal": (
         ("POST", "/cases"),
