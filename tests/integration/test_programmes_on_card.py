@@ -130,6 +130,13 @@ async def test_the_member_sees_their_programme_aid_newest_first_and_nobody_else_
     await relief.all_applied()
     assert as_read((await card(me))["programme_aid"]) == [shown(winter), shown(autumn), shown(spring)]
 
+    # Each payment told the member in words, in their inbox.
+    inbox = await http.get(f"{api.cards}/cards/{mid}/inbox", headers=me)
+    assert inbox.status_code == 200, inbox.text
+    told = [(i["title"], i["body"].split("。")[0]) for i in inbox.json()["items"]]
+    assert ("金秋助学金已发放", "“2027年金秋助学” 3000.00 元已发放") in told
+    assert ("送温暖慰问金已发放", "“2028年春节送温暖” 600.00 元已发放") in told
+
     # Cadres of the member's union and above, and an admin, see the card without any of it.
     for viewer in (api.cadre(union), api.cadre(units["district"]), api.cadre(units["city"]), api.admin):
         seen = await card(viewer)

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 
 from services.projector.domain import labels
 from services.projector.domain.card import ProgrammeAid, programme_aid
+from services.projector.domain.inbox import Kind, items_for
 from services.projector.handlers.relief_events import apply_relief_event
 from services.projector.store import cards
 from services.projector.store.generations import PUBLIC_VIEWS
@@ -119,3 +120,15 @@ def test_the_migration_and_a_new_generation_define_the_same_table() -> None:
     generation = resources.files("services.projector.store").joinpath("generation.sql")
     assert _table(migration.read_text(encoding="utf-8")) == _table(generation.read_text(encoding="utf-8"))
     assert "programme_receipts" in PUBLIC_VIEWS
+
+
+def test_the_member_is_told_of_each_payment_in_words() -> None:
+    member = uuid.uuid4()
+    spring = receipt(Programme.CONSOLATION, "2027年春节送温暖", 50_000, datetime(2027, 1, 20, 2, tzinfo=UTC))
+    autumn = receipt(Programme.STUDENT_AID, "2027年金秋助学", 300_000, datetime(2027, 8, 30, 8, tzinfo=UTC))
+    event = ProgrammeAidPaid(member_id=member, base_union_id=uuid.uuid4(), group=RecipientGroup.DEEP,
+                             payment=autumn, receipts=[autumn, spring])  # fmt: skip
+    (item,) = items_for(event)  # the payment only, not every receipt again
+    assert (item.member_id, item.kind, item.title) == (member, Kind.AID, "金秋助学金已发放")
+    assert item.body == "“2027年金秋助学” 3000.00 元已发放。详情见会员卡上的“我的慰问与助学”。"
+    assert "student_aid" not in item.body
