@@ -565,7 +565,8 @@
     const ul = $("student-aid-windows");
     ul.replaceChildren();
     const items = result.ok ? result.data.items : [];
-    if (!result.ok && result.status !== 404) ul.append(item(detailOf(result), "empty"));
+    // Relief's reason when it has one (会员信息尚未同步到帮扶系统: a member it has not heard of yet).
+    if (!result.ok) ul.append(item(detailOf(result, "目前没有开放申请的金秋助学"), "empty"));
     else if (!items.length) ul.append(item("目前没有开放申请的金秋助学", "empty"));
     $("student-aid-form").hidden = !items.length;
     if (state.aidWindow && !items.some((w) => w.window_id === state.aidWindow.window_id)) state.aidWindow = null;
