@@ -43,6 +43,13 @@ MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
         ("GET", "partners", "/partner-api/v1/offers"),
         ("GET", "partners", "/partner-api/v1/offers/spring-2027.dining"),
         ("POST", "relief", "/cases"),
+        # 金秋助学 in the member app (issue 20, part C).
+        ("GET", "relief", "/student-aid/windows"),
+        ("POST", "relief", "/student-aid/evidence"),
+        ("GET", "relief", f"/student-aid/evidence/{MEMBER}"),
+        ("POST", "relief", "/student-aid/applications"),
+        ("GET", "relief", "/student-aid/applications/mine"),
+        ("GET", "relief", f"/student-aid/applications/{MEMBER}"),
         ("GET", "competitions", "/competitions/open"),
         ("POST", "competitions", f"/competitions/{MEMBER}/entries"),
         # The cadre console (issue 19).
@@ -91,6 +98,11 @@ def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str
         ("POST", "relief", f"/cases/{MEMBER}/steps/approval/override", 404),
         ("POST", "partners", "/partner-api/v1/offers", 405),  # listing only: publishing is not a page's
         ("GET", "projector", "/cards/not-a-uuid", 404),
+        # 金秋助学 in the member app (issue 20, part C): filing, reading one's own, the evidence.
+        ("POST", "relief", "/student-aid/applications/mine", 405),
+        ("DELETE", "relief", f"/student-aid/applications/{MEMBER}", 405),
+        ("PUT", "relief", f"/student-aid/evidence/{MEMBER}", 405),
+        ("GET", "relief", "/student-aid/applications/mine/all", 404),
         ("GET", "identity", "", 404),
         ("GET", "identity", "/", 404),
         ("DELETE", "identity", "/me", 405),
@@ -242,7 +254,7 @@ def web() -> Iterator[TestClient]:
         yield client
 
 
-def test_only_the_roster_import_takes_a_body_past_64_kib(web: TestClient) -> None:
+def test_only_the_roster_import_and_the_admission_evidence_take_a_body_past_64_kib(web: TestClient) -> None:
     roster = b"\xe5\xa7\x93\xe5\x90\x8d\n" + b"x" * (200 * 1024)  # 200 KiB of CSV
     csv = {"Content-Type": "text/csv"}
     through = web.post("/api/enrollment/imports?union_id=x&file_name=a.csv", content=roster, headers=csv)
@@ -251,7 +263,16 @@ def test_only_the_roster_import_takes_a_body_past_64_kib(web: TestClient) -> Non
     assert too_big.status_code == 413
     elsewhere = web.post("/api/relief/cases", content=roster, headers=csv)
     assert elsewhere.status_code == 413  # every other route keeps the kit's limit
-    assert BODY_LIMITS == {("enrollment", "POST", "/imports"): 5 * 1024 * 1024}
+    pdf = {"Content-Type": "application/pdf"}
+    evidence = b"%PDF-1.4\n" + b"x" * (1024 * 1024)  # 1 MiB of a scanned admission letter
+    through = web.post("/api/relief/student-aid/evidence?file_name=a.pdf", content=evidence, headers=pdf)
+    assert through.status_code == 503, through.text
+    too_big = web.post("/api/relief/student-aid/evidence", content=b"x" * (5 * 1024 * 1024 + 1), headers=pdf)
+    assert too_big.status_code == 413
+    assert BODY_LIMITS == {
+        ("enrollment", "POST", "/imports"): 5 * 1024 * 1024,
+        ("relief", "POST", "/student-aid/evidence"): 5 * 1024 * 1024,
+    }
 
 
 def test_the_large_body_route_still_refuses_what_the_allowlist_refuses(web: TestClient) -> None:

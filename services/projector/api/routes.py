@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from services.projector.api.access import refuse_other_members, require_readable
 from services.projector.api.deps import Deps, DepsDep
 from services.projector.domain import labels
-from services.projector.domain.card import gaps, needs_action
+from services.projector.domain.card import gaps, needs_action, programme_aid
 from services.projector.offsets import lag, source_partitions
 from services.projector.store import cards, generations
 from shared.auth import CurrentPrincipal, Role
@@ -139,6 +139,17 @@ class RedemptionView(BaseModel):
     offer_title: str | None = Field(description="the offer's title, when known to the card")
 
 
+class ProgrammeAidView(BaseModel):
+    """One payment by a programme of relief (送温暖 consolation, 金秋助学 student aid): the member's
+    own view only, like their relief case."""
+
+    programme: str = Field(description="consolation | student_aid")
+    programme_label: str = Field(description="送温暖, 金秋助学")
+    title: str = Field(description="the campaign's or the student-aid window's title")
+    amount_fen: int
+    paid_at: datetime
+
+
 class TransferView(BaseModel):
     """A transfer (接转) waiting for the receiving union to answer."""
 
@@ -165,6 +176,9 @@ class CardOut(BaseModel):
     legal_cases: list[LegalCaseView] = Field(default_factory=list, description="the member's own view only")
     redemptions: list[RedemptionView] = Field(
         default_factory=list, description="使用记录: the last 20 uses, newest first; own view only"
+    )
+    programme_aid: list[ProgrammeAidView] = Field(
+        default_factory=list, description="送温暖, 金秋助学 paid to the member, newest first; own view only"
     )
     needs_action: list[str]
 
@@ -260,6 +274,9 @@ async def get_card(member_id: uuid.UUID, request: Request, principal: CurrentPri
     card.awards = [AwardView.model_validate(a) for a in row["awards"]]
     card.legal_cases = [LegalCaseView.model_validate(d) for d in row["legal_cases"]]
     card.redemptions = [RedemptionView.model_validate(x) for x in row["redemptions"]]
+    card.programme_aid = [
+        ProgrammeAidView.model_validate(a, from_attributes=True) for a in programme_aid(row["programme_aid"])
+    ]
     if (transfer := row["pending_transfer"]) is not None:
         status = TransferStatus(transfer["status"])
         card.pending_transfer = TransferView.model_validate(

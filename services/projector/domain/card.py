@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from services.projector.domain import labels
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,34 @@ def needs_action(
     if membership_status == "left":
         actions.append("已退会 (left the union): apply again to be reinstated.")
     return actions
+
+
+@dataclass(frozen=True)
+class ProgrammeAid:
+    """One payment to the member by a programme (送温暖, 金秋助学), as the card shows it."""
+
+    programme: str
+    programme_label: str
+    title: str
+    amount_fen: int
+    paid_at: datetime
+
+
+def programme_aid(receipts: list[dict[str, Any]]) -> list[ProgrammeAid]:
+    """The receipts relief last sent, newest first. Relief sends them so, but they are sorted here
+    again (by time, then payment id) so the card's order never depends on the sender's."""
+    ordered = sorted(
+        receipts,
+        key=lambda r: (datetime.fromisoformat(r["paid_at"]), str(r.get("payment_id", ""))),
+        reverse=True,
+    )
+    return [
+        ProgrammeAid(
+            programme=r["programme"],
+            programme_label=labels.PROGRAMME.get(r["programme"], labels.UNKNOWN_PROGRAMME),
+            title=r["title"],
+            amount_fen=int(r["amount_fen"]),
+            paid_at=datetime.fromisoformat(r["paid_at"]),
+        )
+        for r in ordered
+    ]

@@ -58,6 +58,7 @@ from shared.contracts.legal import CaseSnapshot as LegalCase
 from shared.contracts.partners import OfferRedeemed
 from shared.contracts.relief import AidDisbursed, CaseTransferred
 from shared.contracts.relief import CaseSnapshot as ReliefCase
+from shared.contracts.relief_programmes import Programme, ProgrammeAidPaid
 from shared.events import CHINA
 
 NEAR_DAYS = 3  # a deadline this many days away (or fewer) shows in the inbox
@@ -178,6 +179,19 @@ def _relief(p: EventPayload, case: ReliefCase) -> list[Item]:
     return [Item(case.member_id, Kind.RELIEF, f"困难帮扶：{status.label}", _sentences(status.next_step))]
 
 
+# What a programme's payment is called in words (a programme not known yet: 帮扶资金).
+PROGRAMME_MONEY: dict[str, str] = {Programme.CONSOLATION: "送温暖慰问金", Programme.STUDENT_AID: "金秋助学金"}
+
+
+def _programme_aid(p: ProgrammeAidPaid) -> Item:
+    """A payment by 送温暖 or 金秋助学: the programme's title and the amount; the card lists them all."""
+    money = PROGRAMME_MONEY.get(p.payment.programme, "帮扶资金")
+    body = _sentences(
+        f"“{p.payment.title}” {yuan(p.payment.amount_fen)} 元已发放", "详情见会员卡上的“我的慰问与助学”"
+    )
+    return Item(p.member_id, Kind.AID, f"{money}已发放", body)
+
+
 # --- legal ------------------------------------------------------------------------------------
 
 MEDIATION_ENDED = {
@@ -283,6 +297,8 @@ def items_for(payload: EventPayload) -> list[Item]:
         return _relief(payload, case)
     if isinstance(case, LegalCase):
         return _legal(payload, case)
+    if isinstance(payload, ProgrammeAidPaid):
+        return [_programme_aid(payload)]
     if isinstance(payload, OfferRedeemed):
         body = "你在合作商户使用了一项会员优惠，详情见会员卡上的使用记录。"
         return [Item(payload.member_id, Kind.REDEMPTION, "会员优惠已使用", body)]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from shared.contracts.enrollment import MembershipStatus
 from shared.contracts.legal import DISPUTE_KIND_LABELS, DeadlineName, Outcome, Stage
 from shared.contracts.relief import TIER_LABELS, AidType, CaseStatus
+from shared.contracts.relief_programmes import PROGRAMME_LABELS
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ AID_TYPE: dict[str, str] = {
     AidType.JOB_HELP: "就业帮扶",
     AidType.COUNSELLING: "心理咨询",
 }
+
+
+# 送温暖, 金秋助学; a programme the card does not know yet reads as aid from the union, never raw.
+PROGRAMME: dict[str, str] = PROGRAMME_LABELS
+UNKNOWN_PROGRAMME = "工会帮扶"
 
 
 def said(table: dict[str, Said], code: str) -> Said:

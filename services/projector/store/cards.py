@@ -18,10 +18,13 @@ from shared.contracts.competitions import (
     ResultFinalized,
 )
 from shared.contracts.enrollment import MembershipPeriod, MemberSnapshot, TransferSnapshot
+from shared.contracts.relief_programmes import ProgrammeReceipt
 from shared.db import Conn
 
 # The card keeps the member's periods as they are in the event, as JSON made by pydantic-core.
 _PERIODS_JSON = TypeAdapter(list[MembershipPeriod])
+# A member's programme receipts, kept as the event gives them (the card reads them back whole).
+_RECEIPTS_JSON = TypeAdapter(list[ProgrammeReceipt])
 
 
 async def upsert_card(conn: Conn, version: int, m: MemberSnapshot) -> None:
@@ -59,6 +62,7 @@ async def erase_member(conn: Conn, member_id: uuid.UUID, at: datetime) -> None:
                 a AS (DELETE FROM applications WHERE person_id = $1),
                 t AS (DELETE FROM member_transfers WHERE member_id = $1),
                 r AS (DELETE FROM relief_cases WHERE member_id = $1),
+                pr AS (DELETE FROM programme_receipts WHERE member_id = $1),
                 h AS (DELETE FROM honours WHERE member_id = $1),
                 cr AS (DELETE FROM competition_results WHERE member_id = $1),
                 ca AS (DELETE FROM competition_awards WHERE member_id = $1),
@@ -125,7 +129,8 @@ LEFT JOIN {s}.unions au ON au.union_id = a.base_union_id
 """
 
 # Everything the card shows, in one statement (one round trip, one snapshot). $2: whether the
-# member themself reads (only then are the relief case, the disputes and the redemptions read);
+# member themself reads (only then are the relief case, the disputes, the redemptions and the
+# programme receipts read);
 # $3: how many recent results and awards; $4: how many recent redemptions.
 CARD_DETAILS = """,
        CASE WHEN $2 THEN (SELECT jsonb_build_object('case_id', r.case_id, 'status', r.status,
@@ -166,8 +171,11 @@ CARD_DETAILS = """,
                   LEFT JOIN {s}.offers o ON o.offer_key = r.offer_key
                   WHERE r.member_id = k.id
                   ORDER BY r.redeemed_at DESC, r.redemption_id DESC LIMIT $4) x)
-       ELSE '[]' END AS redemptions"""
-CARD_DETAIL_LISTS = ("honours", "results", "awards", "legal_cases", "redemptions")
+       ELSE '[]' END AS redemptions,
+       CASE WHEN $2 THEN
+           coalesce((SELECT p.receipts FROM {s}.programme_receipts p WHERE p.member_id = k.id), '[]')
+       ELSE '[]' END AS programme_aid"""
+CARD_DETAIL_LISTS = ("honours", "results", "awards", "legal_cases", "redemptions", "programme_aid")
 RECENT_REDEMPTIONS = 20  # the card's usage history: the last 20, newest first
 
 
@@ -197,7 +205,8 @@ async def card_with_details(
 ) -> dict[str, Any] | None:
     """The card row with "relief" and "pending_transfer" (each a dict or None) and the lists
     "honours" (current today), "results" and "awards" (the most recent), "legal_cases" (open
-    first, latest first), "redemptions" (the member's own view only: the most recent first)."""
+    first, latest first), "redemptions" (the member's own view only: the most recent first),
+    "programme_aid" (the member's own view only: the receipts as relief last sent them)."""
     card = card_or_none(await live.fetchrow(conn, CARD_WITH_DETAILS, member_id, own, recent, redemptions))
     if card is not None:
         for name in ("relief", "pending_transfer"):
@@ -243,6 +252,21 @@ async def upsert_relief_case(conn: Conn, version: int, case: relief.CaseSnapshot
            WHERE relief_cases.version < EXCLUDED.version""",
         case.member_id, version, case.case_id, case.status.value, case.tier.value if case.tier else None,
         case.union_id, case.aid_year, case.aid_paid_fen,
+    )  # fmt: skip
+
+
+async def replace_programme_receipts(
+    conn: Conn, version: int, member_id: uuid.UUID, receipts: list[ProgrammeReceipt]
+) -> None:
+    """The member's receipts become the newest event's, whole; an older event changes nothing."""
+    await conn.execute(
+        """INSERT INTO programme_receipts (member_id, version, receipts)
+           SELECT $1, $2, $3::jsonb
+           WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $1)
+           ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version,
+               receipts = EXCLUDED.receipts, updated_at = now()
+           WHERE programme_receipts.version < EXCLUDED.version""",
+        member_id, version, _RECEIPTS_JSON.dump_json(receipts).decode(),
     )  # fmt: skip
 
 

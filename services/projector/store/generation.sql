@@ -61,6 +61,17 @@ CREATE TABLE relief_cases (
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
 
+-- The member's programme receipts (送温暖 campaigns, 金秋助学 student aid): the `receipts` of the
+-- newest relief.ProgrammeAidPaid, whole (each event carries them all, newest first). Shown to the
+-- member only. `version` is relief's per-member sequence (the one relief_cases follows too): an
+-- older event never overwrites newer receipts. No personal data: programme, title, amount, time.
+CREATE TABLE programme_receipts (
+    member_id  uuid PRIMARY KEY,
+    version    integer NOT NULL,
+    receipts   jsonb NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- Honours, final results and awards from competitions (劳动竞赛/技能竞赛), one row each; `version`
 -- is the competitions service's per-member event sequence. Honours expire by date at read time.
 CREATE TABLE honours (

@@ -41,7 +41,7 @@ use_schema = SCHEMAS.use_schema
 PUBLIC_VIEWS = (
     "unions", "cards", "applications", "relief_cases", "honours", "competition_results",
     "competition_awards", "legal_cases", "member_transfers", "merchants", "offers", "redemptions",
-    "inbox", "erased_members", "offer_redemption_stats", "offer_redeemers",
+    "inbox", "erased_members", "offer_redemption_stats", "offer_redeemers", "programme_receipts",
     "processed_events", "consumer_positions",
 )  # fmt: skip
 

@@ -77,6 +77,15 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "relief": (
         ("POST", "/cases"),
         ("GET", "/members/{uuid}/cases"),
+        # 金秋助学, the member app's side (issue 20, part C): open windows, the admission evidence
+        # (uploaded as the raw file: see BODY_LIMITS; read back by its uploader), the member's own
+        # applications. Relief decides who may (a member files for themself only).
+        ("GET", "/student-aid/windows"),
+        ("POST", "/student-aid/evidence"),
+        ("GET", "/student-aid/evidence/{uuid}"),
+        ("POST", "/student-aid/applications"),
+        ("GET", "/student-aid/applications/mine"),
+        ("GET", "/student-aid/applications/{uuid}"),
         # The console's queues and the actions their items offer.
         ("GET", "/queues/approvals"),
         ("GET", "/queues/disclosures"),
@@ -117,6 +126,7 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
 # route with this limit); every other call keeps the small one.
 BODY_LIMITS: dict[tuple[str, str, str], int] = {
     ("enrollment", "POST", "/imports"): 5 * 1024 * 1024,  # a roster, CSV or XLSX
+    ("relief", "POST", "/student-aid/evidence"): 5 * 1024 * 1024,  # 录取通知书: JPEG, PNG or PDF
 }
 
 

@@ -11,6 +11,8 @@
     card: null,
     joinUnion: null,
     transferUnion: null,
+    aidWindow: null, // the 金秋助学 window the form files to
+    evidence: null, // {file, fileId}: a file uploaded once, reused if the filing is refused and retried
     qrTimer: null,
     qrExpires: 0,
   };
@@ -62,7 +64,7 @@
 
   // --- views -----------------------------------------------------------------------------------
 
-  const VIEWS = ["sign-in", "real-name", "join", "card", "offers", "requests", "inbox"];
+  const VIEWS = ["sign-in", "real-name", "join", "card", "offers", "requests", "student-aid", "inbox"];
 
   function show(view) {
     for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
@@ -93,6 +95,7 @@
     const wanted = (location.hash || "#/card").slice(2);
     if (wanted === "offers") { show("offers"); await loadOffers(); return; }
     if (wanted === "requests") { show("requests"); await loadCompetitions(); return; }
+    if (wanted === "student-aid") { show("student-aid"); await loadStudentAid(); return; }
     if (wanted === "inbox") { show("inbox"); await loadInbox(); return; }
     if (wanted === "join") { await showJoin(); return; }
     await showCard();
@@ -269,6 +272,12 @@
 
   const day = (iso) => (iso ? String(iso).slice(0, 10) : "");
   const when = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "");
+  // A time's date in China (YYYY-MM-DD), whatever the phone's zone: a payment at 01:00 in
+  // Beijing is that day's, not the day before's as its UTC date says.
+  const CHINA_DAY = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" });
+  const chinaDay = (iso) => (iso ? CHINA_DAY.format(new Date(iso)) : "");
+  // Fen as yuan: 50000 → ¥500.00 (integers only: no float rounding).
+  const yuan = (fen) => `¥${Math.trunc(fen / 100)}.${String(Math.abs(fen) % 100).padStart(2, "0")}`;
 
   function renderCard(card) {
     const m = card.membership;
@@ -299,6 +308,7 @@
       p.className = "hint";
     }
     relief.append(p);
+    list("card-programme-aid", card.programme_aid, (a) => `${a.programme_label} · ${a.title}：${yuan(a.amount_fen)}（${chinaDay(a.paid_at)}）`, "暂无慰问与助学记录");
     list("card-redemptions", card.redemptions, (u) => `${when(u.redeemed_at)} ${u.merchant_name || "合作商户"} · ${u.offer_title || "会员优惠"}`, "暂无使用记录");
     const transfer = $("card-transfer");
     transfer.hidden = !card.pending_transfer;
@@ -523,6 +533,200 @@
     if (!result.ok) { say("transfer-message", detailOf(result), "error"); return; }
     say("transfer-message", `接转申请已提交：${(result.data && result.data.status_label) || "待接收"}`, "ok");
   });
+
+  // --- 金秋助学 --------------------------------------------------------------------------------
+
+  const MAX_EVIDENCE_BYTES = 5 * 1024 * 1024; // relief takes at most 5 MiB
+  // What the first bytes of each allowed file say it is (relief checks them again).
+  const EVIDENCE_MAGIC = [
+    ["image/jpeg", [0xff, 0xd8, 0xff]],
+    ["image/png", [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+    ["application/pdf", [0x25, 0x50, 0x44, 0x46, 0x2d]], // %PDF-
+  ];
+
+  async function loadStudentAid() {
+    say("student-aid-message", "");
+    say("student-aid-list-message", "");
+    const [windows, mine, card] = await Promise.all([
+      call("relief", "/student-aid/windows", { query: { open: "true" } }),
+      call("relief", "/student-aid/applications/mine"),
+      call("projector", `/cards/${state.memberId}`),
+    ]);
+    // In the relief register the household's figures are not asked for.
+    const inRegister = card.ok && card.data.relief && card.data.relief.status === "in_register";
+    $("student-aid-in-register").hidden = !inRegister;
+    $("student-aid-household").hidden = Boolean(inRegister);
+    if (!$("student-aid-admission-year").value) $("student-aid-admission-year").value = chinaDay(new Date().toISOString()).slice(0, 4);
+    renderWindows(windows);
+    renderApplications(mine);
+  }
+
+  function renderWindows(result) {
+    const ul = $("student-aid-windows");
+    ul.replaceChildren();
+    const items = result.ok ? result.data.items : [];
+    // Relief's reason when it has one (会员信息尚未同步到帮扶系统: a member it has not heard of yet).
+    if (!result.ok) ul.append(item(detailOf(result, "目前没有开放申请的金秋助学"), "empty"));
+    else if (!items.length) ul.append(item("目前没有开放申请的金秋助学", "empty"));
+    $("student-aid-form").hidden = !items.length;
+    if (state.aidWindow && !items.some((w) => w.window_id === state.aidWindow.window_id)) state.aidWindow = null;
+    for (const w of items) {
+      const li = document.createElement("li");
+      li.dataset.testid = "student-aid-window-item";
+      const text = document.createElement("span");
+      const amounts = w.amounts.map((a) => `${a.label} ${yuan(a.amount_fen)}`).join("，");
+      text.textContent = `${w.title}（${w.union_name || "工会"}，${chinaDay(w.closes_at)} 截止）：${amounts}`;
+      const choose = document.createElement("button");
+      choose.type = "button";
+      choose.textContent = "申请";
+      choose.setAttribute("aria-label", `申请 ${w.title}`);
+      choose.dataset.testid = "student-aid-choose";
+      choose.addEventListener("click", () => chooseWindow(w, true));
+      li.append(text, choose);
+      ul.append(li);
+    }
+    if (!state.aidWindow && items.length === 1) chooseWindow(items[0], false);
+    else if (state.aidWindow) chooseWindow(items.find((w) => w.window_id === state.aidWindow.window_id), false);
+  }
+
+  function chooseWindow(w, focus) {
+    state.aidWindow = w;
+    $("student-aid-window").textContent = `申请：${w.title}（${w.union_name || "工会"}）`;
+    // The school types this window pays, each with its amount.
+    const select = $("student-aid-school-type");
+    const kept = select.value;
+    select.replaceChildren();
+    for (const a of w.amounts) {
+      const option = document.createElement("option");
+      option.value = a.school_type;
+      option.textContent = `${a.label}（${yuan(a.amount_fen)}）`;
+      select.append(option);
+    }
+    if (w.amounts.some((a) => a.school_type === kept)) select.value = kept;
+    if (focus) $("student-aid-student-name").focus();
+  }
+
+  // Why the file cannot be the evidence, or null; and the type its bytes say (sent as Content-Type).
+  async function checkEvidence(file) {
+    if (!file) return { error: "请选择录取通知书文件" };
+    if (file.size === 0) return { error: "文件是空的，请重新选择" };
+    if (file.size > MAX_EVIDENCE_BYTES) return { error: "文件不能超过 5 MB，请压缩或拍照后再上传" };
+    const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
+    const found = EVIDENCE_MAGIC.find(([, magic]) => magic.every((b, i) => head[i] === b));
+    if (!found) return { error: "只能上传 JPG、PNG 图片或 PDF 文件" };
+    const allowed = EVIDENCE_MAGIC.map(([type]) => type);
+    if (file.type && allowed.includes(file.type) && file.type !== found[0]) return { error: "文件内容与文件类型不符，请重新选择" };
+    return { type: found[0] };
+  }
+
+  async function uploadEvidence(file) {
+    if (state.evidence && state.evidence.file === file) return { ok: true, fileId: state.evidence.fileId };
+    const checked = await checkEvidence(file);
+    if (checked.error) return { ok: false, detail: checked.error };
+    const result = await call("relief", "/student-aid/evidence", {
+      method: "POST", raw: file, contentType: checked.type, query: { file_name: file.name.slice(-200) || "录取通知书" },
+    });
+    if (!result.ok) return { ok: false, detail: detailOf(result, "录取通知书上传未成功") };
+    state.evidence = { file, fileId: result.data.file_id };
+    return { ok: true, fileId: result.data.file_id };
+  }
+
+  $("student-aid-evidence").addEventListener("change", async () => {
+    // Checked as soon as it is chosen: a wrong file is said at once, before any upload.
+    const file = $("student-aid-evidence").files[0];
+    const checked = file ? await checkEvidence(file) : { error: null };
+    say("student-aid-message", checked.error || "", checked.error ? "error" : undefined);
+  });
+
+  $("student-aid-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const w = state.aidWindow;
+    const studentName = $("student-aid-student-name").value.trim();
+    const idNumber = $("student-aid-student-id").value.trim().toUpperCase();
+    const school = $("student-aid-school").value.trim();
+    const year = Number($("student-aid-admission-year").value);
+    if (!w) { say("student-aid-message", "请先选择开放申请的助学项目", "error"); return; }
+    if (!studentName || !school) { say("student-aid-message", "请填写学生姓名和录取学校", "error"); return; }
+    if (!/^\d{17}[\dX]$/.test(idNumber)) { say("student-aid-message", "请填写学生的 18 位身份证号", "error"); return; }
+    if (!Number.isInteger(year) || year < 1990 || year > 2100) { say("student-aid-message", "请填写入学年份", "error"); return; }
+    let household = null;
+    if (!$("student-aid-household").hidden && ($("student-aid-income").value.trim() || $("student-aid-size").value)) {
+      const income = toFen($("student-aid-income").value);
+      const size = Number($("student-aid-size").value);
+      if (income === null || !Number.isInteger(size) || size < 1) {
+        say("student-aid-message", "请填写家庭人口和家庭月收入（元）", "error");
+        return;
+      }
+      household = { monthly_income_fen: income, household_size: size };
+    }
+    const button = event.submitter || $("student-aid-form").querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      say("student-aid-message", "正在上传录取通知书…");
+      const evidence = await uploadEvidence($("student-aid-evidence").files[0]);
+      if (!evidence.ok) { say("student-aid-message", evidence.detail, "error"); return; }
+      const body = {
+        window_id: w.window_id, student_name: studentName, student_id_number: idNumber, school_name: school,
+        school_type: $("student-aid-school-type").value, admission_year: year, evidence_file_id: evidence.fileId, household,
+      };
+      const result = await call("relief", "/student-aid/applications", { method: "POST", body });
+      if (!result.ok) { say("student-aid-message", detailOf(result), "error"); return; }
+      // Nothing of the student stays in the page once filed.
+      for (const id of ["student-aid-student-name", "student-aid-student-id", "student-aid-school", "student-aid-income", "student-aid-size", "student-aid-evidence"]) $(id).value = "";
+      state.evidence = null;
+      say("student-aid-message", `助学申请已提交：${result.data.status_label}，工会审核通过后将公示`, "ok");
+      renderApplications(await call("relief", "/student-aid/applications/mine"));
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  function line(text, cls) {
+    const p = document.createElement("p");
+    p.textContent = text;
+    if (cls) p.className = cls;
+    return p;
+  }
+
+  function renderApplications(result) {
+    const ul = $("student-aid-applications");
+    ul.replaceChildren();
+    if (!result.ok && result.status !== 404) { say("student-aid-list-message", detailOf(result), "error"); return; }
+    const items = result.ok ? result.data.items : [];
+    if (!items.length) { ul.append(item("还没有助学申请", "empty")); return; }
+    for (const a of items) {
+      const li = document.createElement("li");
+      li.dataset.testid = "student-aid-application";
+      const title = document.createElement("strong");
+      title.textContent = `${a.window_title} · ${a.student_name_masked}`;
+      const status = document.createElement("p");
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.dataset.testid = "student-aid-status";
+      badge.textContent = a.status_label; // the status in words only, never its code
+      status.append(badge, ` 助学金 ${yuan(a.amount_fen)}（${a.eligible_by_label}）`);
+      li.append(title, status, line(`${a.school_name}，${a.school_type_label}，${a.admission_year} 年入学`));
+      if (a.decision_reason) li.append(line(`原因：${a.decision_reason}`));
+      if (a.status === "in_disclosure" && a.disclosure_ends_at) li.append(line(`公示至 ${when(a.disclosure_ends_at)}，期间无异议即批准`, "hint"));
+      for (const o of a.objections || []) {
+        const verdict = o.upheld === true ? "（异议成立）" : o.upheld === false ? "（异议不成立）" : "";
+        li.append(line(o.answer ? `公示异议：${o.text}；工会答复：${o.answer}${verdict}` : `公示异议：${o.text}；工会正在核实`, "hint"));
+      }
+      if (a.paid_at) li.append(line(`已于 ${chinaDay(a.paid_at)} 发放 ${yuan(a.amount_fen)}`));
+      if (a.evidence) {
+        const open = document.createElement("button");
+        open.type = "button";
+        open.textContent = "下载录取通知书";
+        open.dataset.testid = "student-aid-evidence-download";
+        open.addEventListener("click", async () => {
+          const got = await S.download("relief", `/student-aid/evidence/${a.evidence.file_id}`, null, a.evidence.file_name);
+          if (!got.ok) say("student-aid-list-message", detailOf(got), "error");
+        });
+        li.append(open);
+      }
+      ul.append(li);
+    }
+  }
 
   // --- inbox -----------------------------------------------------------------------------------
 
