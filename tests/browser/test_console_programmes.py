@@ -125,6 +125,36 @@ async def sign_out(page: Page) -> None:
     await expect(page.get_by_test_id("view-sign-in")).to_be_visible()
 
 
+async def test_the_programmes_view_opens_with_its_two_tabs(
+    page: Page, office: Office, check_accessibility: CheckAccessibility
+) -> None:
+    """Needs no part: the view, its tabs (mouse and arrow keys) and its forms, without a script
+    error, whatever relief already offers (a missing part says 暂未开通)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await sign_in(page, office.preparer)
+    campaigns, student_aid = page.get_by_test_id("tab-campaigns"), page.get_by_test_id("tab-student-aid")
+    await expect(campaigns).to_have_attribute("aria-selected", "true")
+    await expect(page.get_by_test_id("campaigns-table").locator("tbody tr").first).to_be_visible()
+    await expect(page.get_by_test_id("difficulty-table").locator("tbody tr").first).to_be_visible()
+    # The launch form names every group in Chinese, in yuan.
+    await page.locator("#campaign-launch summary").click()
+    await expect(page.get_by_test_id("campaign-form")).to_contain_text("困难劳模")
+    await page.get_by_test_id("campaign-launch-submit").click()
+    await expect(page.get_by_test_id("campaigns-message")).to_contain_text("请填写")
+    await check_accessibility(page)
+
+    await student_aid.click()
+    await expect(student_aid).to_have_attribute("aria-selected", "true")
+    await expect(page.get_by_test_id("panel-campaigns")).to_be_hidden()
+    await expect(page.get_by_test_id("aid-applications").locator("li").first).to_be_visible()
+    await check_accessibility(page)
+    await student_aid.press("ArrowLeft")
+    await expect(campaigns).to_be_focused()
+    await expect(page.get_by_test_id("panel-campaigns")).to_be_visible()
+    assert not errors, errors
+
+
 async def test_a_campaign_is_launched_allocated_listed_signed_off_by_two_and_paid(
     page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
 ) -> None:
