@@ -304,7 +304,9 @@
     $("list").hidden = false;
     $("list").dataset.status = l.status;
     $("list-heading").textContent = `${l.union_name || unionName(l.union_id)} · ${l.campaign_title || ""} 发放名单（${l.status_label || ""}）`;
-    const people = [l.prepared_by && `编制：${l.prepared_by}`, l.submitted_by && `提交：${l.submitted_by}`, l.approved_by && `审批：${l.approved_by}`].filter(Boolean).join(" · ");
+    // Relief names actors by account id: a person reads whether it was them.
+    const who = (by) => (isMe(by) ? "本人" : "其他干部");
+    const people = [l.prepared_by && `编制：${who(l.prepared_by)}`, l.submitted_by && `提交：${who(l.submitted_by)}`, l.approved_by && `审批：${who(l.approved_by)}`].filter(Boolean).join(" · ");
     $("list-meta").textContent = `共 ${count(l.entries_count)} 个对象，纳入 ${count(l.included_count)} 个，应发 ${money(l.total_fen)}，已发放 ${money(l.paid_fen)}${people ? ` · ${people}` : ""}`;
     const entries = l.entries || [];
     $("entries-rows").replaceChildren(...entries.map((e) => entryRow(e, draft)));
