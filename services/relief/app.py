@@ -5,17 +5,19 @@ membership) and its routes."""
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 
-from services.relief.api import queues
+from services.relief.api import campaigns, queues
 from services.relief.api.routes import router
 from services.relief.domain.tiers import ReliefPolicy, standard_bands
+from services.relief.handlers.campaigns import campaign_timers
 from services.relief.handlers.common import Deps
-from services.relief.handlers.enrollment_events import enrollment_events
+from services.relief.handlers.employer_events import relief_events
 from shared import membership
-from shared.contracts.topics import RELIEF_EVENTS
+from shared.contracts.topics import COMPETITIONS_EVENTS, RELIEF_EVENTS
 from shared.pii import PiiProtector
 from shared.runtime import run_service
 from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service
 from shared.settings import ConsumingSettings
+from shared.timers import DurableTimer
 
 SERVICE = "relief"
 MIGRATIONS = "services.relief.migrations"
@@ -35,6 +37,8 @@ class ReliefSettings(ConsumingSettings):
     exit_factor_per_mille: int = Field(default=1500, ge=1000, le=10_000)
     disclosure_days: int = Field(default=5, ge=1, le=60)
     review_interval_days: int = Field(default=365, ge=30, le=730)
+    # How often the durable timer looks for programme timers due (campaigns closing).
+    timer_interval_seconds: float = Field(default=5, gt=0, le=3600)
 
     def policy(self) -> ReliefPolicy:
         return ReliefPolicy(
@@ -53,7 +57,16 @@ def create_app(settings: ReliefSettings) -> FastAPI:
 
     async def start(runtime: Runtime) -> Started[Deps]:
         deps = Deps(pool=runtime.pool, events=runtime.events, policy=policy, pii=pii)
-        consumer = runtime.consumer(enrollment_events(deps))
+        consumer = runtime.consumer(relief_events(deps))
+        runtime.background(
+            "programme-timer",
+            DurableTimer(
+                deps.pool,
+                {**campaign_timers(deps)},
+                interval_seconds=settings.timer_interval_seconds,
+                now=deps.now,
+            ),
+        )
         return Started(deps, consumer)
 
     return build_service(
@@ -63,11 +76,11 @@ def create_app(settings: ReliefSettings) -> FastAPI:
             title="Zhijia relief (困难职工帮扶)",
             description="Cases of members in hardship: intake, home visit, verification, public disclosure, "
             "the register and its aid, yearly re-verification, exit and follow-up.",
-            routers=[router, queues.router],
+            routers=[router, queues.router, campaigns.router],
             start=start,
             migrations=[MIGRATIONS, membership.MIGRATIONS],
             publishes=RELIEF_EVENTS,
-            consumes=Consumes(topics=membership.SOURCE_TOPICS),
+            consumes=Consumes(topics=(*membership.SOURCE_TOPICS, COMPETITIONS_EVENTS)),
         ),
     )
 

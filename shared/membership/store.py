@@ -10,7 +10,7 @@ from datetime import datetime
 
 import asyncpg
 
-from shared.contracts.enrollment import MembershipStatus, MemberSnapshot, UnionRegistered
+from shared.contracts.enrollment import EmploymentType, MembershipStatus, MemberSnapshot, UnionRegistered
 from shared.db import Conn
 
 
@@ -49,6 +49,7 @@ class MemberRow:
     name: str
     base_union_id: uuid.UUID
     status: MembershipStatus
+    employment_type: EmploymentType = EmploymentType.EMPLOYEE
 
     @property
     def active(self) -> bool:
@@ -57,20 +58,22 @@ class MemberRow:
 
 def _member(row: asyncpg.Record) -> MemberRow:
     return MemberRow(
-        row["member_id"], row["version"], row["name"], row["base_union_id"], MembershipStatus(row["status"])
-    )
+        row["member_id"], row["version"], row["name"], row["base_union_id"], MembershipStatus(row["status"]),
+        EmploymentType(row["employment_type"]),
+    )  # fmt: skip
 
 
 async def upsert_member(conn: Conn, version: int, m: MemberSnapshot) -> bool:
     """Keep the newest snapshot; True when this one was newer than what was held."""
     status = await conn.execute(
-        """INSERT INTO members (member_id, version, name, base_union_id, status)
-           SELECT $1, $2, $3, $4, $5
+        """INSERT INTO members (member_id, version, name, base_union_id, status, employment_type)
+           SELECT $1, $2, $3, $4, $5, $6
            WHERE NOT EXISTS (SELECT FROM erased_members WHERE member_id = $1)
            ON CONFLICT (member_id) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name,
-               base_union_id = EXCLUDED.base_union_id, status = EXCLUDED.status, updated_at = now()
+               base_union_id = EXCLUDED.base_union_id, status = EXCLUDED.status,
+               employment_type = EXCLUDED.employment_type, updated_at = now()
            WHERE members.version < EXCLUDED.version""",
-        m.member_id, version, m.name, m.base_union_id, m.status.value,
+        m.member_id, version, m.name, m.base_union_id, m.status.value, m.employment_type.value,
     )  # fmt: skip
     return bool(status == "INSERT 0 1")
 
