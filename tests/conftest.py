@@ -215,6 +215,8 @@ def running_stack(
                 "TOPIC_DISCOVERY_MS": "1000",
                 # Partners purges expired till codes every second, not every minute.
                 "TILL_PURGE_INTERVAL_SECONDS": "1",
+                # Relief's programme timers (student-aid windows, disclosures) fire within a second.
+                "TIMER_INTERVAL_SECONDS": "1",
                 # Identity's development notifier writes one-time codes here (tests read them).
                 "IDENTITY_DEV_CODES_FILE": str(logs / "codes.log"),
                 # A new signing key signs 2 s after it is published (a rotation test waits for it).

@@ -5,12 +5,13 @@ membership) and its routes."""
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 
-from services.relief.api import campaigns, queues
+from services.relief.api import campaigns, queues, student_aid
 from services.relief.api.routes import router
 from services.relief.domain.tiers import ReliefPolicy, standard_bands
 from services.relief.handlers.campaigns import campaign_timers
 from services.relief.handlers.common import Deps
 from services.relief.handlers.employer_events import relief_events
+from services.relief.handlers.student_aid_decisions import student_aid_timers
 from shared import membership
 from shared.contracts.topics import COMPETITIONS_EVENTS, RELIEF_EVENTS
 from shared.pii import PiiProtector
@@ -37,7 +38,8 @@ class ReliefSettings(ConsumingSettings):
     exit_factor_per_mille: int = Field(default=1500, ge=1000, le=10_000)
     disclosure_days: int = Field(default=5, ge=1, le=60)
     review_interval_days: int = Field(default=365, ge=30, le=730)
-    # How often the durable timer looks for programme timers due (campaigns closing).
+    # How often the durable timer looks for programme timers due (campaigns and student-aid
+    # windows closing, student-aid disclosures ending).
     timer_interval_seconds: float = Field(default=5, gt=0, le=3600)
 
     def policy(self) -> ReliefPolicy:
@@ -62,7 +64,7 @@ def create_app(settings: ReliefSettings) -> FastAPI:
             "programme-timer",
             DurableTimer(
                 deps.pool,
-                {**campaign_timers(deps)},
+                {**campaign_timers(deps), **student_aid_timers(deps)},
                 interval_seconds=settings.timer_interval_seconds,
                 now=deps.now,
             ),
@@ -76,7 +78,7 @@ def create_app(settings: ReliefSettings) -> FastAPI:
             title="Zhijia relief (困难职工帮扶)",
             description="Cases of members in hardship: intake, home visit, verification, public disclosure, "
             "the register and its aid, yearly re-verification, exit and follow-up.",
-            routers=[router, queues.router, campaigns.router],
+            routers=[router, queues.router, campaigns.router, student_aid.router],
             start=start,
             migrations=[MIGRATIONS, membership.MIGRATIONS],
             publishes=RELIEF_EVENTS,
