@@ -157,12 +157,6 @@ def test_traversal_and_encoded_separators_never_reach_a_pattern(path: str) -> No
     assert isinstance(refused, Refusal) and refused.status in (400, 404)
 
 
-# Route families another part of the same issue builds at the same time (issue 20: relief's
-# campaigns and employers, part A; student aid, part B): allowed here already, and checked route
-# by route as soon as the service has any route of that family (the part is merged).
-_PENDING_FAMILIES = {"relief": ("/campaigns", "/campaign-lists/", "/employers", "/student-aid/")}
-
-
 def test_every_allowed_route_exists_in_its_service() -> None:
     """A typo in the allowlist would be a dead button: each pattern names a real route, with
     that method."""
@@ -171,9 +165,6 @@ def test_every_allowed_route_exists_in_its_service() -> None:
         real = _routes_of(package.get(service, service))
         for method, pattern in routes:
             template = re.sub(r"\{(uuid|code|name)\}", "{}", pattern)
-            family = next((f for f in _PENDING_FAMILIES.get(service, ()) if pattern.startswith(f)), None)
-            if family and not any(path.startswith(family) for _, path in real):
-                continue  # that part is not merged yet
             assert (method, template) in real, f"{service} has no {method} {pattern}"
 
 

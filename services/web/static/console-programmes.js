@@ -78,7 +78,7 @@
     const key = state.payKeys.get(what);
     let result;
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      result = await S.call("relief", path, { method: "POST", body: body || {}, headers: { "Idempotency-Key": key } });
+      result = await S.call("relief", path, { method: "POST", body, headers: { "Idempotency-Key": key } });
       if (result.status !== 0 && result.status < 500) break;
       await new Promise((done) => setTimeout(done, 800 * (attempt + 1)));
     }
@@ -630,7 +630,7 @@
         return say("aid-message", "不予资助须填写理由", "error");
       }
       event.target.disabled = true;
-      const result = await S.call("relief", `/student-aid/applications/${a.application_id}/review`, { method: "POST", body: { approve, reason: text || "审核通过" } });
+      const result = await S.call("relief", `/student-aid/applications/${a.application_id}/review`, { method: "POST", body: { approve, reason: text } });
       if (!result.ok) {
         event.target.disabled = false;
         return say("aid-message", S.detailOf(result), "error");
