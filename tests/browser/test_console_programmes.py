@@ -24,6 +24,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from scripts.fake_people import person
+from services.enrollment.domain.employers import random_credit_code
 from shared.auth import Role
 from shared.events import CHINA
 from tests.browser.conftest import CheckAccessibility, Screenshot, new_page
@@ -251,6 +252,46 @@ async def test_a_campaign_is_launched_allocated_listed_signed_off_by_two_and_pai
     assert any("600" in cell for row in rows[1:] for cell in row), rows  # ¥600 in yuan or fen
 
 
+async def test_an_employer_is_designated_in_difficulty_with_a_reason(
+    page: Page, office: Office, check_accessibility: CheckAccessibility
+) -> None:
+    await office.needs("/employers/{employer_id}/difficulty", "part A (p20-campaigns)")
+    name = f"杭州某某纺织有限公司{uuid.uuid4().hex[:4]}"
+    body = {"name": name, "credit_code": random_credit_code(random.Random()), "region": "330106",
+            "workforce": 80, "responsible_union_id": str(office.units["district"]),
+            "base_union_id": str(office.units["logistics"])}  # fmt: skip
+    cadre = office.api.cadre(office.units["district"])
+    r = await office.http.post(f"{office.api.enrollment}/employers", json=body, headers=cadre)
+    assert r.status_code == 201, r.text
+    employer_id = r.json()["employer_id"]
+    relief = office.s.services["relief"].url
+
+    async def in_relief(designated: bool = False) -> bool:  # relief learns of it from events
+        r = await office.http.get(f"{relief}/employers", params={"union_id": str(office.units["district"]), "q": name},
+                                  headers=cadre)  # fmt: skip
+        found = (
+            [e for e in r.json()["items"] if e["employer_id"] == employer_id] if r.status_code == 200 else []
+        )
+        return bool(found) and found[0]["in_difficulty"] is designated
+
+    await eventually(in_relief)
+    await sign_in(page, office.preparer)
+    await page.get_by_test_id("difficulty-q").fill(name)
+    await page.get_by_test_id("difficulty-search").click()
+    row = page.locator(f'[data-testid="difficulty-row"][data-id="{employer_id}"]')
+    await expect(row.get_by_test_id("difficulty-flag")).to_have_text("否")
+    await row.get_by_test_id("difficulty-toggle").click()  # no reason yet: asked for
+    await expect(page.get_by_test_id("campaigns-message")).to_contain_text("理由")
+    await row.get_by_test_id("difficulty-reason").fill("订单锐减，停产半年")
+    await row.get_by_test_id("difficulty-toggle").click()
+    row = page.locator(f'[data-testid="difficulty-row"][data-id="{employer_id}"]')
+    await expect(row.get_by_test_id("difficulty-flag")).to_have_text("是")
+    await expect(row).to_contain_text("订单锐减")
+    await expect(row.get_by_test_id("difficulty-toggle")).to_have_text("取消认定")
+    assert await in_relief(designated=True)
+    await check_accessibility(page)
+
+
 async def application(office: Office, window_id: str) -> str:
     """An application a grid worker of the base union files for a member (the cadre who files
     it may not review it: the console's cadre does)."""
@@ -285,7 +326,7 @@ async def test_a_student_aid_application_is_reviewed_into_disclosure(
 
     # A window opened now, per school type in yuan.
     now = datetime.now(CHINA).replace(second=0, microsecond=0)
-    await page.locator("#panel-student-aid details.register summary").click()
+    await page.locator("#window-create summary").click()
     await page.get_by_test_id("window-year").fill(str(now.year))
     await page.get_by_test_id("window-opens").fill((now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
     await page.get_by_test_id("window-closes").fill((now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"))

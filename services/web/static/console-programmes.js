@@ -568,6 +568,7 @@
     say("aid-message", `已开设：${result.data.title}（${result.data.status_label || ""}）`, "ok");
     $("window-form").reset();
     $("window-year").value = String(year);
+    $("window-create").open = false;
     await loadWindows();
   }
 
