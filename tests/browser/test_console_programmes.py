@@ -241,6 +241,7 @@ async def test_a_campaign_is_launched_allocated_listed_signed_off_by_two_and_pai
     await expect(line).to_contain_text("¥600.00")
     await expect(report.get_by_test_id("campaign-report-total")).to_contain_text("¥600.00")
     await check_accessibility(page)
+    await page.evaluate("document.getElementById('campaign').scrollIntoView()")  # its figures and allocation
     await screenshot(page, "console-programmes-campaign")
 
     async with page.expect_download() as info:
@@ -361,4 +362,5 @@ async def test_a_student_aid_application_is_reviewed_into_disclosure(
     await expect(disclosed).to_contain_text("本科")
     await expect(disclosed).not_to_contain_text("钱小明")
     await check_accessibility(page)
+    await page.evaluate("document.getElementById('aid-apps-title').scrollIntoView()")
     await screenshot(page, "console-programmes-student-aid")
