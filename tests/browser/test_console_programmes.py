@@ -5,7 +5,8 @@ union, generates that union's distribution list (a front-line member is on it), 
 with a reason and submits it; the submitter sees approval refused (four eyes); a second cadre of
 the district approves and pays it; the report shows the money, and exports. 金秋助学: a window is
 opened from the console, an application a grid worker filed is reviewed and appears in the
-disclosure list with masked names; its evidence opens through the download endpoint.
+disclosure list with masked names, and an objection to it is answered; its evidence opens
+through the download endpoint.
 
 Relief's programmes are built at the same time (parts A and B): each test first checks relief's
 OpenAPI for its routes and skips with the part's name while they are missing, so the same test runs
@@ -361,6 +362,26 @@ async def test_a_student_aid_application_is_reviewed_into_disclosure(
     await expect(disclosed).to_contain_text("¥3,000.00")
     await expect(disclosed).to_contain_text("本科")
     await expect(disclosed).not_to_contain_text("钱小明")
+
+    # A member of the union objects during the disclosure; the cadre answers (not upheld) and
+    # the application stays in disclosure, the answer shown under the objection.
+    relief = office.s.services["relief"].url
+    member = office.s.headers(Role.MEMBER, member_id=office.rider["member_id"])
+    r = await office.http.post(
+        f"{relief}/student-aid/applications/{application_id}/objections", json={"text": "其家庭收入似乎不低"},
+        headers=member,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    await page.get_by_test_id("aid-status").select_option("in_disclosure")
+    await page.get_by_test_id("aid-search").click()
+    objection = item.get_by_test_id("aid-objection")
+    await expect(objection).to_contain_text("其家庭收入似乎不低")
+    await objection.get_by_test_id("aid-objection-send").click()  # no answer yet: asked for
+    await expect(page.get_by_test_id("aid-message")).to_contain_text("请填写答复")
+    await objection.get_by_test_id("aid-objection-answer").fill("经核实，家庭人均月收入低于当地标准")
+    await objection.get_by_test_id("aid-objection-send").click()
+    await expect(item.get_by_test_id("aid-objection")).to_contain_text("异议不成立")
+    await expect(item).to_have_attribute("data-status", "in_disclosure")
     await check_accessibility(page)
     await page.evaluate("document.getElementById('aid-apps-title').scrollIntoView()")
     await screenshot(page, "console-programmes-student-aid")
