@@ -130,6 +130,7 @@ class Seeder:
         )
         today = datetime.now(UTC).date()
         relief_case = self.relief(base, members[0]["member_id"], today)
+        campaign = self.campaign(city, district, base, today)
         legal = self.legal(base, members[0], today)
         competitions = self.competitions(district, members, today)
         partners = self.partners(tag)
@@ -145,6 +146,8 @@ class Seeder:
             "projector": {"member_id": [members[0]["member_id"]], "union_id": [base, city]},
             "relief": {
                 "case_id": [relief_case],
+                "campaign_id": [campaign["campaign_id"]],
+                "list_id": [campaign["list_id"]],
                 "member_id": [members[0]["member_id"]],
                 "union_id": [base],
                 "year": [today.year],
@@ -208,6 +211,23 @@ class Seeder:
         self.example("competitions", "GET /members/{member_id}/honours", query={"on": today.isoformat()})
         self.example("projector", "GET /merchants", query={"region": "330100", "limit": 10})
         self.example("projector", "GET /unions/{union_id}/cards", query={"limit": 10})
+
+    def campaign(self, city: uuid.UUID, district: uuid.UUID, base: uuid.UUID, today: date) -> dict[str, str]:
+        """A 送温暖 campaign at the city, split to the base union, with its draft list."""
+        body = {"title": "2027年春节送温暖", "union_id": str(city), "starts_on": today.isoformat(),
+                "ends_on": (today + timedelta(days=30)).isoformat(), "total_fen": 1_000_000,
+                "amounts_fen": {"deep": 100_000, "front_line": 30_000}}  # fmt: skip
+        cid = self.until("POST", "relief", "/campaigns", self.cadre(city), body, 201)["campaign_id"]
+        self.example("relief", "POST /campaigns", body=body)
+        for union, parent in ((district, city), (base, district)):
+            path = f"/campaigns/{cid}/allocations/{union}"
+            self.call("PUT", "relief", path, self.cadre(parent), {"total_fen": 500_000})
+        self.example("relief", "PUT /campaigns/{campaign_id}/allocations/{union_id}", body={"total_fen": 1})
+        made = self.call(
+            "POST", "relief", f"/campaigns/{cid}/lists", self.cadre(base), {"union_id": str(base)}, 201
+        )
+        self.example("relief", "POST /campaigns/{campaign_id}/lists", body={"union_id": str(base)})
+        return {"campaign_id": cid, "list_id": made["list_id"]}
 
     def relief(self, base: uuid.UUID, member_id: str, today: date) -> str:
         report = {

@@ -146,6 +146,11 @@ async def test_a_campaign_from_launch_to_payment_and_report(campaigns: Campaigns
     clerk = await c.front_line_member(logistics, "employee")
     employer = await c.employer_in_difficulty(logistics, district)
     elsewhere = await c.front_line_member(riders, "migrant")
+    register = c.ok(await c.call("GET", "/employers", c.cadre(district), in_difficulty="true", q="纺织"))
+    assert [(e["employer_id"], e["difficulty_reason"]) for e in register["items"]] == [
+        (employer, "订单锐减, 停产半年")
+    ]
+    assert c.ok(await c.call("GET", "/employers", c.cadre(riders)))["items"] == []
 
     # Launch: a federation cadre; a member may not; a bad form is a 422 in Chinese.
     member = stack_env.headers(Role.MEMBER, member_id=uuid.UUID(rider))

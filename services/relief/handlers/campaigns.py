@@ -5,7 +5,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from services.relief.domain.campaigns import (
     GROUP_ORDER,
@@ -149,8 +149,11 @@ def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     at, _, cid = cursor.partition("_")
     try:
-        return datetime.fromisoformat(at), uuid.UUID(cid)
-    except ValueError as exc:
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            raise ValueError("a cursor names its time zone")
+        return when.astimezone(UTC), uuid.UUID(cid)
+    except (ValueError, OverflowError) as exc:
         raise InvalidInput("翻页参数(after)无效") from exc
 
 

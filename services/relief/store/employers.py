@@ -33,8 +33,8 @@ class EmployerRow:
 _COLUMNS = """employer_id, name, region, workforce, responsible_union_id, base_union_id, in_difficulty,
               difficulty_reason, designated_by, designated_at"""
 
-# The same, qualified: joined with unions, which has a `name` of its own.
-_COLUMNS_OF_E = ", ".join(f"e.{c.strip()}" for c in _COLUMNS.split(","))
+
+_E_COLUMNS = ", ".join(f"e.{c.strip()}" for c in _COLUMNS.split(","))
 
 
 def _employer(r: asyncpg.Record) -> EmployerRow:
@@ -79,7 +79,7 @@ async def employers_in(
 ) -> list[EmployerRow]:
     """Employers whose base union (else responsible union) is in the union's subtree."""
     rows = await conn.fetch(
-        f"""SELECT {_COLUMNS_OF_E} FROM employers e
+        f"""SELECT {_E_COLUMNS} FROM employers e
             JOIN unions u ON u.union_id = coalesce(e.base_union_id, e.responsible_union_id)
             WHERE $1 = ANY(u.path) AND ($2::boolean IS NULL OR e.in_difficulty = $2)
               AND ($3::text IS NULL OR strpos(e.name, $3) > 0)
