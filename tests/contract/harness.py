@@ -57,6 +57,15 @@ schemathesis.openapi.media_type(
         st.binary(max_size=256),
     ),
 )
+# Nor for the admission evidence of 金秋助学 (relief): bytes that begin as the type says, or not.
+for _media, _magic in (
+    ("application/pdf", b"%PDF-1.4\n"),
+    ("image/png", b"\x89PNG\r\n\x1a\n"),
+    ("image/jpeg", b"\xff\xd8\xff\xe0"),
+):
+    schemathesis.openapi.media_type(
+        _media, st.one_of(st.binary(max_size=256).map(_magic.__add__), st.binary(max_size=256))
+    )
 
 
 @dataclass

@@ -18,6 +18,7 @@ import httpx
 
 from scripts.fake_people import person
 from shared.auth import Role
+from shared.national_id import check_char
 from tests.conftest import Stack
 
 # Path parameters that name records, per service; values are lists, tried in turn.
@@ -131,6 +132,7 @@ class Seeder:
         today = datetime.now(UTC).date()
         relief_case = self.relief(base, members[0]["member_id"], today)
         campaign = self.campaign(city, district, base, today)
+        student_aid = self.student_aid(district, base, members[0]["member_id"], today)
         legal = self.legal(base, members[0], today)
         competitions = self.competitions(district, members, today)
         partners = self.partners(tag)
@@ -151,6 +153,7 @@ class Seeder:
                 "member_id": [members[0]["member_id"]],
                 "union_id": [base],
                 "year": [today.year],
+                **student_aid,
             },
             "legal": {
                 "union_id": [base],
@@ -250,6 +253,56 @@ class Seeder:
         self.call("POST", "relief", f"/cases/{case['case_id']}/visits", self.cadre(base), visit)
         self.example("relief", "POST /cases/{case_id}/visits", body=visit)
         return str(case["case_id"])
+
+    def student_aid(
+        self, district: uuid.UUID, base: uuid.UUID, member_id: str, today: date
+    ) -> dict[str, list[Any]]:
+        """A 金秋助学 window at the district, an application a base cadre filed for the member (on
+        disclosure after another cadre's review) with its evidence, and an objection to it."""
+        now = datetime.now(UTC)
+        window_body = {
+            "union_id": str(district), "academic_year": today.year, "opens_at": (now - timedelta(hours=1)).isoformat(),
+            "closes_at": (now + timedelta(days=30)).isoformat(), "amounts_fen": {"undergraduate": 300_000},
+        }  # fmt: skip
+        window = self.until("POST", "relief", "/student-aid/windows", self.cadre(district), window_body, 201)
+        self.example(
+            "relief", "POST /student-aid/windows", body={**window_body, "academic_year": today.year + 1}
+        )
+        filer = self.s.headers(Role.CADRE, union_id=base, sub="seed-filer")
+        pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+        r = self.http.post(
+            self.url("relief", "/student-aid/evidence"), params={"file_name": "录取通知书.pdf"}, content=pdf,
+            headers={**filer, "Content-Type": "application/pdf"},
+        )  # fmt: skip
+        assert r.status_code == 201, f"seeding the evidence: {r.status_code} {r.text}"
+        file_id = r.json()["file_id"]
+        first17 = f"330106{today.year - 18}0101{self.rng.randrange(1000):03d}"
+        application_body = {
+            "window_id": window["window_id"], "member_id": member_id, "student_name": "张小明",
+            "student_id_number": first17 + check_char(first17), "school_name": "浙江大学",
+            "school_type": "undergraduate", "admission_year": today.year, "evidence_file_id": file_id,
+            "household": {"monthly_income_fen": 240_000, "household_size": 3},
+        }  # fmt: skip
+        application = self.call("POST", "relief", "/student-aid/applications", filer, application_body, 201)
+        self.example("relief", "POST /student-aid/applications", body=application_body)
+        aid_id = application["application_id"]
+        self.call(
+            "POST", "relief", f"/student-aid/applications/{aid_id}/review", self.cadre(base),
+            {"approve": True, "reason": "材料齐全"},
+        )  # fmt: skip
+        objection = self.call(
+            "POST", "relief", f"/student-aid/applications/{aid_id}/objections", self.member(member_id),
+            {"text": "请核实家庭收入"}, 201,
+        )  # fmt: skip
+        self.example("relief", "POST /student-aid/objections/{objection_id}/answer",
+                     body={"upheld": False, "answer": "经核实属实"})  # fmt: skip
+        self.example("relief", "GET /student-aid/disclosure", query={"union_id": str(district)})
+        return {
+            "window_id": [window["window_id"]],
+            "application_id": [aid_id],
+            "file_id": [file_id],
+            "objection_id": [objection["objection_id"]],
+        }
 
     def legal(self, base: uuid.UUID, member: dict[str, Any], today: date) -> dict[str, str]:
         body = {

@@ -163,6 +163,8 @@ async def test_student_aid_from_window_to_payment_on_the_topic(aid: StudentAid, 
     # A third is refused by the rules; the same student again is refused.
     refused = await aid.apply(m3, wid, household={"monthly_income_fen": 900_000, "household_size": 3})
     assert refused.status_code == 409 and "不符合金秋助学条件" in refused.json()["detail"]
+    borrowed = await aid.apply(m3, wid, household=household, evidence_file_id=first["evidence"]["file_id"])
+    assert borrowed.status_code == 422 and "录取材料不存在" in borrowed.json()["detail"]  # another's upload
     again = await aid.apply(
         wang, wid, member_id=assessed["member_id"], household=household, student_id_number=first_student
     )
@@ -277,6 +279,17 @@ async def test_student_aid_from_window_to_payment_on_the_topic(aid: StudentAid, 
     mine_listed = await relief.ok(await relief.get("/student-aid/applications/mine", m1))
     assert [a["status_label"] for a in mine_listed["items"]] == ["已发放"]
 
+    # The member's copy of their data names the application, the objection and the evidence,
+    # without the student's keyed hash, the objector or the file's bytes.
+    copy = await relief.ok(await relief.get(f"/members/{in_register['member_id']}/personal-data", m1))
+    held = {r["kind"]: r["data"] for r in copy["records"] if r["kind"].startswith("student_aid")}
+    assert set(held) == {"student_aid_application", "student_aid_objection", "student_aid_evidence"}
+    assert (
+        "student_hash" not in held["student_aid_application"]
+        and "raised_by" not in held["student_aid_objection"]
+    )
+    assert "data" not in held["student_aid_evidence"]
+
 
 async def test_the_timer_closes_a_window_and_a_late_application_is_refused(aid: StudentAid) -> None:
     relief = aid.relief
@@ -335,7 +348,7 @@ async def test_the_scenario_step_plays_on_the_stack(
     )
     printed = capsys.readouterr().out
     assert lines and all(line in printed for line in lines)
-    assert sum("按帮扶标准认定" in line for line in lines) == 2
+    assert sum("按帮扶标准认定, 资助" in line for line in lines) == 2
     assert sum("未受理" in line for line in lines) == 1
     assert any("公示名单 2 人" in line for line in lines)
     assert "暂不发放" in lines[-1]

@@ -257,7 +257,10 @@ async def _apply(
     rules.check_admission_year(form.admission_year, window.academic_year)
     amount = rules.amount_for(window.amounts_fen, form.school_type)
     evidence = await store.get_evidence(conn, form.evidence_file_id)
-    if evidence is None or not uploaded_by(caller.principal, caller.actor, evidence):
+    # The caller's own upload, or the member's (a cadre files with what the member sent in).
+    if evidence is None or not (
+        uploaded_by(caller.principal, caller.actor, evidence) or evidence.uploader_member_id == member_id
+    ):
         raise InvalidInput("录取材料不存在, 请先上传 (POST /student-aid/evidence)")
     eligible_by = rules.eligible_by(
         member_active=member.active,

@@ -52,4 +52,35 @@ HOLDINGS = (
         where=_MINE,
         hidden=["request_hash", "idempotency_key"],
     ),
+    # 金秋助学: the member's applications, the objections to them (not who raised them) and the
+    # evidence files' particulars (not their bytes).
+    Holding.rows(
+        "student_aid_application",
+        "金秋助学申请",
+        "student_aid_applications",
+        key="application_id",
+        at="filed_at",
+        where=_MINE,
+        hidden=["student_hash", "request_hash", "idempotency_key"],
+    ),
+    Holding.rows(
+        "student_aid_objection",
+        "金秋助学公示异议",
+        "student_aid_objections",
+        key="objection_id",
+        at="raised_at",
+        where="t.application_id IN "
+        "(SELECT application_id FROM student_aid_applications WHERE member_id = $1)",
+        hidden=["raised_by"],
+    ),
+    Holding.rows(
+        "student_aid_evidence",
+        "金秋助学录取材料",
+        "student_aid_evidence",
+        key="file_id",
+        at="uploaded_at",
+        where="t.uploader_member_id = $1 OR t.file_id IN "
+        "(SELECT evidence_file_id FROM student_aid_applications WHERE member_id = $1)",
+        hidden=["data", "uploaded_by"],
+    ),
 )
