@@ -125,7 +125,6 @@ def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str
         ("DELETE", "relief", f"/campaign-lists/{MEMBER}/entries/{MEMBER}", 405),  # excluded, never erased
         ("POST", "relief", f"/campaign-lists/{MEMBER}/delete", 404),
         ("PUT", "relief", f"/employers/{MEMBER}", 404),  # the register itself is enrollment's
-        ("POST", "relief", "/student-aid/evidence", 404),  # uploads: the member app's (part C)
         ("PUT", "relief", f"/student-aid/windows/{MEMBER}", 405),
         ("GET", "relief", "/student-aid/evidence/some-file.pdf", 404),
     ],
