@@ -5,8 +5,9 @@ union, generates that union's distribution list (a front-line member is on it), 
 with a reason and submits it; the submitter sees approval refused (four eyes); a second cadre of
 the district approves and pays it; the report shows the money, and exports. 金秋助学: a window is
 opened from the console, an application a grid worker filed is reviewed and appears in the
-disclosure list with masked names, and an objection to it is answered; its evidence opens
-through the download endpoint.
+disclosure list with masked names, and an objection to it is answered; another is declined with
+a reason; the evidence opens through the download endpoint. 困难企业认定: an employer of the
+register is designated with a reason.
 
 Relief's programmes are built at the same time (parts A and B): each test first checks relief's
 OpenAPI for its routes and skips with the part's name while they are missing, so the same test runs
@@ -294,7 +295,7 @@ async def test_an_employer_is_designated_in_difficulty_with_a_reason(
     await check_accessibility(page)
 
 
-async def application(office: Office, window_id: str) -> str:
+async def application(office: Office, window_id: str, student_name: str = "钱小明") -> str:
     """An application a grid worker of the base union files for a member (the cadre who files
     it may not review it: the console's cadre does)."""
     relief = office.s.services["relief"].url
@@ -306,7 +307,7 @@ async def application(office: Office, window_id: str) -> str:
     assert r.status_code == 201, r.text
     student = person(random.Random())
     body = {
-        "window_id": window_id, "member_id": office.parent["member_id"], "student_name": "钱小明",
+        "window_id": window_id, "member_id": office.parent["member_id"], "student_name": student_name,
         "student_id_number": student.national_id, "school_name": "浙江大学", "school_type": "undergraduate",
         "admission_year": datetime.now(CHINA).year, "evidence_file_id": r.json()["file_id"],
         "household": {"monthly_income_fen": 120_000, "household_size": 4},
@@ -382,6 +383,21 @@ async def test_a_student_aid_application_is_reviewed_into_disclosure(
     await objection.get_by_test_id("aid-objection-send").click()
     await expect(item.get_by_test_id("aid-objection")).to_contain_text("异议不成立")
     await expect(item).to_have_attribute("data-status", "in_disclosure")
+
+    # Another child's application is declined: only with a reason, which the item then shows.
+    declined_id = await application(office, window_id, student_name="钱小红")
+    await page.get_by_test_id("aid-status").select_option("submitted")
+    await page.get_by_test_id("aid-search").click()
+    other = page.locator(f'[data-testid="aid-application"][data-id="{declined_id}"]')
+    await other.get_by_test_id("aid-decline").click()
+    await expect(page.get_by_test_id("aid-message")).to_contain_text("理由")
+    await other.get_by_test_id("aid-review-reason").fill("录取通知书与学校名称不符")
+    await other.get_by_test_id("aid-decline").click()
+    await expect(other).to_have_attribute("data-status", "declined")
+    await expect(other).to_contain_text("录取通知书与学校名称不符")
+    await page.get_by_test_id("aid-status").select_option("in_disclosure")
+    await page.get_by_test_id("aid-search").click()
+    await expect(item).to_be_visible()
     await check_accessibility(page)
     await page.evaluate("document.getElementById('aid-apps-title').scrollIntoView()")
     await screenshot(page, "console-programmes-student-aid")
