@@ -176,7 +176,11 @@
 
   async function openCampaign(campaignId) {
     const result = await S.call("relief", `/campaigns/${campaignId}`);
-    if (!result.ok) return say("campaigns-message", unavailable(result, "送温暖活动"), "error");
+    if (!result.ok) {
+      state.campaign = null; // e.g. a scope the campaign does not concern: nothing stale stays shown
+      $("campaign").hidden = true;
+      return say("campaigns-message", unavailable(result, "送温暖活动"), "error");
+    }
     const c = result.data;
     if (!state.campaign || state.campaign.campaign_id !== c.campaign_id) closeList();
     state.campaign = c;
