@@ -178,6 +178,17 @@ async def test_a_campaign_from_launch_to_payment_and_report(campaigns: Campaigns
         for x in c.ok(await c.call("GET", "/campaigns", c.cadre(units["other_city"])))["items"]
     ]
     assert (await c.call("GET", f"/campaigns/{cid}", c.cadre(units["other_city"]))).status_code == 403
+    # A second campaign, at the district: paged newest first, a page at a time.
+    local = await c.launch(
+        district, total_fen=100_000, title="区总工会一线职工慰问", amounts_fen={"front_line": 20_000}
+    )
+    first = c.ok(await c.call("GET", "/campaigns", c.cadre(logistics), limit=1))
+    assert [x["campaign_id"] for x in first["items"]] == [local["campaign_id"]] and first["next"]
+    rest = c.ok(await c.call("GET", "/campaigns", c.cadre(logistics), limit=1, after=first["next"]))
+    assert [x["campaign_id"] for x in rest["items"]] == [cid] and rest["next"] is None
+    assert (await c.call("GET", "/campaigns", c.cadre(logistics), after="nonsense")).status_code == 422
+    at_city = c.ok(await c.call("GET", "/campaigns", c.cadre(city), status="open"))["items"]
+    assert {x["campaign_id"] for x in at_city} == {cid, local["campaign_id"]}  # inside its subtree
 
     # Allocations down the tree: the city to the district, the district to the base union.
     tree = c.ok(await c.call("GET", f"/campaigns/{cid}/allocations", c.cadre(city), union_id=city))

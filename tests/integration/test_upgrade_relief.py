@@ -100,9 +100,9 @@ async def test_an_old_relief_database_keeps_its_versions_and_trail_on_the_kit_ta
                 "SELECT count(*) FROM pg_proc WHERE proname = 'audit_log_is_append_only'"
             )
             # The old columns as they were (members gained employment_type since).
-            after = await _other_data(db)
+            upgraded = await _other_data(db)
             assert [[{k: r[k] for k in dict(old)} for old, r in zip(b, a, strict=True)]
-                    for b, a in zip(before, after, strict=True)] == [[dict(r) for r in b] for b in before]  # fmt: skip
+                    for b, a in zip(before, upgraded, strict=True)] == [[dict(r) for r in b] for b in before]  # fmt: skip
 
             # The trail, through shared.audit: every entry kept, oldest first, the case id its record id.
             trail = await audit.trail_of_record(db, CASE)
