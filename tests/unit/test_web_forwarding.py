@@ -74,6 +74,30 @@ MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
         ("GET", "reports", "/reports/relief/charts/by_month.svg"),
         ("GET", "reports", "/reports/coverage/export"),
         ("GET", "reports", f"/unions/{MEMBER}/coverage"),
+        # The console's programmes (issue 20, part D).
+        ("GET", "relief", "/campaigns"),
+        ("POST", "relief", "/campaigns"),
+        ("GET", "relief", f"/campaigns/{MEMBER}"),
+        ("GET", "relief", f"/campaigns/{MEMBER}/allocations"),
+        ("PUT", "relief", f"/campaigns/{MEMBER}/allocations/{MEMBER}"),
+        ("POST", "relief", f"/campaigns/{MEMBER}/lists"),
+        ("GET", "relief", f"/campaigns/{MEMBER}/report/export"),
+        ("GET", "relief", f"/campaign-lists/{MEMBER}"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/entries"),
+        ("PATCH", "relief", f"/campaign-lists/{MEMBER}/entries/{MEMBER}"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/entries/{MEMBER}/exclude"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/entries/{MEMBER}/include"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/approve"),
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/pay"),
+        ("GET", "relief", "/employers"),
+        ("PUT", "relief", f"/employers/{MEMBER}/difficulty"),
+        ("POST", "relief", "/student-aid/windows"),
+        ("GET", "relief", "/student-aid/applications"),
+        ("POST", "relief", f"/student-aid/applications/{MEMBER}/review"),
+        ("POST", "relief", f"/student-aid/applications/{MEMBER}/pay"),
+        ("GET", "relief", "/student-aid/disclosure"),
+        ("POST", "relief", f"/student-aid/objections/{MEMBER}/answer"),
+        ("GET", "relief", f"/student-aid/evidence/{MEMBER}"),
     ],
 )
 def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str, path: str) -> None:
@@ -107,6 +131,14 @@ def test_an_allowed_call_goes_to_its_service_unchanged(method: str, service: str
         ("GET", "identity", "/", 404),
         ("DELETE", "identity", "/me", 405),
         ("GET", "identity", "/codes", 405),
+        # The console's programmes: only what the cadres' pages do.
+        ("DELETE", "relief", f"/campaigns/{MEMBER}", 405),  # a campaign closes on its timer
+        ("PUT", "relief", f"/campaigns/{MEMBER}/allocations/not-a-union", 404),
+        ("DELETE", "relief", f"/campaign-lists/{MEMBER}/entries/{MEMBER}", 405),  # excluded, never erased
+        ("POST", "relief", f"/campaign-lists/{MEMBER}/delete", 404),
+        ("PUT", "relief", f"/employers/{MEMBER}", 404),  # the register itself is enrollment's
+        ("PUT", "relief", f"/student-aid/windows/{MEMBER}", 405),
+        ("GET", "relief", "/student-aid/evidence/some-file.pdf", 404),
     ],
 )
 def test_a_call_outside_the_allowlist_is_refused(method: str, service: str, path: str, status: int) -> None:

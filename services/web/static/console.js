@@ -10,7 +10,7 @@
   const PAGE = 50;
   const state = { unions: [], byId: new Map(), scope: null, view: null, reports: null, report: null, importId: null, pollTimer: null, employersNext: null };
 
-  const VIEWS = ["sign-in", "queues", "orgs", "import", "reports"];
+  const VIEWS = ["sign-in", "queues", "orgs", "import", "reports", "programmes"];
   const STATUS_LABELS = { checked: "已检查，尚未导入", committing: "正在导入", committed: "导入完成", failed: "导入失败" };
   const EMPLOYMENT = { employee: "职工", temporary: "临时工", migrant: "外来务工", flexible: "灵活就业" };
   const CHANNEL = { online: "网上申请", wechat: "微信", service_station: "服务站", cadre: "工会代办", import: "名册导入" };
@@ -92,6 +92,7 @@
     if (view === "queues") await loadQueues();
     else if (view === "orgs") await loadOrgs();
     else if (view === "reports") await loadReportList();
+    else if (views[view]) await views[view]();
   }
 
   // --- the session and the scope ---------------------------------------------------------------
@@ -658,6 +659,17 @@
     const result = await S.download("reports", `/reports/${encodeURIComponent(name)}/export`, { ...query, format }, `${name}.${format}`);
     say("report-message", result.ok ? "已导出" : S.detailOf(result), result.ok ? "ok" : "error");
   }
+
+  // --- views in files of their own (console-programmes.js) -------------------------------------------
+
+  // What such a view shares with this page: its helpers, the scope, the unions of the subtree.
+  const views = {};
+  window.ZhijiaConsole = {
+    el, say, when, count, unionName,
+    scope: () => state.scope,
+    unions: () => state.unions,
+    addView: (name, load) => { views[name] = load; },
+  };
 
   // --- the page ------------------------------------------------------------------------------------
 
