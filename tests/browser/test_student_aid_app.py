@@ -80,12 +80,9 @@ async def window_seen_by(world: World, member_id: str, window_id: str) -> None:
     await eventually(seen, timeout=20)
 
 
-async def review_disclose_and_pay(world: World, member_id: str) -> None:
-    """The union's side, through relief's API: approve (the disclosure starts), the disclosure's
-    timer brought forward (a day is no test), a tuition budget, the payment."""
-    s, http = world.s, world.http
-    relief = s.services["relief"].url
-    cadre = world.api.cadre(world.district)
+async def review(world: World, member_id: str) -> str:
+    """The union's side, through relief's API: approve (the disclosure starts)."""
+    relief, http, cadre = world.s.services["relief"].url, world.http, world.api.cadre(world.district)
     r = await http.get(
         f"{relief}/student-aid/applications", params={"union_id": str(world.district)}, headers=cadre
     )
@@ -95,6 +92,26 @@ async def review_disclose_and_pay(world: World, member_id: str) -> None:
     reviewed = await http.post(f"{relief}/student-aid/applications/{app_id}/review",
                                json={"approve": True, "reason": "录取材料齐全"}, headers=cadre)  # fmt: skip
     assert reviewed.status_code == 200 and reviewed.json()["status"] == "in_disclosure", reviewed.text
+    return str(app_id)
+
+
+async def answer_objections(world: World, app_id: str) -> None:
+    """The union looks into each objection and finds it unfounded."""
+    relief, http, cadre = world.s.services["relief"].url, world.http, world.api.cadre(world.district)
+    got = await http.get(f"{relief}/student-aid/applications/{app_id}", headers=cadre)
+    objections = got.json()["objections"]
+    assert objections, got.text
+    for o in objections:
+        answered = await http.post(f"{relief}/student-aid/objections/{o['objection_id']}/answer",
+                                   json={"upheld": False, "answer": "经核实，录取与家庭情况属实"}, headers=cadre)  # fmt: skip
+        assert answered.status_code == 200, answered.text
+
+
+async def end_disclosure_and_pay(world: World, app_id: str) -> None:
+    """The disclosure's timer brought forward (a day is no test), a tuition budget, the payment."""
+    s, http = world.s, world.http
+    relief = s.services["relief"].url
+    cadre = world.api.cadre(world.district)
     conn = await asyncpg.connect(s.services["relief"].dsn)
     try:
         async with conn.transaction():  # the disclosure ended a moment ago, and its timer is due
@@ -191,9 +208,28 @@ async def test_a_member_applies_for_student_aid_and_sees_it_paid_on_the_card(
     await check_accessibility(page)
     await screenshot(page, "member-student-aid")
 
-    # The union reviews, the disclosure ends, the tuition budget pays: 已发放, and on the card.
-    await review_disclose_and_pay(world, member["member_id"])
+    # The union approves: the application is on the public list, where a member may object.
+    app_id = await review(world, member["member_id"])
     await page.reload()
+    disclosed = page.get_by_test_id("student-aid-disclosed").filter(has_text="张*明")
+    await expect(disclosed).to_have_count(1)
+    await expect(disclosed).to_contain_text("¥3000.00")
+    assert "张小明" not in await page.get_by_test_id("student-aid-disclosure").inner_text()
+    await disclosed.get_by_test_id("student-aid-objection-text").fill("短")
+    await disclosed.get_by_test_id("student-aid-objection-submit").click()
+    await expect(page.get_by_test_id("student-aid-disclosure-message")).to_contain_text("至少 5 个字")
+    await disclosed.get_by_test_id("student-aid-objection-text").fill("该户家庭收入与申报不符，请核实")
+    await disclosed.get_by_test_id("student-aid-objection-submit").click()
+    await expect(page.get_by_test_id("student-aid-disclosure-message")).to_contain_text("异议已提交")
+    await page.reload()
+    await expect(mine).to_contain_text("公示异议：该户家庭收入与申报不符，请核实；工会正在核实")
+    await check_accessibility(page)
+
+    # The union answers, the disclosure ends, the tuition budget pays: 已发放, and on the card.
+    await answer_objections(world, app_id)
+    await end_disclosure_and_pay(world, app_id)
+    await page.reload()
+    await expect(mine).to_contain_text("工会答复：经核实，录取与家庭情况属实（异议不成立）")
     await expect(mine.get_by_test_id("student-aid-status")).to_have_text("已发放")
     await expect(mine).to_contain_text("发放 ¥3000.00")
     await page.get_by_test_id("nav-card").click()

@@ -96,6 +96,7 @@ MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
         ("POST", "relief", f"/student-aid/applications/{MEMBER}/review"),
         ("POST", "relief", f"/student-aid/applications/{MEMBER}/pay"),
         ("GET", "relief", "/student-aid/disclosure"),
+        ("POST", "relief", f"/student-aid/applications/{MEMBER}/objections"),
         ("POST", "relief", f"/student-aid/objections/{MEMBER}/answer"),
         ("GET", "relief", f"/student-aid/evidence/{MEMBER}"),
     ],

@@ -86,6 +86,9 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
         ("POST", "/student-aid/applications"),
         ("GET", "/student-aid/applications/mine"),
         ("GET", "/student-aid/applications/{uuid}"),
+        # The public list (公示) of the member's union, and an objection to one of its lines.
+        ("GET", "/student-aid/disclosure"),
+        ("POST", "/student-aid/applications/{uuid}/objections"),
         # The console's queues and the actions their items offer.
         ("GET", "/queues/approvals"),
         ("GET", "/queues/disclosures"),
@@ -118,18 +121,14 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
         ("POST", "/campaign-lists/{uuid}/pay"),
         ("GET", "/employers"),
         ("PUT", "/employers/{uuid}/difficulty"),
-        # 金秋助学, the cadres' side: windows, review, disclosure and objections, payment, and the
-        # evidence file (the member's filing and upload are the member app's).
-        ("GET", "/student-aid/windows"),
+        # 金秋助学, the cadres' side: windows, review, disclosure and objections, payment (the
+        # windows list, an application and the evidence file are in the member app's entries).
         ("POST", "/student-aid/windows"),
         ("GET", "/student-aid/windows/{uuid}"),
         ("GET", "/student-aid/applications"),
-        ("GET", "/student-aid/applications/{uuid}"),
         ("POST", "/student-aid/applications/{uuid}/review"),
         ("POST", "/student-aid/applications/{uuid}/pay"),
-        ("GET", "/student-aid/disclosure"),
         ("POST", "/student-aid/objections/{uuid}/answer"),
-        ("GET", "/student-aid/evidence/{uuid}"),
     ),
     "legal": (
         ("POST", "/cases"),

@@ -547,10 +547,11 @@
   async function loadStudentAid() {
     say("student-aid-message", "");
     say("student-aid-list-message", "");
-    const [windows, mine, card] = await Promise.all([
+    const [windows, mine, card, disclosed] = await Promise.all([
       call("relief", "/student-aid/windows", { query: { open: "true" } }),
       call("relief", "/student-aid/applications/mine"),
       call("projector", `/cards/${state.memberId}`),
+      call("relief", "/student-aid/disclosure"),
     ]);
     // In the relief register the household's figures are not asked for.
     const inRegister = card.ok && card.data.relief && card.data.relief.status === "in_register";
@@ -559,6 +560,57 @@
     if (!$("student-aid-admission-year").value) $("student-aid-admission-year").value = chinaDay(new Date().toISOString()).slice(0, 4);
     renderWindows(windows);
     renderApplications(mine);
+    renderDisclosure(disclosed);
+  }
+
+  // The public list (公示) of the member's union: masked names; an objection is filed in the open.
+  function renderDisclosure(result) {
+    const ul = $("student-aid-disclosure");
+    ul.replaceChildren();
+    say("student-aid-disclosure-message", "");
+    if (!result.ok) { ul.append(item(detailOf(result, "暂时无法查看公示名单"), "empty")); return; }
+    if (!result.data.items.length) { ul.append(item("目前没有正在公示的助学名单", "empty")); return; }
+    for (const d of result.data.items) {
+      const li = document.createElement("li");
+      li.dataset.testid = "student-aid-disclosed";
+      li.append(
+        line(`${d.union_name} · ${d.member_name_masked} 之子女 ${d.student_name_masked}，${d.school_type_label}，助学金 ${yuan(d.amount_fen)}`),
+        line(`公示至 ${when(d.disclosure_ends_at)}`, "hint"),
+      );
+      const form = document.createElement("form");
+      form.className = "objection";
+      form.noValidate = true;
+      const id = `objection-${d.application_id}`;
+      const label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = "我有异议（请写明事实）";
+      const text = document.createElement("textarea");
+      text.id = id;
+      text.maxLength = 500;
+      text.rows = 2;
+      text.dataset.testid = "student-aid-objection-text";
+      const send = document.createElement("button");
+      send.type = "submit";
+      send.textContent = "提出异议";
+      send.dataset.testid = "student-aid-objection-submit";
+      form.append(label, text, send);
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const words = text.value.trim();
+        if (words.length < 5) { say("student-aid-disclosure-message", "请写明异议的事实（至少 5 个字）", "error"); text.focus(); return; }
+        send.disabled = true;
+        try {
+          const result = await call("relief", `/student-aid/applications/${d.application_id}/objections`, { method: "POST", body: { text: words } });
+          if (!result.ok) { say("student-aid-disclosure-message", detailOf(result), "error"); return; }
+          text.value = "";
+          say("student-aid-disclosure-message", "异议已提交，工会将核实后答复", "ok");
+        } finally {
+          send.disabled = false;
+        }
+      });
+      li.append(form);
+      ul.append(li);
+    }
   }
 
   function renderWindows(result) {
