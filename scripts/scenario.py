@@ -350,6 +350,14 @@ async def play_morning(
     relief_lines, relief_members = await play_relief(
         office, rng, city, [m for m in members.values() if m["status"] == "active"]
     )
+    # The programmes' steps use this module's Office: imported here, not at the top (no cycle).
+    from scripts.scenario_campaign import play_campaign
+    from scripts.scenario_student_aid import play_student_aid
+
+    print("\n=== 送温暖 (a Spring Festival campaign) ===")
+    _, consoled = await play_campaign(office, city, bases)
+    print("\n=== 金秋助学 (student aid) ===")
+    await play_student_aid(office, city, bases, [m for m in members.values() if m["status"] == "active"], rng)
     partner_lines, till_login = await play_partners(office)
     console_login = await play_console(office, city, bases, rng)
 
@@ -389,7 +397,8 @@ async def play_morning(
     for line in partner_lines:
         print(f"  {line}")
 
-    sample = [*relief_members[:1], *legal_members[:1], *honoured[:1], ids[-1], *movers[:1], *leavers[:1]]
+    sample = [*relief_members[:1], *legal_members[:1], *honoured[:1], *consoled[:1], ids[-1]]
+    sample += [*movers[:1], *leavers[:1]]
     await _until_offers_projected(office, honoured[0])
     print("\n=== a few member service cards (会员服务卡) ===")
     for mid in sample:
@@ -729,6 +738,8 @@ def print_card(card: dict[str, Any], offers: list[dict[str, Any]]) -> None:
     if r := card.get("relief"):
         tier = f" · {r['tier_label']}" if r["tier"] else ""
         print(f"  │ 困难帮扶 (only you see this): {r['status_label']}{tier}, paid ¥{r['aid_paid_yuan']}")
+    for a in card.get("programme_aid", []):
+        print(f"  │ {a['programme_label']}: {a['title']} ¥{a['amount_fen'] / 100:.2f} ({a['paid_at'][:10]})")
     for o in offers:
         d = o["discount"]
         off = f"{d['percent']}% off" if d["kind"] == "percent" else f"¥{d['amount_yuan']} off"

@@ -66,10 +66,12 @@ async def _designate_employer(office: "Office", city: str, say: Any) -> None:
     say(f"困难企业认定: {employer['name']}(理由: {body['reason']})")
 
 
-async def play_campaign(office: "Office", city: str, bases: list[str], title: str | None = None) -> list[str]:
+async def play_campaign(
+    office: "Office", city: str, bases: list[str], title: str | None = None
+) -> tuple[list[str], list[str]]:
     """Launch, allocate down to one base union, generate, sign off, pay, report. Returns the lines
-    it printed (`bases`: the scenario's base unions; the list is drawn up in the one of them with
-    the most to console)."""
+    it printed and the members it consoled (`bases`: the scenario's base unions; the list is drawn
+    up in the one of them with the most to console)."""
     lines: list[str] = []
 
     def say(line: str) -> None:
@@ -120,7 +122,7 @@ async def play_campaign(office: "Office", city: str, bases: list[str], title: st
             break
     if union == city or union not in bases:
         say("本次没有可慰问的对象, 到此为止")
-        return lines
+        return lines, []
 
     grid = await office.cadre(union, "grid")
     made = await office.call(
@@ -135,8 +137,9 @@ async def play_campaign(office: "Office", city: str, bases: list[str], title: st
         + "、".join(f"{g}{n}" for g, n in by_group.items())
         + f"), 合计{_yuan(roster['total_fen'])}"
     )
-    if roster["entries_count"] > 2:
-        entry = roster["entries"][-1]
+    members_listed = [e for e in roster["entries"] if e["recipient"] == "member"]
+    if len(members_listed) > 2:
+        entry = members_listed[-1]
         reason = {"reason": "本人已领取单位春节慰问, 不重复发放"}
         r = await office.call(
             "POST",
@@ -145,7 +148,7 @@ async def play_campaign(office: "Office", city: str, bases: list[str], title: st
             headers=grid,
         )
         r.raise_for_status()
-        say(f"修改名单: 暂不纳入{entry['name'] or '一名对象'}(理由: {reason['reason']})")
+        say(f"修改名单: 暂不纳入{(entry['name'] or '某')[:1]}*(理由: {reason['reason']})")
 
     submitted = await office.call("POST", f"{RELIEF}/campaign-lists/{lid}/submit", headers=grid)
     submitted.raise_for_status()
@@ -160,7 +163,7 @@ async def play_campaign(office: "Office", city: str, bases: list[str], title: st
     paid = await office.call("POST", f"{RELIEF}/campaign-lists/{lid}/pay", headers={**cadre, **key})
     if paid.status_code != 200:
         say(f"发放未成功: {paid.json()['detail']}")
-        return lines
+        return lines, []
     p = paid.json()
     say(f"发放完成: {p['paid_count']}个对象, {_yuan(p['paid_fen'])}({p['status_label']})")
     again = (await office.call("POST", f"{RELIEF}/campaign-lists/{lid}/pay", headers={**cadre, **key})).json()
@@ -171,7 +174,8 @@ async def play_campaign(office: "Office", city: str, bases: list[str], title: st
     ).json()
     t = report["totals"]
     say(
-        f"市总工会统计: 慰问困难职工{t['households']}户、困难企业{t['employers']}家, "
+        f"市总工会统计: 慰问职工{t['households']}户、困难企业{t['employers']}家, "
         f"共{_yuan(t['amount_fen'])}"
     )
-    return lines
+    consoled = (await office.call("GET", f"{RELIEF}/campaign-lists/{lid}", headers=cadre)).json()
+    return lines, [e["member_id"] for e in consoled["entries"] if e["paid"] and e["member_id"]]

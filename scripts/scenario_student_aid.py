@@ -92,7 +92,7 @@ async def play_student_aid(
         }  # fmt: skip
         r = await office.call("POST", f"{RELIEF}/student-aid/applications", json=application, headers=filer)
         if r.status_code != 201:
-            say(f"  {member['name']} 为子女申请: 未受理 — {r.json()['detail']}")
+            say(f"  {member['name'][:1]}* 为子女申请: 未受理 — {r.json()['detail']}")
             continue
         a = r.json()
         say(
