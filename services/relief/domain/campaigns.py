@@ -15,6 +15,7 @@ from shared.contracts.relief import Tier
 from shared.contracts.relief_programmes import RECIPIENT_GROUP_LABELS, CampaignStatus, RecipientGroup
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import CHINA
+from shared.transitions import Transitions
 
 CAMPAIGN_STATUS_LABELS: dict[str, str] = {CampaignStatus.OPEN: "进行中", CampaignStatus.CLOSED: "已结束"}
 
@@ -229,31 +230,30 @@ class ListAction(StrEnum):
     PAY = "pay"
 
 
-_LIST_MOVES: dict[tuple[ListStatus, ListAction], ListStatus] = {
-    (ListStatus.DRAFT, ListAction.GENERATE): ListStatus.DRAFT,
-    (ListStatus.DRAFT, ListAction.EDIT): ListStatus.DRAFT,
-    (ListStatus.DRAFT, ListAction.SUBMIT): ListStatus.SUBMITTED,
-    (ListStatus.SUBMITTED, ListAction.APPROVE): ListStatus.APPROVED,
-    (ListStatus.SUBMITTED, ListAction.RETURN): ListStatus.DRAFT,
-    (ListStatus.APPROVED, ListAction.RETURN): ListStatus.DRAFT,
-    (ListStatus.APPROVED, ListAction.PAY): ListStatus.PAID,
-}
-
-_REFUSALS: dict[ListAction, str] = {
-    ListAction.GENERATE: "名单已提交,不能重新生成;请先退回修改",
-    ListAction.EDIT: "只有草稿状态的名单可以修改",
-    ListAction.SUBMIT: "只有草稿状态的名单可以提交",
-    ListAction.APPROVE: "只有待审批的名单可以审批",
-    ListAction.RETURN: "只有待审批或已审批(尚未发放)的名单可以退回",
-    ListAction.PAY: "名单须先审批才能发放",
-}
+LIST_MOVES: Transitions[ListStatus, ListAction] = Transitions(
+    {
+        (ListStatus.DRAFT, ListAction.GENERATE): ListStatus.DRAFT,
+        (ListStatus.DRAFT, ListAction.EDIT): ListStatus.DRAFT,
+        (ListStatus.DRAFT, ListAction.SUBMIT): ListStatus.SUBMITTED,
+        (ListStatus.SUBMITTED, ListAction.APPROVE): ListStatus.APPROVED,
+        (ListStatus.SUBMITTED, ListAction.RETURN): ListStatus.DRAFT,
+        (ListStatus.APPROVED, ListAction.RETURN): ListStatus.DRAFT,
+        (ListStatus.APPROVED, ListAction.PAY): ListStatus.PAID,
+    },
+    {
+        ListAction.GENERATE: "名单已提交,不能重新生成;请先退回修改",
+        ListAction.EDIT: "只有草稿状态的名单可以修改",
+        ListAction.SUBMIT: "只有草稿状态的名单可以提交",
+        ListAction.APPROVE: "只有待审批的名单可以审批",
+        ListAction.RETURN: "只有待审批或已审批(尚未发放)的名单可以退回",
+        ListAction.PAY: "名单须先审批才能发放",
+    },
+    LIST_STATUS_LABELS,
+)
 
 
 def next_list_status(status: ListStatus, action: ListAction) -> ListStatus:
-    moved = _LIST_MOVES.get((status, action))
-    if moved is None:
-        raise Conflict(f"{_REFUSALS[action]}(当前状态:{LIST_STATUS_LABELS[status]})", status=status.value)
-    return moved
+    return LIST_MOVES.next(status, action)
 
 
 FOUR_EYES = "同一人不能既提交又审批(四眼原则)"

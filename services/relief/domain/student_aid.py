@@ -25,6 +25,7 @@ from services.relief.domain.tiers import ReliefPolicy
 from shared.contracts.relief_programmes import SCHOOL_TYPE_LABELS, SchoolType
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.national_id import InvalidNationalId, normalize_national_id
+from shared.transitions import Transitions
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_WINDOW_DAYS = 366
@@ -244,32 +245,29 @@ class Step(StrEnum):
     PAY = "pay"
 
 
-_MOVES: dict[tuple[ApplicationStatus, Step], ApplicationStatus] = {
-    (ApplicationStatus.SUBMITTED, Step.APPROVE_REVIEW): ApplicationStatus.IN_DISCLOSURE,
-    (ApplicationStatus.SUBMITTED, Step.DECLINE_REVIEW): ApplicationStatus.DECLINED,
-    (ApplicationStatus.IN_DISCLOSURE, Step.OBJECT): ApplicationStatus.IN_DISCLOSURE,
-    (ApplicationStatus.IN_DISCLOSURE, Step.UPHOLD_OBJECTION): ApplicationStatus.DECLINED,
-    (ApplicationStatus.IN_DISCLOSURE, Step.END_DISCLOSURE): ApplicationStatus.APPROVED,
-    (ApplicationStatus.APPROVED, Step.PAY): ApplicationStatus.PAID,
-}
-
-_REFUSALS: dict[Step, str] = {
-    Step.APPROVE_REVIEW: "只有待审核的申请可以审核",
-    Step.DECLINE_REVIEW: "只有待审核的申请可以审核",
-    Step.OBJECT: "只有公示中的申请可以提出异议",
-    Step.UPHOLD_OBJECTION: "只有公示中的申请可以因异议成立而不予通过",
-    Step.END_DISCLOSURE: "只有公示中的申请可以结束公示",
-    Step.PAY: "只有已批准的申请可以发放",
-}
+APPLICATION_MOVES: Transitions[ApplicationStatus, Step] = Transitions(
+    {
+        (ApplicationStatus.SUBMITTED, Step.APPROVE_REVIEW): ApplicationStatus.IN_DISCLOSURE,
+        (ApplicationStatus.SUBMITTED, Step.DECLINE_REVIEW): ApplicationStatus.DECLINED,
+        (ApplicationStatus.IN_DISCLOSURE, Step.OBJECT): ApplicationStatus.IN_DISCLOSURE,
+        (ApplicationStatus.IN_DISCLOSURE, Step.UPHOLD_OBJECTION): ApplicationStatus.DECLINED,
+        (ApplicationStatus.IN_DISCLOSURE, Step.END_DISCLOSURE): ApplicationStatus.APPROVED,
+        (ApplicationStatus.APPROVED, Step.PAY): ApplicationStatus.PAID,
+    },
+    {
+        Step.APPROVE_REVIEW: "只有待审核的申请可以审核",
+        Step.DECLINE_REVIEW: "只有待审核的申请可以审核",
+        Step.OBJECT: "只有公示中的申请可以提出异议",
+        Step.UPHOLD_OBJECTION: "只有公示中的申请可以因异议成立而不予通过",
+        Step.END_DISCLOSURE: "只有公示中的申请可以结束公示",
+        Step.PAY: "只有已批准的申请可以发放",
+    },
+    APPLICATION_STATUS_LABELS,
+)
 
 
 def next_status(status: ApplicationStatus, step: Step) -> ApplicationStatus:
-    moved = _MOVES.get((status, step))
-    if moved is None:
-        raise Conflict(
-            f"{_REFUSALS[step]} (当前状态: {APPLICATION_STATUS_LABELS[status]})", current_status=status.value
-        )
-    return moved
+    return APPLICATION_MOVES.next(status, step)
 
 
 def require_other_reviewer(filed_by: str, reviewer: str) -> None:
