@@ -336,6 +336,21 @@ async def test_a_campaign_from_launch_to_payment_and_report(campaigns: Campaigns
     launched = [decode_event(r.value)[0].event_type for r in records if r.key == f"campaign:{cid}".encode()]
     assert launched == ["relief.CampaignLaunched"]
 
+    # On the member's card, through the projector: what they received, for them alone.
+    household_self = stack_env.headers(Role.MEMBER, member_id=uuid.UUID(household["member_id"]))
+
+    async def on_card() -> list[dict[str, Any]] | None:
+        r = await c.api.card(household["member_id"], household_self)
+        aid: list[dict[str, Any]] = r.json().get("programme_aid", []) if r.status_code == 200 else []
+        return aid or None
+
+    [received] = await eventually(on_card)
+    assert (received["programme_label"], received["title"], received["amount_fen"]) == (
+        "送温暖", "2027年春节送温暖", 120_000,
+    )  # fmt: skip
+    seen_by_cadre = await c.api.card(household["member_id"], wang)
+    assert seen_by_cadre.status_code == 200 and seen_by_cadre.json()["programme_aid"] == []
+
     # The member's copy of their data names the payment and the list they were on.
     mine = c.ok(await c.call("GET", f"/members/{rider}/personal-data", member))
     kinds = {r["kind"]: r for r in mine["records"]}
