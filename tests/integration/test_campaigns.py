@@ -17,6 +17,7 @@ from services.relief.domain.campaigns import split_largest_remainder
 from shared.auth import Role
 from shared.contracts import decode_event
 from shared.contracts.topics import RELIEF_EVENTS
+from shared.events import china_date, utcnow
 from tests.integration.conftest import Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 from tests.integration.test_relief import TODAY, Relief
@@ -368,6 +369,25 @@ async def test_a_campaign_from_launch_to_payment_and_report(campaigns: Campaigns
     csv = await c.call("GET", f"/campaigns/{cid}/report/export", c.cadre(city), format="csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert "合计" in csv.content.decode("utf-8-sig") and "attachment" in csv.headers["content-disposition"]
+
+    # The federation's statistics (the reports service, its own consumer group): the same money by
+    # programme and group in the city's relief report for this month.
+    month = str(china_date(utcnow()))[:7]
+
+    async def in_statistics() -> dict[str, dict[str, Any]] | None:
+        r = await c.http.get(
+            f"{stack_env.services['reports'].url}/reports/relief",
+            params={"union_id": str(city), "from": month, "to": month}, headers=c.cadre(city),
+        )  # fmt: skip
+        if r.status_code != 200:
+            return None
+        [table] = [t for t in r.json()["tables"] if t["table"] == "programmes"]
+        rows = {row["group"]: row for row in table["rows"]}
+        return rows if sum(row["paid"] for row in rows.values()) == total else None
+
+    figures = await eventually(in_statistics)
+    assert figures["困难企业"]["recipients"] == 1 and figures["困难企业"]["paid"] == 500_000
+    assert figures["一线职工"]["recipients"] == 2 and figures["一线职工"]["programme"] == "送温暖"
     assert (
         await c.call("GET", f"/campaigns/{cid}/report", c.cadre(riders), union_id=district)
     ).status_code == 403
