@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 
 from scripts.fake_people import person
 from services.enrollment.domain.employers import random_credit_code
@@ -109,6 +109,19 @@ async def office(web_stack: Stack) -> AsyncIterator[Office]:
                 return r.status_code == 200
 
             await eventually(relief_knows)
+
+        # The console lists the scope's unions from the reports' read model (its own consumer):
+        # the base union must be there before a page offers it.
+        async def reports_know_the_base_union() -> bool:
+            r = await http.get(
+                f"{s.services['reports'].url}/unions/{units['district']}/coverage",
+                headers=s.headers(Role.ADMIN),
+            )
+            return r.status_code == 200 and str(units["logistics"]) in {
+                u["union_id"] for u in r.json()["items"]
+            }
+
+        await eventually(reports_know_the_base_union)
         yield Office(s, http, api, units, preparer, approver, rider, parent)
 
 
@@ -401,3 +414,66 @@ async def test_a_student_aid_application_is_reviewed_into_disclosure(
     await check_accessibility(page)
     await page.evaluate("document.getElementById('aid-apps-title').scrollIntoView()")
     await screenshot(page, "console-programmes-student-aid")
+
+
+async def test_a_cadre_files_student_aid_for_a_member_and_another_cadre_reviews_it(
+    page: Page, office: Office, check_accessibility: CheckAccessibility
+) -> None:
+    """“A member, or a cadre for them, applies”: the console's 代会员申请 — the member found by
+    name, the evidence checked in the page and uploaded, and the filing cadre refused the review."""
+    await office.needs("/student-aid/windows", "part B (p20-student-aid)")
+    relief = office.s.services["relief"].url
+    district = office.s.headers(Role.CADRE, union_id=office.units["district"], sub="aid-chair")
+    now = datetime.now(CHINA)
+    opened = await office.http.post(  # next year's (this year's is the other test's: one a year)
+        f"{relief}/student-aid/windows",
+        json={"union_id": str(office.units["district"]), "academic_year": now.year + 1,
+              "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(days=20)).isoformat(),
+              "amounts_fen": {"junior_college": 200_000}},
+        headers=district,
+    )  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    window_id = opened.json()["window_id"]
+
+    await sign_in(page, office.preparer)
+    await page.get_by_test_id("tab-student-aid").click()
+    await page.locator("#aid-file summary").click()
+    await page.get_by_test_id("aid-file-window").select_option(window_id)
+    await expect(page.get_by_test_id("aid-file-school-type")).to_contain_text("高职(专科)（¥2,000.00）")
+    await page.get_by_test_id("aid-file-q").fill(RIDER)
+    await page.get_by_test_id("aid-file-find").click()
+    await expect(page.get_by_test_id("aid-message")).to_contain_text("找到 1 位在册会员")
+    await page.get_by_test_id("aid-file-member").select_option(office.rider["member_id"])
+    await page.get_by_test_id("aid-file-student").fill("赵小专")
+    await page.get_by_test_id("aid-file-student-id").fill(person(random.Random()).national_id)
+    await page.get_by_test_id("aid-file-school").fill("浙江机电职业技术学院")
+    await page.get_by_test_id("aid-file-size").fill("3")
+    await page.get_by_test_id("aid-file-income").fill("1,500")
+    evidence = page.get_by_test_id("aid-file-evidence")
+    await evidence.set_input_files(
+        files=[FilePayload(name="通知书.pdf", mimeType="application/pdf", buffer=b"not a pdf")]
+    )
+    await expect(page.get_by_test_id("aid-message")).to_contain_text("只能上传 JPG、PNG 图片或 PDF 文件")
+    await evidence.set_input_files(
+        files=[FilePayload(name="通知书.pdf", mimeType="application/pdf", buffer=PDF)]
+    )
+    await page.get_by_test_id("aid-file-submit").click()
+    await expect(page.get_by_test_id("aid-message")).to_contain_text("已代为申请：赵*")
+    await expect(page.get_by_test_id("aid-file-student-id")).to_have_value("")  # not kept in the page
+
+    filed = page.get_by_test_id("aid-application").filter(has_text="浙江机电职业技术学院")
+    await expect(filed).to_have_attribute("data-status", "submitted")
+    await expect(filed).not_to_contain_text("赵小专")
+    await filed.get_by_test_id("aid-approve").click()  # the filing cadre: four eyes
+    await expect(page.get_by_test_id("aid-message")).to_contain_text("四眼原则")
+    await expect(filed).to_have_attribute("data-status", "submitted")
+    await check_accessibility(page)
+
+    await sign_out(page)
+    await sign_in(page, office.approver)
+    await page.get_by_test_id("tab-student-aid").click()
+    await page.get_by_test_id("aid-status").select_option("submitted")
+    await page.get_by_test_id("aid-search").click()
+    filed = page.get_by_test_id("aid-application").filter(has_text="浙江机电职业技术学院")
+    await filed.get_by_test_id("aid-approve").click()
+    await expect(filed).to_have_attribute("data-status", "in_disclosure")

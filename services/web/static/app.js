@@ -536,14 +536,6 @@
 
   // --- 金秋助学 --------------------------------------------------------------------------------
 
-  const MAX_EVIDENCE_BYTES = 5 * 1024 * 1024; // relief takes at most 5 MiB
-  // What the first bytes of each allowed file say it is (relief checks them again).
-  const EVIDENCE_MAGIC = [
-    ["image/jpeg", [0xff, 0xd8, 0xff]],
-    ["image/png", [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
-    ["application/pdf", [0x25, 0x50, 0x44, 0x46, 0x2d]], // %PDF-
-  ];
-
   async function loadStudentAid() {
     say("student-aid-message", "");
     say("student-aid-list-message", "");
@@ -658,35 +650,18 @@
     if (focus) $("student-aid-student-name").focus();
   }
 
-  // Why the file cannot be the evidence, or null; and the type its bytes say (sent as Content-Type).
-  async function checkEvidence(file) {
-    if (!file) return { error: "请选择录取通知书文件" };
-    if (file.size === 0) return { error: "文件是空的，请重新选择" };
-    if (file.size > MAX_EVIDENCE_BYTES) return { error: "文件不能超过 5 MB，请压缩或拍照后再上传" };
-    const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
-    const found = EVIDENCE_MAGIC.find(([, magic]) => magic.every((b, i) => head[i] === b));
-    if (!found) return { error: "只能上传 JPG、PNG 图片或 PDF 文件" };
-    const allowed = EVIDENCE_MAGIC.map(([type]) => type);
-    if (file.type && allowed.includes(file.type) && file.type !== found[0]) return { error: "文件内容与文件类型不符，请重新选择" };
-    return { type: found[0] };
-  }
-
+  // One upload per chosen file: a second submit after a refusal reuses it.
   async function uploadEvidence(file) {
     if (state.evidence && state.evidence.file === file) return { ok: true, fileId: state.evidence.fileId };
-    const checked = await checkEvidence(file);
-    if (checked.error) return { ok: false, detail: checked.error };
-    const result = await call("relief", "/student-aid/evidence", {
-      method: "POST", raw: file, contentType: checked.type, query: { file_name: file.name.slice(-200) || "录取通知书" },
-    });
-    if (!result.ok) return { ok: false, detail: detailOf(result, "录取通知书上传未成功") };
-    state.evidence = { file, fileId: result.data.file_id };
-    return { ok: true, fileId: result.data.file_id };
+    const uploaded = await S.uploadEvidence(file);
+    if (uploaded.ok) state.evidence = { file, fileId: uploaded.fileId };
+    return uploaded;
   }
 
   $("student-aid-evidence").addEventListener("change", async () => {
     // Checked as soon as it is chosen: a wrong file is said at once, before any upload.
     const file = $("student-aid-evidence").files[0];
-    const checked = file ? await checkEvidence(file) : { error: null };
+    const checked = file ? await S.checkEvidence(file) : { error: null };
     say("student-aid-message", checked.error || "", checked.error ? "error" : undefined);
   });
 

@@ -531,10 +531,12 @@
     if (!result.ok) {
       state.windows = [];
       fillWindowFilter();
+      fillFileWindows();
       return body.replaceChildren(emptyRow(8, unavailable(result, "金秋助学")));
     }
     state.windows = itemsOf(result.data);
     fillWindowFilter();
+    fillFileWindows();
     body.replaceChildren(...state.windows.map((w) => {
       const row = el("tr", { testid: "window-row" },
         el("th", { scope: "row" }, w.title), el("td", {}, w.union_name || unionName(w.union_id)),
@@ -574,6 +576,81 @@
     $("window-year").value = String(year);
     $("window-create").open = false;
     await loadWindows();
+  }
+
+  // --- an application filed by a cadre for a member -------------------------------------------------
+
+  function fillFileWindows() {
+    const open = state.windows.filter((w) => w.status === "open");
+    const chosen = $("aid-file-window").value;
+    $("aid-file-window").replaceChildren(
+      ...(open.length ? open.map((w) => el("option", { value: w.window_id, textContent: w.title }))
+        : [el("option", { value: "", textContent: "暂无开放中的申请期" })]));
+    if (open.some((w) => w.window_id === chosen)) $("aid-file-window").value = chosen;
+    fillFileSchoolTypes();
+  }
+
+  // The chosen window's school types, with what each is paid.
+  function fillFileSchoolTypes() {
+    const w = state.windows.find((x) => x.window_id === $("aid-file-window").value);
+    $("aid-file-school-type").replaceChildren(...(w ? w.amounts : []).map((a) =>
+      el("option", { value: a.school_type, textContent: `${a.label}（${money(a.amount_fen)}）` })));
+  }
+
+  async function findFileMembers() {
+    const q = $("aid-file-q").value.trim();
+    if (!q) return say("aid-message", "请输入会员姓名、卡号或身份证后四位", "error");
+    const result = await S.call("enrollment", "/members/search", { query: { q, union_id: C.scope(), limit: 20 } });
+    if (!result.ok) return say("aid-message", S.detailOf(result, "查找未成功，请稍后重试"), "error");
+    const found = itemsOf(result.data).filter((m) => m.status === "active");
+    $("aid-file-member").replaceChildren(...found.map((m) => el("option", {
+      value: m.member_id, textContent: `${m.name}（${m.national_id_masked}，${m.base_union_name || ""}）`,
+    })));
+    say("aid-message", found.length ? `找到 ${found.length} 位在册会员，请选择` : "没有找到在册会员", found.length ? "ok" : "error");
+  }
+
+  async function fileApplication(event) {
+    event.preventDefault();
+    const windowId = $("aid-file-window").value;
+    const memberId = $("aid-file-member").value;
+    const student = $("aid-file-student").value.trim();
+    const idNumber = $("aid-file-student-id").value.trim().toUpperCase();
+    const school = $("aid-file-school").value.trim();
+    const year = Number($("aid-file-year").value);
+    if (!windowId) return say("aid-message", "请先选择开放中的申请期", "error");
+    if (!memberId) return say("aid-message", "请先查找并选择申请的会员", "error");
+    if (!student || !school) return say("aid-message", "请填写学生姓名和录取学校", "error");
+    if (!/^\d{17}[\dX]$/.test(idNumber)) return say("aid-message", "请填写学生的 18 位身份证号", "error");
+    if (!Number.isInteger(year) || year < 1990 || year > 2100) return say("aid-message", "请填写入学年份", "error");
+    let household = null;
+    if ($("aid-file-size").value || $("aid-file-income").value.trim()) {
+      const size = Number($("aid-file-size").value);
+      const income = fenOf($("aid-file-income").value);
+      if (!Number.isInteger(size) || size < 1 || income === null || Number.isNaN(income)) {
+        return say("aid-message", "请填写家庭人口和家庭月收入（元）", "error");
+      }
+      household = { household_size: size, monthly_income_fen: income };
+    }
+    const submit = $("aid-file-form").querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      const evidence = await S.uploadEvidence($("aid-file-evidence").files[0]);
+      if (!evidence.ok) return say("aid-message", evidence.detail, "error");
+      const body = {
+        window_id: windowId, member_id: memberId, student_name: student, student_id_number: idNumber,
+        school_name: school, school_type: $("aid-file-school-type").value, admission_year: year,
+        evidence_file_id: evidence.fileId, household,
+      };
+      const result = await S.call("relief", "/student-aid/applications", { method: "POST", body });
+      if (!result.ok) return say("aid-message", S.detailOf(result, "申请未成功，请稍后重试"), "error");
+      say("aid-message", `已代为申请：${result.data.member_name_masked} 之子女 ${result.data.student_name_masked}，${result.data.status_label}（请另一位干部审核）`, "ok");
+      // Nothing of the student stays in the page once filed.
+      for (const id of ["aid-file-student", "aid-file-student-id", "aid-file-school", "aid-file-size", "aid-file-income", "aid-file-evidence"]) $(id).value = "";
+      $("aid-file").open = false;
+      await loadApplications(false);
+    } finally {
+      submit.disabled = false;
+    }
   }
 
   // --- applications, review, objections, payment ------------------------------------------------------
@@ -741,6 +818,16 @@
     $("window-form").addEventListener("submit", createWindow);
     $("aid-filter").addEventListener("submit", (e) => { e.preventDefault(); loadApplications(false); loadDisclosure(); });
     $("aid-more").addEventListener("click", () => loadApplications(true));
+    $("aid-file-window").addEventListener("change", fillFileSchoolTypes);
+    $("aid-file-find").addEventListener("click", findFileMembers);
+    $("aid-file-q").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); findFileMembers(); } });
+    $("aid-file-form").addEventListener("submit", fileApplication);
+    $("aid-file-evidence").addEventListener("change", async () => {
+      const file = $("aid-file-evidence").files[0];
+      const checked = file ? await S.checkEvidence(file) : { error: null };
+      say("aid-message", checked.error || "", checked.error ? "error" : undefined);
+    });
+    $("aid-file-year").value = String(new Date().getFullYear());
     C.addView("programmes", load);
   }
 
