@@ -277,8 +277,8 @@ def student_aid_item(
         id=f"student-aid:{application_id}",
         kind="relief.student_aid",
         title=(
-            f"{window_title}申请待审核:{masked(member_name)}之子女{masked(student_name)}"
-            f"({SCHOOL_TYPE_LABELS[school_type]}){where}"
+            f"{window_title}申请待审核:学生{masked(student_name)}({SCHOOL_TYPE_LABELS[school_type]})"
+            f" · 会员{masked(member_name)}{where}"
         ),
         subject_id=application_id,
         union_id=union_id,
