@@ -292,7 +292,7 @@ def student_aid_item(
                 action="review",
                 label="审核",
                 path=f"/student-aid/applications/{application_id}/review",
-                body_hint={"approve": "boolean", "reason": "text (不通过时必填)"},
+                body_hint={"approve": "boolean", "reason": "text (不予通过时填写)"},
             )
         ],
     )
