@@ -477,3 +477,47 @@ async def test_a_cadre_files_student_aid_for_a_member_and_another_cadre_reviews_
     filed = page.get_by_test_id("aid-application").filter(has_text="浙江机电职业技术学院")
     await filed.get_by_test_id("aid-approve").click()
     await expect(filed).to_have_attribute("data-status", "in_disclosure")
+
+
+async def test_an_application_waits_in_the_queue_and_is_reviewed_from_it(
+    page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
+) -> None:
+    await office.needs("/queues/programmes", "part E (p20-queues)")
+    relief = office.s.services["relief"].url
+    district = office.s.headers(Role.CADRE, union_id=office.units["district"], sub="cadre-zhao")
+    now = datetime.now(CHINA)
+    window = {
+        "union_id": str(office.units["district"]), "academic_year": now.year,
+        "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(days=30)).isoformat(),
+        "amounts_fen": {"undergraduate": 300_000},
+    }  # fmt: skip
+    r = await office.http.post(f"{relief}/student-aid/windows", json=window, headers=district)
+    assert r.status_code == 201, r.text
+    application_id = await application(office, r.json()["window_id"], student_name="钱小华")
+
+    # 待办 is where a cadre lands: the 帮扶项目 queue lists the application, names masked.
+    await page.goto("/console")
+    await page.get_by_test_id("console-username").fill(office.approver)
+    await page.get_by_test_id("console-password").fill(PASSWORD)
+    await page.get_by_test_id("console-sign-in-submit").click()
+    queue = page.get_by_test_id("queue-programmes")
+    await expect(queue.get_by_role("heading")).to_contain_text("帮扶项目")
+    item = queue.locator(f'[data-testid="queue-item"][data-id="student-aid:{application_id}"]')
+    await expect(item.get_by_test_id("queue-item-title")).to_contain_text("钱*华")
+    await expect(item).not_to_contain_text("钱小华")
+    await expect(item).not_to_contain_text(PARENT)
+    await expect(item.get_by_test_id("queue-item-blocked")).to_have_count(0)
+
+    # The review asks yes or no, never assumes it: sent without one, it is asked for.
+    await item.get_by_test_id("action-review").click()
+    await expect(page.get_by_test_id("console-message")).to_contain_text("请选择审核结论")
+    await expect(item.get_by_test_id("action-review-approve")).to_contain_text("不通过")
+    await item.get_by_test_id("action-review-approve-true").check()
+    await item.get_by_test_id("action-review-reason").fill("录取材料齐全,家庭困难属实")
+    await check_accessibility(page)
+    await screenshot(page, "console-programmes-queue")
+    await item.get_by_test_id("action-review").click()
+    await expect(item.get_by_test_id("queue-item-done")).to_have_text("已审核")
+
+    r = await office.http.get(f"{relief}/student-aid/applications/{application_id}", headers=district)
+    assert r.status_code == 200 and r.json()["status"] == "in_disclosure", r.text

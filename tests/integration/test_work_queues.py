@@ -1,6 +1,6 @@
-"""The cadres' work queues on real processes: relief, legal and competitions driven into each
-state a queue lists, read by the cadres who work it (actionable or not), and by a cadre of
-another subtree, who sees none of it."""
+"""The cadres' work queues on real processes: relief (its cases, and the programmes 送温暖 and
+金秋助学), legal and competitions driven into each state a queue lists, read by the cadres who
+work it (actionable or not), and by a cadre of another subtree, who sees none of it."""
 
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -10,11 +10,14 @@ import asyncpg
 import httpx
 import pytest
 
+from services.relief.domain.campaigns import FOUR_EYES as LIST_FOUR_EYES
 from tests.integration.conftest import Stack, eventually
+from tests.integration.test_campaigns import Campaigns
 from tests.integration.test_competitions import Contest
 from tests.integration.test_enrollment_to_card import Api
 from tests.integration.test_legal import Legal
 from tests.integration.test_relief import Relief
+from tests.integration.test_student_aid import StudentAid
 
 pytestmark = pytest.mark.integration
 
@@ -228,3 +231,93 @@ async def test_the_spread_queue_shows_a_wide_spread_to_the_chief_judge_and_the_o
     body = {**review["body_hint"], "note": "两位评委对安全规范理解不同, 已核对, 维持原分"}
     contest.ok(await contest.post(review["path"], li, body))
     assert not of(await queue(api.http, url, li), eid)
+
+
+async def test_the_programmes_queue_shows_lists_applications_and_objections_with_four_eyes(
+    api: Api, stack_env: Stack
+) -> None:
+    relief = Relief(api)
+    c = Campaigns(relief)
+    aid = StudentAid(relief)
+    units = await api.tree()
+    city, district, logistics = units["city"], units["district"], units["logistics"]
+    wang, li = relief.cadre(logistics, "wang"), relief.cadre(logistics, "li")
+    outsider = relief.cadre(units["other_city"], "zhou")
+    url = relief.url + "/queues/programmes"
+
+    # 送温暖: a front-line rider on the logistics union's list, submitted by wang.
+    rider = await c.front_line_member(logistics, "flexible")
+    campaign = await c.launch(city, title="春节送温暖(待办测试)")
+    cid = campaign["campaign_id"]
+    c.ok(await c.allocate(cid, district, city, 1_000_000))
+    c.ok(await c.allocate(cid, logistics, district, 500_000))
+    made = c.ok(await c.call("POST", f"/campaigns/{cid}/lists", wang, {"union_id": str(logistics)}), 201)
+    lid = made["list_id"]
+    assert not of(await queue(api.http, url, wang), lid)  # a draft is no one's approval yet
+    c.ok(await c.call("POST", f"/campaign-lists/{lid}/submit", wang))
+
+    # Four eyes both ways: the submitter sees it blocked (and the command agrees); another may act.
+    (mine,) = of(await queue(api.http, url, wang), lid)
+    assert mine["kind"] == "relief.campaign_list" and mine["can_act"] is False
+    assert mine["blocked_reason"] == LIST_FOUR_EYES
+    assert mine["title"] == f"送温暖名单待审批:春节送温暖(待办测试) · {made['union_name']}"
+    approve = next(a for a in mine["actions"] if a["action"] == "approve")
+    refused = await relief.post(approve["path"], wang)
+    assert refused.status_code == 403 and refused.json()["detail"] == LIST_FOUR_EYES
+    (theirs,) = of(await queue(api.http, url, li), lid)
+    assert theirs["can_act"] is True and theirs["blocked_reason"] is None
+    assert [a["action"] for a in theirs["actions"]] == ["approve", "return"]
+    assert of(await queue(api.http, url, relief.cadre(city, "hu")), lid)  # above it: seen
+    assert not of(await queue(api.http, url, outsider), lid)
+    assert (await api.http.get(url, headers=outsider, params={"union_id": str(logistics)})).status_code == 403
+    assert (await api.http.get(url, headers=relief.member(rider))).status_code == 403
+    c.ok(await c.call("POST", approve["path"], li))
+    assert not of(await queue(api.http, url, li), lid)
+
+    # 金秋助学: wang files for a member; the title masks both names; wang may not review it.
+    member = await api.enrolled_member(logistics)
+    await relief.known(member["member_id"])
+    window = await aid.window(city, timedelta(hours=1))
+    household = {"monthly_income_fen": 360_000, "household_size": 3}
+    filed = await relief.ok(
+        await aid.apply(
+            wang,
+            window["window_id"],
+            member_id=member["member_id"],
+            household=household,
+            student_name="赵小燕",
+        ),
+        201,
+    )
+    aid_id = filed["application_id"]
+    (own,) = of(await queue(api.http, url, wang), aid_id)
+    assert own["kind"] == "relief.student_aid" and own["can_act"] is False
+    assert own["blocked_reason"] == "同一人不能既代为申请又审核(四眼原则)"
+    assert member["name"] not in own["title"] and "赵小燕" not in own["title"] and "赵*燕" in own["title"]
+    (other,) = of(await queue(api.http, url, li), aid_id)
+    assert other["can_act"] is True
+    (review,) = other["actions"]
+    assert review["body_hint"]["approve"] == "boolean"
+    assert not of(await queue(api.http, url, outsider), aid_id)
+    await relief.ok(await relief.post(review["path"], li, {"approve": True, "reason": "材料齐全"}))
+
+    # In disclosure: an objection waits for its answer, due when the disclosure ends.
+    assert not of(await queue(api.http, url, li), aid_id)
+    raised = await relief.ok(
+        await relief.post(
+            f"/student-aid/applications/{aid_id}/objections", relief.member(rider), {"text": "家里有车"}
+        ),
+        201,
+    )
+    (objection,) = of(await queue(api.http, url, li), aid_id)
+    assert objection["kind"] == "relief.student_aid_objection" and objection["can_act"] is True
+    assert "家里有车" not in objection["title"] and "赵小燕" not in objection["title"]
+    ends_at = (await relief.ok(await relief.get(f"/student-aid/applications/{aid_id}", li)))[
+        "disclosure_ends_at"
+    ]
+    assert datetime.fromisoformat(objection["due_at"]) == datetime.fromisoformat(ends_at)
+    (answer,) = objection["actions"]
+    assert answer["path"] == f"/student-aid/objections/{raised['objection_id']}/answer"
+    assert not of(await queue(api.http, url, outsider), aid_id)
+    await relief.ok(await relief.post(answer["path"], li, {"upheld": False, "answer": "经核实为借用车辆"}))
+    assert not of(await queue(api.http, url, li), aid_id)

@@ -64,6 +64,7 @@ MEMBER = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
         ("POST", "enrollment", f"/imports/{MEMBER}/commit"),
         ("PUT", "enrollment", f"/employers/{MEMBER}"),
         ("GET", "relief", "/queues/approvals"),
+        ("GET", "relief", "/queues/programmes"),
         ("POST", "relief", f"/cases/{MEMBER}/steps/approval/approve"),
         ("POST", "relief", f"/cases/{MEMBER}/objections/{MEMBER}/answer"),
         ("GET", "legal", "/queues/deadlines"),

@@ -49,3 +49,13 @@ async def reverifications(
 ) -> QueuePage:
     """Files in the register due for their yearly re-verification, overdue first."""
     return page(await queues.reverifications(deps, caller, union_id, days), after, limit)
+
+
+@router.get("/programmes", responses=problems(403, 404))
+async def programmes(
+    deps: DepsDep, caller: CallerDep, union_id: UnionQuery = None, after: After = 0, limit: Limit = 100
+) -> QueuePage:
+    """送温暖 lists submitted for approval (the submitter's own show `can_act: false`), 金秋助学
+    applications awaiting review (the cadre who filed one: `can_act: false`) and objections to a
+    disclosed application awaiting an answer."""
+    return page(await queues.programmes(deps, caller, union_id), after, limit)

@@ -90,3 +90,56 @@ async def reverifications(
         for c in due
         if c.next_review_due is not None
     )
+
+
+async def programmes(deps: Deps, caller: Caller, union_id: uuid.UUID | None) -> list[QueueItem]:
+    """送温暖 lists to approve, 金秋助学 applications to review and objections to answer."""
+    root = queue_root(caller, union_id)
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        await require_union_scope(conn, caller, root)
+        lists = await store.submitted_lists(conn, root, QUEUE_CAP)
+        applications = await store.applications_to_review(conn, root, QUEUE_CAP)
+        objections = await store.aid_objections_to_answer(conn, root, QUEUE_CAP)
+    items = [
+        rules.campaign_list_item(
+            list_id=s.list.list_id,
+            union_id=s.list.union_id,
+            union_name=s.list.union_name,
+            campaign_title=s.list.campaign_title,
+            campaign_ends_on=s.campaign_ends_on,
+            included_count=s.list.included_count,
+            total_fen=s.list.total_fen,
+            submitted_by=s.list.submitted_by,
+            actor=caller.actor,
+        )
+        for s in lists
+    ]
+    items += [
+        rules.student_aid_item(
+            application_id=a.application_id,
+            union_id=a.union_id,
+            union_name=a.union_name,
+            window_title=a.window_title,
+            member_name=a.member_name,
+            student_name=a.student_name,
+            school_type=a.school_type,
+            amount_fen=a.amount_fen,
+            filed_at=a.filed_at,
+            filed_by=a.filed_by,
+            actor=caller.actor,
+        )
+        for a in applications
+    ]
+    items += [
+        rules.student_aid_objection_item(
+            objection_id=o.objection.objection_id,
+            application_id=o.application.application_id,
+            union_id=o.application.union_id,
+            window_title=o.application.window_title,
+            student_name=o.application.student_name,
+            disclosure_ends_at=o.application.disclosure_ends_at,
+            raised_at=o.objection.raised_at,
+        )
+        for o in objections
+    ]
+    return by_urgency(items)

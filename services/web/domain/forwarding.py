@@ -93,6 +93,7 @@ ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
         ("GET", "/queues/approvals"),
         ("GET", "/queues/disclosures"),
         ("GET", "/queues/reverifications"),
+        ("GET", "/queues/programmes"),
         ("GET", "/cases/{uuid}"),
         ("POST", "/cases/{uuid}/steps/{name}/approve"),
         ("POST", "/cases/{uuid}/steps/{name}/reject"),

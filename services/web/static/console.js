@@ -20,7 +20,10 @@
     aid: "帮扶方式", visited_on: "走访日期", household_size: "家庭人口", monthly_income_fen: "家庭月收入（分）",
     causes: "致困原因", findings: "走访情况", guarantees: "保障情况", medical: "医疗", work: "就业", schooling: "教育",
     housing: "住房", social_insurance: "社会保险", recovered_fen: "追回金额（分）",
+    approve: "审核结论", upheld: "异议是否成立",
   };
+  // The two answers of a yes/no field, as a person says them for that field (是/否 otherwise).
+  const YES_NO = { approve: ["通过", "不通过"], upheld: ["成立", "不成立"] };
   // Choices a body_hint lists by their codes, as a person reads them (the code when unknown).
   const CHOICE_LABELS = {
     agreement: "达成协议", failed: "调解不成", window_passed: "期满未结",
@@ -38,6 +41,7 @@
     { key: "approvals", title: "帮扶审批", service: "relief", path: "/queues/approvals" },
     { key: "disclosures", title: "帮扶公示与异议", service: "relief", path: "/queues/disclosures" },
     { key: "reverifications", title: "帮扶复核", service: "relief", path: "/queues/reverifications" },
+    { key: "programmes", title: "帮扶项目", service: "relief", path: "/queues/programmes" },
     { key: "deadlines", title: "法律援助时限（7天内）", service: "legal", path: "/queues/deadlines", query: { days: 7 } },
     { key: "supervisions", title: "劳动法律监督函", service: "legal", path: "/queues/supervisions" },
     { key: "spread", title: "评分分歧复核", service: "competitions", path: "/queues/spread" },
@@ -256,11 +260,13 @@
     return li;
   }
 
-  // An action's body_hint (docs/queues.md): per field "text", "date", "number", "bool", "a|b|c"
-  // (one choice), ["a|b|c"] (a list of them), an object (its fields), or the value the item fixes
-  // (sent as it is). "(必填…)" after a kind marks a field that must be filled; an empty optional
-  // field is left out, so the service's default holds.
-  const INPUT_KINDS = { text: "text", date: "date", number: "number", integer: "number", bool: "checkbox", boolean: "checkbox" };
+  // An action's body_hint (docs/queues.md): per field "text", "date", "number", "bool"/"boolean"
+  // (yes or no), "a|b|c" (one choice), ["a|b|c"] (a list of them), an object (its fields), or the
+  // value the item fixes (sent as it is). "(必填…)" after a kind marks a field that must be filled;
+  // an empty optional field is left out, so the service's default holds. A yes/no is always asked:
+  // an unticked box would send "no" (decline, uphold) for a person who only forgot it.
+  const INPUT_KINDS = { text: "text", date: "date", number: "number", integer: "number", bool: "radio", boolean: "radio" };
+  const isYesNo = (field) => INPUT_KINDS[field.kind] === "radio";
 
   function fieldsOf(hint, path = []) {
     const fields = [];
@@ -271,7 +277,7 @@
       else if (typeof spec === "string") {
         const base = spec.split(/[\s(（]/)[0];
         const note = (spec.match(/[(（](.*)[)）]\s*$/) || [])[1] || "";
-        if (INPUT_KINDS[base]) fields.push({ at, kind: base, note, required: note.includes("必填") });
+        if (INPUT_KINDS[base]) fields.push({ at, kind: base, note, required: note.includes("必填") || INPUT_KINDS[base] === "radio" });
         else if (/^[A-Za-z0-9_-]+(\|[A-Za-z0-9_-]+)+$/.test(spec)) fields.push({ at, kind: "one", options: spec.split("|") });
         else fields.push({ at, kind: "fixed", value: spec });
       } else fields.push({ at, kind: "fixed", value: spec });
@@ -288,6 +294,12 @@
         el("input", { type: "checkbox", value: option, id: `${id}-${i}`, disabled: blocked }), CHOICE_LABELS[option] || option));
       return el("fieldset", {}, el("legend", {}, label), ...boxes);
     }
+    if (isYesNo(field)) {
+      const words = YES_NO[field.at[field.at.length - 1]] || ["是", "否"];
+      const choices = ["true", "false"].map((value, i) => el("label", { className: "check" },
+        el("input", { type: "radio", name: id, value, id: `${id}-${value}`, disabled: blocked }), words[i]));
+      return el("fieldset", { className: "yes-no" }, el("legend", {}, label), ...choices);
+    }
     let input;
     if (field.kind === "one") {
       input = el("select", {}, el("option", { value: "", textContent: "请选择" }),
@@ -303,8 +315,11 @@
   function valueOf(field, node) {
     if (field.kind === "fixed") return field.value;
     if (field.kind === "many") return [...node.querySelectorAll("input:checked")].map((box) => box.value);
+    if (isYesNo(field)) {
+      const picked = node.querySelector("input:checked");
+      return picked ? picked.value === "true" : undefined;
+    }
     const input = node.querySelector("input, select");
-    if (field.kind === "bool" || field.kind === "boolean") return input.checked;
     const text = input.value.trim();
     if (text === "") return undefined;
     return field.kind === "number" || field.kind === "integer" ? Number(text) : text;
@@ -323,7 +338,7 @@
         if (value === undefined) {
           if (!field.required) continue;
           nodes.get(field).querySelector("input, select").focus();
-          return say("console-message", `请填写${labelOf(field)}`, "error");
+          return say("console-message", `请${isYesNo(field) ? "选择" : "填写"}${labelOf(field)}`, "error");
         }
         let at = body;
         for (const name of field.at.slice(0, -1)) at = at[name] = at[name] || {};
@@ -347,8 +362,10 @@
     for (const field of shown) {
       const name = field.at.join(".");
       const node = renderField(field, `f-${queue.key}-${item.id}-${action.action}-${name}`.replace(/[^A-Za-z0-9_-]/g, "_"), blocked);
-      const target = field.kind === "many" ? node : node.querySelector("input, select");
+      const target = field.kind === "many" || isYesNo(field) ? node : node.querySelector("input, select");
       target.dataset.testid = `action-${action.action}-${name}`;
+      // Each answer of a yes/no by its value: action-review-approve-true / -false.
+      for (const radio of isYesNo(field) ? node.querySelectorAll("input") : []) radio.dataset.testid = `${target.dataset.testid}-${radio.value}`;
       nodes.set(field, node);
       form.append(node);
     }
