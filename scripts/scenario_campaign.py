@@ -173,9 +173,6 @@ async def play_campaign(
         await office.call("GET", f"{RELIEF}/campaigns/{cid}/report", params={"union_id": city}, headers=chair)
     ).json()
     t = report["totals"]
-    say(
-        f"市总工会统计: 慰问职工{t['households']}户、困难企业{t['employers']}家, "
-        f"共{_yuan(t['amount_fen'])}"
-    )
+    say(f"市总工会统计: 慰问职工{t['households']}户、困难企业{t['employers']}家, 共{_yuan(t['amount_fen'])}")
     consoled = (await office.call("GET", f"{RELIEF}/campaign-lists/{lid}", headers=cadre)).json()
     return lines, [e["member_id"] for e in consoled["entries"] if e["paid"] and e["member_id"]]
