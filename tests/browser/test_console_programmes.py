@@ -331,6 +331,28 @@ async def application(office: Office, window_id: str, student_name: str = "钱�
     return application_id
 
 
+async def district_window(office: Office, year: int, amounts_fen: dict[str, int]) -> str:
+    """The district's open window for the year: opened now, or the one another test opened (a union
+    has one a year)."""
+    relief = office.s.services["relief"].url
+    district = office.s.headers(Role.CADRE, union_id=office.units["district"], sub="aid-chair")
+    now = datetime.now(CHINA)
+    body = {
+        "union_id": str(office.units["district"]), "academic_year": year, "amounts_fen": amounts_fen,
+        "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(days=20)).isoformat(),
+    }  # fmt: skip
+    r = await office.http.post(f"{relief}/student-aid/windows", json=body, headers=district)
+    if r.status_code == 201:
+        return str(r.json()["window_id"])
+    assert r.status_code == 409, r.text
+    listed = await office.http.get(
+        f"{relief}/student-aid/windows", params={"union_id": str(office.units["district"])}, headers=district
+    )
+    [existing] = [w for w in listed.json()["items"] if w["academic_year"] == year and w["status"] == "open"]
+    assert set(amounts_fen) <= {a["school_type"] for a in existing["amounts"]}, existing
+    return str(existing["window_id"])
+
+
 async def test_a_student_aid_application_is_reviewed_into_disclosure(
     page: Page, office: Office, check_accessibility: CheckAccessibility, screenshot: Screenshot
 ) -> None:
@@ -422,18 +444,8 @@ async def test_a_cadre_files_student_aid_for_a_member_and_another_cadre_reviews_
     """“A member, or a cadre for them, applies”: the console's 代会员申请 — the member found by
     name, the evidence checked in the page and uploaded, and the filing cadre refused the review."""
     await office.needs("/student-aid/windows", "part B (p20-student-aid)")
-    relief = office.s.services["relief"].url
-    district = office.s.headers(Role.CADRE, union_id=office.units["district"], sub="aid-chair")
-    now = datetime.now(CHINA)
-    opened = await office.http.post(  # next year's (this year's is the other test's: one a year)
-        f"{relief}/student-aid/windows",
-        json={"union_id": str(office.units["district"]), "academic_year": now.year + 1,
-              "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(days=20)).isoformat(),
-              "amounts_fen": {"junior_college": 200_000}},
-        headers=district,
-    )  # fmt: skip
-    assert opened.status_code == 201, opened.text
-    window_id = opened.json()["window_id"]
+    # Next year's window (this year's is the other tests', with other school types).
+    window_id = await district_window(office, datetime.now(CHINA).year + 1, {"junior_college": 200_000})
 
     await sign_in(page, office.preparer)
     await page.get_by_test_id("tab-student-aid").click()
@@ -486,14 +498,8 @@ async def test_an_application_waits_in_the_queue_and_is_reviewed_from_it(
     relief = office.s.services["relief"].url
     district = office.s.headers(Role.CADRE, union_id=office.units["district"], sub="cadre-zhao")
     now = datetime.now(CHINA)
-    window = {
-        "union_id": str(office.units["district"]), "academic_year": now.year,
-        "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(days=30)).isoformat(),
-        "amounts_fen": {"undergraduate": 300_000},
-    }  # fmt: skip
-    r = await office.http.post(f"{relief}/student-aid/windows", json=window, headers=district)
-    assert r.status_code == 201, r.text
-    application_id = await application(office, r.json()["window_id"], student_name="钱小华")
+    window_id = await district_window(office, now.year, {"undergraduate": 300_000})
+    application_id = await application(office, window_id, student_name="钱小华")
 
     # 待办 is where a cadre lands: the 帮扶项目 queue lists the application, names masked.
     await page.goto("/console")
