@@ -26,6 +26,7 @@ from scripts.stack import ROOT, dev_secrets
 from services.enrollment.domain.employers import random_credit_code
 from shared.auth import Role, sign_dev_token
 from shared.contracts.identity import AccessClaims
+from shared.events import CHINA
 
 IDENTITY = "http://127.0.0.1:8007"
 CODES = ROOT / ".run" / "codes.log"  # identity's development notifier (make codes)
@@ -739,7 +740,8 @@ def print_card(card: dict[str, Any], offers: list[dict[str, Any]]) -> None:
         tier = f" · {r['tier_label']}" if r["tier"] else ""
         print(f"  │ 困难帮扶 (only you see this): {r['status_label']}{tier}, paid ¥{r['aid_paid_yuan']}")
     for a in card.get("programme_aid", []):
-        print(f"  │ {a['programme_label']}: {a['title']} ¥{a['amount_fen'] / 100:.2f} ({a['paid_at'][:10]})")
+        paid_on = datetime.fromisoformat(a["paid_at"]).astimezone(CHINA).date()
+        print(f"  │ {a['programme_label']}: {a['title']} ¥{a['amount_fen'] / 100:.2f} ({paid_on})")
     for o in offers:
         d = o["discount"]
         off = f"{d['percent']}% off" if d["kind"] == "percent" else f"¥{d['amount_yuan']} off"
