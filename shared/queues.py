@@ -40,6 +40,9 @@ class QueueItem(BaseModel):
     subject_id: uuid.UUID
     union_id: uuid.UUID
     due_at: datetime | None
+    # What due_at is, in words: a deadline (截止), or for a queue in the order things came, when
+    # the item was asked (申请于).
+    due_label: str = "截止"
     state_label: str
     can_act: bool = True
     blocked_reason: str | None = None

@@ -125,3 +125,10 @@ def test_the_queue_says_what_the_command_would_refuse_with(
     assert refused.value.reason == same
     assert relief.may_act(lambda: rule("x", "x")) == (False, same)
     assert relief.may_act(lambda: rule("x", "y")) == (True, None)
+
+
+def test_what_due_at_means_is_said_a_deadline_or_when_it_was_asked() -> None:
+    assert list_item("a", "b").due_label == "截止"  # the campaign closes then
+    assert objection_item(NOW).due_label == "截止"  # the disclosure ends then
+    filed = application_item("a", "b")
+    assert (filed.due_at, filed.due_label) == (NOW, "申请于")  # no deadline: the oldest first

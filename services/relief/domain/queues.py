@@ -63,6 +63,7 @@ def approval_item(
         union_id=union_id,
         # No statutory clock on a decision: the oldest request waits longest (ordered by it).
         due_at=requested_at,
+        due_label="申请于",  # no deadline: the oldest first
         state_label=f"{label}待审批",
         can_act=can_act,
         blocked_reason=blocked,
@@ -284,6 +285,7 @@ def student_aid_item(
         union_id=union_id,
         # No clock on a review: the oldest application waits longest.
         due_at=filed_at,
+        due_label="申请于",  # no deadline: the oldest first
         state_label=f"待审核 · {yuan(amount_fen)}元",
         can_act=can_act,
         blocked_reason=blocked,

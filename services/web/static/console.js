@@ -247,7 +247,7 @@
     li.dataset.kind = item.kind || queue.key;
     li.dataset.id = item.id;
     const meta = el("p", { className: "item-meta" }, item.state_label || "");
-    if (item.due_at) meta.append(" · ", el("span", { className: "due" }, `截止 ${when(item.due_at)}`));
+    if (item.due_at) meta.append(" · ", el("span", { className: "due" }, `${item.due_label || "截止"} ${when(item.due_at)}`));
     li.append(el("p", { className: "item-title", testid: "queue-item-title" }, item.title || "待办事项"), meta);
     const blocked = item.can_act === false;
     if (blocked) li.append(el("p", { className: "blocked", testid: "queue-item-blocked" }, item.blocked_reason || "您不能办理此项"));
