@@ -14,6 +14,7 @@ from services.relief.handlers.employer_events import relief_events
 from services.relief.handlers.student_aid_decisions import student_aid_timers
 from shared import membership
 from shared.contracts.topics import COMPETITIONS_EVENTS, RELIEF_EVENTS
+from shared.membership.refresh import MembershipRefresh
 from shared.pii import PiiProtector
 from shared.runtime import run_service
 from shared.service import Consumes, Runtime, ServiceSpec, Started, build_service
@@ -60,6 +61,9 @@ def create_app(settings: ReliefSettings) -> FastAPI:
     async def start(runtime: Runtime) -> Started[Deps]:
         deps = Deps(pool=runtime.pool, events=runtime.events, policy=policy, pii=pii)
         consumer = runtime.consumer(relief_events(deps))
+        # Campaigns find front-line members by employment type: members held from before the view
+        # kept it get it from enrollment's state topic (once; nothing to do on later starts).
+        runtime.background("membership-refresh", MembershipRefresh(settings, deps.pool))
         runtime.background(
             "programme-timer",
             DurableTimer(

@@ -49,7 +49,8 @@ class MemberRow:
     name: str
     base_union_id: uuid.UUID
     status: MembershipStatus
-    employment_type: EmploymentType = EmploymentType.EMPLOYEE
+    # None: held from before the view kept it, and not refreshed yet (shared/membership/refresh.py).
+    employment_type: EmploymentType | None = EmploymentType.EMPLOYEE
 
     @property
     def active(self) -> bool:
@@ -59,7 +60,7 @@ class MemberRow:
 def _member(row: asyncpg.Record) -> MemberRow:
     return MemberRow(
         row["member_id"], row["version"], row["name"], row["base_union_id"], MembershipStatus(row["status"]),
-        EmploymentType(row["employment_type"]),
+        EmploymentType(row["employment_type"]) if row["employment_type"] else None,
     )  # fmt: skip
 
 

@@ -18,6 +18,8 @@ from shared.auth import Role
 from shared.contracts import decode_event
 from shared.contracts.topics import RELIEF_EVENTS
 from shared.events import china_date, utcnow
+from shared.membership.refresh import refresh_employment_types
+from shared.settings import ConsumingSettings
 from tests.integration.conftest import Stack, eventually, read_topic
 from tests.integration.test_enrollment_to_card import Api
 from tests.integration.test_relief import TODAY, Relief
@@ -424,3 +426,33 @@ async def test_a_campaign_from_launch_to_payment_and_report(campaigns: Campaigns
     records = await read_topic(stack_env.bootstrap, stack_env.topic(RELIEF_EVENTS))
     closing = [decode_event(r.value)[0].event_type for r in records if r.key == f"campaign:{cid}".encode()]
     assert closing == ["relief.CampaignLaunched", "relief.CampaignClosed"]
+
+
+class _ReliefReading(ConsumingSettings):
+    service = "relief"
+
+
+async def test_members_held_before_employment_types_get_theirs_from_enrollments_state(
+    campaigns: Campaigns, stack_env: Stack
+) -> None:
+    """An upgrade: relief held this rider before its view kept employment types (NULL). The
+    refresh reads enrollment's state topic and fills it, and nothing is left to do afterwards."""
+    c = campaigns
+    units = await c.api.tree()
+    rider = await c.front_line_member(units["logistics"])
+    settings = _ReliefReading(
+        kafka_bootstrap_servers=stack_env.bootstrap, topic_prefix=stack_env.topic_prefix,
+        database_url=stack_env.services["relief"].dsn, person_key_secret="refresh-test-" + "x" * 32,
+    )  # fmt: skip
+    pool = await asyncpg.create_pool(stack_env.services["relief"].dsn, min_size=1, max_size=2)
+    try:
+        await pool.execute("UPDATE members SET employment_type = NULL WHERE member_id = $1", uuid.UUID(rider))
+        assert await refresh_employment_types(settings, pool) >= 1
+        held = await pool.fetchval(
+            "SELECT employment_type FROM members WHERE member_id = $1", uuid.UUID(rider)
+        )
+        assert held == "flexible"
+        assert await pool.fetchval("SELECT count(*) FROM members WHERE employment_type IS NULL") == 0
+        assert await refresh_employment_types(settings, pool) == 0  # nothing missing: not even a read
+    finally:
+        await pool.close()
