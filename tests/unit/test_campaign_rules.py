@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import pytest
 
+from services.relief.domain.aid import check_idempotency_key
 from services.relief.domain.campaigns import (
     FOUR_EYES,
     Allocation,
@@ -19,7 +20,6 @@ from services.relief.domain.campaigns import (
     best_group,
     check_campaign,
     check_child_allocation,
-    check_pay_key,
     check_payable,
     check_submittable,
     closes_at,
@@ -270,7 +270,7 @@ def test_a_recipient_already_paid_through_another_list_is_not_paid_again() -> No
 
 
 def test_a_payment_needs_a_sound_idempotency_key() -> None:
-    assert check_pay_key("pay-2027-spring-001") == "pay-2027-spring-001"
+    assert check_idempotency_key("pay-2027-spring-001") == "pay-2027-spring-001"
     for bad in (None, "short", "有中文的键值abcdefg", "x" * 101):
         with pytest.raises(InvalidInput):
-            check_pay_key(bad)
+            check_idempotency_key(bad)

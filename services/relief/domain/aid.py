@@ -104,10 +104,11 @@ def require_in_plan(aid_type: AidType, plan: Iterable[AidType]) -> None:
 
 
 def check_idempotency_key(key: str | None) -> str:
+    """A payment (a disbursement, a campaign list, student aid) names its key, so a retry pays once."""
     if key is None:
-        raise InvalidInput("a disbursement needs an Idempotency-Key header, so a retry pays once")
+        raise InvalidInput("发放请求须带 Idempotency-Key 请求头,以免重试时重复发放")
     if not _KEY.match(key):
-        raise InvalidInput("Idempotency-Key must be 8 to 100 letters, digits or ._:-")
+        raise InvalidInput("Idempotency-Key 须为8至100个字母、数字或 ._:- 字符")
     return key
 
 

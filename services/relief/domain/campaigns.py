@@ -3,7 +3,6 @@ recipient group; its money is split down the union tree (a child never gets more
 parent has left); each base union's list is drawn up, signed off by two people and paid once
 per household or employer per campaign, never over the union's allocation."""
 
-import re
 import uuid
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -358,15 +357,3 @@ def to_pay(entries: Sequence[Payable], paid_keys: set[str]) -> tuple[list[Payabl
     campaign already paid through another list."""
     fresh = sorted((e for e in entries if e.key not in paid_keys), key=lambda e: e.key)
     return fresh, len(entries) - len(fresh)
-
-
-_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
-
-
-def check_pay_key(key: str | None) -> str:
-    """A payment names its Idempotency-Key, so that a retry pays nothing twice."""
-    if key is None:
-        raise InvalidInput("发放请求须带 Idempotency-Key 请求头,以免重试时重复发放")
-    if not _KEY.match(key):
-        raise InvalidInput("Idempotency-Key 须为8至100个字母、数字或 ._:- 字符")
-    return key

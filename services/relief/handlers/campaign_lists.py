@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from services.relief.domain.aid import check_idempotency_key
 from services.relief.domain.campaigns import (
     Candidate,
     HeldEntry,
@@ -14,7 +15,6 @@ from services.relief.domain.campaigns import (
     Payable,
     check_entry_amount,
     check_entry_group,
-    check_pay_key,
     check_payable,
     check_submittable,
     clean_reason,
@@ -27,6 +27,7 @@ from services.relief.domain.campaigns import (
 )
 from services.relief.handlers.campaigns import campaign_for, candidate, in_campaign, require_covers, union_of
 from services.relief.handlers.common import Deps
+from services.relief.store import aid
 from services.relief.store import campaigns as store
 from services.relief.store import employers as employer_store
 from services.relief.store.campaigns import EntryRow, ListRow, PaymentRow
@@ -275,9 +276,9 @@ async def send_back(deps: Deps, caller: Caller, list_id: uuid.UUID, reason: str)
 
 async def pay(deps: Deps, caller: Caller, list_id: uuid.UUID, idempotency_key: str | None) -> dict[str, Any]:
     """Every included, unpaid entry in one transaction from the union's allocation: all or nothing."""
-    key = check_pay_key(idempotency_key)
+    key = check_idempotency_key(idempotency_key)
     async with deps.pool.acquire() as conn, conn.transaction():
-        await store.lock_idempotency_key(conn, key)
+        await aid.lock_idempotency_key(conn, key)
         await _list_for(conn, caller, list_id)
         first = await store.pay_request(conn, key)
         if first is not None:

@@ -519,10 +519,6 @@ async def mark_paid(conn: Conn, entry_ids: Sequence[uuid.UUID], at: datetime) ->
     )
 
 
-async def lock_idempotency_key(conn: Conn, key: str) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('campaign-pay:' || $1, 0))", key)
-
-
 async def pay_request(conn: Conn, key: str) -> tuple[uuid.UUID, dict[str, Any]] | None:
     row = await conn.fetchrow(
         "SELECT list_id, result FROM campaign_pay_requests WHERE idempotency_key = $1", key
