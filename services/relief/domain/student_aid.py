@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from services.relief.domain.aid import MAX_DISBURSEMENT_FEN, check_idempotency_key, require_same_request
+from services.relief.domain.aid import MAX_DISBURSEMENT_FEN, require_same_request
 from services.relief.domain.disclosure import public_name
 from services.relief.domain.eligibility import Eligibility, assess
 from services.relief.domain.intake import Cause, Household, validate_household
@@ -374,16 +374,6 @@ def payment_fingerprint(application_id: uuid.UUID, budget_union_id: uuid.UUID | 
         ["student_aid", str(application_id), str(budget_union_id or "")], separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode()).digest()
-
-
-def idempotency_key(key: str | None) -> str:
-    """relief's own rule for disbursement keys (domain/aid.py), refused in Chinese."""
-    try:
-        return check_idempotency_key(key)
-    except InvalidInput as exc:
-        raise InvalidInput(
-            f"发放须带 Idempotency-Key 请求头 (8 至 100 个字母、数字或 ._:-), 重试只发放一次 ({exc.reason})"
-        ) from exc
 
 
 def same_request(stored: bytes, presented: bytes) -> None:

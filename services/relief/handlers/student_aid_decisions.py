@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from services.relief.domain import student_aid as rules
-from services.relief.domain.aid import aid_year
+from services.relief.domain.aid import aid_year, check_idempotency_key
 from services.relief.domain.student_aid import AfterDisclosure, ApplicationStatus, Step
 from services.relief.handlers.common import Deps, require_union_scope
 from services.relief.handlers.student_aid import (
@@ -193,7 +193,7 @@ class Paid:
 async def pay(
     deps: Deps, caller: Caller, application_id: uuid.UUID, key: str | None, budget_union_id: uuid.UUID | None
 ) -> Paid:
-    checked_key = rules.idempotency_key(key)
+    checked_key = check_idempotency_key(key)
     fingerprint = rules.payment_fingerprint(application_id, budget_union_id)
     async with deps.pool.acquire() as conn, conn.transaction():
         # Requests with one key queue here, so a retry racing its original sees its result.
