@@ -8,6 +8,7 @@ its private half signs `make token`'s tokens and nothing else.
 """
 
 import os
+import random
 import secrets
 import signal
 import socket
@@ -83,11 +84,29 @@ WEB_PEERS = {
 }
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now (for services started on the side)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port on 127.0.0.1 nobody listens on right now (for services started on the side).
+
+    Picked below the kernel's ephemeral range: a port there (what bind(0) hands out) can be taken,
+    between this pick and the service's own bind, as the local end of any outgoing connection of
+    the stack's hundreds (a contract run lost a service to EADDRINUSE that way)."""
+    low = max(_ephemeral_low(), 10_001)
+    for _ in range(500):
+        port = random.randrange(10_000, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port found between 10000 and {low}")
 
 
 DEV_SECRETS = (
